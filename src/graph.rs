@@ -1,0 +1,10 @@
+//! Microsoft Graph client: models, errors, paging, retry. Knows no terminal.
+
+pub mod client;
+pub mod error;
+pub mod models;
+pub mod odata;
+
+pub use client::{AppQuery, GraphClient, Page, RemoveOutcome, RetryPolicy};
+pub use error::{ApiError, GraphError};
+pub use models::*;

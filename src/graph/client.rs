@@ -1,0 +1,627 @@
+//! The Graph client over reqwest.
+//!
+//! Rules it keeps (graph-contract.md): `$top=999` pages followed by `@odata.nextLink` verbatim,
+//! headers resent on every page; the bearer token only ever goes to the configured Graph origin;
+//! reads retry 429/503/504 (Retry-After, else exponential backoff with jitter, bounded);
+//! `addPassword` and create are never retried, and a lost `addPassword` reply is reconciled by
+//! reading the app back; removePassword's "No password credential found with keyId" is success.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use futures::stream::{self, BoxStream, StreamExt};
+use reqwest::{Method, StatusCode};
+use secrecy::ExposeSecret;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::auth::{SourceKind, TokenSource};
+use crate::graph::error::{GraphError, parse_api_error};
+use crate::graph::models::{
+    AppRegistration, ApplicationId, ClientSecret, FederatedCredential, Me, NewApplication,
+    NewClientSecret, ODataPage, ObjectId, Organization, PasswordCredentialRequest, SecretId,
+    is_guid,
+};
+use crate::graph::odata;
+
+/// The fields the UI and the scripting twin need.
+pub const APP_SELECT: &str = "id,appId,displayName,createdDateTime,signInAudience,publisherDomain,passwordCredentials,keyCredentials";
+
+/// Graph's maximum page size for applications.
+pub const MAX_TOP: u16 = 999;
+
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// First backoff when no Retry-After is given; doubles each time, with jitter.
+    pub base_delay: Duration,
+    /// No single wait is longer than this, whatever Retry-After says.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 5,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX));
+        // Full jitter in [exp/2, exp].
+        let half = exp / 2;
+        let jitter_ms = rand::random_range(0..=half.as_millis().max(1) as u64);
+        (half + Duration::from_millis(jitter_ms)).min(self.max_delay)
+    }
+}
+
+/// Which applications to list.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct AppQuery {
+    /// `startswith(displayName,'…')`.
+    pub name_prefix: Option<String>,
+    /// `/me/ownedObjects/microsoft.graph.application` instead of `/applications`.
+    pub owned: bool,
+    /// Page size, 1..=999.
+    pub top: Option<u16>,
+}
+
+/// One page of a listing.
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub count: Option<u64>,
+    /// True when another page follows.
+    pub has_more: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemoveOutcome {
+    Removed,
+    /// Graph said "No password credential found with keyId": it was already gone.
+    AlreadyGone,
+}
+
+#[derive(Clone)]
+pub struct GraphClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    root: Url,
+    v1: Url,
+    creds: Arc<dyn TokenSource>,
+    retry: RetryPolicy,
+}
+
+struct Request<'a> {
+    operation: &'static str,
+    method: Method,
+    url: Url,
+    body: Option<&'a serde_json::Value>,
+    retry: bool,
+}
+
+impl GraphClient {
+    /// `root` is the Graph origin (e.g. `https://graph.microsoft.com/`), already validated by
+    /// [`crate::auth::endpoints::parse_endpoint`].
+    pub fn new(root: Url, creds: Arc<dyn TokenSource>) -> Result<Self, GraphError> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(90))
+            .user_agent(concat!("azsecrets/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| GraphError::Transport {
+                operation: "start the HTTP client",
+                detail: e.to_string(),
+            })?;
+        let v1 = root.join("v1.0/").map_err(|_| GraphError::ForeignLink {
+            url: root.to_string(),
+            expected: root.to_string(),
+        })?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                root,
+                v1,
+                creds,
+                retry: RetryPolicy::default(),
+            }),
+        })
+    }
+
+    pub fn with_retry(self, retry: RetryPolicy) -> Self {
+        let i = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                http: i.http.clone(),
+                root: i.root.clone(),
+                v1: i.v1.clone(),
+                creds: i.creds.clone(),
+                retry,
+            }),
+        }
+    }
+
+    pub fn source_kind(&self) -> SourceKind {
+        self.inner.creds.kind()
+    }
+
+    pub fn graph_root(&self) -> &Url {
+        &self.inner.root
+    }
+
+    fn v1(&self, path_and_query: &str) -> Result<Url, GraphError> {
+        self.inner
+            .v1
+            .join(path_and_query)
+            .map_err(|e| GraphError::Decode {
+                operation: "build a request",
+                detail: e.to_string(),
+            })
+    }
+
+    /// The token goes only to the configured Graph origin and path.
+    fn check_origin(&self, url: &Url) -> Result<(), GraphError> {
+        let root = &self.inner.root;
+        let same = url.scheme() == root.scheme()
+            && url.host_str().map(str::to_ascii_lowercase)
+                == root.host_str().map(str::to_ascii_lowercase)
+            && url.port_or_known_default() == root.port_or_known_default()
+            && url.path().starts_with(root.path())
+            && url.username().is_empty()
+            && url.password().is_none();
+        if same {
+            Ok(())
+        } else {
+            Err(GraphError::ForeignLink {
+                url: redact_query(url),
+                expected: root.to_string(),
+            })
+        }
+    }
+
+    async fn execute(&self, req: Request<'_>) -> Result<reqwest::Response, GraphError> {
+        self.check_origin(&req.url)?;
+        let policy = &self.inner.retry;
+        let mut attempt = 0u32;
+        let mut refreshed = false;
+        loop {
+            let token = self.inner.creds.token(refreshed).await?;
+            let client_request_id = uuid::Uuid::new_v4().to_string();
+            let mut rb = self
+                .inner
+                .http
+                .request(req.method.clone(), req.url.clone())
+                .bearer_auth(token.token.expose_secret())
+                .header("client-request-id", &client_request_id)
+                .header("Accept", "application/json");
+            if let Some(body) = req.body {
+                rb = rb.json(body);
+            }
+            let started = Instant::now();
+            let sent = rb.send().await;
+            drop(token);
+            match sent {
+                Err(e) => {
+                    tracing::warn!(
+                        op = req.operation,
+                        method = %req.method,
+                        path = req.url.path(),
+                        attempt,
+                        error = %e,
+                        "graph request failed in transport"
+                    );
+                    if req.retry && attempt < policy.max_retries {
+                        tokio::time::sleep(policy.backoff(attempt)).await;
+                        attempt += 1;
+                        continue;
+                    }
+                    return Err(GraphError::Transport {
+                        operation: req.operation,
+                        detail: transport_detail(&e),
+                    });
+                }
+                Ok(resp) => {
+                    let status = resp.status();
+                    let request_id = header(&resp, "request-id");
+                    tracing::debug!(
+                        op = req.operation,
+                        method = %req.method,
+                        path = req.url.path(),
+                        status = status.as_u16(),
+                        request_id = request_id.as_deref().unwrap_or(""),
+                        ms = started.elapsed().as_millis() as u64,
+                        "graph"
+                    );
+                    if status.is_success() {
+                        return Ok(resp);
+                    }
+                    if status == StatusCode::UNAUTHORIZED && !refreshed {
+                        refreshed = true;
+                        continue;
+                    }
+                    let retry_after = retry_after(&resp);
+                    let transient = matches!(status.as_u16(), 429 | 503 | 504);
+                    if req.retry && transient && attempt < policy.max_retries {
+                        let wait = retry_after
+                            .unwrap_or_else(|| policy.backoff(attempt))
+                            .min(policy.max_delay);
+                        tracing::info!(
+                            op = req.operation,
+                            status = status.as_u16(),
+                            wait_ms = wait.as_millis() as u64,
+                            "graph asked to retry"
+                        );
+                        tokio::time::sleep(wait).await;
+                        attempt += 1;
+                        continue;
+                    }
+                    let client_request_id = header(&resp, "client-request-id");
+                    let body = resp.text().await.unwrap_or_default();
+                    let err = parse_api_error(
+                        req.operation,
+                        status.as_u16(),
+                        request_id,
+                        client_request_id,
+                        retry_after,
+                        &body,
+                    );
+                    tracing::warn!(
+                        op = req.operation,
+                        status = err.status,
+                        code = %err.code,
+                        request_id = err.request_id.as_deref().unwrap_or(""),
+                        "graph error"
+                    );
+                    return Err(GraphError::Api(Box::new(err)));
+                }
+            }
+        }
+    }
+
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        url: Url,
+    ) -> Result<T, GraphError> {
+        let resp = self
+            .execute(Request {
+                operation,
+                method: Method::GET,
+                url,
+                body: None,
+                retry: true,
+            })
+            .await?;
+        decode(operation, resp).await
+    }
+
+    /// Every application in the tenant (or owned by the signed-in user), page by page.
+    pub fn list_applications(
+        &self,
+        query: &AppQuery,
+    ) -> BoxStream<'static, Result<Page<AppRegistration>, GraphError>> {
+        let top = query.top.unwrap_or(MAX_TOP).clamp(1, MAX_TOP);
+        let mut q = format!("$select={APP_SELECT}&$top={top}");
+        if let Some(prefix) = &query.name_prefix {
+            q.push_str("&$filter=");
+            q.push_str(&odata::encode(&odata::startswith_display_name(prefix)));
+        }
+        let (operation, path) = if query.owned {
+            (
+                "list your owned applications",
+                "me/ownedObjects/microsoft.graph.application",
+            )
+        } else {
+            ("list applications", "applications")
+        };
+        let first = self.v1(&format!("{path}?{q}"));
+        self.pages(operation, first)
+    }
+
+    fn pages<T: DeserializeOwned + Send + 'static>(
+        &self,
+        operation: &'static str,
+        first: Result<Url, GraphError>,
+    ) -> BoxStream<'static, Result<Page<T>, GraphError>> {
+        let client = self.clone();
+        stream::unfold(Some(first), move |state| {
+            let client = client.clone();
+            async move {
+                let url = match state? {
+                    Ok(u) => u,
+                    Err(e) => return Some((Err(e), None)),
+                };
+                let page: ODataPage<T> = match client.get_json(operation, url).await {
+                    Ok(p) => p,
+                    Err(e) => return Some((Err(e), None)),
+                };
+                let next = page.next_link.as_deref().map(|link| {
+                    let url = Url::parse(link).map_err(|e| GraphError::Decode {
+                        operation,
+                        detail: format!("bad @odata.nextLink: {e}"),
+                    })?;
+                    client.check_origin(&url)?;
+                    Ok(url)
+                });
+                let out = Page {
+                    has_more: next.is_some(),
+                    count: page.count,
+                    items: page.value,
+                };
+                Some((Ok(out), next))
+            }
+        })
+        .boxed()
+    }
+
+    /// Collect every page (for the scripting twin).
+    pub async fn list_all_applications(
+        &self,
+        query: &AppQuery,
+    ) -> Result<Vec<AppRegistration>, GraphError> {
+        let mut out = Vec::new();
+        let mut pages = self.list_applications(query);
+        while let Some(page) = pages.next().await {
+            out.extend(page?.items);
+        }
+        Ok(out)
+    }
+
+    /// `GET /applications/{id}` by Object ID.
+    pub async fn get_application(&self, id: &ObjectId) -> Result<AppRegistration, GraphError> {
+        guid(id.as_str())?;
+        let url = self.v1(&format!("applications/{id}?$select={APP_SELECT}"))?;
+        self.get_json("read the application", url).await
+    }
+
+    /// `GET /applications(appId='…')` by Application (client) ID.
+    pub async fn get_application_by_app_id(
+        &self,
+        app_id: &ApplicationId,
+    ) -> Result<AppRegistration, GraphError> {
+        guid(app_id.as_str())?;
+        let url = self.v1(&format!(
+            "applications(appId='{app_id}')?$select={APP_SELECT}"
+        ))?;
+        self.get_json("read the application", url).await
+    }
+
+    /// Applications whose display name equals `name` exactly (case-insensitive, as Graph's eq).
+    pub async fn find_applications_by_name(
+        &self,
+        name: &str,
+    ) -> Result<Vec<AppRegistration>, GraphError> {
+        let all = self
+            .list_all_applications(&AppQuery {
+                name_prefix: Some(name.to_owned()),
+                ..AppQuery::default()
+            })
+            .await?;
+        Ok(all
+            .into_iter()
+            .filter(|a| a.display_name.eq_ignore_ascii_case(name))
+            .collect())
+    }
+
+    pub async fn organization(&self) -> Result<Organization, GraphError> {
+        let url = self.v1("organization?$select=id,displayName,verifiedDomains")?;
+        let page: ODataPage<Organization> = self.get_json("read the tenant", url).await?;
+        page.value.into_iter().next().ok_or(GraphError::Decode {
+            operation: "read the tenant",
+            detail: "/organization returned no element".into(),
+        })
+    }
+
+    pub async fn me(&self) -> Result<Me, GraphError> {
+        let url = self.v1("me?$select=id,displayName,userPrincipalName,mail")?;
+        self.get_json("read the signed-in user", url).await
+    }
+
+    pub async fn federated_credentials(
+        &self,
+        id: &ObjectId,
+    ) -> Result<Vec<FederatedCredential>, GraphError> {
+        guid(id.as_str())?;
+        let mut out = Vec::new();
+        let mut pages = self.pages::<FederatedCredential>(
+            "list federated credentials",
+            self.v1(&format!("applications/{id}/federatedIdentityCredentials")),
+        );
+        while let Some(p) = pages.next().await {
+            out.extend(p?.items);
+        }
+        Ok(out)
+    }
+
+    /// `addPassword`. Never retried: a lost reply is reconciled by reading the app back.
+    pub async fn add_password(
+        &self,
+        id: &ObjectId,
+        credential: &PasswordCredentialRequest,
+    ) -> Result<NewClientSecret, GraphError> {
+        const OP: &str = "add a client secret";
+        guid(id.as_str())?;
+        let body = serde_json::json!({ "passwordCredential": credential });
+        let url = self.v1(&format!("applications/{id}/addPassword"))?;
+        let result = match self
+            .execute(Request {
+                operation: OP,
+                method: Method::POST,
+                url,
+                body: Some(&body),
+                retry: false,
+            })
+            .await
+        {
+            Ok(resp) => decode::<NewClientSecret>(OP, resp).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(secret) => Ok(secret),
+            // Graph answered with an error: nothing was created.
+            Err(e @ (GraphError::Api(_) | GraphError::Auth(_) | GraphError::InvalidId(_))) => {
+                Err(e)
+            }
+            // The reply was lost (transport or unreadable body): the secret may exist.
+            Err(e) => Err(self.reconcile_lost_add(id, credential, e.to_string()).await),
+        }
+    }
+
+    async fn reconcile_lost_add(
+        &self,
+        id: &ObjectId,
+        sent: &PasswordCredentialRequest,
+        detail: String,
+    ) -> GraphError {
+        tracing::warn!(app = %id, "addPassword reply lost; reading the app back");
+        match self.get_application(id).await {
+            Ok(app) => {
+                let created = app
+                    .password_credentials
+                    .into_iter()
+                    .find(|c| matches_request(c, sent))
+                    .map(Box::new);
+                GraphError::AddPasswordLost { created, detail }
+            }
+            Err(e) => GraphError::AddPasswordUnverified {
+                detail: format!("{detail}; reading back failed: {e}"),
+            },
+        }
+    }
+
+    /// `removePassword`; "No password credential found with keyId" means already gone.
+    pub async fn remove_password(
+        &self,
+        id: &ObjectId,
+        key_id: &SecretId,
+    ) -> Result<RemoveOutcome, GraphError> {
+        guid(id.as_str())?;
+        guid(key_id.as_str())?;
+        let body = serde_json::json!({ "keyId": key_id });
+        let url = self.v1(&format!("applications/{id}/removePassword"))?;
+        match self
+            .execute(Request {
+                operation: "delete the client secret",
+                method: Method::POST,
+                url,
+                body: Some(&body),
+                // Safe to retry: a repeat of a removal that went through reports "already gone".
+                retry: true,
+            })
+            .await
+        {
+            Ok(_) => Ok(RemoveOutcome::Removed),
+            Err(GraphError::Api(e))
+                if e.message
+                    .starts_with("No password credential found with keyId") =>
+            {
+                Ok(RemoveOutcome::AlreadyGone)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST /applications` (New registration). Never retried.
+    pub async fn create_application(
+        &self,
+        app: &NewApplication,
+    ) -> Result<AppRegistration, GraphError> {
+        const OP: &str = "create the application";
+        let body = serde_json::to_value(app).map_err(|e| GraphError::Decode {
+            operation: OP,
+            detail: e.to_string(),
+        })?;
+        let url = self.v1("applications")?;
+        let resp = self
+            .execute(Request {
+                operation: OP,
+                method: Method::POST,
+                url,
+                body: Some(&body),
+                retry: false,
+            })
+            .await?;
+        decode(OP, resp).await
+    }
+}
+
+fn matches_request(c: &ClientSecret, sent: &PasswordCredentialRequest) -> bool {
+    let same_second = |a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>| match (a, b) {
+        (Some(a), Some(b)) => a.timestamp() == b.timestamp(),
+        (_, None) => true,
+        (None, Some(_)) => false,
+    };
+    c.display_name == sent.display_name
+        && same_second(c.start_date_time, sent.start_date_time)
+        && same_second(c.end_date_time, sent.end_date_time)
+}
+
+fn guid(s: &str) -> Result<(), GraphError> {
+    if is_guid(s) {
+        Ok(())
+    } else {
+        Err(GraphError::InvalidId(s.to_owned()))
+    }
+}
+
+async fn decode<T: DeserializeOwned>(
+    operation: &'static str,
+    resp: reqwest::Response,
+) -> Result<T, GraphError> {
+    let bytes = resp.bytes().await.map_err(|e| GraphError::Transport {
+        operation,
+        detail: transport_detail(&e),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| GraphError::Decode {
+        operation,
+        // serde_json errors name a position and a type, never the content.
+        detail: e.to_string(),
+    })
+}
+
+fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+    header(resp, "retry-after")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+fn transport_detail(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the reply was cut off"
+    } else {
+        "network error"
+    };
+    match e.url() {
+        Some(u) => format!("{kind} ({}{})", u.host_str().unwrap_or(""), u.path()),
+        None => kind.to_owned(),
+    }
+}
+
+fn redact_query(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.to_string()
+}

@@ -1,0 +1,48 @@
+//! OData query building: string literals with doubled quotes, percent-encoding of values.
+
+/// Quote a string literal for `$filter`: `O'Brien` -> `'O''Brien'`.
+pub fn quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// Percent-encode a query value the way the Azure CLI does (`quote(filter, safe='')`):
+/// everything but unreserved characters.
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 3);
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `startswith(displayName,'…')`.
+pub fn startswith_display_name(prefix: &str) -> String {
+    format!("startswith(displayName,{})", quote(prefix))
+}
+
+/// `appId eq '…'`.
+pub fn app_id_eq(app_id: &str) -> String {
+    format!("appId eq {}", quote(app_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_and_encodes() {
+        assert_eq!(
+            startswith_display_name("O'Brien"),
+            "startswith(displayName,'O''Brien')"
+        );
+        assert_eq!(
+            encode(&startswith_display_name("azure-cli-test000001")),
+            "startswith%28displayName%2C%27azure-cli-test000001%27%29"
+        );
+        assert_eq!(encode("a b&c=d#é"), "a%20b%26c%3Dd%23%C3%A9");
+    }
+}
