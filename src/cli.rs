@@ -3,6 +3,7 @@
 pub mod apps;
 pub mod exit;
 pub mod output;
+pub mod resolve;
 pub mod secrets;
 pub mod whoami;
 

@@ -1,15 +1,571 @@
-//! `azsecrets secrets list|add|remove`.
+//! `azsecrets secrets list|add|remove`: the scripting twin of the Client secrets tab.
 
-use crate::cli::{CliError, ExitCode, GlobalArgs, SecretsCommand};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use futures::StreamExt;
+use serde::Serialize;
+
+use crate::cli::output;
+use crate::cli::resolve;
+use crate::cli::{CliError, ExitCode, GlobalArgs, OutputFormat, SecretsCommand};
+use crate::expiry::{self, Lifetime, Status};
+use crate::graph::{
+    AppQuery, AppRegistration, ClientSecret, GraphClient, PasswordCredentialRequest, RemoveOutcome,
+    SecretId, is_guid,
+};
+use crate::handoff::{self, Clipboard, EnvBlock};
 use crate::session::Session;
 
 pub async fn run(
-    _session: &Session,
-    _global: &GlobalArgs,
-    _cmd: SecretsCommand,
+    session: &Session,
+    global: &GlobalArgs,
+    cmd: SecretsCommand,
 ) -> Result<ExitCode, CliError> {
-    Err(CliError::new(
-        ExitCode::Failure,
-        "secrets commands are not built yet",
-    ))
+    match cmd {
+        SecretsCommand::List {
+            app,
+            expiring_within,
+            check,
+            output,
+        } => list(&session.client, app, expiring_within, check, output).await,
+        SecretsCommand::Add {
+            app,
+            description,
+            expires,
+            to,
+            output,
+        } => {
+            let request = AddRequest::parse(app, description, &expires, &to, output)?;
+            refuse_read_only(global)?;
+            add(&session.client, global, request).await
+        }
+        SecretsCommand::Remove { app, key_id, yes } => {
+            refuse_read_only(global)?;
+            remove(&session.client, &app, &key_id, yes).await
+        }
+    }
+}
+
+fn refuse_read_only(global: &GlobalArgs) -> Result<(), CliError> {
+    if global.read_only {
+        Err(CliError::new(
+            ExitCode::Usage,
+            "--read-only is set: this command would change the tenant",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// One row of `secrets list --output json` (stable; documented in the README).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretRow {
+    pub app_name: String,
+    pub app_id: String,
+    pub object_id: String,
+    pub description: Option<String>,
+    pub secret_id: String,
+    pub hint: Option<String>,
+    pub start_date_time: Option<String>,
+    pub end_date_time: Option<String>,
+    pub days_left: Option<i64>,
+    pub status: Option<&'static str>,
+    pub long_lived: bool,
+}
+
+impl SecretRow {
+    fn new(app: &AppRegistration, s: &ClientSecret, now: DateTime<Utc>) -> Self {
+        Self {
+            app_name: app.display_name.clone(),
+            app_id: app.app_id.to_string(),
+            object_id: app.id.to_string(),
+            description: s.description(),
+            secret_id: s.key_id.to_string(),
+            hint: s.hint.clone(),
+            start_date_time: s.start_date_time.map(|d| d.to_rfc3339()),
+            end_date_time: s.end_date_time.map(|d| d.to_rfc3339()),
+            days_left: s.end_date_time.map(|d| expiry::days_left(d, now)),
+            status: s.end_date_time.map(|d| Status::of(d, now).key()),
+            long_lived: s
+                .end_date_time
+                .is_some_and(|e| expiry::is_long_lived(s.start_date_time, e)),
+        }
+    }
+}
+
+/// Parse a window like `30d`, `3m`, `1y` (a duration, not a date or `never`).
+fn parse_window(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, CliError> {
+    let bad = |m: String| CliError::new(ExitCode::Usage, format!("--expiring-within: {m}"));
+    match Lifetime::parse(s) {
+        Ok(l @ (Lifetime::Days(_) | Lifetime::Months(_))) => {
+            l.end_from(now).map_err(|e| bad(e.to_string()))
+        }
+        Ok(_) => Err(bad(format!(
+            "'{s}' is not a duration: use Nd (days), Nm (months) or Ny (years)"
+        ))),
+        Err(e) => Err(bad(e.to_string())),
+    }
+}
+
+async fn list(
+    client: &GraphClient,
+    app: Option<String>,
+    expiring_within: Option<String>,
+    check: bool,
+    format: OutputFormat,
+) -> Result<ExitCode, CliError> {
+    let now = Utc::now();
+    // Validate before any request: bad input changes nothing and costs nothing.
+    let window = match (&expiring_within, check) {
+        (Some(w), _) => Some(parse_window(w, now)?),
+        // --check alone watches the 30-day band.
+        (None, true) => Some(parse_window("30d", now)?),
+        (None, false) => None,
+    };
+    let apps = match app {
+        Some(a) => vec![resolve::app(client, &a).await?],
+        None => {
+            let mut all = Vec::new();
+            let mut pages = client.list_applications(&AppQuery::default());
+            while let Some(p) = pages.next().await {
+                all.extend(p.map_err(CliError::graph)?.items);
+            }
+            all
+        }
+    };
+    let mut rows: Vec<(DateTime<Utc>, SecretRow)> = apps
+        .iter()
+        .flat_map(|a| {
+            a.password_credentials.iter().map(move |s| {
+                (
+                    s.end_date_time.unwrap_or(DateTime::<Utc>::MAX_UTC),
+                    SecretRow::new(a, s, now),
+                )
+            })
+        })
+        .filter(|(end, _)| window.is_none_or(|w| *end <= w))
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.app_name.cmp(&b.1.app_name)));
+    let flagged = rows
+        .iter()
+        .filter(|(end, _)| window.is_some_and(|w| *end <= w))
+        .count();
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        OutputFormat::Json => {
+            let list: Vec<&SecretRow> = rows.iter().map(|(_, r)| r).collect();
+            let text = serde_json::to_string_pretty(&list)
+                .map_err(|e| CliError::new(ExitCode::Failure, e.to_string()))?;
+            let _ = writeln!(out, "{text}");
+        }
+        OutputFormat::Table => {
+            let table_rows: Vec<Vec<String>> = rows
+                .iter()
+                .map(|(_, r)| {
+                    let status = match (r.status, r.long_lived) {
+                        (Some(s), true) => format!("{} long-lived", status_label(s)),
+                        (Some(s), false) => status_label(s).to_owned(),
+                        (None, _) => "-".to_owned(),
+                    };
+                    vec![
+                        r.app_name.clone(),
+                        r.description.clone().unwrap_or_else(|| "-".into()),
+                        r.secret_id.chars().take(8).collect(),
+                        format!("{}*****", r.hint.as_deref().unwrap_or("")),
+                        r.end_date_time
+                            .as_deref()
+                            .map(|d| d.chars().take(10).collect())
+                            .unwrap_or_else(|| "-".into()),
+                        r.days_left
+                            .map(|d| d.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        status,
+                    ]
+                })
+                .collect();
+            let t = output::table(
+                &[
+                    "APP",
+                    "DESCRIPTION",
+                    "SECRET ID",
+                    "VALUE",
+                    "EXPIRES",
+                    "DAYS",
+                    "STATUS",
+                ],
+                &table_rows,
+                output::width(),
+                0,
+            );
+            let _ = out.write_all(t.as_bytes());
+            eprintln!(
+                "{} secret(s) in {} app(s){}",
+                rows.len(),
+                apps.len(),
+                match (&expiring_within, window) {
+                    (Some(w), Some(_)) => format!(", expired or expiring within {w}"),
+                    _ => String::new(),
+                }
+            );
+        }
+    }
+    let _ = out.flush();
+    if check && flagged > 0 {
+        eprintln!(
+            "check failed: {flagged} secret(s) expired or expiring within {}",
+            expiring_within.as_deref().unwrap_or("30d")
+        );
+        return Ok(ExitCode::CheckFailed);
+    }
+    Ok(ExitCode::Ok)
+}
+
+fn status_label(key: &str) -> &'static str {
+    match key {
+        "expired" => Status::Expired.label(),
+        "within_7_days" => Status::Within7.label(),
+        "within_30_days" => Status::Within30.label(),
+        "within_90_days" => Status::Within90.label(),
+        _ => Status::Ok.label(),
+    }
+}
+
+/// Where `secrets add` sends the value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    Clipboard,
+    EnvFile(PathBuf),
+    Stdout,
+}
+
+impl Destination {
+    pub fn parse(s: &str) -> Result<Self, CliError> {
+        match s {
+            "clipboard" => Ok(Self::Clipboard),
+            "stdout" => Ok(Self::Stdout),
+            _ => match s.strip_prefix("env-file:") {
+                Some(p) if !p.trim().is_empty() => Ok(Self::EnvFile(PathBuf::from(p))),
+                _ => Err(CliError::new(
+                    ExitCode::Usage,
+                    format!("--to '{s}': use clipboard, env-file:PATH or stdout"),
+                )),
+            },
+        }
+    }
+}
+
+struct AddRequest {
+    app: String,
+    description: Option<String>,
+    lifetime: Lifetime,
+    to: Destination,
+    output: OutputFormat,
+}
+
+impl AddRequest {
+    fn parse(
+        app: String,
+        description: Option<String>,
+        expires: &str,
+        to: &str,
+        output: OutputFormat,
+    ) -> Result<Self, CliError> {
+        let lifetime = Lifetime::parse(expires)
+            .map_err(|e| CliError::new(ExitCode::Usage, format!("--expires: {e}")))?;
+        // Check the end date now, so a past date fails before anything is created.
+        lifetime
+            .end_from(Utc::now())
+            .map_err(|e| CliError::new(ExitCode::Usage, format!("--expires: {e}")))?;
+        let description = description
+            .map(|d| d.trim().to_owned())
+            .filter(|d| !d.is_empty());
+        if let Some(d) = &description
+            && d.chars().count() > 255
+        {
+            return Err(CliError::new(
+                ExitCode::Usage,
+                "--description is longer than 255 characters",
+            ));
+        }
+        Ok(Self {
+            app,
+            description,
+            lifetime,
+            to: Destination::parse(to)?,
+            output,
+        })
+    }
+}
+
+/// `secrets add --output json` (the value only with `--to stdout`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AddedJson<'a> {
+    app_name: &'a str,
+    app_id: &'a str,
+    object_id: &'a str,
+    tenant_id: &'a str,
+    description: Option<&'a str>,
+    secret_id: &'a str,
+    hint: Option<&'a str>,
+    start_date_time: Option<String>,
+    end_date_time: Option<String>,
+    destination: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret_text: Option<&'a str>,
+}
+
+async fn add(
+    client: &GraphClient,
+    global: &GlobalArgs,
+    req: AddRequest,
+) -> Result<ExitCode, CliError> {
+    let app = resolve::app(client, &req.app).await?;
+    let tenant_id = resolve::tenant_id(client).await.map_err(CliError::graph)?;
+    if req.to == Destination::Stdout && std::io::stdout().is_terminal() {
+        eprintln!(
+            "warning: --to stdout prints the secret value on this terminal, where it stays in scrollback; pipe it instead"
+        );
+    }
+    let start = Utc::now().trunc_subsecs(0);
+    let end = req
+        .lifetime
+        .end_from(start)
+        .map_err(|e| CliError::new(ExitCode::Usage, format!("--expires: {e}")))?;
+    if req.lifetime == Lifetime::Never {
+        eprintln!(
+            "warning: 'never' expiring secrets (2299-12-31) are no longer offered by the portal and tenant policy may refuse them"
+        );
+    }
+    let credential = PasswordCredentialRequest {
+        display_name: req.description.clone(),
+        start_date_time: Some(start),
+        end_date_time: Some(end),
+    };
+    let created = client
+        .add_password(&app.id, &credential)
+        .await
+        .map_err(CliError::graph)?;
+    let meta = &created.metadata;
+    let value = &created.secret_text;
+
+    // Hand the value off; if that fails, nobody has the value, so the secret is useless:
+    // remove it again rather than leave an orphan.
+    let destination = match &req.to {
+        Destination::Stdout => {
+            let mut out = std::io::stdout().lock();
+            if req.output == OutputFormat::Table {
+                let _ = writeln!(out, "{}", value.expose());
+            }
+            let _ = out.flush();
+            "stdout".to_owned()
+        }
+        Destination::Clipboard => {
+            let timeout = Duration::from_secs(global.clipboard_timeout);
+            match Clipboard::new(global.clipboard, timeout).copy_secret(value) {
+                Ok(report) => report.status,
+                Err(e) => return Err(roll_back(client, &app, &meta.key_id, e.to_string()).await),
+            }
+        }
+        Destination::EnvFile(path) => {
+            let block = EnvBlock {
+                client_id: app.app_id.as_str(),
+                tenant_id: &tenant_id,
+                secret: value,
+            };
+            match handoff::write_env_file(path, &block) {
+                Ok(report) => {
+                    if let Some(w) = &report.git_warning {
+                        eprintln!("warning: {w}");
+                    }
+                    format!("written to {}", report.path.display())
+                }
+                Err(e) => return Err(roll_back(client, &app, &meta.key_id, e.to_string()).await),
+            }
+        }
+    };
+    let end_s = meta.end_date_time.map(|d| d.to_rfc3339());
+    match req.output {
+        OutputFormat::Json => {
+            let json = AddedJson {
+                app_name: &app.display_name,
+                app_id: app.app_id.as_str(),
+                object_id: app.id.as_str(),
+                tenant_id: &tenant_id,
+                description: meta.display_name.as_deref(),
+                secret_id: meta.key_id.as_str(),
+                hint: meta.hint.as_deref(),
+                start_date_time: meta.start_date_time.map(|d| d.to_rfc3339()),
+                end_date_time: end_s.clone(),
+                destination: destination.clone(),
+                secret_text: (req.to == Destination::Stdout).then(|| value.expose()),
+            };
+            let text = serde_json::to_string_pretty(&json)
+                .map_err(|e| CliError::new(ExitCode::Failure, e.to_string()))?;
+            println!("{text}");
+        }
+        OutputFormat::Table => {
+            eprintln!(
+                "Added client secret {} to '{}': Secret ID {}, value {}, expires {}; {}",
+                meta.display_name
+                    .as_deref()
+                    .map(|d| format!("'{d}'"))
+                    .unwrap_or_else(|| "(no description)".into()),
+                app.display_name,
+                meta.key_id,
+                value.masked(),
+                end_s.as_deref().unwrap_or("-"),
+                destination
+            );
+        }
+    }
+    Ok(ExitCode::Ok)
+}
+
+async fn roll_back(
+    client: &GraphClient,
+    app: &AppRegistration,
+    key_id: &SecretId,
+    why: String,
+) -> CliError {
+    match client.remove_password(&app.id, key_id).await {
+        Ok(_) => CliError::new(
+            ExitCode::Failure,
+            format!(
+                "{why}; the new secret (Secret ID {key_id}) was deleted again because its value could not be handed off. Nothing changed."
+            ),
+        ),
+        Err(e) => CliError::new(
+            ExitCode::Failure,
+            format!(
+                "{why}; the new secret (Secret ID {key_id}) could not be handed off and deleting it failed too ({e}). Delete it: azsecrets secrets remove --app {} --key-id {key_id}",
+                app.app_id
+            ),
+        ),
+    }
+}
+
+async fn remove(
+    client: &GraphClient,
+    app: &str,
+    key_id: &str,
+    yes: bool,
+) -> Result<ExitCode, CliError> {
+    let key = key_id.trim().to_ascii_lowercase();
+    if key.len() < 8 || !key.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(CliError::new(
+            ExitCode::Usage,
+            format!(
+                "--key-id '{key_id}' is not a Secret ID (a GUID, or its first 8 or more characters)"
+            ),
+        ));
+    }
+    let app = resolve::app(client, app).await?;
+    let found: Vec<&ClientSecret> = app
+        .password_credentials
+        .iter()
+        .filter(|s| s.key_id.as_str().to_ascii_lowercase().starts_with(&key))
+        .collect();
+    let secret = match found.as_slice() {
+        [one] => Some(*one),
+        [] if is_guid(&key) => None,
+        [] => {
+            return Err(CliError::new(
+                ExitCode::NotFound,
+                format!(
+                    "'{}' has no client secret whose Secret ID starts with {key}",
+                    app.display_name
+                ),
+            ));
+        }
+        _ => {
+            return Err(CliError::new(
+                ExitCode::Usage,
+                format!(
+                    "{key} matches several Secret IDs on '{}': give more characters",
+                    app.display_name
+                ),
+            ));
+        }
+    };
+    let key_id = secret
+        .map(|s| s.key_id.clone())
+        .unwrap_or_else(|| SecretId::new(key.clone()));
+    if let Some(s) = secret
+        && !yes
+    {
+        let stdin = std::io::stdin();
+        if !stdin.is_terminal() {
+            return Err(CliError::new(
+                ExitCode::Usage,
+                "refusing to delete without --yes: no terminal to confirm on",
+            ));
+        }
+        eprint!(
+            "Delete client secret {} (Secret ID {}, expires {}) from '{}'?\nApps using it will stop signing in. Type 'yes' to delete: ",
+            s.description()
+                .map(|d| format!("'{d}'"))
+                .unwrap_or_else(|| "(no description)".into()),
+            s.key_id,
+            s.end_date_time
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_else(|| "-".into()),
+            app.display_name
+        );
+        let mut answer = String::new();
+        let _ = stdin.lock().read_line(&mut answer);
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            eprintln!("Not deleted.");
+            return Ok(ExitCode::Failure);
+        }
+    }
+    match client
+        .remove_password(&app.id, &key_id)
+        .await
+        .map_err(CliError::graph)?
+    {
+        RemoveOutcome::Removed => {
+            eprintln!(
+                "Deleted client secret {key_id} from '{}'.",
+                app.display_name
+            )
+        }
+        RemoveOutcome::AlreadyGone => eprintln!(
+            "Client secret {key_id} was already removed from '{}'; nothing to do.",
+            app.display_name
+        ),
+    }
+    Ok(ExitCode::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations() {
+        assert_eq!(Destination::parse("stdout").ok(), Some(Destination::Stdout));
+        assert_eq!(
+            Destination::parse("env-file:./x.env").ok(),
+            Some(Destination::EnvFile(PathBuf::from("./x.env")))
+        );
+        assert!(Destination::parse("env-file:").is_err());
+        assert!(Destination::parse("file").is_err());
+    }
+
+    #[test]
+    fn windows_are_durations() {
+        let now = Utc::now();
+        assert!(parse_window("30d", now).is_ok());
+        assert!(parse_window("3m", now).is_ok());
+        assert!(parse_window("never", now).is_err());
+        assert!(parse_window("2030-01-01", now).is_err());
+        assert!(parse_window("30x", now).is_err());
+    }
 }
