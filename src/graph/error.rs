@@ -151,12 +151,12 @@ fn advice_for(e: &ApiError) -> &'static str {
 
 /// Graph's error body.
 #[derive(Debug, Deserialize)]
-pub(crate) struct ErrorBody {
+pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct ErrorDetail {
+pub struct ErrorDetail {
     #[serde(default)]
     pub code: String,
     #[serde(default)]
@@ -166,7 +166,7 @@ pub(crate) struct ErrorDetail {
 }
 
 #[derive(Debug, Deserialize)]
-pub(crate) struct InnerError {
+pub struct InnerError {
     #[serde(default, rename = "request-id")]
     pub request_id: Option<String>,
     #[serde(default, rename = "client-request-id")]
@@ -174,7 +174,7 @@ pub(crate) struct InnerError {
 }
 
 /// Build an [`ApiError`] from a status, headers and body text.
-pub(crate) fn parse_api_error(
+pub fn parse_api_error(
     operation: &'static str,
     status: u16,
     header_request_id: Option<String>,
