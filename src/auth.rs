@@ -1,20 +1,44 @@
 //! Credentials: where the Graph access token comes from. Knows no terminal.
 //!
 //! One trait, [`TokenSource`], used by the Graph client. Sources: a ready token
-//! (`AZSECRETS_ACCESS_TOKEN`, the sandbox), the service principal from the environment (client
-//! credentials), the Azure CLI, and device code. [`endpoints`] holds the cloud table and the
+//! (`AZSECRETS_ACCESS_TOKEN`, the sandbox), the service principal from the environment
+//! ([`client_credentials`]), the Azure CLI ([`azure_cli`]), and device code ([`device_code`],
+//! whose refresh token is kept by [`cache`]). [`token_endpoint`] speaks the identity platform's
+//! v2.0 endpoints over our one reqwest stack. [`endpoints`] holds the cloud table and the
 //! https-only rule for non-loopback hosts.
+//!
+//! Tokens never reach logs, Debug output, error messages or process arguments: they live in
+//! [`SecretString`] and are exposed only to put them in a request.
 
+pub mod azure_cli;
+pub mod cache;
+pub mod client_credentials;
+pub mod device_code;
 pub mod endpoints;
+pub mod token_endpoint;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use secrecy::SecretString;
 
+pub use azure_cli::AzureCli;
+pub use cache::{CacheKey, TokenCache};
+pub use client_credentials::ClientCredentials;
+pub use device_code::{DeviceCode, DeviceCodeEvent, DevicePrompt, PromptSink};
 pub use endpoints::{Cloud, Endpoints};
+pub use token_endpoint::TokenEndpoint;
+
+/// The public client azsecrets signs in with by default (Microsoft Graph Command Line Tools,
+/// contract 11f): it may request Graph scopes dynamically, unlike the Azure CLI's client id.
+pub const DEFAULT_PUBLIC_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+
+/// Tokens are refreshed this long before they expire, so a request never leaves with a token
+/// that dies in flight. Capped at half the lifetime for short-lived tokens (see [`Held`]).
+pub const REFRESH_AHEAD: Duration = Duration::from_secs(5 * 60);
 
 /// An access token and when it expires.
 #[derive(Clone)]
@@ -68,6 +92,23 @@ pub enum AuthError {
     },
     #[error("{0}")]
     Config(String),
+    /// The identity platform refused the request (`error` is the OAuth code, e.g. `invalid_client`).
+    #[error("sign-in failed ({source_name}): {error}: {description}")]
+    Refused {
+        source_name: &'static str,
+        error: String,
+        description: String,
+    },
+    /// The login endpoint could not be reached.
+    #[error("sign-in failed ({source_name}): could not reach the login endpoint: {detail}")]
+    Transport {
+        source_name: &'static str,
+        detail: String,
+    },
+    #[error("device-code sign-in was declined in the browser")]
+    Declined,
+    #[error("the device code expired before sign-in finished: start again to get a new code")]
+    DeviceCodeExpired,
 }
 
 /// Anything that can hand out a Graph access token.
@@ -75,6 +116,11 @@ pub trait TokenSource: Send + Sync {
     /// A valid token; `force_refresh` after Graph answered 401 with the previous one.
     fn token(&self, force_refresh: bool) -> BoxFuture<'_, Result<AccessToken, AuthError>>;
     fn kind(&self) -> SourceKind;
+    /// The application (client) id the token is issued to, when the source knows it: the
+    /// service principal's `AZURE_CLIENT_ID`, or the device-code public client.
+    fn client_id(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A ready token (from `AZSECRETS_ACCESS_TOKEN` or the in-process sandbox). It cannot refresh.
@@ -100,5 +146,105 @@ impl TokenSource for StaticToken {
 
     fn kind(&self) -> SourceKind {
         self.kind
+    }
+}
+
+/// A token held by a refreshing source, with its deadlines on tokio's clock (so tests can run
+/// with a paused clock and `tokio::time::advance`) and its wall-clock expiry for display.
+#[derive(Clone, Debug)]
+pub(crate) struct Held {
+    pub token: AccessToken,
+    /// From here on the source fetches a new token before handing one out.
+    pub refresh_at: tokio::time::Instant,
+    /// After this the token is useless even as a fallback.
+    pub expires: tokio::time::Instant,
+}
+
+impl Held {
+    /// A token valid for `lifetime` from now.
+    pub fn new(token: SecretString, lifetime: Duration) -> Self {
+        let now = tokio::time::Instant::now();
+        let ahead = REFRESH_AHEAD.min(lifetime / 2);
+        let expires_at = chrono::Duration::from_std(lifetime)
+            .ok()
+            .and_then(|d| Utc::now().checked_add_signed(d));
+        Self {
+            token: AccessToken { token, expires_at },
+            refresh_at: now + (lifetime - ahead),
+            expires: now + lifetime,
+        }
+    }
+
+    /// Early enough that no refresh is due.
+    pub fn is_fresh(&self) -> bool {
+        tokio::time::Instant::now() < self.refresh_at
+    }
+
+    /// Not yet expired (usable when a due refresh failed for a passing reason).
+    pub fn is_valid(&self) -> bool {
+        tokio::time::Instant::now() < self.expires
+    }
+}
+
+/// The first line of an identity-platform or CLI message, trimmed and bounded: AADSTS
+/// descriptions carry trace and correlation ids on later lines that only clutter a terminal.
+pub(crate) fn first_line(s: &str, max: usize) -> String {
+    let line = s
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    if line.chars().count() > max {
+        let mut t: String = line.chars().take(max).collect();
+        t.push('…');
+        t
+    } else {
+        line.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn held_tokens_refresh_five_minutes_ahead_or_at_half_life() {
+        let long = Held::new(SecretString::from("a"), Duration::from_secs(3600));
+        assert!(long.is_fresh());
+        tokio::time::advance(Duration::from_secs(3600 - 301)).await;
+        assert!(long.is_fresh());
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert!(!long.is_fresh(), "due 5 minutes before expiry");
+        assert!(long.is_valid());
+        tokio::time::advance(Duration::from_secs(300)).await;
+        assert!(!long.is_valid());
+
+        let short = Held::new(SecretString::from("b"), Duration::from_secs(60));
+        tokio::time::advance(Duration::from_secs(29)).await;
+        assert!(short.is_fresh());
+        tokio::time::advance(Duration::from_secs(2)).await;
+        assert!(!short.is_fresh(), "a 60 s token is refreshed after 30 s");
+        assert!(short.is_valid());
+    }
+
+    #[test]
+    fn access_token_debug_is_redacted() {
+        let t = AccessToken {
+            token: SecretString::from("eyJ0-very-secret"),
+            expires_at: None,
+        };
+        let s = format!("{t:?}");
+        assert!(!s.contains("very-secret"), "{s}");
+    }
+
+    #[test]
+    fn first_line_drops_trace_ids_and_bounds_length() {
+        let d =
+            "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x\r\nCorrelation ID: y";
+        assert_eq!(
+            first_line(d, 200),
+            "AADSTS7000215: Invalid client secret provided."
+        );
+        assert_eq!(first_line("\n  abcdef", 3), "abc…");
     }
 }

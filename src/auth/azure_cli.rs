@@ -1,0 +1,472 @@
+//! Azure CLI sign-in: `az account get-access-token` (contract section 12), run with
+//! `tokio::process`. The token comes back on az's stdout and is never put on a command line;
+//! az caches and refreshes its own tokens, so a refresh here is simply running az again.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use futures::future::BoxFuture;
+use secrecy::SecretString;
+use secrecy::zeroize::Zeroize;
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use super::endpoints::{Cloud, Endpoints};
+use super::{AccessToken, AuthError, Held, SourceKind, TokenSource, first_line};
+
+const NAME: &str = "Azure CLI";
+/// az can be slow to start (Python) and may refresh its own token over the network.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Which Graph az should mint a token for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AzResource {
+    /// `--resource-type ms-graph`: the Graph of az's active cloud (the public cloud here).
+    MsGraph,
+    /// `--resource <graph root>/` for national clouds.
+    Resource(String),
+}
+
+impl AzResource {
+    pub fn for_endpoints(endpoints: &Endpoints) -> Self {
+        let graph = endpoints.graph.as_str();
+        if graph == Endpoints::for_cloud(Cloud::Public).graph.as_str() {
+            AzResource::MsGraph
+        } else {
+            AzResource::Resource(graph.to_owned())
+        }
+    }
+}
+
+/// Why az could not give a token, in terms the user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AzCliError {
+    #[error(
+        "the Azure CLI (az) is not installed or not on PATH: install it, or sign in another way (e.g. --auth device)"
+    )]
+    NotInstalled,
+    #[error("the Azure CLI is not signed in{}: run `az login{}`{}", tenant_note(.tenant), tenant_arg(.tenant), detail_note(.detail))]
+    NotSignedIn {
+        tenant: Option<String>,
+        detail: String,
+    },
+    #[error("the Azure CLI's sign-in has expired{}: run `az login{}` again{}", tenant_note(.tenant), tenant_arg(.tenant), detail_note(.detail))]
+    SessionExpired {
+        tenant: Option<String>,
+        detail: String,
+    },
+    #[error(
+        "the Azure CLI is signed in to tenant {actual}, not {wanted}: run `az login --tenant {wanted}`"
+    )]
+    WrongTenant { wanted: String, actual: String },
+    #[error("the Azure CLI handed out a token that expired at {0}: run `az login` again")]
+    StaleToken(DateTime<Utc>),
+    #[error("az failed ({status}){}", detail_note(.detail))]
+    Failed { status: String, detail: String },
+    #[error("az printed output azsecrets cannot read: {0}")]
+    Output(String),
+    #[error("az did not answer within {0} seconds")]
+    Timeout(u64),
+}
+
+fn tenant_note(t: &Option<String>) -> String {
+    t.as_ref()
+        .map(|t| format!(" for tenant {t}"))
+        .unwrap_or_default()
+}
+fn tenant_arg(t: &Option<String>) -> String {
+    t.as_ref()
+        .map(|t| format!(" --tenant {t}"))
+        .unwrap_or_default()
+}
+fn detail_note(d: &str) -> String {
+    if d.is_empty() {
+        String::new()
+    } else {
+        format!(" (az said: {d})")
+    }
+}
+
+impl From<AzCliError> for AuthError {
+    fn from(e: AzCliError) -> Self {
+        AuthError::Failed {
+            source_name: NAME,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// `az account get-access-token --output json`, any version (contract 12).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AzToken {
+    access_token: SecretString,
+    /// "%Y-%m-%d %H:%M:%S.%f", local time, no zone (all versions).
+    #[serde(default)]
+    expires_on: Option<String>,
+    /// POSIX seconds (2.54.0+). Preferred: no time-zone guesswork.
+    #[serde(default, rename = "expires_on")]
+    expires_on_epoch: Option<serde_json::Value>,
+    #[serde(default)]
+    tenant: Option<String>,
+    // `subscription` is omitted with --tenant and `tokenType` is always Bearer: not needed.
+}
+
+/// What one az run produced.
+pub struct AzAnswer {
+    pub token: SecretString,
+    pub expires_at: DateTime<Utc>,
+    pub tenant: Option<String>,
+}
+
+/// Parse az's stdout. `local` is the zone `expiresOn` is written in (the machine's, in
+/// production; a fixed one in tests).
+pub fn parse_output<Tz: TimeZone>(stdout: &[u8], local: &Tz) -> Result<AzAnswer, AzCliError> {
+    let t: AzToken =
+        serde_json::from_slice(stdout).map_err(|e| AzCliError::Output(e.to_string()))?;
+    let epoch = t.expires_on_epoch.as_ref().and_then(|v| match v {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    });
+    let expires_at = match epoch.and_then(|s| DateTime::<Utc>::from_timestamp(s, 0)) {
+        Some(t) => t,
+        None => {
+            let s = t.expires_on.as_deref().ok_or_else(|| {
+                AzCliError::Output("neither expires_on nor expiresOn is present".into())
+            })?;
+            parse_local(s, local)?
+        }
+    };
+    Ok(AzAnswer {
+        token: t.access_token,
+        expires_at,
+        tenant: t.tenant,
+    })
+}
+
+/// `2023-10-31 21:59:10.000000` in `local`. At a DST fold the earlier instant is taken (the
+/// token is refreshed a little early rather than used a little late); in a gap, the moment
+/// after it.
+fn parse_local<Tz: TimeZone>(s: &str, local: &Tz) -> Result<DateTime<Utc>, AzCliError> {
+    let naive = [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(s.trim(), f).ok())
+    .ok_or_else(|| AzCliError::Output(format!("expiresOn '{s}' is not a date and time")))?;
+    local
+        .from_local_datetime(&naive)
+        .earliest()
+        .or_else(|| {
+            local
+                .from_local_datetime(&(naive + chrono::Duration::hours(1)))
+                .earliest()
+        })
+        .map(|d| d.with_timezone(&Utc))
+        .ok_or_else(|| AzCliError::Output(format!("expiresOn '{s}' does not exist locally")))
+}
+
+/// `az` (or `az.cmd` on Windows) on `PATH`.
+pub fn find_az() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let names: &[&str] = if cfg!(windows) {
+        &["az.cmd", "az.bat", "az.exe"]
+    } else {
+        &["az"]
+    };
+    std::env::split_paths(&path)
+        .filter(|d| !d.as_os_str().is_empty())
+        .flat_map(|d| names.iter().map(move |n| d.join(n)))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(p) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.is_file() && meta.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        meta.is_file()
+    }
+}
+
+pub struct AzureCli {
+    program: PathBuf,
+    tenant: Option<String>,
+    resource: AzResource,
+    timeout: Option<Duration>,
+    held: Mutex<Option<Held>>,
+    /// The tenant az reported with the last token.
+    seen_tenant: std::sync::Mutex<Option<String>>,
+}
+
+impl AzureCli {
+    /// az from `PATH`, or [`AzCliError::NotInstalled`].
+    pub fn from_path(tenant: Option<String>, endpoints: &Endpoints) -> Result<Self, AzCliError> {
+        let program = find_az().ok_or(AzCliError::NotInstalled)?;
+        Ok(Self::with_program(program, tenant, endpoints))
+    }
+
+    pub fn with_program(
+        program: impl Into<PathBuf>,
+        tenant: Option<String>,
+        endpoints: &Endpoints,
+    ) -> Self {
+        Self {
+            program: program.into(),
+            // `organizations` is not a tenant az can be "signed in to": let az pick its default.
+            tenant: tenant
+                .filter(|t| !super::token_endpoint::is_multi_tenant_alias(t) && !t.is_empty()),
+            resource: AzResource::for_endpoints(endpoints),
+            timeout: Some(DEFAULT_TIMEOUT),
+            held: Mutex::new(None),
+            seen_tenant: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// How long az may take (`None`: no limit; for tests on a paused clock, where the runtime
+    /// would otherwise jump straight to the deadline while az runs).
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The tenant az's last token belongs to.
+    pub fn tenant_id(&self) -> Option<String> {
+        self.seen_tenant.lock().ok().and_then(|t| t.clone())
+    }
+
+    /// The arguments: never a token, never a secret.
+    pub fn args(&self) -> Vec<String> {
+        let mut a: Vec<String> = vec!["account".into(), "get-access-token".into()];
+        match &self.resource {
+            AzResource::MsGraph => a.extend(["--resource-type".into(), "ms-graph".into()]),
+            AzResource::Resource(r) => a.extend(["--resource".into(), r.clone()]),
+        }
+        if let Some(t) = &self.tenant {
+            a.extend(["--tenant".into(), t.clone()]);
+        }
+        a.extend(["--output".into(), "json".into()]);
+        a
+    }
+
+    /// Run az once and check what it returned.
+    async fn fetch(&self) -> Result<Held, AzCliError> {
+        let mut cmd = tokio::process::Command::new(&self.program);
+        cmd.args(self.args())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // If we give up (timeout, dropped future), do not leave az running.
+            .kill_on_drop(true);
+        let run = cmd.output();
+        let out = match self.timeout {
+            Some(limit) => tokio::time::timeout(limit, run)
+                .await
+                .map_err(|_| AzCliError::Timeout(limit.as_secs()))?,
+            None => run.await,
+        };
+        let mut out = match out {
+            Ok(o) => o,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(AzCliError::NotInstalled);
+            }
+            Err(e) => {
+                return Err(AzCliError::Failed {
+                    status: "could not start".into(),
+                    detail: e.to_string(),
+                });
+            }
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if !out.status.success() {
+            out.stdout.zeroize();
+            return Err(self.classify_failure(out.status, &stderr));
+        }
+        let parsed = parse_output(&out.stdout, &chrono::Local);
+        out.stdout.zeroize();
+        let answer = parsed?;
+        if let (Some(wanted), Some(actual)) = (&self.tenant, &answer.tenant)
+            && crate::graph::models::is_guid(wanted)
+            && !wanted.eq_ignore_ascii_case(actual)
+        {
+            return Err(AzCliError::WrongTenant {
+                wanted: wanted.clone(),
+                actual: actual.clone(),
+            });
+        }
+        let now = Utc::now();
+        if answer.expires_at <= now {
+            return Err(AzCliError::StaleToken(answer.expires_at));
+        }
+        if let Ok(mut t) = self.seen_tenant.lock() {
+            t.clone_from(&answer.tenant);
+        }
+        let lifetime = (answer.expires_at - now).to_std().unwrap_or(Duration::ZERO);
+        tracing::info!(
+            tenant = answer.tenant.as_deref().unwrap_or(""),
+            expires_in_s = lifetime.as_secs(),
+            "Azure CLI token obtained"
+        );
+        Ok(Held::new(answer.token, lifetime))
+    }
+
+    fn classify_failure(&self, status: std::process::ExitStatus, stderr: &str) -> AzCliError {
+        let detail = first_line(stderr.trim_start_matches("ERROR: "), 300);
+        let lower = stderr.to_ascii_lowercase();
+        let tenant = self.tenant.clone();
+        // az's refusals all end with advice to run `az login`; AADSTS700082 / 70043 mean the
+        // refresh token behind az's session expired.
+        if lower.contains("aadsts700082")
+            || lower.contains("aadsts70043")
+            || (lower.contains("az login") && lower.contains("expired"))
+        {
+            AzCliError::SessionExpired { tenant, detail }
+        } else if lower.contains("az login") {
+            AzCliError::NotSignedIn { tenant, detail }
+        } else {
+            AzCliError::Failed {
+                status: status
+                    .code()
+                    .map(|c| format!("exit code {c}"))
+                    .unwrap_or_else(|| "killed by a signal".into()),
+                detail,
+            }
+        }
+    }
+}
+
+impl TokenSource for AzureCli {
+    fn token(&self, force_refresh: bool) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
+        Box::pin(async move {
+            let mut held = self.held.lock().await;
+            if let Some(h) = held.as_ref()
+                && !force_refresh
+                && h.is_fresh()
+            {
+                return Ok(h.token.clone());
+            }
+            match self.fetch().await {
+                Ok(h) => {
+                    let t = h.token.clone();
+                    *held = Some(h);
+                    Ok(t)
+                }
+                Err(e @ (AzCliError::Timeout(_) | AzCliError::Failed { .. })) => {
+                    match held.as_ref() {
+                        // az hiccupped while the old token still works: keep going with it.
+                        Some(h) if !force_refresh && h.is_valid() => {
+                            tracing::warn!(error = %e, "az failed; using the current token until it expires");
+                            Ok(h.token.clone())
+                        }
+                        _ => Err(e.into()),
+                    }
+                }
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+
+    fn kind(&self) -> SourceKind {
+        SourceKind::AzureCli
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::FixedOffset;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn prefers_epoch_expires_on() {
+        let out = br#"{"accessToken":"eyJ0","expiresOn":"2023-10-31 21:59:10.000000","expires_on":1698760750,"subscription":"00000000-0000-0000-0000-000000000000","tenant":"11111111-1111-1111-1111-111111111111","tokenType":"Bearer"}"#;
+        // A zone that would give a different answer for expiresOn: the epoch must win.
+        let zone = FixedOffset::east_opt(5 * 3600).unwrap();
+        let a = parse_output(out, &zone).unwrap();
+        assert_eq!(a.expires_at.timestamp(), 1698760750);
+        assert_eq!(a.token.expose_secret(), "eyJ0");
+        assert_eq!(
+            a.tenant.as_deref(),
+            Some("11111111-1111-1111-1111-111111111111")
+        );
+    }
+
+    #[test]
+    fn old_output_uses_local_expires_on_without_zone() {
+        // Azure CLI < 2.54: no expires_on; with --tenant: no subscription.
+        let out = br#"{"accessToken":"eyJ0","expiresOn":"2023-10-31 21:59:10.000000","tenant":"t","tokenType":"Bearer"}"#;
+        let zone = FixedOffset::west_opt(7 * 3600).unwrap();
+        let a = parse_output(out, &zone).unwrap();
+        assert_eq!(a.expires_at.to_rfc3339(), "2023-11-01T04:59:10+00:00");
+        let utc = parse_output(out, &Utc).unwrap();
+        assert_eq!(utc.expires_at.to_rfc3339(), "2023-10-31T21:59:10+00:00");
+    }
+
+    #[test]
+    fn epoch_as_string_and_garbage() {
+        let a = parse_output(br#"{"accessToken":"x","expires_on":"1698760750"}"#, &Utc).unwrap();
+        assert_eq!(a.expires_at.timestamp(), 1698760750);
+        assert!(matches!(
+            parse_output(br#"{"accessToken":"x"}"#, &Utc),
+            Err(AzCliError::Output(_))
+        ));
+        assert!(matches!(
+            parse_output(br#"{"accessToken":"x","expiresOn":"soon"}"#, &Utc),
+            Err(AzCliError::Output(_))
+        ));
+        let e = parse_output(b"not json {\"accessToken\":\"leak\"", &Utc)
+            .err()
+            .unwrap();
+        assert!(!e.to_string().contains("leak"));
+    }
+
+    #[test]
+    fn arguments_per_cloud_and_tenant() {
+        let public = AzureCli::with_program(
+            "az",
+            Some("contoso.com".into()),
+            &Endpoints::for_cloud(Cloud::Public),
+        );
+        assert_eq!(
+            public.args().join(" "),
+            "account get-access-token --resource-type ms-graph --tenant contoso.com --output json"
+        );
+        let gov = AzureCli::with_program(
+            "az",
+            Some("organizations".into()),
+            &Endpoints::for_cloud(Cloud::Usgov),
+        );
+        assert_eq!(
+            gov.args().join(" "),
+            "account get-access-token --resource https://graph.microsoft.us/ --output json"
+        );
+    }
+
+    #[test]
+    fn messages_name_the_fix() {
+        let e = AzCliError::NotSignedIn {
+            tenant: Some("t".into()),
+            detail: String::new(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the Azure CLI is not signed in for tenant t: run `az login --tenant t`"
+        );
+        let e = AzCliError::WrongTenant {
+            wanted: "a".into(),
+            actual: "b".into(),
+        };
+        assert!(e.to_string().contains("az login --tenant a"));
+    }
+}

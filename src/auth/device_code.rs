@@ -1,0 +1,395 @@
+//! Device-code sign-in (contract 11a, RFC 8628) with refresh (11c) and a cached refresh token.
+//!
+//! Order on the first `token()`: a refresh token cached for the same login authority, Graph
+//! root, tenant and client is tried first; only when there is none, or it is refused, does the
+//! user see a code. Every refresh rotates the refresh token, in memory and in the cache.
+//!
+//! The prompt (user code, URL, message, deadline) goes to a [`PromptSink`]: the CLI prints it to
+//! stderr ([`stderr_prompt`]); the TUI passes its own sink (e.g. [`watch_prompt`]) and draws a
+//! screen. Polling sleeps with `tokio::time::sleep`, so tests run it on a paused clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::{Mutex, watch};
+use tokio::time::Instant;
+
+use super::cache::{CacheKey, TokenCache};
+use super::token_endpoint::{EndpointError, TokenEndpoint, TokenResponse};
+use super::{AccessToken, AuthError, Held, SourceKind, TokenSource};
+
+const NAME: &str = "device code";
+const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// RFC 8628: `slow_down` adds five seconds to the polling interval.
+const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+/// Consecutive network failures tolerated while polling (the user may be on flaky Wi-Fi while
+/// typing the code); the code stays valid meanwhile.
+const MAX_POLL_TRANSPORT_FAILURES: u32 = 3;
+
+/// What the user must do to sign in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DevicePrompt {
+    pub user_code: String,
+    /// Use the one returned, never a hard-coded URL: national clouds differ.
+    pub verification_uri: String,
+    /// The identity platform's sentence, naming the URL and the code.
+    pub message: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a device-code sign-in tells its watcher.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeviceCodeEvent {
+    /// Show this to the user.
+    Prompt(DevicePrompt),
+    /// The flow ended (the prompt can go away); the error, if any, comes back from `token()`.
+    Finished { signed_in: bool },
+}
+
+pub type PromptSink = Arc<dyn Fn(DeviceCodeEvent) + Send + Sync>;
+
+/// Outside the TUI: print the message to stderr (stdout stays clean for pipes).
+pub fn stderr_prompt() -> PromptSink {
+    Arc::new(|event| match event {
+        DeviceCodeEvent::Prompt(p) => {
+            eprintln!("{}", p.message);
+            eprintln!(
+                "(the code expires at {} UTC)",
+                p.expires_at.format("%H:%M:%S")
+            );
+        }
+        DeviceCodeEvent::Finished { signed_in: true } => eprintln!("Signed in."),
+        DeviceCodeEvent::Finished { signed_in: false } => {}
+    })
+}
+
+/// For the TUI: a sink and a receiver that holds the prompt while one is pending and `None`
+/// otherwise.
+pub fn watch_prompt() -> (PromptSink, watch::Receiver<Option<DevicePrompt>>) {
+    let (tx, rx) = watch::channel(None);
+    let sink: PromptSink = Arc::new(move |event| {
+        let value = match event {
+            DeviceCodeEvent::Prompt(p) => Some(p),
+            DeviceCodeEvent::Finished { .. } => None,
+        };
+        tx.send_replace(value);
+    });
+    (sink, rx)
+}
+
+/// The delegated scopes for a Graph root: what azsecrets needs, plus `offline_access` for a
+/// refresh token.
+pub fn scopes_for(graph_root: &str) -> String {
+    let g = graph_root.trim_end_matches('/');
+    format!("{g}/Application.ReadWrite.All {g}/User.Read offline_access")
+}
+
+struct State {
+    held: Option<Held>,
+    refresh: Option<SecretString>,
+    /// The cache is read once, on the first need.
+    cache_loaded: bool,
+}
+
+pub struct DeviceCode {
+    endpoint: TokenEndpoint,
+    client_id: String,
+    scopes: String,
+    prompt: PromptSink,
+    cache: Option<(TokenCache, CacheKey)>,
+    state: Mutex<State>,
+}
+
+impl DeviceCode {
+    pub fn new(
+        endpoint: TokenEndpoint,
+        client_id: impl Into<String>,
+        scopes: impl Into<String>,
+        prompt: PromptSink,
+    ) -> Self {
+        Self {
+            endpoint,
+            client_id: client_id.into(),
+            scopes: scopes.into(),
+            prompt,
+            cache: None,
+            state: Mutex::new(State {
+                held: None,
+                refresh: None,
+                cache_loaded: false,
+            }),
+        }
+    }
+
+    /// Keep the refresh token in `cache` under `key`.
+    pub fn with_cache(mut self, cache: TokenCache, key: CacheKey) -> Self {
+        self.cache = Some((cache, key));
+        self
+    }
+
+    /// Whether a refresh token is at hand (in memory or cached), i.e. whether the next
+    /// `token()` may succeed without showing a code.
+    pub async fn has_refresh_token(&self) -> bool {
+        let mut st = self.state.lock().await;
+        self.load_cache(&mut st);
+        st.refresh.is_some()
+    }
+
+    fn load_cache(&self, st: &mut State) {
+        if st.cache_loaded {
+            return;
+        }
+        st.cache_loaded = true;
+        if let Some((cache, key)) = &self.cache {
+            match cache.load(key) {
+                Ok(Some(rt)) => {
+                    tracing::info!(path = %cache.path().display(), "found a cached device-code sign-in");
+                    st.refresh = Some(rt);
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "could not read the sign-in cache"),
+            }
+        }
+    }
+
+    /// Remember a token answer: the access token, and the rotated refresh token (contract 11c:
+    /// always replace the stored one; keep the old one only if none came back).
+    fn accept(&self, st: &mut State, resp: TokenResponse) -> AccessToken {
+        let lifetime = resp.lifetime();
+        if let Some(rt) = resp.refresh_token {
+            if let Some((cache, key)) = &self.cache
+                && let Err(e) = cache.store(key, &rt)
+            {
+                // The session still works; only the next start will ask again.
+                tracing::warn!(error = %e, "could not save the sign-in cache");
+            }
+            st.refresh = Some(rt);
+        }
+        let held = Held::new(resp.access_token, lifetime);
+        let token = held.token.clone();
+        st.held = Some(held);
+        token
+    }
+
+    fn forget_refresh(&self, st: &mut State) {
+        st.refresh = None;
+        if let Some((cache, key)) = &self.cache
+            && let Err(e) = cache.forget(key)
+        {
+            tracing::warn!(error = %e, "could not update the sign-in cache");
+        }
+    }
+
+    async fn refresh(&self, rt: &SecretString) -> Result<TokenResponse, EndpointError> {
+        self.endpoint
+            .token(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", self.client_id.as_str()),
+                ("scope", self.scopes.as_str()),
+                // Public client: no secret (AADSTS700025).
+                ("refresh_token", rt.expose_secret()),
+            ])
+            .await
+    }
+
+    /// The interactive flow: get a code, show it, poll until the user finishes.
+    async fn sign_in(&self) -> Result<TokenResponse, AuthError> {
+        let auth = self
+            .endpoint
+            .device_authorization(&self.client_id, &self.scopes)
+            .await
+            .map_err(|e| explain(e, "start device-code sign-in"))?;
+        let expires_in = Duration::from_secs(auth.expires_in.unwrap_or(1800));
+        let mut interval = Duration::from_secs(auth.interval.unwrap_or(5).max(1));
+        let deadline = Instant::now() + expires_in;
+        let expires_at = chrono::Duration::from_std(expires_in)
+            .ok()
+            .and_then(|d| Utc::now().checked_add_signed(d))
+            .unwrap_or_else(Utc::now);
+        let message = auth.message.clone().unwrap_or_else(|| {
+            format!(
+                "To sign in, use a web browser to open the page {} and enter the code {} to authenticate.",
+                auth.verification_uri, auth.user_code
+            )
+        });
+        (self.prompt)(DeviceCodeEvent::Prompt(DevicePrompt {
+            user_code: auth.user_code.clone(),
+            verification_uri: auth.verification_uri.clone(),
+            message,
+            expires_at,
+        }));
+        tracing::info!(
+            expires_in_s = expires_in.as_secs(),
+            interval_s = interval.as_secs(),
+            "device code issued; polling"
+        );
+
+        let mut transport_failures = 0;
+        let result = loop {
+            tokio::time::sleep(interval).await;
+            if Instant::now() >= deadline {
+                break Err(AuthError::DeviceCodeExpired);
+            }
+            let polled = self
+                .endpoint
+                .token(&[
+                    ("grant_type", DEVICE_GRANT),
+                    ("client_id", self.client_id.as_str()),
+                    ("device_code", auth.device_code.expose_secret()),
+                ])
+                .await;
+            match polled {
+                Ok(resp) => break Ok(resp),
+                Err(EndpointError::OAuth { error, .. }) if error == "authorization_pending" => {
+                    transport_failures = 0;
+                }
+                Err(EndpointError::OAuth { error, .. }) if error == "slow_down" => {
+                    transport_failures = 0;
+                    interval += SLOW_DOWN_STEP;
+                    tracing::info!(
+                        interval_s = interval.as_secs(),
+                        "login endpoint asked to slow down"
+                    );
+                }
+                Err(EndpointError::OAuth { error, .. }) if error == "authorization_declined" => {
+                    break Err(AuthError::Declined);
+                }
+                Err(EndpointError::OAuth { error, .. }) if error == "expired_token" => {
+                    break Err(AuthError::DeviceCodeExpired);
+                }
+                Err(EndpointError::Transport(detail))
+                    if transport_failures < MAX_POLL_TRANSPORT_FAILURES =>
+                {
+                    transport_failures += 1;
+                    tracing::warn!(%detail, "device-code poll failed in transport; retrying");
+                }
+                // bad_verification_code and anything else: MSAL treats them as terminal.
+                Err(e) => break Err(explain(e, "finish device-code sign-in")),
+            }
+        };
+        (self.prompt)(DeviceCodeEvent::Finished {
+            signed_in: result.is_ok(),
+        });
+        result
+    }
+}
+
+fn explain(e: EndpointError, doing: &str) -> AuthError {
+    match e {
+        EndpointError::Transport(detail) => AuthError::Transport {
+            source_name: NAME,
+            detail,
+        },
+        EndpointError::OAuth {
+            error, description, ..
+        } => {
+            let hint = match error.as_str() {
+                "bad_verification_code" => {
+                    " (the login endpoint did not recognise the device code)"
+                }
+                "invalid_client" | "unauthorized_client" => {
+                    " (check --client-id: it must be a public client app that allows device code)"
+                }
+                "invalid_scope" | "consent_required" => {
+                    " (an administrator may need to consent to Application.ReadWrite.All for this client)"
+                }
+                _ => "",
+            };
+            AuthError::Refused {
+                source_name: NAME,
+                error,
+                description: format!("could not {doing}: {description}{hint}"),
+            }
+        }
+        EndpointError::Decode { .. } => AuthError::Failed {
+            source_name: NAME,
+            message: format!("could not {doing}: {e}"),
+        },
+    }
+}
+
+/// Refresh-token refusals that mean "sign in again", not "try later" (contract 11c).
+fn needs_new_sign_in(e: &EndpointError) -> bool {
+    matches!(e, EndpointError::OAuth { error, .. }
+        if matches!(error.as_str(), "invalid_grant" | "interaction_required" | "consent_required" | "invalid_client" | "unauthorized_client"))
+}
+
+impl TokenSource for DeviceCode {
+    fn token(&self, force_refresh: bool) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
+        Box::pin(async move {
+            // Held for the whole call: concurrent requests wait for one sign-in, not many.
+            let mut st = self.state.lock().await;
+            if let Some(h) = st.held.as_ref()
+                && !force_refresh
+                && h.is_fresh()
+            {
+                return Ok(h.token.clone());
+            }
+            self.load_cache(&mut st);
+            if let Some(rt) = st.refresh.clone() {
+                match self.refresh(&rt).await {
+                    Ok(resp) => {
+                        tracing::info!("access token refreshed; refresh token rotated");
+                        return Ok(self.accept(&mut st, resp));
+                    }
+                    Err(e) if needs_new_sign_in(&e) => {
+                        tracing::info!(error = %e, "refresh token refused; signing in again");
+                        self.forget_refresh(&mut st);
+                    }
+                    Err(e) => {
+                        if let Some(h) = st.held.as_ref()
+                            && !force_refresh
+                            && h.is_valid()
+                        {
+                            tracing::warn!(error = %e, "token refresh failed; using the current token until it expires");
+                            return Ok(h.token.clone());
+                        }
+                        return Err(explain(e, "refresh the sign-in"));
+                    }
+                }
+            }
+            let resp = self.sign_in().await?;
+            tracing::info!("signed in with a device code");
+            Ok(self.accept(&mut st, resp))
+        })
+    }
+
+    fn kind(&self) -> SourceKind {
+        SourceKind::DeviceCode
+    }
+
+    fn client_id(&self) -> Option<&str> {
+        Some(&self.client_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_follow_the_cloud() {
+        assert_eq!(
+            scopes_for("https://graph.microsoft.us/"),
+            "https://graph.microsoft.us/Application.ReadWrite.All https://graph.microsoft.us/User.Read offline_access"
+        );
+    }
+
+    #[test]
+    fn watch_prompt_shows_then_clears() {
+        let (sink, rx) = watch_prompt();
+        let p = DevicePrompt {
+            user_code: "ABC".into(),
+            verification_uri: "https://microsoft.com/devicelogin".into(),
+            message: "m".into(),
+            expires_at: Utc::now(),
+        };
+        sink(DeviceCodeEvent::Prompt(p.clone()));
+        assert_eq!(rx.borrow().as_ref(), Some(&p));
+        sink(DeviceCodeEvent::Finished { signed_in: true });
+        assert!(rx.borrow().is_none());
+    }
+}
