@@ -2,15 +2,29 @@
 //! the env block, and the `.env` file writer. Knows nothing of ratatui; the TUI and the
 //! scripting twin both call it.
 //!
-//! (Public API fixed here so the TUI can be built against it; implementation in `handoff/`.)
+//! The value leaves this process only through: the holder's stdin pipe (never argv or env), the
+//! terminal (OSC 52, base64), or the `.env` file the user chose. Every intermediate copy we make
+//! (env block, base64, file contents) lives in a zeroizing buffer.
 
+mod envfile;
+mod holder;
+mod osc52;
+
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::Child;
 use std::time::Duration;
 
 use chrono::{DateTime, Local};
+use secrecy::zeroize::Zeroizing;
 
 use crate::cli::{ClipboardChoice, ExitCode};
 use crate::secret::SecretValue;
+
+#[doc(hidden)]
+pub use envfile::{FailStage, write_env_file_failing_at};
+pub use osc52::sequence as osc52_sequence;
 
 /// How a copy reached the clipboard.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,40 +74,297 @@ pub struct EnvBlock<'a> {
     pub secret: &'a SecretValue,
 }
 
+impl EnvBlock<'_> {
+    /// `AZURE_CLIENT_ID=…\nAZURE_TENANT_ID=…\nAZURE_CLIENT_SECRET=…\n`, in a buffer that is wiped
+    /// on drop. Values are written as they are (ids are GUIDs, Graph secrets use a shell-safe
+    /// alphabet); the `.env` writer quotes when needed.
+    pub fn render(&self) -> Zeroizing<String> {
+        let lines = [
+            ("AZURE_CLIENT_ID", self.client_id),
+            ("AZURE_TENANT_ID", self.tenant_id),
+            ("AZURE_CLIENT_SECRET", self.secret.expose()),
+        ];
+        // Reserve the exact size up front: a reallocation would leave an unwiped copy behind.
+        let len: usize = lines.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+        let mut out = Zeroizing::new(String::with_capacity(len));
+        for (k, v) in lines {
+            out.push_str(k);
+            out.push('=');
+            out.push_str(v);
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Variables that decide how the clipboard works; read once so tests can override them.
+const ENV_KEYS: &[&str] = &[
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "XAUTHORITY",
+    "XDG_RUNTIME_DIR",
+    "HOME",
+    "SSH_TTY",
+    "SSH_CONNECTION",
+    "TMUX",
+];
+
+/// Where OSC 52 goes.
+enum Terminal {
+    /// `/dev/tty`, else stdout when it is a terminal.
+    Auto,
+    /// A given writer (tests, or a TUI that owns the terminal).
+    Writer(Box<dyn Write + Send>),
+}
+
+/// What a copy carries: a secret is excluded from clipboard history and auto-cleared.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Secret,
+    Text,
+}
+
 /// The clipboard, chosen once per run.
 pub struct Clipboard {
     choice: ClipboardChoice,
     timeout: Duration,
+    /// The executable run as `clipboard-holder` (None: `current_exe()`).
+    holder_exe: Option<PathBuf>,
+    /// The holder from this run's last native copy (replaced by the next copy).
+    holder: Option<Child>,
+    /// Where the last holder's pid is kept across runs (None: not tracked across runs).
+    pid_file: Option<PathBuf>,
+    env: Vec<(&'static str, Option<OsString>)>,
+    terminal: Terminal,
 }
 
 impl Clipboard {
     /// `timeout` zero means never clear.
     pub fn new(choice: ClipboardChoice, timeout: Duration) -> Self {
-        Self { choice, timeout }
+        let env = ENV_KEYS
+            .iter()
+            .map(|k| (*k, std::env::var_os(k).filter(|v| !v.is_empty())))
+            .collect();
+        let mut clipboard = Self {
+            choice,
+            timeout,
+            holder_exe: None,
+            holder: None,
+            pid_file: None,
+            env,
+            terminal: Terminal::Auto,
+        };
+        clipboard.pid_file = holder::default_pid_file(clipboard.env_var("XDG_RUNTIME_DIR"));
+        clipboard
+    }
+
+    /// Like `new`, with the program to run as the holder (`<exe> clipboard-holder --timeout N`).
+    /// Tests pass the real `azsecrets` binary, since their own `current_exe()` is the harness.
+    pub fn with_holder(choice: ClipboardChoice, timeout: Duration, holder_exe: PathBuf) -> Self {
+        let mut c = Self::new(choice, timeout);
+        c.holder_exe = Some(holder_exe);
+        c
+    }
+
+    /// Override one of the variables read at construction (`DISPLAY`, `WAYLAND_DISPLAY`,
+    /// `XAUTHORITY`, `XDG_RUNTIME_DIR`, `HOME`, `SSH_TTY`, `SSH_CONNECTION`, `TMUX`); `None`
+    /// unsets it. Unknown names are ignored. Only these reach the holder's environment.
+    pub fn set_env(&mut self, key: &str, value: Option<&OsStr>) {
+        if let Some(slot) = self.env.iter_mut().find(|(k, _)| *k == key) {
+            slot.1 = value.filter(|v| !v.is_empty()).map(OsStr::to_os_string);
+        }
+    }
+
+    /// Where to keep the holder's pid across runs (None: do not track across runs).
+    pub fn set_pid_file(&mut self, path: Option<PathBuf>) {
+        self.pid_file = path;
+    }
+
+    /// Send OSC 52 to `writer` instead of the terminal (a TUI that owns the terminal, or tests).
+    pub fn set_terminal(&mut self, writer: Box<dyn Write + Send>) {
+        self.terminal = Terminal::Writer(writer);
+    }
+
+    /// The pid of the holder started by this `Clipboard`, while it runs.
+    pub fn holder_pid(&mut self) -> Option<u32> {
+        let child = self.holder.as_mut()?;
+        match child.try_wait() {
+            Ok(None) => Some(child.id()),
+            _ => None,
+        }
     }
 
     /// Copy a secret (or an env block holding one). Replaces any previous holder.
     pub fn copy_secret(&mut self, value: &SecretValue) -> Result<CopyReport, HandoffError> {
-        let _ = (value, self.choice, self.timeout);
-        Err(HandoffError::NoClipboard {
-            reason: "not built yet".into(),
-        })
+        self.copy(value.expose(), Kind::Secret)
     }
 
     /// Copy non-secret text (an Application ID, a Secret ID). Not auto-cleared.
     pub fn copy_text(&mut self, text: &str) -> Result<CopyReport, HandoffError> {
-        let _ = text;
-        Err(HandoffError::NoClipboard {
-            reason: "not built yet".into(),
-        })
+        self.copy(text, Kind::Text)
     }
 
     /// Copy the env block for `block`.
     pub fn copy_env_block(&mut self, block: &EnvBlock<'_>) -> Result<CopyReport, HandoffError> {
-        let _ = block;
-        Err(HandoffError::NoClipboard {
-            reason: "not built yet".into(),
+        let text = block.render();
+        self.copy(&text, Kind::Secret)
+    }
+
+    fn env_var(&self, key: &str) -> Option<&OsStr> {
+        self.env
+            .iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, v)| v.as_deref())
+    }
+
+    fn over_ssh(&self) -> bool {
+        self.env_var("SSH_TTY").is_some() || self.env_var("SSH_CONNECTION").is_some()
+    }
+
+    /// Whether a local display is plausible. On Linux and the BSDs that means DISPLAY or
+    /// WAYLAND_DISPLAY; whether it really works is proven by the holder's answer.
+    fn display_reason(&self) -> Option<&'static str> {
+        if cfg!(any(target_os = "macos", target_os = "windows")) {
+            return None;
+        }
+        if self.env_var("DISPLAY").is_none() && self.env_var("WAYLAND_DISPLAY").is_none() {
+            Some("no display (neither DISPLAY nor WAYLAND_DISPLAY is set)")
+        } else {
+            None
+        }
+    }
+
+    fn copy(&mut self, text: &str, kind: Kind) -> Result<CopyReport, HandoffError> {
+        match self.choice {
+            ClipboardChoice::None => {
+                self.stop_previous_holder();
+                Err(HandoffError::NoClipboard {
+                    reason: "the clipboard is turned off (--clipboard none); reveal the value \
+                             with `v` and select it by hand"
+                        .into(),
+                })
+            }
+            ClipboardChoice::Osc52 => {
+                self.stop_previous_holder();
+                self.copy_osc52(text, kind)
+            }
+            ClipboardChoice::Native => {
+                if let Some(reason) = self.display_reason() {
+                    self.stop_previous_holder();
+                    return Err(HandoffError::NoClipboard {
+                        reason: format!(
+                            "{reason}; try --clipboard osc52, or reveal the value with `v` and \
+                             select it by hand"
+                        ),
+                    });
+                }
+                self.copy_native(text, kind)
+                    .map_err(|reason| HandoffError::NoClipboard {
+                        reason: format!(
+                            "{reason}; try --clipboard osc52, or reveal the value with `v` and \
+                             select it by hand"
+                        ),
+                    })
+            }
+            ClipboardChoice::Auto => {
+                if self.over_ssh() || self.display_reason().is_some() {
+                    self.stop_previous_holder();
+                    return self.copy_osc52(text, kind);
+                }
+                match self.copy_native(text, kind) {
+                    Ok(report) => Ok(report),
+                    // The display is set but does not work (e.g. a stale DISPLAY): the terminal
+                    // may still carry OSC 52.
+                    Err(native) => self.copy_osc52(text, kind).map_err(|e| match e {
+                        HandoffError::NoClipboard { reason } => HandoffError::NoClipboard {
+                            reason: format!("{native}; {reason}"),
+                        },
+                        other => other,
+                    }),
+                }
+            }
+        }
+    }
+
+    fn copy_native(&mut self, text: &str, kind: Kind) -> Result<CopyReport, String> {
+        let exe = match &self.holder_exe {
+            Some(p) => p.clone(),
+            None => std::env::current_exe()
+                .map_err(|e| format!("cannot find this program to start the holder: {e}"))?,
+        };
+        let timeout = match kind {
+            Kind::Secret => self.timeout,
+            Kind::Text => Duration::ZERO,
+        };
+        let started = holder::spawn(&exe, timeout, kind == Kind::Secret, text, &self.env);
+        // Whatever happened, the previous holder goes: on success the new one owns the
+        // clipboard; on failure the old secret should not linger either.
+        self.stop_previous_holder();
+        let child = started?;
+        if let Some(pid_file) = &self.pid_file {
+            holder::write_pid_file(pid_file, child.id());
+        }
+        self.holder = Some(child);
+        let (clears_at, status) = match kind {
+            Kind::Secret if !timeout.is_zero() => {
+                let at = chrono::Duration::from_std(timeout)
+                    .ok()
+                    .and_then(|d| Local::now().checked_add_signed(d));
+                (
+                    at,
+                    format!("Copied to clipboard — clears in {} s", timeout.as_secs()),
+                )
+            }
+            Kind::Secret => (
+                None,
+                "Copied to clipboard — kept until you copy something else (timeout 0)".to_owned(),
+            ),
+            Kind::Text => (None, "Copied to clipboard".to_owned()),
+        };
+        Ok(CopyReport {
+            method: CopyMethod::Native,
+            clears_at,
+            status,
         })
+    }
+
+    fn copy_osc52(&mut self, text: &str, kind: Kind) -> Result<CopyReport, HandoffError> {
+        let seq = osc52::sequence(text, self.env_var("TMUX").is_some());
+        match &mut self.terminal {
+            Terminal::Writer(w) => w
+                .write_all(&seq)
+                .and_then(|()| w.flush())
+                .map_err(|e| HandoffError::Copy(format!("could not write to the terminal: {e}")))?,
+            Terminal::Auto => osc52::write_to_terminal(&seq)?,
+        }
+        let status = match kind {
+            Kind::Secret => "Sent to the terminal clipboard (OSC 52) — cannot be verified nor \
+                             reliably cleared: clear it yourself after pasting"
+                .to_owned(),
+            Kind::Text => "Sent to the terminal clipboard (OSC 52) — cannot be verified".to_owned(),
+        };
+        Ok(CopyReport {
+            method: CopyMethod::Osc52,
+            clears_at: None,
+            status,
+        })
+    }
+
+    /// Stop the holder of the previous copy: ours from this run, and the one recorded in the
+    /// pid file by an earlier run (only if it still is an azsecrets clipboard holder).
+    fn stop_previous_holder(&mut self) {
+        let current = self.holder.take();
+        let current_pid = current.as_ref().map(Child::id);
+        if let Some(mut child) = current {
+            // The holder may already have exited (timeout, or someone copied something newer).
+            if let Ok(None) = child.try_wait() {
+                let _ = child.kill();
+            }
+            let _ = child.wait();
+        }
+        if let Some(pid_file) = &self.pid_file {
+            holder::stop_recorded_holder(pid_file, current_pid);
+        }
     }
 }
 
@@ -101,14 +372,10 @@ impl Clipboard {
 /// atomically (temp file + rename in the same folder), mode 0600, refusing symlinks, keeping
 /// other lines.
 pub fn write_env_file(path: &Path, block: &EnvBlock<'_>) -> Result<EnvFileReport, HandoffError> {
-    let _ = block;
-    Err(HandoffError::EnvFile {
-        path: path.to_path_buf(),
-        reason: "not built yet".into(),
-    })
+    envfile::write(path, block, None)
 }
 
 /// Entry of the hidden `clipboard-holder` subcommand.
-pub fn holder_main(_timeout_secs: u64) -> ExitCode {
-    ExitCode::Failure
+pub fn holder_main(timeout_secs: u64) -> ExitCode {
+    holder::main(timeout_secs)
 }
