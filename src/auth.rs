@@ -175,6 +175,14 @@ impl Held {
         }
     }
 
+    /// A token that expires at a known wall-clock moment (the Azure CLI says when).
+    pub fn until(token: SecretString, expires_at: DateTime<Utc>) -> Self {
+        let lifetime = (expires_at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        let mut held = Self::new(token, lifetime);
+        held.token.expires_at = Some(expires_at);
+        held
+    }
+
     /// Early enough that no refresh is due.
     pub fn is_fresh(&self) -> bool {
         tokio::time::Instant::now() < self.refresh_at

@@ -312,13 +312,12 @@ impl AzureCli {
         if let Ok(mut t) = self.seen_tenant.lock() {
             t.clone_from(&answer.tenant);
         }
-        let lifetime = (answer.expires_at - now).to_std().unwrap_or(Duration::ZERO);
         tracing::info!(
             tenant = answer.tenant.as_deref().unwrap_or(""),
-            expires_in_s = lifetime.as_secs(),
+            expires_at = %answer.expires_at,
             "Azure CLI token obtained"
         );
-        Ok(Held::new(answer.token, lifetime))
+        Ok(Held::until(answer.token, answer.expires_at))
     }
 
     fn classify_failure(&self, status: std::process::ExitStatus, stderr: &str) -> AzCliError {
