@@ -1,0 +1,467 @@
+//! The emulated directory's state: tenant, user, app registrations with their credentials,
+//! app management policies, and the index from secret values to credentials (for client
+//! credentials sign-in). Plain data; the HTTP layer in `graph.rs` and `token.rs` owns the rules.
+//!
+//! Secret values are never stored: only a keyed hash of each value created here (or seeded for
+//! the automation principal), which is enough to check a `client_secret`.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+
+use chrono::{DateTime, Duration as ChronoDuration, TimeZone, Timelike, Utc};
+use secrecy::SecretString;
+
+/// A Graph timestamp with the fractional precision it was written with: Graph echoes the
+/// client's precision (fixtures README, surprise 2) and picks 7 digits when it chooses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GraphTime {
+    pub at: DateTime<Utc>,
+    /// Fractional digits, 0..=7.
+    pub digits: u8,
+}
+
+impl GraphTime {
+    /// "Now" the way Graph stamps it: 7 fractional digits (100 ns ticks).
+    pub fn now7() -> Self {
+        Self::with_digits(Utc::now(), 7)
+    }
+
+    pub fn with_digits(at: DateTime<Utc>, digits: u8) -> Self {
+        let digits = digits.min(7);
+        let nanos = at.timestamp_subsec_nanos();
+        let unit = 10u32.pow(9 - u32::from(digits));
+        let truncated = at.with_nanosecond(nanos - nanos % unit).unwrap_or(at);
+        Self {
+            at: truncated,
+            digits,
+        }
+    }
+
+    /// Whole seconds, as stored seed dates and later reads of `createdDateTime` are.
+    pub fn secs(at: DateTime<Utc>) -> Self {
+        Self::with_digits(at, 0)
+    }
+
+    /// Parse an `Edm.DateTimeOffset` as a client sends it (`Z` or `+hh:mm`, 0..n digits).
+    pub fn parse(s: &str) -> Option<Self> {
+        let parsed = DateTime::parse_from_rfc3339(s.trim()).ok()?;
+        let digits = s
+            .split_once('.')
+            .map(|(_, frac)| frac.bytes().take_while(u8::is_ascii_digit).count())
+            .unwrap_or(0);
+        Some(Self::with_digits(
+            parsed.with_timezone(&Utc),
+            digits.min(7) as u8,
+        ))
+    }
+
+    pub fn format(&self) -> String {
+        let base = self.at.format("%Y-%m-%dT%H:%M:%S");
+        if self.digits == 0 {
+            return format!("{base}Z");
+        }
+        let frac = self.at.timestamp_subsec_nanos() / 10u32.pow(9 - u32::from(self.digits));
+        format!("{base}.{frac:0width$}Z", width = usize::from(self.digits))
+    }
+}
+
+/// `2299-12-31T23:59:59Z`, what "Never" means in the portal's old option and in PRODUCT.md.
+pub fn never() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2299, 12, 31, 23, 59, 59)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// innerError.date: no fraction, no zone (contract §9).
+pub fn inner_error_date() -> String {
+    Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+/// Token endpoint `timestamp`: a space and a `Z` (contract §11e).
+pub fn login_timestamp() -> String {
+    Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    MyOrg,
+    MultipleOrgs,
+    OrgsAndPersonal,
+    Personal,
+}
+
+impl Audience {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "AzureADMyOrg" => Self::MyOrg,
+            "AzureADMultipleOrgs" => Self::MultipleOrgs,
+            "AzureADandPersonalMicrosoftAccount" => Self::OrgsAndPersonal,
+            "PersonalMicrosoftAccount" => Self::Personal,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MyOrg => "AzureADMyOrg",
+            Self::MultipleOrgs => "AzureADMultipleOrgs",
+            Self::OrgsAndPersonal => "AzureADandPersonalMicrosoftAccount",
+            Self::Personal => "PersonalMicrosoftAccount",
+        }
+    }
+
+    /// Personal-account audiences are capped at two client secrets (contract §4).
+    pub fn has_two_secret_cap(self) -> bool {
+        matches!(self, Self::OrgsAndPersonal | Self::Personal)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct PasswordCred {
+    pub key_id: String,
+    pub display_name: Option<String>,
+    pub hint: Option<String>,
+    pub start: GraphTime,
+    pub end: GraphTime,
+    pub custom_key_identifier: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct KeyCred {
+    pub key_id: String,
+    pub display_name: Option<String>,
+    pub custom_key_identifier: Option<String>,
+    pub start: GraphTime,
+    pub end: GraphTime,
+    pub key_type: String,
+    pub usage: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct FederatedCred {
+    pub id: String,
+    pub name: String,
+    pub issuer: String,
+    pub subject: String,
+    pub description: Option<String>,
+    pub audiences: Vec<String>,
+}
+
+/// Application permissions held by an app's service principal (for app-only tokens).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Perms(pub u8);
+
+impl Perms {
+    pub const READ_APPS: Perms = Perms(1);
+    pub const WRITE_APPS: Perms = Perms(2);
+    pub const USER_READ: Perms = Perms(4);
+    pub const READ_ORG: Perms = Perms(8);
+
+    pub fn has(self, p: Perms) -> bool {
+        self.0 & p.0 == p.0
+    }
+
+    pub fn union(self, p: Perms) -> Perms {
+        Perms(self.0 | p.0)
+    }
+
+    /// Graph permission names as granted in the seed or requested as scopes.
+    pub fn from_name(name: &str) -> Perms {
+        match name.to_ascii_lowercase().as_str() {
+            "application.read.all" => Perms::READ_APPS,
+            "application.readwrite.all" | "directory.readwrite.all" => {
+                Perms::READ_APPS.union(Perms::WRITE_APPS)
+            }
+            "directory.read.all" => Perms::READ_APPS.union(Perms::READ_ORG),
+            "organization.read.all" => Perms::READ_ORG,
+            "user.read" => Perms::USER_READ,
+            _ => Perms(0),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct App {
+    pub id: String,
+    pub app_id: String,
+    pub display_name: String,
+    /// Precomputed for `startswith`/`eq`/sorting over large tenants.
+    pub name_lower: String,
+    /// Full precision as created; reads show whole seconds (fixtures README, surprise 3).
+    pub created: GraphTime,
+    pub audience: Audience,
+    pub description: Option<String>,
+    pub notes: Option<String>,
+    pub tags: Vec<String>,
+    pub identifier_uris: Vec<String>,
+    pub web_redirect_uris: Vec<String>,
+    pub home_page_url: Option<String>,
+    pub public_client_redirect_uris: Vec<String>,
+    pub is_fallback_public_client: Option<bool>,
+    pub service_management_reference: Option<String>,
+    /// Newest first, as Graph lists them.
+    pub passwords: Vec<PasswordCred>,
+    pub keys: Vec<KeyCred>,
+    pub federated: Vec<FederatedCred>,
+    pub owned_by_user: bool,
+    /// The sandbox user neither owns nor administers it: writes are denied (403).
+    pub write_protected: bool,
+    /// Index into [`Tenant::policies`].
+    pub policy: Option<usize>,
+    /// What an app-only token of this app may do.
+    pub granted: Perms,
+}
+
+#[derive(Clone, Debug)]
+pub enum Restriction {
+    PasswordAddition,
+    PasswordLifetime(ChronoDuration),
+}
+
+#[derive(Clone, Debug)]
+pub struct PolicyRule {
+    pub restriction: Restriction,
+    pub enabled: bool,
+    pub created_after: Option<DateTime<Utc>>,
+}
+
+impl PolicyRule {
+    pub fn applies_to(&self, app: &App) -> bool {
+        self.enabled
+            && self
+                .created_after
+                .is_none_or(|after| app.created.at > after)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub id: String,
+    pub rules: Vec<PolicyRule>,
+}
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: String,
+    pub display_name: String,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
+    pub user_principal_name: String,
+    pub mail: Option<String>,
+    pub job_title: Option<String>,
+    pub office_location: Option<String>,
+    pub preferred_language: Option<String>,
+    pub mobile_phone: Option<String>,
+    pub business_phones: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TenantInfo {
+    pub id: String,
+    pub display_name: String,
+    pub domain: String,
+    pub created: String,
+}
+
+/// Where a known secret value lives.
+#[derive(Clone, Debug)]
+pub struct SecretRef {
+    pub app_id: String,
+    pub key_id: String,
+}
+
+pub struct Tenant {
+    pub info: TenantInfo,
+    pub user: User,
+    pub policies: Vec<Policy>,
+    pub apps: Vec<App>,
+    by_id: HashMap<String, usize>,
+    by_app_id: HashMap<String, usize>,
+    secrets: HashMap<u64, SecretRef>,
+    hasher: RandomState,
+    /// The seeded automation principal (client credentials), an index into `apps`.
+    pub automation_app: Option<usize>,
+}
+
+impl Tenant {
+    pub fn new(info: TenantInfo, user: User, policies: Vec<Policy>) -> Self {
+        Self {
+            info,
+            user,
+            policies,
+            apps: Vec::new(),
+            by_id: HashMap::new(),
+            by_app_id: HashMap::new(),
+            secrets: HashMap::new(),
+            hasher: RandomState::new(),
+            automation_app: None,
+        }
+    }
+
+    pub fn push_app(&mut self, app: App) -> usize {
+        let idx = self.apps.len();
+        self.by_id.insert(app.id.to_ascii_lowercase(), idx);
+        self.by_app_id.insert(app.app_id.to_ascii_lowercase(), idx);
+        self.apps.push(app);
+        idx
+    }
+
+    pub fn reserve(&mut self, n: usize) {
+        self.apps.reserve(n);
+        self.by_id.reserve(n);
+        self.by_app_id.reserve(n);
+    }
+
+    pub fn index_by_id(&self, id: &str) -> Option<usize> {
+        self.by_id.get(&id.to_ascii_lowercase()).copied()
+    }
+
+    pub fn index_by_app_id(&self, app_id: &str) -> Option<usize> {
+        self.by_app_id.get(&app_id.to_ascii_lowercase()).copied()
+    }
+
+    pub fn contains_id(&self, id: &str) -> bool {
+        self.index_by_id(id).is_some() || self.index_by_app_id(id).is_some()
+    }
+
+    /// Remember a secret value (hashed) for client-credentials sign-in.
+    pub fn remember_secret(&mut self, value: &str, app_id: &str, key_id: &str) {
+        let h = self.hasher.hash_one(value);
+        self.secrets.insert(
+            h,
+            SecretRef {
+                app_id: app_id.to_owned(),
+                key_id: key_id.to_owned(),
+            },
+        );
+    }
+
+    pub fn lookup_secret(&self, value: &str) -> Option<&SecretRef> {
+        self.secrets.get(&self.hasher.hash_one(value))
+    }
+}
+
+/// The alphabet of the first three characters of a generated secret (contract §3).
+const HEAD: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_~.";
+/// The alphabet of the 34-character tail.
+const TAIL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_~.-";
+
+/// A new secret value in the format Graph generates today: 3 chars, `8`, `Q~`, 34 chars.
+pub fn generate_secret() -> SecretString {
+    let mut s = String::with_capacity(40);
+    for _ in 0..3 {
+        s.push(HEAD[rand::random_range(0..HEAD.len())] as char);
+    }
+    s.push_str("8Q~");
+    for _ in 0..34 {
+        s.push(TAIL[rand::random_range(0..TAIL.len())] as char);
+    }
+    SecretString::from(s)
+}
+
+/// Parse an ISO-8601 duration such as `P180D` or `P4DT12H30M5S` (years = 365 days,
+/// months = 30 days: policy lifetimes are written in days in practice).
+pub fn parse_iso_duration(s: &str) -> Option<ChronoDuration> {
+    let rest = s.strip_prefix('P').or_else(|| s.strip_prefix('p'))?;
+    let (date, time) = match rest.split_once(['T', 't']) {
+        Some((d, t)) => (d, Some(t)),
+        None => (rest, None),
+    };
+    let mut total = ChronoDuration::zero();
+    let mut any = false;
+    let mut scan = |part: &str, units: &[(char, i64)]| -> Option<()> {
+        let mut num = String::new();
+        for c in part.chars() {
+            if c.is_ascii_digit() {
+                num.push(c);
+            } else {
+                let secs = units
+                    .iter()
+                    .find(|(u, _)| u.eq_ignore_ascii_case(&c))
+                    .map(|(_, s)| *s)?;
+                let n: i64 = num.parse().ok()?;
+                total += ChronoDuration::seconds(n.checked_mul(secs)?);
+                num.clear();
+                any = true;
+            }
+        }
+        num.is_empty().then_some(())
+    };
+    scan(
+        date,
+        &[
+            ('Y', 365 * 86_400),
+            ('M', 30 * 86_400),
+            ('W', 7 * 86_400),
+            ('D', 86_400),
+        ],
+    )?;
+    if let Some(t) = time {
+        scan(t, &[('H', 3_600), ('M', 60), ('S', 1)])?;
+    }
+    any.then_some(total)
+}
+
+/// `8-4-4-4-12` hex digits.
+pub fn is_guid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_time_keeps_precision() {
+        for s in [
+            "2024-08-23T12:36:18.018157Z",
+            "2022-05-07T06:52:43Z",
+            "2019-09-17T19:10:35.2742618Z",
+        ] {
+            assert_eq!(GraphTime::parse(s).map(|t| t.format()).as_deref(), Some(s));
+        }
+        assert_eq!(
+            GraphTime::parse("2024-08-23T12:36:18.018157+00:00").map(|t| t.format()),
+            Some("2024-08-23T12:36:18.018157Z".to_owned())
+        );
+        assert_eq!(
+            GraphTime::parse("2024-08-23T12:36:18.123456789Z").map(|t| t.format()),
+            Some("2024-08-23T12:36:18.1234567Z".to_owned())
+        );
+        assert_eq!(
+            GraphTime::now7().format().len(),
+            "2024-08-23T12:36:18.1234567Z".len()
+        );
+    }
+
+    #[test]
+    fn secret_format() {
+        use secrecy::ExposeSecret;
+        for _ in 0..200 {
+            let s = generate_secret();
+            let v = s.expose_secret();
+            assert_eq!(v.len(), 40);
+            assert_eq!(&v[3..6], "8Q~");
+            assert!(v[..3].bytes().all(|b| HEAD.contains(&b)));
+            assert!(v[6..].bytes().all(|b| TAIL.contains(&b)));
+        }
+    }
+
+    #[test]
+    fn iso_durations() {
+        assert_eq!(parse_iso_duration("P90D"), Some(ChronoDuration::days(90)));
+        assert_eq!(
+            parse_iso_duration("P4DT12H30M5S"),
+            Some(ChronoDuration::seconds(
+                4 * 86_400 + 12 * 3_600 + 30 * 60 + 5
+            ))
+        );
+        assert_eq!(parse_iso_duration("P"), None);
+        assert_eq!(parse_iso_duration("90D"), None);
+    }
+}

@@ -1,0 +1,558 @@
+//! Building the tenant: the embedded seed (`assets/sandbox/tenant.json`, dates relative to the
+//! server's start so every expiry state holds on any day) plus `extra_apps` generated
+//! deterministically for scale tests.
+
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::model::{
+    App, Audience, FederatedCred, GraphTime, KeyCred, PasswordCred, Perms, Policy, PolicyRule,
+    Restriction, Tenant, TenantInfo, User, never, parse_iso_duration,
+};
+
+const SEED: &str = include_str!("../../assets/sandbox/tenant.json");
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeedFile {
+    tenant: SeedTenant,
+    user: SeedUser,
+    automation: SeedAutomation,
+    #[serde(default)]
+    policies: Vec<SeedPolicy>,
+    apps: Vec<SeedApp>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeedTenant {
+    id: String,
+    display_name: String,
+    domain: String,
+    created_date_time: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeedUser {
+    id: String,
+    display_name: String,
+    given_name: Option<String>,
+    surname: Option<String>,
+    user_principal_name: String,
+    mail: Option<String>,
+    job_title: Option<String>,
+    office_location: Option<String>,
+    preferred_language: Option<String>,
+    mobile_phone: Option<String>,
+    #[serde(default)]
+    business_phones: Vec<String>,
+}
+
+/// The seeded service principal for client credentials: an app in `apps` plus one of its
+/// secrets whose value is published here (it is the sandbox's, not a real credential).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeedAutomation {
+    app_id: String,
+    key_id: String,
+    client_secret: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeedPolicy {
+    id: String,
+    password_credentials: Vec<SeedRestriction>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeedRestriction {
+    restriction_type: String,
+    #[serde(default)]
+    max_lifetime: Option<String>,
+    #[serde(default = "enabled")]
+    state: String,
+    #[serde(default)]
+    restrict_for_apps_created_after_date_time: Option<String>,
+    /// The same cut-off, relative to the server's start.
+    #[serde(default)]
+    restrict_for_apps_created_after_days_ago: Option<i64>,
+}
+
+fn enabled() -> String {
+    "enabled".into()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeedApp {
+    id: String,
+    app_id: String,
+    display_name: String,
+    created_days_ago: i64,
+    #[serde(default)]
+    sign_in_audience: Option<String>,
+    #[serde(default)]
+    owned: bool,
+    #[serde(default)]
+    write_protected: bool,
+    #[serde(default)]
+    policy: Option<String>,
+    #[serde(default)]
+    granted_application_permissions: Vec<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    notes: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    identifier_uris: Vec<String>,
+    #[serde(default)]
+    web: Option<SeedWeb>,
+    #[serde(default)]
+    public_client_redirect_uris: Vec<String>,
+    #[serde(default)]
+    is_fallback_public_client: Option<bool>,
+    #[serde(default)]
+    service_management_reference: Option<String>,
+    #[serde(default)]
+    password_credentials: Vec<SeedPassword>,
+    #[serde(default)]
+    key_credentials: Vec<SeedKey>,
+    #[serde(default)]
+    federated_identity_credentials: Vec<SeedFederated>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeedWeb {
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    home_page_url: Option<String>,
+}
+
+/// A day offset from the server's start, or `"never"` (2299-12-31T23:59:59Z).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum When {
+    Days(i64),
+    Word(String),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeedPassword {
+    key_id: String,
+    display_name: Option<String>,
+    hint: Option<String>,
+    start_in_days: i64,
+    end_in_days: When,
+    #[serde(default)]
+    custom_key_identifier: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeedKey {
+    key_id: String,
+    display_name: Option<String>,
+    custom_key_identifier: Option<String>,
+    start_in_days: i64,
+    end_in_days: When,
+    #[serde(rename = "type", default = "cert_type")]
+    key_type: String,
+    #[serde(default = "verify")]
+    usage: String,
+}
+
+fn cert_type() -> String {
+    "AsymmetricX509Cert".into()
+}
+
+fn verify() -> String {
+    "Verify".into()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeedFederated {
+    id: String,
+    name: String,
+    issuer: String,
+    subject: String,
+    description: Option<String>,
+    #[serde(default)]
+    audiences: Vec<String>,
+}
+
+/// The seeded automation principal (see tenant.json). The tenant itself only remembers the
+/// secret's hash; the value is kept here for `SandboxControl::automation_credentials`.
+pub struct Automation {
+    pub app_id: String,
+    pub client_secret: SecretString,
+}
+
+/// Build the seed tenant plus `extra_apps` generated ones, with dates relative to `now`.
+pub fn build(now: DateTime<Utc>, extra_apps: usize) -> Result<(Tenant, Automation), String> {
+    let seed: SeedFile = serde_json::from_str(SEED).map_err(|e| e.to_string())?;
+    let info = TenantInfo {
+        id: seed.tenant.id,
+        display_name: seed.tenant.display_name,
+        domain: seed.tenant.domain,
+        created: seed.tenant.created_date_time,
+    };
+    let u = seed.user;
+    let user = User {
+        id: u.id,
+        display_name: u.display_name,
+        given_name: u.given_name,
+        surname: u.surname,
+        user_principal_name: u.user_principal_name,
+        mail: u.mail,
+        job_title: u.job_title,
+        office_location: u.office_location,
+        preferred_language: u.preferred_language,
+        mobile_phone: u.mobile_phone,
+        business_phones: u.business_phones,
+    };
+    let policies = seed
+        .policies
+        .iter()
+        .map(|p| policy(p, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    let policy_ids: Vec<String> = seed.policies.iter().map(|p| p.id.clone()).collect();
+    let mut tenant = Tenant::new(info, user, policies);
+    tenant.reserve(seed.apps.len() + extra_apps);
+
+    let at = |days: i64| GraphTime::with_digits(now + ChronoDuration::days(days), 7);
+    let end_at = |w: &When| -> Result<GraphTime, String> {
+        match w {
+            When::Days(d) => Ok(at(*d)),
+            When::Word(s) if s == "never" => Ok(GraphTime::secs(never())),
+            When::Word(s) => Err(format!("bad endInDays {s:?}")),
+        }
+    };
+
+    for a in seed.apps {
+        if tenant.contains_id(&a.id) || tenant.contains_id(&a.app_id) {
+            return Err(format!("duplicate id in app {:?}", a.display_name));
+        }
+        let audience = match a.sign_in_audience.as_deref() {
+            None => Audience::MyOrg,
+            Some(s) => Audience::parse(s).ok_or_else(|| format!("bad signInAudience {s:?}"))?,
+        };
+        let policy = match &a.policy {
+            None => None,
+            Some(p) => Some(
+                policy_ids
+                    .iter()
+                    .position(|id| id == p)
+                    .ok_or_else(|| format!("unknown policy {p:?}"))?,
+            ),
+        };
+        let passwords = a
+            .password_credentials
+            .iter()
+            .map(|p| {
+                Ok(PasswordCred {
+                    key_id: p.key_id.clone(),
+                    display_name: p.display_name.clone(),
+                    hint: p.hint.clone(),
+                    start: at(p.start_in_days),
+                    end: end_at(&p.end_in_days)?,
+                    custom_key_identifier: p.custom_key_identifier.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let keys = a
+            .key_credentials
+            .iter()
+            .map(|k| {
+                Ok(KeyCred {
+                    key_id: k.key_id.clone(),
+                    display_name: k.display_name.clone(),
+                    custom_key_identifier: k.custom_key_identifier.clone(),
+                    start: GraphTime::secs(at(k.start_in_days).at),
+                    end: GraphTime::secs(end_at(&k.end_in_days)?.at),
+                    key_type: k.key_type.clone(),
+                    usage: k.usage.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let web = a.web.unwrap_or(SeedWeb {
+            redirect_uris: Vec::new(),
+            home_page_url: None,
+        });
+        tenant.push_app(App {
+            name_lower: a.display_name.to_lowercase(),
+            id: a.id,
+            app_id: a.app_id,
+            display_name: a.display_name,
+            created: GraphTime::secs(now - ChronoDuration::days(a.created_days_ago)),
+            audience,
+            description: a.description,
+            notes: a.notes,
+            tags: a.tags,
+            identifier_uris: a.identifier_uris,
+            web_redirect_uris: web.redirect_uris,
+            home_page_url: web.home_page_url,
+            public_client_redirect_uris: a.public_client_redirect_uris,
+            is_fallback_public_client: a.is_fallback_public_client,
+            service_management_reference: a.service_management_reference,
+            passwords,
+            keys,
+            federated: a
+                .federated_identity_credentials
+                .into_iter()
+                .map(|f| FederatedCred {
+                    id: f.id,
+                    name: f.name,
+                    issuer: f.issuer,
+                    subject: f.subject,
+                    description: f.description,
+                    audiences: f.audiences,
+                })
+                .collect(),
+            owned_by_user: a.owned,
+            write_protected: a.write_protected,
+            policy,
+            granted: a
+                .granted_application_permissions
+                .iter()
+                .fold(Perms::default(), |p, n| p.union(Perms::from_name(n))),
+        });
+    }
+
+    let auto = seed.automation;
+    let idx = tenant
+        .index_by_app_id(&auto.app_id)
+        .ok_or("automation.appId is not an app in the seed")?;
+    if !tenant.apps[idx]
+        .passwords
+        .iter()
+        .any(|p| p.key_id == auto.key_id)
+    {
+        return Err("automation.keyId is not a secret of the automation app".into());
+    }
+    tenant.remember_secret(&auto.client_secret, &auto.app_id, &auto.key_id);
+    tenant.automation_app = Some(idx);
+
+    generate(&mut tenant, now, extra_apps);
+    Ok((
+        tenant,
+        Automation {
+            app_id: auto.app_id,
+            client_secret: SecretString::from(auto.client_secret),
+        },
+    ))
+}
+
+fn policy(p: &SeedPolicy, now: DateTime<Utc>) -> Result<Policy, String> {
+    let rules = p
+        .password_credentials
+        .iter()
+        .map(|r| {
+            let restriction = match r.restriction_type.as_str() {
+                "passwordAddition" => Restriction::PasswordAddition,
+                "passwordLifetime" => {
+                    let max = r
+                        .max_lifetime
+                        .as_deref()
+                        .and_then(parse_iso_duration)
+                        .ok_or_else(|| format!("policy {}: bad maxLifetime", p.id))?;
+                    Restriction::PasswordLifetime(max)
+                }
+                other => return Err(format!("policy {}: unknown restrictionType {other}", p.id)),
+            };
+            let created_after = match &r.restrict_for_apps_created_after_date_time {
+                None => r
+                    .restrict_for_apps_created_after_days_ago
+                    .map(|d| now - ChronoDuration::days(d)),
+                Some(s) => Some(
+                    GraphTime::parse(s)
+                        .ok_or_else(|| format!("policy {}: bad date {s}", p.id))?
+                        .at,
+                ),
+            };
+            Ok(PolicyRule {
+                restriction,
+                enabled: r.state == "enabled",
+                created_after,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Policy {
+        id: p.id.clone(),
+        rules,
+    })
+}
+
+/// SplitMix64: a tiny deterministic generator, so generated tenants are the same every run.
+struct Mix(u64);
+
+impl Mix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[(self.next() % from.len() as u64) as usize]
+    }
+
+    /// A version-4-shaped GUID.
+    fn guid(&mut self) -> String {
+        let a = self.next();
+        let b = self.next();
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0x0fff,
+            ((b >> 48) & 0x3fff) | 0x8000,
+            b & 0xffff_ffff_ffff
+        )
+    }
+
+    fn hint(&mut self) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_~.";
+        (0..3)
+            .map(|_| A[(self.next() % A.len() as u64) as usize] as char)
+            .collect()
+    }
+}
+
+const ORGS: &[&str] = &[
+    "contoso",
+    "fabrikam",
+    "northwind",
+    "adventure-works",
+    "tailspin",
+    "wingtip",
+    "litware",
+    "proseware",
+    "woodgrove",
+    "alpine-ski",
+    "lamna",
+    "relecloud",
+];
+const SERVICES: &[&str] = &[
+    "billing",
+    "payments",
+    "inventory",
+    "orders",
+    "shipping",
+    "identity",
+    "reporting",
+    "search",
+    "catalog",
+    "notifications",
+    "analytics",
+    "ledger",
+    "crm",
+    "hr-portal",
+    "telemetry",
+    "backup",
+    "gateway",
+    "scheduler",
+    "pricing",
+    "warehouse",
+];
+const KINDS: &[&str] = &[
+    "api", "web", "worker", "daemon", "sync", "func", "etl", "bot", "cli", "spa",
+];
+const ENVS: &[&str] = &["prod", "staging", "dev", "test", "qa", "sandbox"];
+const SECRET_NAMES: &[&str] = &[
+    "ci",
+    "github-actions",
+    "local-dev",
+    "terraform",
+    "keyvault-sync",
+    "pipeline",
+    "rotation",
+];
+
+/// Add `n` generated apps: varied realistic names with an index, mixed secret states.
+fn generate(tenant: &mut Tenant, now: DateTime<Utc>, n: usize) {
+    // Offsets (days) for the secret states the UI distinguishes.
+    const ENDS: &[i64] = &[-40, -2, 3, 6, 12, 25, 45, 80, 200, 400, 700, 1100];
+    let mut mix = Mix(0x5eed_a25e_c2e7_5001);
+    for i in 0..n {
+        let name = format!(
+            "{}-{}-{} ({}) {:05}",
+            mix.pick(ORGS),
+            mix.pick(SERVICES),
+            mix.pick(KINDS),
+            mix.pick(ENVS),
+            i + 1
+        );
+        let created_days = (mix.next() % 1500) as i64 + 1;
+        let secrets = match mix.next() % 10 {
+            0 | 1 => 0,
+            2..=6 => 1,
+            7 | 8 => 2,
+            _ => 3,
+        };
+        let mut passwords = Vec::with_capacity(secrets);
+        for _ in 0..secrets {
+            let end = ENDS[(mix.next() % ENDS.len() as u64) as usize];
+            let lifetime = [90, 180, 365, 730][(mix.next() % 4) as usize];
+            passwords.push(PasswordCred {
+                key_id: mix.guid(),
+                display_name: Some(mix.pick(SECRET_NAMES).to_owned()),
+                hint: Some(mix.hint()),
+                start: GraphTime::with_digits(now + ChronoDuration::days(end - lifetime), 7),
+                end: GraphTime::with_digits(now + ChronoDuration::days(end), 7),
+                custom_key_identifier: None,
+            });
+        }
+        passwords.sort_by(|a, b| b.start.at.cmp(&a.start.at));
+        let audience = match mix.next() % 20 {
+            0 => Audience::OrgsAndPersonal,
+            1 | 2 => Audience::MultipleOrgs,
+            _ => Audience::MyOrg,
+        };
+        let id = mix.guid();
+        let app_id = mix.guid();
+        if tenant.contains_id(&id) || tenant.contains_id(&app_id) {
+            continue;
+        }
+        tenant.push_app(App {
+            name_lower: name.to_lowercase(),
+            display_name: name,
+            id,
+            app_id,
+            created: GraphTime::secs(now - ChronoDuration::days(created_days)),
+            audience,
+            description: None,
+            notes: None,
+            tags: Vec::new(),
+            identifier_uris: Vec::new(),
+            web_redirect_uris: Vec::new(),
+            home_page_url: None,
+            public_client_redirect_uris: Vec::new(),
+            is_fallback_public_client: None,
+            service_management_reference: None,
+            // Two secrets at most for personal-account audiences, as Graph enforces.
+            passwords: if audience.has_two_secret_cap() {
+                passwords.into_iter().take(2).collect()
+            } else {
+                passwords
+            },
+            keys: Vec::new(),
+            federated: Vec::new(),
+            owned_by_user: mix.next() % 4 == 0,
+            write_protected: false,
+            policy: None,
+            granted: Perms::default(),
+        });
+    }
+}

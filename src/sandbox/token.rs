@@ -1,0 +1,687 @@
+//! The identity platform side (contract §11): `/{tenant}/oauth2/v2.0/devicecode` and
+//! `/{tenant}/oauth2/v2.0/token` (device code, client credentials, refresh token with rotation),
+//! OAuth error bodies with AADSTS codes, and the store of issued tokens that the Graph routes
+//! check. Tokens are opaque random strings; nothing here is logged.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use chrono::Utc;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::model::{Perms, login_timestamp};
+use super::{Route, Shared};
+
+/// Who a token speaks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// The sandbox user (delegated).
+    User,
+    /// A service principal (app-only), by its app's Application ID.
+    App { app_id: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct Grant {
+    pub caller: Caller,
+    pub perms: Perms,
+    expires: Instant,
+}
+
+pub enum TokenCheck {
+    Valid(Grant),
+    Expired,
+    Unknown,
+}
+
+struct RefreshGrant {
+    client_id: String,
+    scopes: Scopes,
+}
+
+struct DeviceFlow {
+    client_id: String,
+    scopes: Scopes,
+    polls: u32,
+    slowed: bool,
+    expires: Instant,
+}
+
+/// Issued access tokens, refresh tokens and pending device flows.
+#[derive(Default)]
+pub struct AuthState {
+    access: HashMap<String, Grant>,
+    refresh: HashMap<String, RefreshGrant>,
+    devices: HashMap<String, DeviceFlow>,
+}
+
+/// What the sandbox user has consented to: Application.ReadWrite.All and User.Read.
+pub fn user_perms() -> Perms {
+    Perms::READ_APPS
+        .union(Perms::WRITE_APPS)
+        .union(Perms::USER_READ)
+}
+
+fn random_token(bytes: usize) -> String {
+    let raw: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+impl AuthState {
+    fn issue(&mut self, caller: Caller, perms: Perms, lifetime: Duration) -> SecretString {
+        // Forget tokens that expired long ago; recent ones still answer "expired".
+        if self.access.len() > 10_000 {
+            let horizon = Instant::now() - Duration::from_secs(3600);
+            self.access.retain(|_, g| g.expires > horizon);
+        }
+        let token = random_token(48);
+        self.access.insert(
+            token.clone(),
+            Grant {
+                caller,
+                perms,
+                expires: Instant::now() + lifetime,
+            },
+        );
+        SecretString::from(token)
+    }
+
+    pub fn issue_user(&mut self, perms: Perms, lifetime: Duration) -> SecretString {
+        self.issue(Caller::User, perms, lifetime)
+    }
+
+    pub fn issue_app(&mut self, app_id: &str, perms: Perms, lifetime: Duration) -> SecretString {
+        self.issue(
+            Caller::App {
+                app_id: app_id.to_owned(),
+            },
+            perms,
+            lifetime,
+        )
+    }
+
+    pub fn check(&self, token: &str) -> TokenCheck {
+        match self.access.get(token) {
+            None => TokenCheck::Unknown,
+            Some(g) if g.expires <= Instant::now() => TokenCheck::Expired,
+            Some(g) => TokenCheck::Valid(g.clone()),
+        }
+    }
+
+    pub fn expire_all(&mut self) {
+        let past = Instant::now()
+            .checked_sub(Duration::from_secs(1))
+            .unwrap_or_else(Instant::now);
+        for g in self.access.values_mut() {
+            g.expires = past;
+        }
+    }
+}
+
+/// The delegated scopes of a request, as granted.
+#[derive(Clone, Debug)]
+struct Scopes {
+    perms: Perms,
+    /// Short Graph permission names plus OIDC scopes, for the `scope` reply field.
+    names: Vec<String>,
+    offline: bool,
+}
+
+/// An OAuth error (contract §11e).
+struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    code: Option<u32>,
+    description: String,
+}
+
+impl OAuthError {
+    fn new(error: &'static str, code: u32, description: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            error,
+            code: Some(code),
+            description: description.into(),
+        }
+    }
+
+    fn status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    fn missing(param: &str) -> Self {
+        Self::new(
+            "invalid_request",
+            900144,
+            format!("The request body must contain the following parameter: '{param}'."),
+        )
+    }
+
+    fn into_response(self, origin: &str) -> Response {
+        let trace = uuid::Uuid::new_v4().to_string();
+        let correlation = uuid::Uuid::new_v4().to_string();
+        let timestamp = login_timestamp();
+        let prefix = self
+            .code
+            .map(|c| format!("AADSTS{c}: "))
+            .unwrap_or_default();
+        let mut body = serde_json::json!({
+            "error": self.error,
+            "error_description": format!(
+                "{prefix}{}\r\nTrace ID: {trace}\r\nCorrelation ID: {correlation}\r\nTimestamp: {timestamp}",
+                self.description
+            ),
+            "error_codes": self.code.map(|c| vec![c]).unwrap_or_default(),
+            "timestamp": timestamp,
+            "trace_id": trace,
+            "correlation_id": correlation,
+        });
+        if let Some(c) = self.code {
+            body["error_uri"] = serde_json::Value::String(format!("{origin}/error?code={c}"));
+        }
+        let mut r = (self.status, body.to_string()).into_response();
+        oauth_headers(&mut r);
+        r
+    }
+}
+
+fn oauth_headers(r: &mut Response) {
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, no-cache"),
+    );
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+fn ok_json(body: serde_json::Value) -> Response {
+    let mut r = (StatusCode::OK, body.to_string()).into_response();
+    oauth_headers(&mut r);
+    r
+}
+
+fn form(body: &[u8]) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(body) {
+        out.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+    }
+    out
+}
+
+fn nonempty<'a>(f: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {
+    f.get(key)
+        .map(String::as_str)
+        .filter(|v| !v.trim().is_empty())
+}
+
+#[derive(PartialEq, Eq)]
+enum Authority {
+    Tenant,
+    Common,
+    Organizations,
+}
+
+fn authority(shared: &Shared, tenant: &str) -> Result<Authority, OAuthError> {
+    let t = shared.tenant_read();
+    if tenant.eq_ignore_ascii_case(&t.info.id) || tenant.eq_ignore_ascii_case(&t.info.domain) {
+        Ok(Authority::Tenant)
+    } else if tenant.eq_ignore_ascii_case("common") {
+        Ok(Authority::Common)
+    } else if tenant.eq_ignore_ascii_case("organizations") {
+        Ok(Authority::Organizations)
+    } else {
+        Err(OAuthError::new(
+            "invalid_request",
+            90002,
+            format!(
+                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+            ),
+        ))
+    }
+}
+
+/// The Graph permission named by a scope, or `None` for another resource. Accepts the bare
+/// name, `https://graph.microsoft.com/…` (also with the double slash Azure CLI produces), the
+/// Graph appId, and the sandbox's own origin (what the client derives from `--graph-url`).
+fn graph_permission<'a>(origin: &str, scope: &'a str) -> Option<&'a str> {
+    if !scope.contains('/') {
+        return Some(scope);
+    }
+    let lower = scope.to_ascii_lowercase();
+    let origin = origin.to_ascii_lowercase();
+    for resource in [
+        "https://graph.microsoft.com",
+        "00000003-0000-0000-c000-000000000000",
+        origin.as_str(),
+    ] {
+        if let Some(rest) = lower.strip_prefix(resource) {
+            let trimmed = rest.trim_start_matches('/');
+            if rest.starts_with('/') && !trimmed.contains('/') {
+                return Some(&scope[scope.len() - trimmed.len()..]);
+            }
+        }
+    }
+    None
+}
+
+fn resource_of(scope: &str) -> &str {
+    scope.rsplit_once('/').map(|(r, _)| r).unwrap_or(scope)
+}
+
+fn invalid_resource(shared: &Shared, scope: &str) -> OAuthError {
+    let name = shared.tenant_read().info.display_name.clone();
+    OAuthError::new(
+        "invalid_resource",
+        500011,
+        format!(
+            "The resource principal named {} was not found in the tenant named {name}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.",
+            resource_of(scope)
+        ),
+    )
+}
+
+/// Parse delegated scopes (device code): Graph permissions, `.default`, OIDC scopes.
+fn delegated_scopes(shared: &Shared, scope: &str) -> Result<Scopes, OAuthError> {
+    let mut perms = Perms::default();
+    let mut names: Vec<String> = Vec::new();
+    let mut offline = false;
+    let push = |n: &str, names: &mut Vec<String>| {
+        if !names.iter().any(|x| x.eq_ignore_ascii_case(n)) {
+            names.push(n.to_owned());
+        }
+    };
+    for s in scope.split_whitespace() {
+        match s.to_ascii_lowercase().as_str() {
+            "offline_access" => {
+                offline = true;
+                continue;
+            }
+            "openid" | "profile" | "email" => {
+                push(s, &mut names);
+                continue;
+            }
+            _ => {}
+        }
+        let perm =
+            graph_permission(&shared.origin, s).ok_or_else(|| invalid_resource(shared, s))?;
+        if perm == ".default" {
+            perms = perms.union(user_perms());
+            push("Application.ReadWrite.All", &mut names);
+            push("User.Read", &mut names);
+            continue;
+        }
+        let p = Perms::from_name(perm);
+        if p == Perms::default() {
+            return Err(OAuthError::new(
+                "invalid_scope",
+                70011,
+                format!(
+                    "The provided value for the input parameter 'scope' is not valid. The scope {s} is not valid."
+                ),
+            ));
+        }
+        perms = perms.union(p);
+        push(perm, &mut names);
+    }
+    if perms == Perms::default() && names.is_empty() && !offline {
+        return Err(OAuthError::missing("scope"));
+    }
+    Ok(Scopes {
+        perms,
+        names,
+        offline,
+    })
+}
+
+/// `POST /{tenant}/oauth2/v2.0/devicecode`.
+pub async fn devicecode(
+    State(shared): State<Arc<Shared>>,
+    Path(tenant): Path<String>,
+    body: Bytes,
+) -> Response {
+    shared.count(Route::DeviceCode);
+    match start_device_flow(&shared, &tenant, &body) {
+        Ok(r) => r,
+        Err(e) => e.into_response(&shared.origin),
+    }
+}
+
+fn start_device_flow(shared: &Shared, tenant: &str, body: &[u8]) -> Result<Response, OAuthError> {
+    authority(shared, tenant)?;
+    let f = form(body);
+    let client_id = nonempty(&f, "client_id").ok_or_else(|| OAuthError::missing("client_id"))?;
+    let scope = nonempty(&f, "scope").ok_or_else(|| OAuthError::missing("scope"))?;
+    let scopes = delegated_scopes(shared, scope)?;
+    const CODE: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let user_code: String = (0..9)
+        .map(|_| CODE[rand::random_range(0..CODE.len())] as char)
+        .collect();
+    let device_code = random_token(72);
+    let expires_in: u64 = 900;
+    shared.auth().devices.insert(
+        device_code.clone(),
+        DeviceFlow {
+            client_id: client_id.to_owned(),
+            scopes,
+            polls: 0,
+            slowed: false,
+            expires: Instant::now() + Duration::from_secs(expires_in),
+        },
+    );
+    let uri = format!("{}/devicelogin", shared.origin);
+    Ok(ok_json(serde_json::json!({
+        "user_code": user_code,
+        "device_code": device_code,
+        "verification_uri": uri,
+        "expires_in": expires_in,
+        "interval": shared.device_interval_secs,
+        "message": format!(
+            "To sign in, use a web browser to open the page {uri} and enter the code {user_code} to authenticate."
+        ),
+    })))
+}
+
+/// The sandbox's stand-in for microsoft.com/devicelogin.
+pub async fn devicelogin(State(shared): State<Arc<Shared>>) -> String {
+    format!(
+        "azsecrets sandbox: device codes are approved automatically after {} polls; nothing to do here.\n",
+        shared.device_polls
+    )
+}
+
+/// `POST /{tenant}/oauth2/v2.0/token`.
+pub async fn token(
+    State(shared): State<Arc<Shared>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    shared.count(Route::Token);
+    match grant(&shared, &tenant, &headers, &body) {
+        Ok(r) => r,
+        Err(e) => e.into_response(&shared.origin),
+    }
+}
+
+fn grant(
+    shared: &Shared,
+    tenant: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, OAuthError> {
+    let authority = authority(shared, tenant)?;
+    let f = form(body);
+    let grant_type = nonempty(&f, "grant_type").ok_or_else(|| OAuthError::missing("grant_type"))?;
+    match grant_type {
+        "client_credentials" => client_credentials(shared, authority, headers, &f),
+        "urn:ietf:params:oauth:grant-type:device_code" => device_code(shared, &f),
+        "refresh_token" => refresh(shared, &f),
+        _ => Err(OAuthError::new(
+            "unsupported_grant_type",
+            70003,
+            "The app requested an unsupported grant type.",
+        )),
+    }
+}
+
+fn user_success(shared: &Shared, client_id: &str, scopes: Scopes) -> Response {
+    let lifetime = shared.token_lifetime;
+    let mut auth = shared.auth();
+    let access = auth.issue_user(scopes.perms, lifetime);
+    let mut body = serde_json::json!({
+        "token_type": "Bearer",
+        "scope": scopes.names.join(" "),
+        "expires_in": lifetime.as_secs(),
+        "ext_expires_in": lifetime.as_secs(),
+        "access_token": access.expose_secret(),
+    });
+    // A refresh token only when offline_access was asked for (contract §11a).
+    if scopes.offline {
+        let rt = random_token(96);
+        body["refresh_token"] = serde_json::Value::String(rt.clone());
+        auth.refresh.insert(
+            rt,
+            RefreshGrant {
+                client_id: client_id.to_owned(),
+                scopes,
+            },
+        );
+    }
+    ok_json(body)
+}
+
+fn device_code(shared: &Shared, f: &HashMap<String, String>) -> Result<Response, OAuthError> {
+    let client_id = nonempty(f, "client_id").ok_or_else(|| OAuthError::missing("client_id"))?;
+    let code = nonempty(f, "device_code").ok_or_else(|| OAuthError::missing("device_code"))?;
+    let bad_code = || {
+        OAuthError::new(
+            "bad_verification_code",
+            70018,
+            "Invalid verification code entered.",
+        )
+    };
+    let expired = || OAuthError::new("expired_token", 70019, "Verification code expired.");
+    let mut auth = shared.auth();
+    let flow = auth.devices.get_mut(code).ok_or_else(bad_code)?;
+    if flow.client_id != client_id {
+        return Err(bad_code());
+    }
+    if flow.expires <= Instant::now() {
+        return Err(expired());
+    }
+    flow.polls += 1;
+    if flow.polls <= shared.device_polls {
+        return Err(OAuthError::new(
+            "authorization_pending",
+            70016,
+            "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+        ));
+    }
+    match shared.device_outcome {
+        super::DeviceOutcome::Decline => Err(OAuthError::new(
+            "authorization_declined",
+            70000,
+            "The user declined to authorize the request.",
+        )),
+        super::DeviceOutcome::Expire => Err(expired()),
+        super::DeviceOutcome::SlowDownThenApprove if !flow.slowed => {
+            flow.slowed = true;
+            // RFC 8628 `slow_down`: Entra documents no AADSTS code for it.
+            Err(OAuthError {
+                status: StatusCode::BAD_REQUEST,
+                error: "slow_down",
+                code: None,
+                description:
+                    "The client is polling too quickly. Increase the polling interval by 5 seconds."
+                        .into(),
+            })
+        }
+        _ => {
+            let scopes = flow.scopes.clone();
+            // A device code is redeemed once.
+            auth.devices.remove(code);
+            drop(auth);
+            Ok(user_success(shared, client_id, scopes))
+        }
+    }
+}
+
+fn refresh(shared: &Shared, f: &HashMap<String, String>) -> Result<Response, OAuthError> {
+    let client_id = nonempty(f, "client_id").ok_or_else(|| OAuthError::missing("client_id"))?;
+    let rt = nonempty(f, "refresh_token").ok_or_else(|| OAuthError::missing("refresh_token"))?;
+    let invalid = || {
+        OAuthError::new(
+            "invalid_grant",
+            70000,
+            "Provided grant is invalid or malformed.",
+        )
+    };
+    let mut auth = shared.auth();
+    match auth.refresh.get(rt) {
+        Some(g) if g.client_id == client_id => {}
+        _ => return Err(invalid()),
+    }
+    // Rotation: the old refresh token is spent.
+    let old = auth.refresh.remove(rt).ok_or_else(invalid)?;
+    drop(auth);
+    Ok(user_success(shared, client_id, old.scopes))
+}
+
+fn client_credentials(
+    shared: &Shared,
+    authority: Authority,
+    headers: &HeaderMap,
+    f: &HashMap<String, String>,
+) -> Result<Response, OAuthError> {
+    if authority == Authority::Common {
+        return Err(OAuthError::new(
+            "invalid_request",
+            9001023,
+            "The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.",
+        ));
+    }
+    // Client authentication in the body or with HTTP Basic.
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| {
+            let (id, secret) = s.split_once(':')?;
+            let dec = |x: &str| {
+                url::form_urlencoded::parse(format!("x={x}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+            };
+            Some((dec(id)?, SecretString::from(dec(secret)?)))
+        });
+    let client_id = nonempty(f, "client_id")
+        .map(str::to_owned)
+        .or_else(|| basic.as_ref().map(|(id, _)| id.clone()))
+        .ok_or_else(|| OAuthError::missing("client_id"))?;
+    let scope = nonempty(f, "scope").ok_or_else(|| OAuthError::missing("scope"))?;
+    let scopes: Vec<&str> = scope.split_whitespace().collect();
+    if scopes.len() != 1 || !scopes[0].ends_with("/.default") {
+        return Err(OAuthError::new(
+            "invalid_scope",
+            1002012,
+            format!(
+                "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+            ),
+        ));
+    }
+    if graph_permission(&shared.origin, scopes[0]) != Some(".default") {
+        return Err(invalid_resource(shared, scopes[0]));
+    }
+    let secret = f
+        .get("client_secret")
+        .filter(|s| !s.is_empty())
+        .map(|s| SecretString::from(s.clone()))
+        .or_else(|| basic.map(|(_, s)| s));
+
+    let tenant = shared.tenant_read();
+    let Some(idx) = tenant.index_by_app_id(&client_id) else {
+        return Err(OAuthError::new(
+            "unauthorized_client",
+            700016,
+            format!(
+                "Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+                tenant.info.display_name
+            ),
+        ));
+    };
+    let Some(secret) = secret else {
+        return Err(OAuthError::new(
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        )
+        .status(StatusCode::UNAUTHORIZED));
+    };
+    let app = &tenant.apps[idx];
+    let invalid = || {
+        OAuthError::new(
+            "invalid_client",
+            7000215,
+            format!(
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
+                app.app_id
+            ),
+        )
+        .status(StatusCode::UNAUTHORIZED)
+    };
+    let cred = tenant
+        .lookup_secret(secret.expose_secret())
+        .filter(|r| r.app_id.eq_ignore_ascii_case(&app.app_id))
+        .and_then(|r| app.passwords.iter().find(|p| p.key_id == r.key_id))
+        .ok_or_else(invalid)?;
+    let now = Utc::now();
+    if cred.end.at <= now {
+        return Err(OAuthError::new(
+            "invalid_client",
+            7000222,
+            format!(
+                "The provided client secret keys for app '{}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.",
+                app.app_id
+            ),
+        )
+        .status(StatusCode::UNAUTHORIZED));
+    }
+    if cred.start.at > now {
+        return Err(invalid());
+    }
+    let (app_id, perms) = (app.app_id.clone(), app.granted);
+    drop(tenant);
+    let lifetime = shared.token_lifetime;
+    let access = shared.auth().issue_app(&app_id, perms, lifetime);
+    Ok(ok_json(serde_json::json!({
+        "token_type": "Bearer",
+        "expires_in": lifetime.as_secs(),
+        "ext_expires_in": lifetime.as_secs(),
+        "access_token": access.expose_secret(),
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_scopes() {
+        let o = "http://127.0.0.1:4000";
+        assert_eq!(graph_permission(o, "User.Read"), Some("User.Read"));
+        assert_eq!(
+            graph_permission(o, "https://graph.microsoft.com/.default"),
+            Some(".default")
+        );
+        assert_eq!(
+            graph_permission(o, "https://graph.microsoft.com//.default"),
+            Some(".default")
+        );
+        assert_eq!(
+            graph_permission(o, "http://127.0.0.1:4000/Application.ReadWrite.All"),
+            Some("Application.ReadWrite.All")
+        );
+        assert_eq!(
+            graph_permission(o, "https://management.azure.com/.default"),
+            None
+        );
+        assert_eq!(graph_permission(o, "http://127.0.0.1:40001/.default"), None);
+    }
+}
