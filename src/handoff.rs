@@ -368,6 +368,16 @@ impl Clipboard {
     }
 }
 
+impl Drop for Clipboard {
+    /// The holder must outlive us (that is its job), so it is not stopped here; only reap it
+    /// if it already exited, so it does not linger as a zombie of a long-running TUI.
+    fn drop(&mut self) {
+        if let Some(child) = self.holder.as_mut() {
+            let _ = child.try_wait();
+        }
+    }
+}
+
 /// Write or update `AZURE_CLIENT_ID`, `AZURE_TENANT_ID`, `AZURE_CLIENT_SECRET` in `path`
 /// atomically (temp file + rename in the same folder), mode 0600, refusing symlinks, keeping
 /// other lines.
