@@ -1,1 +1,555 @@
-//! (in progress)
+//! The one key map: (context, key) -> command + label. Dispatch, the footer and the `?` help
+//! overlay all read this table, so what the footer says is what the keys do.
+//!
+//! Contexts holding a text field bind no printable characters: unbound keys go to the field.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Where the keyboard focus is; the top dialog wins over the screen below it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Context {
+    /// Bindings that work everywhere (checked last).
+    Global,
+    Apps,
+    /// Typing in the apps filter.
+    Filter,
+    App,
+    AddSecret,
+    Reveal,
+    /// Typing the .env path inside the reveal dialog.
+    RevealPath,
+    /// "Close without copying?" inside the reveal dialog.
+    RevealConfirmClose,
+    ConfirmDelete,
+    RotatePrompt,
+    NewRegistration,
+    CopyMenu,
+    Help,
+}
+
+/// What a key asks for. Results of effects are not commands; see `app::Action`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Command {
+    Quit,
+    Help,
+    Up,
+    Down,
+    First,
+    Last,
+    PageUp,
+    PageDown,
+    Open,
+    /// Esc: close the top dialog, clear the filter, or go back. Never quits.
+    Back,
+    Refresh,
+    StartFilter,
+    /// Leave the filter field, keeping the filter.
+    AcceptFilter,
+    NextTab,
+    CycleSort,
+    NewRegistration,
+    NewSecret,
+    DeleteSecret,
+    RotateSecret,
+    CopyMenu,
+    NextField,
+    PrevField,
+    /// Enter in a form or dialog: activate the focused button (or submit).
+    Activate,
+    ToggleReveal,
+    CopyValue,
+    CopyEnvBlock,
+    WriteEnvFile,
+    /// `y` in "close without copying?".
+    ConfirmYes,
+    CopyItem(u8),
+}
+
+impl Command {
+    /// Commands that change the tenant; refused under `--read-only`.
+    pub fn is_write(self) -> bool {
+        matches!(
+            self,
+            Command::NewRegistration
+                | Command::NewSecret
+                | Command::DeleteSecret
+                | Command::RotateSecret
+        )
+    }
+}
+
+/// A key as the table spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+const fn k(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::NONE,
+    }
+}
+
+const fn code(code: KeyCode) -> Key {
+    Key {
+        code,
+        mods: KeyModifiers::NONE,
+    }
+}
+
+const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::CONTROL,
+    }
+}
+
+pub struct Binding {
+    pub context: Context,
+    pub keys: &'static [Key],
+    /// How the keys are written in the footer and help ("j/↓").
+    pub shown: &'static str,
+    pub command: Command,
+    pub label: &'static str,
+    /// Shown in the footer (the help overlay shows every binding).
+    pub footer: bool,
+}
+
+const fn b(
+    context: Context,
+    keys: &'static [Key],
+    shown: &'static str,
+    command: Command,
+    label: &'static str,
+    footer: bool,
+) -> Binding {
+    Binding {
+        context,
+        keys,
+        shown,
+        command,
+        label,
+        footer,
+    }
+}
+
+use Command as C;
+use Context as X;
+
+const UP: &[Key] = &[k('k'), code(KeyCode::Up)];
+const DOWN: &[Key] = &[k('j'), code(KeyCode::Down)];
+const FIRST: &[Key] = &[k('g'), code(KeyCode::Home)];
+const LAST: &[Key] = &[
+    k('G'),
+    Key {
+        code: KeyCode::Char('G'),
+        mods: KeyModifiers::SHIFT,
+    },
+    code(KeyCode::End),
+];
+const PGUP: &[Key] = &[code(KeyCode::PageUp), ctrl('u')];
+const PGDN: &[Key] = &[code(KeyCode::PageDown), ctrl('d')];
+const ENTER: &[Key] = &[code(KeyCode::Enter)];
+const ESC: &[Key] = &[code(KeyCode::Esc)];
+const TAB: &[Key] = &[code(KeyCode::Tab)];
+const BACKTAB: &[Key] = &[
+    code(KeyCode::BackTab),
+    Key {
+        code: KeyCode::BackTab,
+        mods: KeyModifiers::SHIFT,
+    },
+];
+
+/// The table. Order within a context is the order of the footer and help.
+pub static BINDINGS: &[Binding] = &[
+    // Apps screen
+    b(X::Apps, ENTER, "Enter", C::Open, "open", true),
+    b(X::Apps, &[k('/')], "/", C::StartFilter, "filter", true),
+    b(X::Apps, ESC, "Esc", C::Back, "clear filter", false),
+    b(X::Apps, TAB, "Tab", C::NextTab, "tabs", true),
+    b(X::Apps, &[k('s')], "s", C::CycleSort, "sort", true),
+    b(X::Apps, &[k('r')], "r", C::Refresh, "refresh", true),
+    b(
+        X::Apps,
+        &[
+            k('N'),
+            Key {
+                code: KeyCode::Char('N'),
+                mods: KeyModifiers::SHIFT,
+            },
+        ],
+        "N",
+        C::NewRegistration,
+        "new app",
+        true,
+    ),
+    b(X::Apps, UP, "k/↑", C::Up, "up", false),
+    b(X::Apps, DOWN, "j/↓", C::Down, "down", false),
+    b(X::Apps, FIRST, "g", C::First, "first", false),
+    b(X::Apps, LAST, "G", C::Last, "last", false),
+    b(X::Apps, PGUP, "PgUp", C::PageUp, "page up", false),
+    b(X::Apps, PGDN, "PgDn", C::PageDown, "page down", false),
+    b(X::Apps, &[k('q')], "q", C::Quit, "quit", true),
+    // Filter field
+    b(
+        X::Filter,
+        ENTER,
+        "Enter",
+        C::AcceptFilter,
+        "keep filter",
+        true,
+    ),
+    b(X::Filter, ESC, "Esc", C::Back, "clear filter", true),
+    b(X::Filter, &[code(KeyCode::Up)], "↑", C::Up, "up", false),
+    b(
+        X::Filter,
+        &[code(KeyCode::Down)],
+        "↓",
+        C::Down,
+        "down",
+        false,
+    ),
+    b(X::Filter, TAB, "Tab", C::NextTab, "all/owned", false),
+    // App screen
+    b(X::App, &[k('n')], "n", C::NewSecret, "new secret", true),
+    b(X::App, &[k('d')], "d", C::DeleteSecret, "delete", true),
+    b(
+        X::App,
+        &[
+            k('R'),
+            Key {
+                code: KeyCode::Char('R'),
+                mods: KeyModifiers::SHIFT,
+            },
+        ],
+        "R",
+        C::RotateSecret,
+        "rotate",
+        true,
+    ),
+    b(X::App, &[k('y')], "y", C::CopyMenu, "copy…", true),
+    b(X::App, TAB, "Tab", C::NextTab, "tab", true),
+    b(X::App, &[k('r')], "r", C::Refresh, "refresh", true),
+    b(X::App, ESC, "Esc", C::Back, "back", true),
+    b(X::App, UP, "k/↑", C::Up, "up", false),
+    b(X::App, DOWN, "j/↓", C::Down, "down", false),
+    b(X::App, FIRST, "g", C::First, "first", false),
+    b(X::App, LAST, "G", C::Last, "last", false),
+    // Add a client secret
+    b(X::AddSecret, TAB, "Tab", C::NextField, "next field", true),
+    b(
+        X::AddSecret,
+        BACKTAB,
+        "S-Tab",
+        C::PrevField,
+        "previous",
+        false,
+    ),
+    b(
+        X::AddSecret,
+        &[code(KeyCode::Up)],
+        "↑",
+        C::Up,
+        "choice up",
+        false,
+    ),
+    b(
+        X::AddSecret,
+        &[code(KeyCode::Down)],
+        "↓",
+        C::Down,
+        "choice down",
+        true,
+    ),
+    b(X::AddSecret, ENTER, "Enter", C::Activate, "add", true),
+    b(X::AddSecret, ESC, "Esc", C::Back, "cancel", true),
+    // Reveal once
+    b(
+        X::Reveal,
+        &[k('v')],
+        "v",
+        C::ToggleReveal,
+        "show/hide",
+        true,
+    ),
+    b(X::Reveal, &[k('c')], "c", C::CopyValue, "copy value", true),
+    b(X::Reveal, &[k('e')], "e", C::CopyEnvBlock, "copy env", true),
+    b(
+        X::Reveal,
+        &[k('w')],
+        "w",
+        C::WriteEnvFile,
+        "write .env",
+        true,
+    ),
+    b(X::Reveal, ESC, "Esc", C::Back, "close", true),
+    b(X::RevealPath, ENTER, "Enter", C::Activate, "write", true),
+    b(X::RevealPath, ESC, "Esc", C::Back, "cancel", true),
+    b(
+        X::RevealConfirmClose,
+        &[k('y')],
+        "y",
+        C::ConfirmYes,
+        "close, lose it",
+        true,
+    ),
+    b(
+        X::RevealConfirmClose,
+        &[k('n')],
+        "n",
+        C::Back,
+        "go back",
+        true,
+    ),
+    b(X::RevealConfirmClose, ESC, "Esc", C::Back, "go back", false),
+    // Delete confirmation
+    b(X::ConfirmDelete, TAB, "Tab", C::NextField, "switch", true),
+    b(
+        X::ConfirmDelete,
+        &[code(KeyCode::Left)],
+        "←",
+        C::PrevField,
+        "switch",
+        false,
+    ),
+    b(
+        X::ConfirmDelete,
+        &[code(KeyCode::Right)],
+        "→",
+        C::NextField,
+        "switch",
+        false,
+    ),
+    b(
+        X::ConfirmDelete,
+        ENTER,
+        "Enter",
+        C::Activate,
+        "choose",
+        true,
+    ),
+    b(X::ConfirmDelete, ESC, "Esc", C::Back, "cancel", true),
+    // Rotate: delete the old one?
+    b(X::RotatePrompt, TAB, "Tab", C::NextField, "switch", true),
+    b(
+        X::RotatePrompt,
+        &[code(KeyCode::Left)],
+        "←",
+        C::PrevField,
+        "switch",
+        false,
+    ),
+    b(
+        X::RotatePrompt,
+        &[code(KeyCode::Right)],
+        "→",
+        C::NextField,
+        "switch",
+        false,
+    ),
+    b(X::RotatePrompt, ENTER, "Enter", C::Activate, "choose", true),
+    b(X::RotatePrompt, ESC, "Esc", C::Back, "keep both", true),
+    // New registration
+    b(
+        X::NewRegistration,
+        TAB,
+        "Tab",
+        C::NextField,
+        "next field",
+        true,
+    ),
+    b(
+        X::NewRegistration,
+        BACKTAB,
+        "S-Tab",
+        C::PrevField,
+        "previous",
+        false,
+    ),
+    b(
+        X::NewRegistration,
+        &[code(KeyCode::Up)],
+        "↑",
+        C::Up,
+        "choice up",
+        false,
+    ),
+    b(
+        X::NewRegistration,
+        &[code(KeyCode::Down)],
+        "↓",
+        C::Down,
+        "choice down",
+        true,
+    ),
+    b(
+        X::NewRegistration,
+        ENTER,
+        "Enter",
+        C::Activate,
+        "register",
+        true,
+    ),
+    b(X::NewRegistration, ESC, "Esc", C::Back, "cancel", true),
+    // Copy menu
+    b(
+        X::CopyMenu,
+        &[k('1')],
+        "1",
+        C::CopyItem(0),
+        "Application ID",
+        false,
+    ),
+    b(
+        X::CopyMenu,
+        &[k('2')],
+        "2",
+        C::CopyItem(1),
+        "Tenant ID",
+        false,
+    ),
+    b(
+        X::CopyMenu,
+        &[k('3')],
+        "3",
+        C::CopyItem(2),
+        "Object ID",
+        false,
+    ),
+    b(
+        X::CopyMenu,
+        &[k('4')],
+        "4",
+        C::CopyItem(3),
+        "Secret ID",
+        false,
+    ),
+    b(X::CopyMenu, UP, "k/↑", C::Up, "up", true),
+    b(X::CopyMenu, DOWN, "j/↓", C::Down, "down", true),
+    b(X::CopyMenu, ENTER, "Enter", C::Activate, "copy", true),
+    b(X::CopyMenu, ESC, "Esc", C::Back, "close", true),
+    // Help
+    b(X::Help, ESC, "Esc", C::Back, "close", true),
+    b(X::Help, &[k('?')], "?", C::Back, "close", false),
+    // Everywhere
+    b(X::Global, &[ctrl('c')], "Ctrl-C", C::Quit, "quit", false),
+    b(
+        X::Global,
+        &[k('?'), code(KeyCode::F(1))],
+        "?",
+        C::Help,
+        "help",
+        true,
+    ),
+];
+
+fn matches(key: &Key, ev: &KeyEvent) -> bool {
+    if key.code != ev.code {
+        return false;
+    }
+    // Terminals disagree on whether an upper-case letter carries SHIFT; accept both.
+    let mods = ev.modifiers - KeyModifiers::SHIFT;
+    let want = key.mods - KeyModifiers::SHIFT;
+    mods == want
+}
+
+/// The binding for `ev` in `context`, falling back to the global ones. Text-input contexts do
+/// not see the global `?` (it is a character the user may type).
+pub fn lookup(context: Context, ev: &KeyEvent) -> Option<&'static Binding> {
+    let local = BINDINGS
+        .iter()
+        .find(|b| b.context == context && b.keys.iter().any(|k| matches(k, ev)));
+    if local.is_some() {
+        return local;
+    }
+    BINDINGS.iter().find(|b| {
+        b.context == Context::Global
+            && (!takes_text(context) || b.command == Command::Quit)
+            && b.keys.iter().any(|k| matches(k, ev))
+    })
+}
+
+/// Contexts where printable characters are text.
+pub fn takes_text(context: Context) -> bool {
+    matches!(
+        context,
+        Context::Filter | Context::AddSecret | Context::RevealPath | Context::NewRegistration
+    )
+}
+
+/// The bindings of `context` (and the global ones it sees), footer or help order, one per command.
+pub fn bindings_for(context: Context) -> impl Iterator<Item = &'static Binding> {
+    let global = !takes_text(context);
+    BINDINGS.iter().filter(move |b| {
+        b.context == context || (global && b.context == Context::Global && context != Context::Help)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: KeyCode, m: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(c, m)
+    }
+
+    #[test]
+    fn each_key_is_bound_once_per_context() {
+        for a in BINDINGS {
+            for b in BINDINGS {
+                if std::ptr::eq(a, b) || a.context != b.context {
+                    continue;
+                }
+                for ka in a.keys {
+                    assert!(
+                        !b.keys.contains(ka),
+                        "{:?} bound twice in {:?}",
+                        ka,
+                        a.context
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn text_contexts_bind_no_printable_keys() {
+        for b in BINDINGS.iter().filter(|b| takes_text(b.context)) {
+            for k in b.keys {
+                assert!(
+                    !(matches!(k.code, KeyCode::Char(_)) && k.mods == KeyModifiers::NONE),
+                    "{:?} would eat typed text in {:?}",
+                    k,
+                    b.context
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_falls_back_to_global_and_accepts_shifted_capitals() {
+        let q = lookup(
+            Context::App,
+            &key(KeyCode::Char('c'), KeyModifiers::CONTROL),
+        );
+        assert_eq!(q.map(|b| b.command), Some(Command::Quit));
+        let r = lookup(Context::App, &key(KeyCode::Char('R'), KeyModifiers::SHIFT));
+        assert_eq!(r.map(|b| b.command), Some(Command::RotateSecret));
+        assert!(
+            lookup(
+                Context::Filter,
+                &key(KeyCode::Char('?'), KeyModifiers::NONE)
+            )
+            .is_none()
+        );
+        assert!(
+            lookup(
+                Context::Filter,
+                &key(KeyCode::Char('q'), KeyModifiers::NONE)
+            )
+            .is_none()
+        );
+    }
+}

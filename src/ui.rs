@@ -1,1 +1,43 @@
-//! (in progress)
+//! Views: draw `&App`, nothing else. One file per screen or dialog; the theme lives in
+//! `ui/theme.rs`; tables build only the rows that are visible.
+
+mod app_screen;
+mod apps;
+mod dialogs;
+mod footer;
+mod help;
+pub mod text;
+pub mod theme;
+mod toasts;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::widgets::{Clear, Widget};
+
+use crate::app::{App, Dialog, Screen};
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        Clear.render(area, buf);
+        let [body, foot] = area.layout(&Layout::vertical([
+            Constraint::Fill(1),
+            Constraint::Length(1),
+        ]));
+        match self.screen {
+            Screen::Apps => apps::render(self, body, buf),
+            Screen::App => app_screen::render(self, body, buf),
+        }
+        for dialog in &self.dialogs {
+            match dialog {
+                Dialog::Help => help::render(self, body, buf),
+                Dialog::CopyMenu(m) => dialogs::copy_menu(m, body, buf),
+                Dialog::AddSecret(f) => dialogs::add_secret(self, f, body, buf),
+                Dialog::Reveal(r) => dialogs::reveal(self, r, body, buf),
+                Dialog::Confirm(c) => dialogs::confirm(self, c, body, buf),
+                Dialog::NewRegistration(f) => dialogs::new_registration(self, f, body, buf),
+            }
+        }
+        toasts::render(self, body, buf);
+        footer::render(self, foot, buf);
+    }
+}

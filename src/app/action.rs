@@ -1,0 +1,55 @@
+//! Everything that can change the model: a key the key map resolved, raw text input for the
+//! focused field, the clock, and every effect's result (carrying a `Result` and its request id).
+
+use chrono::{DateTime, Utc};
+use ratatui::crossterm::event::KeyEvent;
+
+use crate::graph::{
+    AppRegistration, FederatedCredential, GraphError, Me, NewClientSecret, Organization, Page,
+    RemoveOutcome,
+};
+use crate::handoff::{CopyReport, EnvFileReport, HandoffError};
+use crate::keymap::Command;
+
+use super::AppsTab;
+
+/// What was copied, so the result lands in the right place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CopyTarget {
+    /// The new secret's value (from the reveal dialog).
+    SecretValue,
+    /// The env block holding the value.
+    EnvBlock,
+    /// A non-secret identifier, with its label ("Application (client) ID").
+    Text(&'static str),
+}
+
+#[derive(Debug)]
+pub enum Action {
+    /// A key the key map bound in the current context.
+    Command(Command),
+    /// A key no binding claimed: text for the focused input, if any.
+    Input(KeyEvent),
+    /// The clock moved (the runner sends this; tests pass a fixed time).
+    Tick(DateTime<Utc>),
+    Resize,
+    /// Terminate without asking (Ctrl-C, SIGTERM, SIGHUP).
+    Quit,
+
+    OrganizationLoaded(u64, Result<Organization, GraphError>),
+    MeLoaded(u64, Result<Me, GraphError>),
+    AppsPage {
+        request: u64,
+        tab: AppsTab,
+        result: Result<Page<AppRegistration>, GraphError>,
+    },
+    /// A GUID typed in the filter, looked up as an Application ID, then as an Object ID.
+    AppLookedUp(u64, Result<AppRegistration, GraphError>),
+    AppLoaded(u64, Result<AppRegistration, GraphError>),
+    FederatedLoaded(u64, Result<Vec<FederatedCredential>, GraphError>),
+    SecretAdded(u64, Result<NewClientSecret, GraphError>),
+    SecretRemoved(u64, Result<RemoveOutcome, GraphError>),
+    AppCreated(u64, Result<AppRegistration, GraphError>),
+    Copied(u64, CopyTarget, Result<CopyReport, HandoffError>),
+    EnvFileWritten(u64, Result<EnvFileReport, HandoffError>),
+}

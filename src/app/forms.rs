@@ -1,0 +1,433 @@
+//! The two forms: Add a client secret and New registration. Validation is pure: it reads the
+//! fields and the clock the model holds, and says what is wrong in words.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, SubsecRound, TimeZone, Utc};
+use tui_input::Input;
+use url::Url;
+
+use crate::expiry::{self, Lifetime};
+use crate::graph::{
+    AppRegistration, ClientSecret, NewApplication, ObjectId, PasswordCredentialRequest,
+    SignInAudience, WebSettings,
+};
+
+use super::loadable::ErrorInfo;
+
+/// One row of the Expires list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpiryChoice {
+    Preset(usize),
+    Custom,
+    Never,
+}
+
+impl ExpiryChoice {
+    pub const ALL: [ExpiryChoice; 7] = [
+        ExpiryChoice::Preset(0),
+        ExpiryChoice::Preset(1),
+        ExpiryChoice::Preset(2),
+        ExpiryChoice::Preset(3),
+        ExpiryChoice::Preset(4),
+        ExpiryChoice::Custom,
+        ExpiryChoice::Never,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ExpiryChoice::Preset(i) => expiry::PRESETS.get(i).map_or("", |p| p.1),
+            ExpiryChoice::Custom => "Custom",
+            ExpiryChoice::Never => "Never",
+        }
+    }
+
+    /// The preset nearest to an existing secret's lifetime (for Rotate), else Custom.
+    pub fn nearest(start: Option<DateTime<Utc>>, end: Option<DateTime<Utc>>) -> ExpiryChoice {
+        let (Some(start), Some(end)) = (start, end) else {
+            return ExpiryChoice::Preset(0);
+        };
+        if end >= expiry::never_end() - chrono::Duration::days(1) {
+            return ExpiryChoice::Never;
+        }
+        let days = (end - start).num_days();
+        let best = expiry::PRESETS
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (l, _))| match l {
+                Lifetime::Days(d) => Some((i, (i64::from(*d) - days).abs())),
+                _ => None,
+            })
+            .min_by_key(|(_, diff)| *diff);
+        match best {
+            // Within a few days of a preset (month lengths, leap years): that preset.
+            Some((i, diff)) if diff <= 3 => ExpiryChoice::Preset(i),
+            _ => ExpiryChoice::Custom,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddFocus {
+    Description,
+    Expires,
+    CustomEnd,
+    CustomStart,
+    Add,
+    Cancel,
+}
+
+impl AddFocus {
+    pub fn is_text(self) -> bool {
+        matches!(
+            self,
+            AddFocus::Description | AddFocus::CustomEnd | AddFocus::CustomStart
+        )
+    }
+}
+
+/// Add a client secret (also Rotate, prefilled).
+#[derive(Debug)]
+pub struct AddSecretForm {
+    pub app: ObjectId,
+    pub app_name: String,
+    pub description: Input,
+    pub choice: usize,
+    pub custom_end: Input,
+    pub custom_start: Input,
+    pub focus: AddFocus,
+    /// Inline message for invalid input (set on submit, cleared on edit).
+    pub invalid: Option<String>,
+    /// Graph's refusal, explained; the dialog stays open.
+    pub error: Option<ErrorInfo>,
+    pub pending: Option<u64>,
+    /// The secret being rotated.
+    pub rotating: Option<ClientSecret>,
+}
+
+/// Description limit: Graph rejects longer `displayName`s.
+pub const MAX_DESCRIPTION: usize = 120;
+
+impl AddSecretForm {
+    pub fn new(app: &AppRegistration) -> Self {
+        Self {
+            app: app.id.clone(),
+            app_name: app.display_name.clone(),
+            description: Input::default(),
+            choice: 0,
+            custom_end: Input::default(),
+            custom_start: Input::default(),
+            focus: AddFocus::Description,
+            invalid: None,
+            error: None,
+            pending: None,
+            rotating: None,
+        }
+    }
+
+    /// Rotate: same description, lifetime mapped to the nearest preset.
+    pub fn rotate(app: &AppRegistration, old: &ClientSecret, now: DateTime<Utc>) -> Self {
+        let mut f = Self::new(app);
+        f.description = Input::new(old.description().unwrap_or_default());
+        let choice = ExpiryChoice::nearest(old.start_date_time, old.end_date_time);
+        f.choice = ExpiryChoice::ALL
+            .iter()
+            .position(|c| *c == choice)
+            .unwrap_or(0);
+        if choice == ExpiryChoice::Custom
+            && let (Some(s), Some(e)) = (old.start_date_time, old.end_date_time)
+        {
+            // Same span from today.
+            let end = now + (e - s);
+            f.custom_end = Input::new(end.date_naive().to_string());
+        }
+        f.rotating = Some(old.clone());
+        f
+    }
+
+    pub fn expiry_choice(&self) -> ExpiryChoice {
+        ExpiryChoice::ALL
+            .get(self.choice)
+            .copied()
+            .unwrap_or(ExpiryChoice::Preset(0))
+    }
+
+    pub fn focus_order(&self) -> Vec<AddFocus> {
+        let mut v = vec![AddFocus::Description, AddFocus::Expires];
+        if self.expiry_choice() == ExpiryChoice::Custom {
+            v.push(AddFocus::CustomEnd);
+            v.push(AddFocus::CustomStart);
+        }
+        v.push(AddFocus::Add);
+        v.push(AddFocus::Cancel);
+        v
+    }
+
+    pub fn cycle_focus(&mut self, forward: bool) {
+        let order = self.focus_order();
+        let at = order.iter().position(|f| *f == self.focus).unwrap_or(0);
+        let n = order.len();
+        let next = if forward {
+            (at + 1) % n
+        } else {
+            (at + n - 1) % n
+        };
+        self.focus = order[next];
+    }
+
+    pub fn focused_input(&mut self) -> Option<&mut Input> {
+        match self.focus {
+            AddFocus::Description => Some(&mut self.description),
+            AddFocus::CustomEnd => Some(&mut self.custom_end),
+            AddFocus::CustomStart => Some(&mut self.custom_start),
+            _ => None,
+        }
+    }
+
+    /// Start and end to send, computed from the fields and `now` (seconds precision).
+    pub fn dates(&self, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
+        let now = now.trunc_subsecs(0);
+        match self.expiry_choice() {
+            ExpiryChoice::Preset(i) => {
+                let lifetime = expiry::PRESETS.get(i).map_or(Lifetime::Days(180), |p| p.0);
+                lifetime
+                    .end_from(now)
+                    .map(|end| (now, end))
+                    .map_err(|e| e.to_string())
+            }
+            ExpiryChoice::Never => Ok((now, expiry::never_end())),
+            ExpiryChoice::Custom => {
+                let end_text = self.custom_end.value().trim();
+                if end_text.is_empty() {
+                    return Err("Enter an end date as YYYY-MM-DD.".into());
+                }
+                let end_day = NaiveDate::parse_from_str(end_text, "%Y-%m-%d")
+                    .map_err(|_| format!("'{end_text}' is not a date: use YYYY-MM-DD."))?;
+                let start_text = self.custom_start.value().trim();
+                let start = if start_text.is_empty() {
+                    now
+                } else {
+                    let day = NaiveDate::parse_from_str(start_text, "%Y-%m-%d").map_err(|_| {
+                        format!("Start date '{start_text}' is not a date: use YYYY-MM-DD.")
+                    })?;
+                    if day < now.date_naive() {
+                        return Err("The start date cannot be in the past.".into());
+                    }
+                    if day == now.date_naive() {
+                        now
+                    } else {
+                        Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN))
+                    }
+                };
+                let end = Lifetime::Until(end_day)
+                    .end_from(start)
+                    .map_err(|e| format!("End date: {e}."))?;
+                Ok((start, end))
+            }
+        }
+    }
+
+    /// The request to send, or what is wrong.
+    pub fn request(&self, now: DateTime<Utc>) -> Result<PasswordCredentialRequest, String> {
+        let description = self.description.value().trim();
+        if description.chars().count() > MAX_DESCRIPTION {
+            return Err(format!(
+                "The description is too long: at most {MAX_DESCRIPTION} characters."
+            ));
+        }
+        let (start, end) = self.dates(now)?;
+        Ok(PasswordCredentialRequest {
+            display_name: (!description.is_empty()).then(|| description.to_owned()),
+            start_date_time: Some(start),
+            end_date_time: Some(end),
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NewFocus {
+    Name,
+    Audience,
+    Redirect,
+    Register,
+    Cancel,
+}
+
+impl NewFocus {
+    const ORDER: [NewFocus; 5] = [
+        NewFocus::Name,
+        NewFocus::Audience,
+        NewFocus::Redirect,
+        NewFocus::Register,
+        NewFocus::Cancel,
+    ];
+
+    pub fn cycle(self, forward: bool) -> Self {
+        let at = Self::ORDER.iter().position(|f| *f == self).unwrap_or(0);
+        let n = Self::ORDER.len();
+        Self::ORDER[if forward {
+            (at + 1) % n
+        } else {
+            (at + n - 1) % n
+        }]
+    }
+}
+
+/// The portal's limit on an application's display name.
+pub const MAX_APP_NAME: usize = 120;
+
+#[derive(Debug)]
+pub struct NewRegistrationForm {
+    pub name: Input,
+    pub audience: usize,
+    pub redirect: Input,
+    pub focus: NewFocus,
+    pub invalid: Option<String>,
+    pub error: Option<ErrorInfo>,
+    pub pending: Option<u64>,
+}
+
+impl Default for NewRegistrationForm {
+    fn default() -> Self {
+        Self {
+            name: Input::default(),
+            audience: 0,
+            redirect: Input::default(),
+            focus: NewFocus::Name,
+            invalid: None,
+            error: None,
+            pending: None,
+        }
+    }
+}
+
+impl NewRegistrationForm {
+    pub fn focused_input(&mut self) -> Option<&mut Input> {
+        match self.focus {
+            NewFocus::Name => Some(&mut self.name),
+            NewFocus::Redirect => Some(&mut self.redirect),
+            _ => None,
+        }
+    }
+
+    pub fn audience(&self) -> SignInAudience {
+        SignInAudience::ALL
+            .get(self.audience)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    pub fn request(&self) -> Result<NewApplication, String> {
+        let name = self.name.value().trim();
+        if name.is_empty() {
+            return Err("Enter a name for the application.".into());
+        }
+        if name.chars().count() > MAX_APP_NAME {
+            return Err(format!(
+                "The name is too long: at most {MAX_APP_NAME} characters."
+            ));
+        }
+        let redirect = self.redirect.value().trim();
+        let web = if redirect.is_empty() {
+            None
+        } else {
+            let url = Url::parse(redirect).map_err(|_| {
+                format!(
+                    "'{redirect}' is not a valid URL (e.g. https://localhost:5001/signin-oidc)."
+                )
+            })?;
+            let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+            if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+                return Err("A redirect URI must use https (http only for localhost).".into());
+            }
+            Some(WebSettings {
+                redirect_uris: vec![redirect.to_owned()],
+            })
+        };
+        Ok(NewApplication {
+            display_name: name.to_owned(),
+            sign_in_audience: self.audience(),
+            web,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, 10, 30, 15)
+            .single()
+            .expect("valid date")
+    }
+
+    #[test]
+    fn nearest_preset_for_rotation() {
+        let s = Some(at(2026, 1, 1));
+        assert_eq!(
+            ExpiryChoice::nearest(s, Some(at(2026, 7, 1))),
+            ExpiryChoice::Preset(0)
+        );
+        assert_eq!(
+            ExpiryChoice::nearest(s, Some(at(2026, 4, 1))),
+            ExpiryChoice::Preset(1)
+        );
+        assert_eq!(
+            ExpiryChoice::nearest(s, Some(at(2026, 1, 15))),
+            ExpiryChoice::Custom
+        );
+        assert_eq!(
+            ExpiryChoice::nearest(s, Some(expiry::never_end())),
+            ExpiryChoice::Never
+        );
+    }
+
+    #[test]
+    fn custom_dates_are_validated() {
+        let app = AppRegistration {
+            id: ObjectId::new("o"),
+            app_id: Default::default(),
+            display_name: "x".into(),
+            created_date_time: None,
+            sign_in_audience: None,
+            publisher_domain: None,
+            password_credentials: vec![],
+            key_credentials: vec![],
+        };
+        let now = at(2026, 11, 26);
+        let mut f = AddSecretForm::new(&app);
+        f.choice = 5;
+        assert!(f.request(now).is_err());
+        f.custom_end = Input::new("2026-02-30".into());
+        assert!(f.request(now).unwrap_err().contains("not a date"));
+        f.custom_end = Input::new("2025-01-01".into());
+        assert!(f.request(now).unwrap_err().contains("not in the future"));
+        f.custom_end = Input::new("2027-01-31".into());
+        let r = f.request(now).expect("valid");
+        assert_eq!(r.start_date_time, Some(now));
+        assert_eq!(
+            r.end_date_time.map(|d| d.to_rfc3339()),
+            Some("2027-01-31T23:59:59+00:00".into())
+        );
+        f.custom_start = Input::new("2026-12-01".into());
+        let r = f.request(now).expect("valid");
+        assert_eq!(
+            r.start_date_time.map(|d| d.to_rfc3339()),
+            Some("2026-12-01T00:00:00+00:00".into())
+        );
+    }
+
+    #[test]
+    fn new_registration_validation() {
+        let mut f = NewRegistrationForm::default();
+        assert!(f.request().unwrap_err().contains("name"));
+        f.name = Input::new("x".repeat(121));
+        assert!(f.request().unwrap_err().contains("too long"));
+        f.name = Input::new("payments-api".into());
+        f.redirect = Input::new("not a url".into());
+        assert!(f.request().unwrap_err().contains("not a valid URL"));
+        f.redirect = Input::new("http://example.com/cb".into());
+        assert!(f.request().is_err());
+        f.redirect = Input::new("http://localhost:5000/cb".into());
+        assert!(f.request().is_ok());
+    }
+}

@@ -1,0 +1,140 @@
+//! Remote data as the screen sees it: never asked, on its way, here, or failed. Old data stays
+//! visible while a refresh runs or after it fails.
+
+use crate::graph::GraphError;
+
+/// A Graph error turned into what the UI shows: what failed, what to do, Graph's code and
+/// request-id (support needs the request-id; the code tells a user which policy bit).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorInfo {
+    pub message: String,
+    pub advice: String,
+    pub code: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl ErrorInfo {
+    pub fn from_graph(e: &GraphError) -> Self {
+        // Graph's own words without the code and request-id, which `reference()` shows apart.
+        let message = match e.api() {
+            Some(a) => format!(
+                "Could not {} (HTTP {}): {}",
+                a.operation, a.status, a.message
+            ),
+            None => e.to_string(),
+        };
+        Self {
+            message,
+            advice: e.advice().to_owned(),
+            code: e.code().map(str::to_owned),
+            request_id: e.request_id().map(str::to_owned),
+        }
+    }
+
+    pub fn plain(message: impl Into<String>, advice: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            advice: advice.into(),
+            code: None,
+            request_id: None,
+        }
+    }
+
+    /// "code X · request-id Y" when Graph gave them.
+    pub fn reference(&self) -> Option<String> {
+        match (&self.code, &self.request_id) {
+            (Some(c), Some(r)) => Some(format!("code {c} · request-id {r}")),
+            (Some(c), None) => Some(format!("code {c}")),
+            (None, Some(r)) => Some(format!("request-id {r}")),
+            (None, None) => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum Loadable<T> {
+    #[default]
+    Idle,
+    /// `stale` is what was shown before the refresh; it stays on screen.
+    Loading {
+        request: u64,
+        stale: Option<T>,
+    },
+    Loaded(T),
+    Failed {
+        error: ErrorInfo,
+        stale: Option<T>,
+    },
+}
+
+impl<T> Loadable<T> {
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Loadable::Loaded(v) => Some(v),
+            Loadable::Loading { stale, .. } | Loadable::Failed { stale, .. } => stale.as_ref(),
+            Loadable::Idle => None,
+        }
+    }
+
+    pub fn is_loading(&self) -> bool {
+        matches!(self, Loadable::Loading { .. })
+    }
+
+    pub fn error(&self) -> Option<&ErrorInfo> {
+        match self {
+            Loadable::Failed { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// Start a (re)load with `request`, keeping whatever is shown now.
+    pub fn start(&mut self, request: u64) {
+        let stale = match std::mem::take(self) {
+            Loadable::Loaded(v) => Some(v),
+            Loadable::Loading { stale, .. } | Loadable::Failed { stale, .. } => stale,
+            Loadable::Idle => None,
+        };
+        *self = Loadable::Loading { request, stale };
+    }
+
+    /// True when `request` is the one in flight (older answers are dropped).
+    pub fn awaits(&self, request: u64) -> bool {
+        matches!(self, Loadable::Loading { request: r, .. } if *r == request)
+    }
+
+    /// Settle with a result; ignored (returns false) when `request` is stale.
+    pub fn settle(&mut self, request: u64, result: Result<T, ErrorInfo>) -> bool {
+        if !self.awaits(request) {
+            return false;
+        }
+        *self = match result {
+            Ok(v) => Loadable::Loaded(v),
+            Err(error) => {
+                let stale = match std::mem::take(self) {
+                    Loadable::Loading { stale, .. } => stale,
+                    _ => None,
+                };
+                Loadable::Failed { error, stale }
+            }
+        };
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_answers_are_dropped_and_old_data_stays() {
+        let mut l: Loadable<u32> = Loadable::Idle;
+        l.start(1);
+        assert!(l.settle(1, Ok(7)));
+        l.start(2);
+        assert_eq!(l.value(), Some(&7), "old data stays while reloading");
+        assert!(!l.settle(1, Ok(8)), "an answer to request 1 is stale");
+        assert!(l.settle(2, Err(ErrorInfo::plain("boom", "retry"))));
+        assert_eq!(l.value(), Some(&7), "old data stays after a failed refresh");
+        assert!(l.error().is_some());
+    }
+}

@@ -1,0 +1,305 @@
+//! The App screen: the registration's ids and its three credential tabs.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
+
+use crate::app::{App, AppScreen, DetailTab, Loadable};
+use crate::expiry;
+use crate::graph::{AppRegistration, SignInAudience};
+
+use super::apps::{title_bar, window};
+use super::text;
+use super::theme::theme;
+
+fn audience(a: &AppRegistration) -> String {
+    let raw = a.sign_in_audience.as_deref().unwrap_or("");
+    SignInAudience::ALL
+        .iter()
+        .find(|s| s.as_str() == raw)
+        .map_or_else(|| raw.to_owned(), |s| format!("{} ({raw})", s.explain()))
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = theme();
+    let Some(d) = app.detail.as_ref() else {
+        return;
+    };
+    let [title, info, tabs, body] = area.layout(&Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(5),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+    ]));
+    let Some(reg) = d.registration() else {
+        title_bar(app, "App registrations › …", title, buf);
+        let msg = match &d.app {
+            Loadable::Failed { error, .. } => format!("Error: {} {}", error.message, error.advice),
+            _ => format!("{} Loading the application…", app.spinner_frame()),
+        };
+        Paragraph::new(msg)
+            .wrap(Wrap { trim: true })
+            .render(info, buf);
+        return;
+    };
+    title_bar(
+        app,
+        &format!("App registrations › {}", reg.display_name),
+        title,
+        buf,
+    );
+    let tenant = app
+        .tenant_id()
+        .map_or_else(|| "(loading…)".to_owned(), |id| id.0.clone());
+    let kv = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!(" {k:<25}"), t.muted()),
+            Span::raw(v),
+        ])
+    };
+    let mut lines = vec![
+        kv("Display name", reg.display_name.clone()),
+        kv("Application (client) ID", reg.app_id.0.clone()),
+        kv("Object ID", reg.id.0.clone()),
+        kv("Directory (tenant) ID", tenant),
+        kv("Supported account types", audience(reg)),
+    ];
+    if let Some(e) = d.app.error() {
+        lines[0].spans.push(Span::styled(
+            format!("   refresh failed: {}", e.advice),
+            t.error(),
+        ));
+    }
+    Paragraph::new(lines).render(info, buf);
+
+    let counts = [
+        reg.key_credentials.len(),
+        reg.password_credentials.len(),
+        d.federated.value().map_or(0, Vec::len),
+    ];
+    let names = ["Certificates", "Client secrets", "Federated credentials"];
+    let mut spans = vec![Span::raw(" ")];
+    for (i, tab) in DetailTab::ALL.iter().enumerate() {
+        let n = if *tab == DetailTab::Federated && d.federated.value().is_none() {
+            "…".to_owned()
+        } else {
+            counts[i].to_string()
+        };
+        let label = format!("{} ({n})", names[i]);
+        spans.push(if d.tab == *tab {
+            Span::styled(format!("[{label}]"), t.tab_active())
+        } else {
+            Span::styled(format!(" {label} "), t.muted())
+        });
+        spans.push(Span::raw(" "));
+    }
+    Paragraph::new(Line::from(spans)).render(tabs, buf);
+
+    match d.tab {
+        DetailTab::ClientSecrets => secrets(app, d, body, buf),
+        DetailTab::Certificates => certificates(app, d, reg, body, buf),
+        DetailTab::Federated => federated(app, d, body, buf),
+    }
+}
+
+fn empty(area: Rect, buf: &mut Buffer, text: &str) {
+    let r = Rect::new(
+        area.x + 2,
+        area.y + 1,
+        area.width.saturating_sub(4),
+        area.height.saturating_sub(1),
+    );
+    Paragraph::new(Span::styled(text.to_owned(), theme().muted()))
+        .wrap(Wrap { trim: true })
+        .render(r, buf);
+}
+
+/// Columns of a credential table: header names and widths.
+struct Columns {
+    header: Vec<&'static str>,
+    widths: Vec<Constraint>,
+}
+
+fn draw_table(
+    (d, app): (&AppScreen, &App),
+    area: Rect,
+    buf: &mut Buffer,
+    Columns { header, widths }: Columns,
+    len: usize,
+    row: &dyn Fn(usize) -> Option<Row<'static>>,
+) {
+    let t = theme();
+    let h = usize::from(area.height.saturating_sub(1));
+    app.page_rows.set(h.max(1));
+    let sel = d.selected_index().min(len.saturating_sub(1));
+    let offset = window(&d.offset, sel, h, len);
+    let rows: Vec<Row> = (offset..len.min(offset + h)).filter_map(row).collect();
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(t.header_row()))
+        .column_spacing(1)
+        .row_highlight_style(t.selected())
+        .highlight_symbol("▶ ");
+    let mut state = TableState::default().with_selected(Some(sel - offset));
+    StatefulWidget::render(table, area, buf, &mut state);
+}
+
+fn secrets(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
+    let list = d.secrets();
+    if list.is_empty() {
+        let hint = if app.settings.read_only {
+            "No client secrets."
+        } else {
+            "No client secrets. Press n to add one."
+        };
+        return empty(area, buf, hint);
+    }
+    let wide = area.width >= 120;
+    let id_w: u16 = if wide { 36 } else { 9 };
+    let now = app.now;
+    let row = |i: usize| -> Option<Row<'static>> {
+        let s = list.get(i)?;
+        let status = match s.end_date_time {
+            Some(end) => {
+                let band = expiry::Status::of(end, now);
+                let mut spans = vec![Span::styled(band.label(), theme().status(band))];
+                if expiry::is_long_lived(s.start_date_time, end) {
+                    spans.push(Span::styled(" long-lived", theme().warning()));
+                }
+                Line::from(spans)
+            }
+            None => Line::from("—"),
+        };
+        Some(Row::new(vec![
+            Line::from(s.description().unwrap_or_else(|| "(no description)".into())),
+            Line::from(if wide {
+                text::expires(s.end_date_time, now)
+            } else {
+                text::expires_compact(s.end_date_time, now)
+            }),
+            Line::from(s.masked_value()),
+            Line::from(text::short(s.key_id.as_str(), usize::from(id_w))),
+            status,
+        ]))
+    };
+    draw_table(
+        (d, app),
+        area,
+        buf,
+        Columns {
+            header: vec!["Description", "Expires", "Value", "Secret ID", "Status"],
+            widths: vec![
+                Constraint::Fill(1),
+                Constraint::Length(if wide { 32 } else { 25 }),
+                Constraint::Length(8),
+                Constraint::Length(id_w),
+                Constraint::Length(if wide { 20 } else { 18 }),
+            ],
+        },
+        list.len(),
+        &row,
+    );
+}
+
+fn certificates(app: &App, d: &AppScreen, reg: &AppRegistration, area: Rect, buf: &mut Buffer) {
+    let certs = &reg.key_credentials;
+    if certs.is_empty() {
+        return empty(area, buf, "No certificates.");
+    }
+    let wide = area.width >= 120;
+    let id_w: u16 = if wide { 36 } else { 9 };
+    let thumb_w: u16 = if wide { 40 } else { 13 };
+    let now = app.now;
+    let row = |i: usize| -> Option<Row<'static>> {
+        let c = certs.get(i)?;
+        Some(Row::new(vec![
+            Line::from(
+                c.display_name
+                    .clone()
+                    .unwrap_or_else(|| "(no description)".into()),
+            ),
+            Line::from(text::short(
+                c.custom_key_identifier.as_deref().unwrap_or("—"),
+                usize::from(thumb_w),
+            )),
+            Line::from(text::date(c.start_date_time)),
+            Line::from(vec![
+                Span::raw(format!("{} ", text::date(c.end_date_time))),
+                text::status_span(c.end_date_time, now),
+            ]),
+            Line::from(text::short(c.key_id.as_str(), usize::from(id_w))),
+        ]))
+    };
+    draw_table(
+        (d, app),
+        area,
+        buf,
+        Columns {
+            header: vec![
+                "Description",
+                "Thumbprint",
+                "Start",
+                "Expires",
+                "Certificate ID",
+            ],
+            widths: vec![
+                Constraint::Fill(1),
+                Constraint::Length(thumb_w),
+                Constraint::Length(10),
+                Constraint::Length(20),
+                Constraint::Length(id_w.max(14)),
+            ],
+        },
+        certs.len(),
+        &row,
+    );
+}
+
+fn federated(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
+    let creds = match &d.federated {
+        Loadable::Loaded(v) => v,
+        Loadable::Loading { stale: Some(v), .. } => v,
+        Loadable::Failed { error, .. } => {
+            let mut s = format!("Error: {} {}", error.message, error.advice);
+            if let Some(r) = error.reference() {
+                s.push_str(&format!(" ({r})"));
+            }
+            return empty(area, buf, &s);
+        }
+        _ => {
+            return empty(
+                area,
+                buf,
+                &format!("{} Loading federated credentials…", app.spinner_frame()),
+            );
+        }
+    };
+    if creds.is_empty() {
+        return empty(area, buf, "No federated credentials.");
+    }
+    let row = |i: usize| -> Option<Row<'static>> {
+        let c = creds.get(i)?;
+        Some(Row::new(vec![
+            c.name.clone(),
+            c.issuer.clone(),
+            c.subject.clone(),
+            c.audiences.join(", "),
+        ]))
+    };
+    draw_table(
+        (d, app),
+        area,
+        buf,
+        Columns {
+            header: vec!["Name", "Issuer", "Subject", "Audiences"],
+            widths: vec![
+                Constraint::Percentage(20),
+                Constraint::Percentage(35),
+                Constraint::Percentage(30),
+                Constraint::Percentage(15),
+            ],
+        },
+        creds.len(),
+        &row,
+    );
+}

@@ -1,0 +1,354 @@
+//! The App registrations screen: header, tabs, filter and counter, and the table, of which
+//! only the visible rows are built.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
+
+use crate::app::{App, AppsTab, ListLoad, Loadable};
+use crate::graph::AppRegistration;
+
+use super::text::{self, thousands};
+use super::theme::theme;
+
+/// Title bar shared by both screens: name, breadcrumb, spinner on the right.
+pub fn title_bar(app: &App, crumbs: &str, area: Rect, buf: &mut Buffer) {
+    let t = theme();
+    let right = if app.is_busy() {
+        format!("{} loading ", app.spinner_frame())
+    } else if app.settings.read_only {
+        "read-only ".to_owned()
+    } else {
+        String::new()
+    };
+    let line = Line::from(vec![
+        Span::styled(" azsecrets ", t.title()),
+        Span::raw(" "),
+        Span::styled(crumbs.to_owned(), t.label()),
+    ]);
+    Paragraph::new(line).render(area, buf);
+    let w = right.chars().count() as u16;
+    if w > 0 && area.width > w {
+        let r = Rect::new(area.right() - w, area.y, w, 1);
+        Paragraph::new(Span::styled(right, t.muted())).render(r, buf);
+    }
+}
+
+/// Tenant line and identity line.
+pub fn identity_lines(app: &App) -> [Line<'static>; 2] {
+    let t = theme();
+    let tenant = match &app.organization {
+        Loadable::Loaded(o) | Loadable::Loading { stale: Some(o), .. } => Line::from(vec![
+            Span::styled(" Tenant: ", t.muted()),
+            Span::raw(o.display_name.clone().unwrap_or_else(|| "(no name)".into())),
+            Span::styled(format!(" ({})", o.id), t.muted()),
+        ]),
+        Loadable::Failed { error, .. } => Line::from(vec![
+            Span::styled(" Tenant: ", t.muted()),
+            Span::styled(format!("unknown — {}", error.message), t.error()),
+        ]),
+        _ => Line::from(vec![
+            Span::styled(" Tenant: ", t.muted()),
+            Span::styled(format!("{} loading…", app.spinner_frame()), t.muted()),
+        ]),
+    };
+    let via = Span::styled(format!(" · via {}", app.settings.source.label()), t.muted());
+    let who = if app.settings.source.is_app_only() {
+        Line::from(vec![
+            Span::styled(" Signed in: ", t.muted()),
+            Span::raw("app-only sign-in: Owned tab unavailable"),
+            via,
+        ])
+    } else {
+        match &app.me {
+            Loadable::Loaded(m) | Loadable::Loading { stale: Some(m), .. } => {
+                let name = m.display_name.clone().unwrap_or_default();
+                let upn = m
+                    .user_principal_name
+                    .clone()
+                    .or_else(|| m.mail.clone())
+                    .unwrap_or_default();
+                Line::from(vec![
+                    Span::styled(" Signed in: ", t.muted()),
+                    Span::raw(name),
+                    Span::styled(format!(" ({upn})"), t.muted()),
+                    via,
+                ])
+            }
+            Loadable::Failed { error, .. } => Line::from(vec![
+                Span::styled(" Signed in: ", t.muted()),
+                Span::styled(format!("unknown — {}", error.message), t.error()),
+                via,
+            ]),
+            _ => Line::from(vec![
+                Span::styled(" Signed in: ", t.muted()),
+                Span::styled("loading…", t.muted()),
+                via,
+            ]),
+        }
+    };
+    [tenant, who]
+}
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = theme();
+    let [title, tenant, who, tabs, filter, body] = area.layout(&Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+    ]));
+    title_bar(app, "App registrations", title, buf);
+    let [l1, l2] = identity_lines(app);
+    Paragraph::new(l1).render(tenant, buf);
+    Paragraph::new(l2).render(who, buf);
+
+    // Tabs and sort.
+    let tab = |name: &str, this: AppsTab| {
+        if app.tab == this {
+            Span::styled(format!("[{name}]"), t.tab_active())
+        } else {
+            Span::styled(format!(" {name} "), t.muted())
+        }
+    };
+    Paragraph::new(Line::from(vec![
+        Span::raw(" "),
+        tab("All applications", AppsTab::All),
+        Span::raw(" "),
+        tab("Owned applications", AppsTab::Owned),
+    ]))
+    .render(tabs, buf);
+    let sort = format!("sort: {} ", app.sort.label());
+    let sw = sort.chars().count() as u16;
+    if tabs.width > sw + 45 {
+        Paragraph::new(Span::styled(sort, t.muted()))
+            .render(Rect::new(tabs.right() - sw, tabs.y, sw, 1), buf);
+    }
+
+    let list = app.current_list();
+    // Filter line and counter.
+    let counter = counter(app);
+    let cw = counter.chars().count() as u16 + 1;
+    let fw = filter.width.saturating_sub(cw + 1);
+    let filter_line = if app.filtering || !app.filter.value().is_empty() {
+        let mut spans = vec![Span::styled(" Filter: ", t.label())];
+        spans.extend(
+            text::field(
+                &app.filter,
+                usize::from(fw.saturating_sub(10)).min(40),
+                app.filtering,
+                "",
+            )
+            .spans,
+        );
+        Line::from(spans)
+    } else {
+        Line::from(Span::styled(" Press / to filter by name or id", t.muted()))
+    };
+    Paragraph::new(filter_line).render(Rect::new(filter.x, filter.y, fw, 1), buf);
+    if filter.width > cw {
+        Paragraph::new(Span::styled(counter, t.muted()))
+            .render(Rect::new(filter.right() - cw, filter.y, cw, 1), buf);
+    }
+
+    if app.tab == AppsTab::Owned && app.owned_unavailable() {
+        message(
+            body,
+            buf,
+            &[(
+                "Owned applications need a user sign-in: this is an app-only sign-in (service principal), which has no /me. Use All applications.".into(),
+                t.muted(),
+            )],
+        );
+        return;
+    }
+
+    if list.view.is_empty() {
+        let lines: Vec<(String, ratatui::style::Style)> = match &list.load {
+            ListLoad::Failed(e) if list.rows.is_empty() => {
+                let mut v = vec![
+                    (format!("Error: {}", e.message), t.error()),
+                    (e.advice.clone(), t.label()),
+                ];
+                if let Some(r) = e.reference() {
+                    v.push((r, t.muted()));
+                }
+                v.push(("Press r to try again.".into(), t.muted()));
+                v
+            }
+            ListLoad::Loading { .. } | ListLoad::Idle if list.rows.is_empty() => vec![(
+                format!("{} Loading app registrations…", app.spinner_frame()),
+                t.muted(),
+            )],
+            _ if !app.filter.value().is_empty() => {
+                let mut v = vec![(
+                    format!(
+                        "No app matches \"{}\". Esc clears the filter.",
+                        app.filter.value()
+                    ),
+                    t.muted(),
+                )];
+                if app.lookup.is_some() {
+                    v.push((
+                        format!(
+                            "{} Looking the id up in the directory…",
+                            app.spinner_frame()
+                        ),
+                        t.muted(),
+                    ));
+                } else if crate::app::apps_list::is_full_guid(app.filter.value()) {
+                    v.push((
+                        "Press Enter to look this id up in the directory.".into(),
+                        t.muted(),
+                    ));
+                }
+                v
+            }
+            _ => {
+                let what = match app.tab {
+                    AppsTab::All => "No app registrations in this tenant.",
+                    AppsTab::Owned => "You own no app registrations.",
+                };
+                vec![(format!("{what} Press N to register one."), t.muted())]
+            }
+        };
+        message(body, buf, &lines);
+        return;
+    }
+    table(app, body, buf);
+}
+
+fn counter(app: &App) -> String {
+    let list = app.current_list();
+    let total = list.rows.len();
+    match &list.load {
+        ListLoad::Loading { received, .. } => {
+            if *received == 0 && total > 0 {
+                format!(
+                    "{} Refreshing {} apps…",
+                    app.spinner_frame(),
+                    thousands(total)
+                )
+            } else {
+                format!(
+                    "{} Loaded {} apps…",
+                    app.spinner_frame(),
+                    thousands(*received)
+                )
+            }
+        }
+        ListLoad::Failed(_) if total > 0 => format!("{} apps (refresh failed)", thousands(total)),
+        _ if !app.filter.value().is_empty() => {
+            format!(
+                "{} of {} apps",
+                thousands(list.view.len()),
+                thousands(total)
+            )
+        }
+        _ => {
+            if total == 1 {
+                "1 app".into()
+            } else {
+                format!("{} apps", thousands(total))
+            }
+        }
+    }
+}
+
+fn message(area: Rect, buf: &mut Buffer, lines: &[(String, ratatui::style::Style)]) {
+    let inner = Rect::new(
+        area.x + 2,
+        area.y + 1,
+        area.width.saturating_sub(4),
+        area.height.saturating_sub(1),
+    );
+    let text: Vec<Line> = lines
+        .iter()
+        .map(|(s, st)| Line::from(Span::styled(s.clone(), *st)))
+        .collect();
+    Paragraph::new(text)
+        .wrap(Wrap { trim: true })
+        .render(inner, buf);
+}
+
+/// Keep `selected` inside the window of `height` rows starting at the stored offset.
+pub fn window(
+    offset: &std::cell::Cell<usize>,
+    selected: usize,
+    height: usize,
+    len: usize,
+) -> usize {
+    let mut o = offset.get();
+    if selected < o {
+        o = selected;
+    } else if height > 0 && selected >= o + height {
+        o = selected + 1 - height;
+    }
+    o = o.min(len.saturating_sub(height.max(1)));
+    offset.set(o);
+    o
+}
+
+fn table(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = theme();
+    let list = app.current_list();
+    let wide = area.width >= 120;
+    let id_w: u16 = if wide { 36 } else { 13 };
+    let rows_h = usize::from(area.height.saturating_sub(1));
+    app.page_rows.set(rows_h.max(1));
+    let offset = window(&list.offset, list.selected, rows_h, list.view.len());
+    let now = app.now;
+    let rows: Vec<Row> = list
+        .view
+        .iter()
+        .skip(offset)
+        .take(rows_h)
+        .filter_map(|&i| list.rows.get(i as usize))
+        .map(|a: &AppRegistration| {
+            let next = a.next_expiry();
+            let expiry = match next {
+                Some(_) => Line::from(vec![
+                    Span::raw(format!("{} ", text::date(next))),
+                    text::status_span(next, now),
+                ]),
+                None => Line::from(Span::styled("none", theme().muted())),
+            };
+            Row::new(vec![
+                Line::from(a.display_name.clone()),
+                Line::from(text::short(a.app_id.as_str(), usize::from(id_w))),
+                Line::from(text::date(a.created_date_time)),
+                Line::from(format!("{:>7}", a.password_credentials.len())),
+                expiry,
+            ])
+        })
+        .collect();
+    let header = Row::new(vec![
+        "Display name",
+        if wide {
+            "Application (client) ID"
+        } else {
+            "App ID"
+        },
+        "Created",
+        "Secrets",
+        "Next expiry",
+    ])
+    .style(t.header_row());
+    let widths = [
+        Constraint::Fill(1),
+        Constraint::Length(id_w),
+        Constraint::Length(10),
+        Constraint::Length(7),
+        Constraint::Length(20),
+    ];
+    let table = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .row_highlight_style(t.selected())
+        .highlight_symbol("▶ ");
+    let mut state = TableState::default().with_selected(Some(list.selected - offset));
+    StatefulWidget::render(table, area, buf, &mut state);
+}

@@ -1,0 +1,51 @@
+//! The `?` overlay: every binding of the context below it, from the live key map.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget};
+
+use crate::app::App;
+use crate::keymap;
+
+use super::theme::theme;
+
+pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = theme();
+    let mut lines = Vec::new();
+    let ctx = app.help_context();
+    for b in keymap::bindings_for(ctx) {
+        let reason = app.disabled_reason(b.command);
+        let (ks, ls) = if reason.is_some() {
+            (t.disabled(), t.disabled())
+        } else {
+            (t.key(), ratatui::style::Style::new())
+        };
+        let mut l = vec![
+            Span::styled(format!("{:>8}  ", b.shown), ks),
+            Span::styled(b.label.to_owned(), ls),
+        ];
+        if let Some(r) = reason {
+            l.push(Span::styled(format!("  (disabled: {r})"), t.disabled()));
+        }
+        lines.push(Line::from(l));
+    }
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "Esc closes dialogs and goes back; it never quits. Ctrl-C quits anywhere.",
+        t.muted(),
+    )));
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let r = area.centered(
+        Constraint::Length(76.min(area.width)),
+        Constraint::Length(h),
+    );
+    Clear.render(r, buf);
+    let block = Block::bordered()
+        .title(Span::styled(" Keys ", t.label()))
+        .title_bottom(Span::styled(" Esc or ? closes ", t.muted()))
+        .border_style(t.dialog_border());
+    let inner = block.inner(r);
+    block.render(r, buf);
+    Paragraph::new(lines).render(inner, buf);
+}

@@ -1,0 +1,811 @@
+//! Headless flows through `update` (no terminal): keys in, effects out, results fed back.
+
+#[path = "tui_support.rs"]
+mod support;
+
+use std::sync::Arc;
+
+use chrono::{Duration, Local, TimeZone};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use azsecrets::app::{
+    Action, App, AppsTab, ConfirmFocus, ConfirmKind, CopyTarget, Dialog, Effect, RevealMode, Screen,
+};
+use azsecrets::graph::{ObjectId, Page, RemoveOutcome, SecretId};
+use azsecrets::handoff::{CopyMethod, CopyReport, EnvFileReport};
+use azsecrets::keymap::Command;
+use support::*;
+
+fn add_secret_effect(
+    fx: Vec<Effect>,
+) -> (u64, ObjectId, azsecrets::graph::PasswordCredentialRequest) {
+    match fx.into_iter().next() {
+        Some(Effect::AddSecret {
+            request,
+            app,
+            credential,
+        }) => (request, app, credential),
+        other => panic!("expected AddSecret, got {other:?}"),
+    }
+}
+
+fn native_report() -> CopyReport {
+    CopyReport {
+        method: CopyMethod::Native,
+        clears_at: Local.with_ymd_and_hms(2026, 11, 26, 14, 5, 33).single(),
+        status: "Copied to clipboard — clears in 45 s".into(),
+    }
+}
+
+/// Open payments-api, add "local dev" with 90 days, and reach the reveal dialog.
+fn add_and_reveal() -> (App, Arc<()>) {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('n')]);
+    type_text(&mut app, "local dev");
+    press(
+        &mut app,
+        &[code(KeyCode::Tab), code(KeyCode::Down), code(KeyCode::Tab)],
+    );
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let (request, target, credential) = add_secret_effect(fx);
+    assert_eq!(target.as_str(), PAYMENTS_OBJ);
+    assert_eq!(credential.display_name.as_deref(), Some("local dev"));
+    // Explicit dates, seconds precision, 90 days.
+    assert_eq!(credential.start_date_time, Some(now()));
+    assert_eq!(credential.end_date_time, Some(now() + Duration::days(90)));
+    app.update(Action::SecretAdded(request, Ok(new_secret("local dev"))));
+    (app, Arc::new(()))
+}
+
+fn reveal(app: &App) -> &azsecrets::app::Reveal {
+    match app.dialogs.last() {
+        Some(Dialog::Reveal(r)) => r,
+        other => panic!("expected the reveal dialog, got {other:?}"),
+    }
+}
+
+#[test]
+fn add_reveal_copy_close() {
+    let (mut app, _) = add_and_reveal();
+    assert!(!reveal(&app).shown, "masked until v");
+    let fx = press(&mut app, &[key('c')]);
+    let (request, value) = match fx.into_iter().next() {
+        Some(Effect::CopySecret { request, value }) => (request, value),
+        other => panic!("expected CopySecret, got {other:?}"),
+    };
+    assert_eq!(
+        value.expose(),
+        FAKE_VALUE,
+        "the effect carries the one value"
+    );
+    assert_eq!(Arc::strong_count(&value), 2, "shared, not copied");
+    app.update(Action::Copied(
+        request,
+        CopyTarget::SecretValue,
+        Ok(native_report()),
+    ));
+    let r = reveal(&app);
+    assert!(r.handed_off);
+    assert_eq!(
+        r.status.as_ref().map(|s| s.text.as_str()),
+        Some("Copied to clipboard — clears in 45 s")
+    );
+    // Copied, so Esc closes without asking; the value is dropped with the dialog.
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert!(app.dialogs.is_empty());
+    assert_eq!(
+        Arc::strong_count(&value),
+        1,
+        "the dialog let go of the value"
+    );
+    let d = app.detail.as_ref().expect("app screen");
+    let new = d
+        .secrets()
+        .into_iter()
+        .find(|s| s.key_id.as_str() == "11112222-3333-4444-8555-666677778888")
+        .cloned()
+        .expect("new row");
+    assert_eq!(new.masked_value(), "Fk3*****");
+    assert_eq!(
+        d.selected_secret().map(|s| s.key_id.clone()),
+        Some(new.key_id.clone()),
+        "the new row is selected"
+    );
+    // The apps list shows the new count too.
+    let row = app
+        .all
+        .rows
+        .iter()
+        .find(|a| a.id.as_str() == PAYMENTS_OBJ)
+        .expect("row");
+    assert_eq!(row.password_credentials.len(), 4);
+    let text = screen_text(&app, 120, 40);
+    assert!(text.contains("local dev") && text.contains("Fk3*****"));
+    assert!(!text.contains(FAKE_VALUE));
+    // Exit summary: masked, with where it went.
+    let summary = app.summary.to_string();
+    assert!(summary.contains("payments-api"));
+    assert!(summary.contains("local dev"));
+    assert!(summary.contains("11112222-3333-4444-8555-666677778888"));
+    assert!(summary.contains("Fk3*****"));
+    assert!(summary.contains("copied to clipboard, clears at 14:05:33"));
+    assert!(!summary.contains(FAKE_VALUE));
+}
+
+#[test]
+fn closing_an_uncopied_value_asks_first() {
+    let (mut app, _) = add_and_reveal();
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert!(matches!(reveal(&app).mode, RevealMode::ConfirmClose));
+    press(&mut app, &[key('n')]);
+    assert!(
+        matches!(reveal(&app).mode, RevealMode::Normal),
+        "n goes back"
+    );
+    press(&mut app, &[code(KeyCode::Esc), key('y')]);
+    assert!(app.dialogs.is_empty(), "y closes");
+    assert!(app.summary.to_string().contains("never copied"));
+}
+
+#[test]
+fn env_block_and_env_file() {
+    let (mut app, _) = add_and_reveal();
+    let fx = press(&mut app, &[key('e')]);
+    match fx.into_iter().next() {
+        Some(Effect::CopyEnvBlock {
+            client_id,
+            tenant_id,
+            value,
+            ..
+        }) => {
+            assert_eq!(client_id.as_str(), PAYMENTS_APPID);
+            assert_eq!(tenant_id.as_str(), "72f988bf-86f1-41af-91ab-2d7cd011db47");
+            assert_eq!(value.expose(), FAKE_VALUE);
+        }
+        other => panic!("expected CopyEnvBlock, got {other:?}"),
+    }
+    let fx = press(&mut app, &[key('w')]);
+    assert!(fx.is_empty());
+    assert!(matches!(&reveal(&app).mode, RevealMode::WritePath(i) if i.value() == "./.env"));
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let request = match fx.into_iter().next() {
+        Some(Effect::WriteEnvFile { request, path, .. }) => {
+            assert_eq!(path, std::path::PathBuf::from("./.env"));
+            request
+        }
+        other => panic!("expected WriteEnvFile, got {other:?}"),
+    };
+    app.update(Action::EnvFileWritten(
+        request,
+        Ok(EnvFileReport {
+            path: "./.env".into(),
+            updated: false,
+            git_warning: Some("git would track ./.env: add it to .gitignore".into()),
+        }),
+    ));
+    let r = reveal(&app);
+    assert!(r.handed_off);
+    assert!(
+        r.status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("git would track"))
+    );
+    assert!(app.summary.to_string().contains(".env written at ./.env"));
+}
+
+#[test]
+fn no_clipboard_says_what_to_do() {
+    let (mut app, _) = add_and_reveal();
+    let fx = press(&mut app, &[key('c')]);
+    let Some(Effect::CopySecret { request, .. }) = fx.into_iter().next() else {
+        panic!("expected CopySecret");
+    };
+    app.update(Action::Copied(
+        request,
+        CopyTarget::SecretValue,
+        Err(azsecrets::handoff::HandoffError::NoClipboard {
+            reason: "no display".into(),
+        }),
+    ));
+    let r = reveal(&app);
+    assert!(!r.handed_off);
+    let text = &r.status.as_ref().expect("status").text;
+    assert!(
+        text.contains("press v") || text.contains("Press v"),
+        "{text}"
+    );
+}
+
+fn select_secret(app: &mut App, key_id: &str) {
+    press(app, &[key('g')]);
+    for _ in 0..5 {
+        let d = app.detail.as_ref().expect("detail");
+        if d.selected_secret()
+            .is_some_and(|s| s.key_id.as_str() == key_id)
+        {
+            return;
+        }
+        press(app, &[key('j')]);
+    }
+    panic!("secret {key_id} not found");
+}
+
+#[test]
+fn delete_starts_on_cancel_then_deletes() {
+    let mut app = open_payments(false);
+    select_secret(&mut app, CI_KEY);
+    press(&mut app, &[key('d')]);
+    match app.dialogs.last() {
+        Some(Dialog::Confirm(c)) => {
+            assert_eq!(c.kind, ConfirmKind::Delete);
+            assert_eq!(c.focus, ConfirmFocus::Safe);
+            assert_eq!(c.secret.key_id.as_str(), CI_KEY);
+        }
+        other => panic!("expected the confirmation, got {other:?}"),
+    }
+    let text = screen_text(&app, 80, 24);
+    assert!(text.contains("ci-deploy") && text.contains(CI_KEY) && text.contains("payments-api"));
+    assert!(text.contains("stop signing in"));
+    // Enter on Cancel: nothing happens.
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    assert!(fx.is_empty() && app.dialogs.is_empty());
+
+    press(&mut app, &[key('d'), code(KeyCode::Tab)]);
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let request = match fx.into_iter().next() {
+        Some(Effect::RemoveSecret {
+            request,
+            app: target,
+            key_id,
+        }) => {
+            assert_eq!(target.as_str(), PAYMENTS_OBJ);
+            assert_eq!(key_id, SecretId::new(CI_KEY));
+            request
+        }
+        other => panic!("expected RemoveSecret, got {other:?}"),
+    };
+    app.update(Action::SecretRemoved(request, Ok(RemoveOutcome::Removed)));
+    assert!(app.dialogs.is_empty());
+    let d = app.detail.as_ref().expect("detail");
+    assert!(d.secrets().iter().all(|s| s.key_id.as_str() != CI_KEY));
+    let summary = app.summary.to_string();
+    assert!(summary.contains("deleted secret \"ci-deploy\" from payments-api"));
+    assert!(summary.contains(CI_KEY));
+}
+
+#[test]
+fn delete_errors_stay_in_the_dialog_and_already_gone_is_reported() {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('d'), code(KeyCode::Tab)]);
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let Some(Effect::RemoveSecret { request, .. }) = fx.into_iter().next() else {
+        panic!("expected RemoveSecret");
+    };
+    app.update(Action::SecretRemoved(
+        request,
+        Err(api_error(
+            403,
+            "Authorization_RequestDenied",
+            "Insufficient privileges",
+        )),
+    ));
+    match app.dialogs.last() {
+        Some(Dialog::Confirm(c)) => {
+            let e = c.error.as_ref().expect("error shown");
+            assert!(e.advice.contains("own this app"));
+            assert_eq!(e.code.as_deref(), Some("Authorization_RequestDenied"));
+            assert!(e.request_id.is_some());
+            assert!(c.pending.is_none());
+        }
+        other => panic!("the dialog stays open, got {other:?}"),
+    }
+    // Try again: this time it was already gone.
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let Some(Effect::RemoveSecret { request, .. }) = fx.into_iter().next() else {
+        panic!("expected RemoveSecret");
+    };
+    app.update(Action::SecretRemoved(
+        request,
+        Ok(RemoveOutcome::AlreadyGone),
+    ));
+    assert!(app.dialogs.is_empty());
+    assert!(
+        app.toasts
+            .iter()
+            .any(|t| t.text.contains("already removed"))
+    );
+}
+
+/// Rotate ci-deploy through the reveal; returns the app at the "delete the old one?" prompt.
+fn rotate_to_prompt() -> App {
+    let mut app = open_payments(false);
+    select_secret(&mut app, CI_KEY);
+    press(&mut app, &[key('R')]);
+    match app.dialogs.last() {
+        Some(Dialog::AddSecret(f)) => {
+            assert_eq!(f.description.value(), "ci-deploy");
+            assert!(f.rotating.is_some());
+        }
+        other => panic!("expected the prefilled add dialog, got {other:?}"),
+    }
+    press(&mut app, &[code(KeyCode::BackTab), code(KeyCode::BackTab)]);
+    let (request, _, credential) = add_secret_effect(press(&mut app, &[code(KeyCode::Enter)]));
+    assert_eq!(credential.display_name.as_deref(), Some("ci-deploy"));
+    app.update(Action::SecretAdded(request, Ok(new_secret("ci-deploy"))));
+    let Some(Effect::CopySecret { request, .. }) = press(&mut app, &[key('c')]).into_iter().next()
+    else {
+        panic!("expected CopySecret");
+    };
+    app.update(Action::Copied(
+        request,
+        CopyTarget::SecretValue,
+        Ok(native_report()),
+    ));
+    press(&mut app, &[code(KeyCode::Esc)]);
+    match app.dialogs.last() {
+        Some(Dialog::Confirm(c)) => {
+            assert_eq!(c.kind, ConfirmKind::RotateOld);
+            assert_eq!(c.focus, ConfirmFocus::Safe, "Keep both is the default");
+            assert_eq!(c.secret.key_id.as_str(), CI_KEY);
+        }
+        other => panic!("expected the rotate prompt, got {other:?}"),
+    }
+    app
+}
+
+#[test]
+fn rotate_keep_both() {
+    let mut app = rotate_to_prompt();
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    assert!(fx.is_empty(), "Keep both removes nothing");
+    assert!(app.dialogs.is_empty());
+    let d = app.detail.as_ref().expect("detail");
+    assert_eq!(d.secrets().len(), 4, "old and new are both there");
+}
+
+#[test]
+fn rotate_delete_old_removes_only_the_old_one() {
+    let mut app = rotate_to_prompt();
+    press(&mut app, &[code(KeyCode::Tab)]);
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let request = match fx.into_iter().next() {
+        Some(Effect::RemoveSecret {
+            request, key_id, ..
+        }) => {
+            assert_eq!(key_id.as_str(), CI_KEY, "only the rotated secret");
+            request
+        }
+        other => panic!("expected RemoveSecret, got {other:?}"),
+    };
+    app.update(Action::SecretRemoved(request, Ok(RemoveOutcome::Removed)));
+    let d = app.detail.as_ref().expect("detail");
+    let keys: Vec<&str> = d.secrets().iter().map(|s| s.key_id.as_str()).collect();
+    assert_eq!(keys.len(), 3);
+    assert!(keys.contains(&"11112222-3333-4444-8555-666677778888"));
+    assert!(!keys.contains(&CI_KEY));
+}
+
+#[test]
+fn graph_errors_are_explained_in_the_add_dialog() {
+    let cases = [
+        (
+            403,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+            "Application Administrator",
+        ),
+        (
+            400,
+            "CredentialInvalidLifetimeAsPerAppPolicy",
+            "Credential lifetime exceeds the max value allowed as per assigned policy.",
+            "shorter expiry",
+        ),
+        (
+            400,
+            "CredentialTypeNotAllowedAsPerAppPolicy",
+            "Password credentials are not allowed as per assigned policy.",
+            "does not allow client secrets",
+        ),
+        (
+            400,
+            "Request_BadRequest",
+            "The application can have a maximum of 2 password credentials.",
+            "at most two client secrets",
+        ),
+    ];
+    for (status, code_, message, advice) in cases {
+        let mut app = open_payments(false);
+        press(
+            &mut app,
+            &[key('n'), code(KeyCode::Tab), code(KeyCode::Tab)],
+        );
+        let (request, _, _) = add_secret_effect(press(&mut app, &[code(KeyCode::Enter)]));
+        let fx = app.update(Action::SecretAdded(
+            request,
+            Err(api_error(status, code_, message)),
+        ));
+        assert!(fx.is_empty());
+        match app.dialogs.last() {
+            Some(Dialog::AddSecret(f)) => {
+                let e = f.error.as_ref().expect("error in the dialog");
+                assert!(e.advice.contains(advice), "{code_}: {}", e.advice);
+                assert_eq!(e.code.as_deref(), Some(code_));
+                assert!(f.pending.is_none(), "can try again");
+            }
+            other => panic!("the dialog stays open, got {other:?}"),
+        }
+        let text = screen_text(&app, 120, 40);
+        assert!(text.contains(code_), "{code_} shown");
+        assert!(
+            text.contains("5f0c1f4e-aaaa-4bbb-8ccc-0123456789ab"),
+            "request-id shown"
+        );
+        // And it can be submitted again.
+        assert!(matches!(
+            press(&mut app, &[code(KeyCode::Enter)]).first(),
+            Some(Effect::AddSecret { .. })
+        ));
+    }
+}
+
+#[test]
+fn add_dialog_cannot_close_while_waiting() {
+    let mut app = open_payments(false);
+    press(
+        &mut app,
+        &[key('n'), code(KeyCode::Tab), code(KeyCode::Tab)],
+    );
+    let (request, _, _) = add_secret_effect(press(&mut app, &[code(KeyCode::Enter)]));
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert!(matches!(app.dialogs.last(), Some(Dialog::AddSecret(_))));
+    app.update(Action::SecretAdded(request, Ok(new_secret("x"))));
+    assert!(matches!(app.dialogs.last(), Some(Dialog::Reveal(_))));
+}
+
+#[test]
+fn read_only_refuses_writes() {
+    let mut app = open_payments(true);
+    for k in ['n', 'd', 'R'] {
+        let fx = press(&mut app, &[key(k)]);
+        assert!(fx.is_empty());
+        assert!(
+            app.dialogs.is_empty(),
+            "{k} opens nothing in read-only mode"
+        );
+    }
+    for c in [
+        Command::NewSecret,
+        Command::DeleteSecret,
+        Command::RotateSecret,
+    ] {
+        assert!(app.update(Action::Command(c)).is_empty());
+        assert!(app.dialogs.is_empty());
+    }
+    assert!(app.toasts.iter().any(|t| t.text.contains("read-only")));
+    // Esc back to the list; N is refused there too.
+    press(&mut app, &[code(KeyCode::Esc), key('N')]);
+    assert!(app.dialogs.is_empty());
+    // The footer still lists them (dimmed), with the reason.
+    let text = screen_text(&app, 120, 40);
+    assert!(text.contains("new app") && text.contains("read-only"));
+}
+
+#[test]
+fn filter_fuzzy_ids_and_esc_clears() {
+    let mut app = loaded(false);
+    press(&mut app, &[key('/')]);
+    type_text(&mut app, "bil");
+    let names = |app: &App| -> Vec<String> {
+        app.all
+            .view
+            .iter()
+            .map(|&i| app.all.rows[i as usize].display_name.clone())
+            .collect()
+    };
+    assert_eq!(names(&app), vec!["billing-worker"]);
+    // Fuzzy: "pyapi" finds payments-api.
+    press(&mut app, &[code(KeyCode::Esc), key('/')]);
+    type_text(&mut app, "pyapi");
+    assert_eq!(names(&app), vec!["payments-api"]);
+    // Exact over ids (Application ID and Object ID fragments).
+    press(&mut app, &[code(KeyCode::Esc), key('/')]);
+    type_text(&mut app, "631a96bc");
+    assert_eq!(names(&app), vec!["payments-api"]);
+    press(&mut app, &[code(KeyCode::Esc), key('/')]);
+    type_text(&mut app, "3333-4333");
+    assert_eq!(names(&app), vec!["contoso-portal"]);
+    // Esc clears and never quits.
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert_eq!(app.filter.value(), "");
+    assert_eq!(app.all.view.len(), 4);
+    press(&mut app, &[code(KeyCode::Esc)]);
+    assert!(!app.should_quit);
+    // Typing q in the filter is text, not quit.
+    press(&mut app, &[key('/'), key('q')]);
+    assert!(!app.should_quit);
+    assert_eq!(app.filter.value(), "q");
+    press(&mut app, &[code(KeyCode::Esc), key('q')]);
+    assert!(app.should_quit, "q quits from the apps screen");
+}
+
+#[test]
+fn pasted_guid_not_loaded_is_looked_up() {
+    let mut app = loaded(false);
+    press(&mut app, &[key('/')]);
+    let guid = "12345678-90ab-4cde-8f01-234567890abc";
+    type_text(&mut app, guid);
+    assert!(app.all.view.is_empty());
+    let fx = app.handle_key(code(KeyCode::Enter));
+    let request = match fx.into_iter().next() {
+        Some(Effect::LookupApp { request, id }) => {
+            assert_eq!(id, guid);
+            request
+        }
+        other => panic!("expected LookupApp, got {other:?}"),
+    };
+    let mut found = apps().remove(1);
+    found.app_id = azsecrets::graph::ApplicationId::new(guid);
+    found.id = ObjectId::new("99999999-0000-4000-8000-000000000099");
+    found.display_name = "far-away-app".into();
+    app.update(Action::AppLookedUp(request, Ok(found)));
+    assert_eq!(app.all.view.len(), 1);
+    assert_eq!(
+        app.all.selected_app().map(|a| a.display_name.as_str()),
+        Some("far-away-app")
+    );
+    // Not found: said in words.
+    press(&mut app, &[code(KeyCode::Esc), key('/')]);
+    type_text(&mut app, "abcdefab-90ab-4cde-8f01-234567890abc");
+    let Some(Effect::LookupApp { request, .. }) =
+        app.handle_key(code(KeyCode::Enter)).into_iter().next()
+    else {
+        panic!("expected LookupApp");
+    };
+    app.update(Action::AppLookedUp(
+        request,
+        Err(api_error(404, "Request_ResourceNotFound", "does not exist")),
+    ));
+    assert!(app.toasts.iter().any(|t| t.text.contains("No application")));
+}
+
+#[test]
+fn sort_cycles_name_then_next_expiry() {
+    let mut app = loaded(false);
+    let names = |app: &App| -> Vec<String> {
+        app.all
+            .view
+            .iter()
+            .map(|&i| app.all.rows[i as usize].display_name.clone())
+            .collect()
+    };
+    assert_eq!(
+        names(&app),
+        vec![
+            "billing-worker",
+            "contoso-portal",
+            "legacy-reports",
+            "payments-api"
+        ]
+    );
+    press(&mut app, &[key('s')]);
+    assert_eq!(
+        names(&app),
+        vec![
+            "legacy-reports",
+            "payments-api",
+            "billing-worker",
+            "contoso-portal"
+        ],
+        "soonest expiry first, apps without credentials last"
+    );
+    press(&mut app, &[key('s')]);
+    assert_eq!(names(&app)[0], "billing-worker");
+}
+
+#[test]
+fn stale_results_are_dropped_and_old_rows_stay_while_refreshing() {
+    let mut app = loaded(false);
+    let first = app.handle_key(key('r'));
+    let Some(Effect::LoadApps { request: r1, .. }) = first.into_iter().next() else {
+        panic!("expected LoadApps");
+    };
+    assert_eq!(app.all.rows.len(), 4, "old rows stay while reloading");
+    let second = app.handle_key(key('r'));
+    let Some(Effect::LoadApps { request: r2, .. }) = second.into_iter().next() else {
+        panic!("expected LoadApps");
+    };
+    // The first refresh answers late: dropped.
+    app.update(Action::AppsPage {
+        request: r1,
+        tab: AppsTab::All,
+        result: Ok(Page {
+            items: apps().into_iter().take(1).collect(),
+            count: None,
+            has_more: false,
+        }),
+    });
+    assert_eq!(app.all.rows.len(), 4);
+    assert!(app.all.is_loading());
+    // Pages of the current refresh are collected, then swapped in.
+    app.update(Action::AppsPage {
+        request: r2,
+        tab: AppsTab::All,
+        result: Ok(Page {
+            items: apps().into_iter().take(2).collect(),
+            count: None,
+            has_more: true,
+        }),
+    });
+    assert_eq!(app.all.rows.len(), 4, "still the old rows mid-refresh");
+    app.update(Action::AppsPage {
+        request: r2,
+        tab: AppsTab::All,
+        result: Ok(Page {
+            items: apps().into_iter().skip(2).take(1).collect(),
+            count: None,
+            has_more: false,
+        }),
+    });
+    assert_eq!(
+        app.all.rows.len(),
+        3,
+        "the refreshed list replaced the old one"
+    );
+    assert!(!app.all.is_loading());
+
+    // The App screen drops a stale AppLoaded too.
+    press(&mut app, &[code(KeyCode::Enter)]);
+    let fx = app.handle_key(key('r'));
+    let Some(Effect::LoadApp { request: old, id }) = fx.into_iter().next() else {
+        panic!("expected LoadApp");
+    };
+    let fx = app.handle_key(key('r'));
+    let Some(Effect::LoadApp { request: new, .. }) = fx.into_iter().next() else {
+        panic!("expected LoadApp");
+    };
+    let mut stale = apps().into_iter().find(|a| a.id == id).expect("fixture");
+    stale.display_name = "stale name".into();
+    app.update(Action::AppLoaded(old, Ok(stale)));
+    let shown = app
+        .detail
+        .as_ref()
+        .and_then(|d| d.registration())
+        .map(|a| a.display_name.clone());
+    assert_ne!(shown.as_deref(), Some("stale name"));
+    let fresh = apps().into_iter().find(|a| a.id == id).expect("fixture");
+    app.update(Action::AppLoaded(new, Ok(fresh.clone())));
+    let shown = app
+        .detail
+        .as_ref()
+        .and_then(|d| d.registration())
+        .map(|a| a.display_name.clone());
+    assert_eq!(shown, Some(fresh.display_name));
+}
+
+#[test]
+fn new_registration_opens_the_app_ready_for_n() {
+    let mut app = loaded(false);
+    press(&mut app, &[key('N')]);
+    type_text(&mut app, "orders-api");
+    // Tab to Audience, pick multitenant, Tab Redirect, Tab Register.
+    press(
+        &mut app,
+        &[code(KeyCode::Tab), code(KeyCode::Down), code(KeyCode::Tab)],
+    );
+    type_text(&mut app, "https://localhost:5001/signin-oidc");
+    press(&mut app, &[code(KeyCode::Tab)]);
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let (request, new) = match fx.into_iter().next() {
+        Some(Effect::CreateApp { request, app }) => (request, app),
+        other => panic!("expected CreateApp, got {other:?}"),
+    };
+    assert_eq!(new.display_name, "orders-api");
+    assert_eq!(new.sign_in_audience.as_str(), "AzureADMultipleOrgs");
+    assert_eq!(
+        new.web.as_ref().map(|w| w.redirect_uris.clone()),
+        Some(vec!["https://localhost:5001/signin-oidc".to_owned()])
+    );
+    let mut created = apps().remove(2);
+    created.display_name = "orders-api".into();
+    created.id = ObjectId::new("0a1b2c3d-5555-4555-8555-000000000005");
+    let fx = app.update(Action::AppCreated(request, Ok(created)));
+    assert!(
+        fx.iter().all(|e| !matches!(e, Effect::LoadApp { .. })),
+        "no need to re-read"
+    );
+    assert_eq!(app.screen, Screen::App);
+    assert_eq!(
+        app.detail.as_ref().map(|d| d.tab),
+        Some(azsecrets::app::DetailTab::ClientSecrets)
+    );
+    press(&mut app, &[key('n')]);
+    assert!(matches!(app.dialogs.last(), Some(Dialog::AddSecret(_))));
+}
+
+#[test]
+fn esc_never_quits_ctrl_c_always_does() {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('n')]);
+    press(
+        &mut app,
+        &[code(KeyCode::Esc), code(KeyCode::Esc), code(KeyCode::Esc)],
+    );
+    assert!(!app.should_quit);
+    assert_eq!(app.screen, Screen::Apps);
+    press(&mut app, &[key('N')]);
+    app.handle_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert!(app.should_quit);
+}
+
+#[test]
+fn copy_menu_labels_the_secret_id() {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('y')]);
+    let text = screen_text(&app, 80, 24);
+    assert!(text.contains("Application (client) ID"));
+    assert!(text.contains("Directory (tenant) ID"));
+    assert!(text.contains("NOT its value"));
+    let fx = press(&mut app, &[key('1')]);
+    match fx.into_iter().next() {
+        Some(Effect::CopyText { label, text, .. }) => {
+            assert_eq!(label, "Application (client) ID");
+            assert_eq!(text, PAYMENTS_APPID);
+        }
+        other => panic!("expected CopyText, got {other:?}"),
+    }
+    assert!(app.dialogs.is_empty());
+}
+
+#[test]
+fn filtering_fifty_thousand_apps_stays_fast() {
+    let mut app = App::new(settings(false), now());
+    let fx = app.start();
+    let template = apps().remove(1);
+    let words = [
+        "billing", "payments", "orders", "search", "identity", "reports", "gateway",
+    ];
+    let mut rows = Vec::with_capacity(50_000);
+    for i in 0..50_000u32 {
+        let mut a = template.clone();
+        a.display_name = format!(
+            "{}-{}-{i}",
+            words[i as usize % 7],
+            words[(i as usize / 7) % 7]
+        );
+        a.id = ObjectId::new(format!("00000000-0000-4000-8000-{i:012}"));
+        rows.push(a);
+    }
+    for e in fx {
+        if let Effect::LoadApps { request, tab, .. } = e {
+            app.update(Action::AppsPage {
+                request,
+                tab,
+                result: Ok(Page {
+                    items: std::mem::take(&mut rows),
+                    count: None,
+                    has_more: false,
+                }),
+            });
+        }
+    }
+    assert_eq!(app.all.rows.len(), 50_000);
+    press(&mut app, &[key('/')]);
+    let mut worst = std::time::Duration::ZERO;
+    for c in "pay rep 12".chars() {
+        let t = std::time::Instant::now();
+        app.handle_key(key(c));
+        worst = worst.max(t.elapsed());
+    }
+    assert!(!app.all.view.is_empty());
+    // Debug build, shared CI cores: generous, but catches anything quadratic.
+    assert!(
+        worst < std::time::Duration::from_millis(1500),
+        "worst keystroke {worst:?}"
+    );
+    let t = std::time::Instant::now();
+    let _ = screen_text(&app, 120, 40);
+    assert!(
+        t.elapsed() < std::time::Duration::from_millis(500),
+        "drawing builds visible rows only"
+    );
+}

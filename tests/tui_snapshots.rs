@@ -1,0 +1,435 @@
+//! Every screen and dialog in its main states, drawn into a `TestBackend` with fixed data and
+//! a fixed clock, at 80x24 and 120x40. No real secret value appears anywhere; the fake one
+//! only after `v`, and that snapshot is checked for it rather than stored.
+
+#[path = "tui_support.rs"]
+mod support;
+
+use ratatui::crossterm::event::KeyCode;
+
+use azsecrets::app::{Action, App, AppsTab, Effect};
+use azsecrets::auth::SourceKind;
+use azsecrets::graph::{GraphError, Page};
+use support::*;
+
+/// Snapshot `app` at both sizes.
+macro_rules! snap {
+    ($name:expr, $app:expr) => {{
+        let app: &App = $app;
+        let small = screen_text(app, 80, 24);
+        let large = screen_text(app, 120, 40);
+        assert!(!small.contains(FAKE_VALUE) && !large.contains(FAKE_VALUE));
+        insta::assert_snapshot!(concat!($name, "_80x24"), small);
+        insta::assert_snapshot!(concat!($name, "_120x40"), large);
+    }};
+}
+
+#[test]
+fn apps_loading() {
+    let mut app = App::new(settings(false), now());
+    let _ = app.start();
+    snap!("apps_loading", &app);
+}
+
+#[test]
+fn apps_streaming_counter() {
+    let mut app = App::new(settings(false), now());
+    let fx = app.start();
+    for e in fx {
+        match e {
+            Effect::LoadApps { request, tab, .. } => {
+                app.update(Action::AppsPage {
+                    request,
+                    tab,
+                    result: Ok(Page {
+                        items: apps().into_iter().take(2).collect(),
+                        count: None,
+                        has_more: true,
+                    }),
+                });
+            }
+            Effect::LoadOrganization { request } => {
+                app.update(Action::OrganizationLoaded(request, Ok(org())));
+            }
+            _ => {}
+        }
+    }
+    snap!("apps_streaming", &app);
+}
+
+#[test]
+fn apps_loaded() {
+    snap!("apps_loaded", &loaded(false));
+}
+
+#[test]
+fn apps_sorted_by_expiry() {
+    let mut app = loaded(false);
+    press(&mut app, &[key('s')]);
+    app.update(Action::Tick(now()));
+    snap!("apps_sorted_by_expiry", &app);
+}
+
+#[test]
+fn apps_empty() {
+    let mut app = App::new(settings(false), now());
+    let fx = app.start();
+    for e in fx {
+        if let Effect::LoadApps { request, tab, .. } = e {
+            app.update(Action::AppsPage {
+                request,
+                tab,
+                result: Ok(Page {
+                    items: vec![],
+                    count: None,
+                    has_more: false,
+                }),
+            });
+        } else if let Effect::LoadOrganization { request } = e {
+            app.update(Action::OrganizationLoaded(request, Ok(org())));
+        } else if let Effect::LoadMe { request } = e {
+            app.update(Action::MeLoaded(request, Ok(me())));
+        }
+    }
+    snap!("apps_empty", &app);
+}
+
+#[test]
+fn apps_filtered() {
+    let mut app = loaded(false);
+    press(&mut app, &[key('/')]);
+    type_text(&mut app, "pay");
+    snap!("apps_filtered", &app);
+}
+
+#[test]
+fn apps_filter_no_match() {
+    let mut app = loaded(false);
+    press(&mut app, &[key('/')]);
+    type_text(&mut app, "zzzz");
+    snap!("apps_filter_no_match", &app);
+}
+
+#[test]
+fn apps_error() {
+    let mut app = App::new(settings(false), now());
+    let fx = app.start();
+    for e in fx {
+        match e {
+            Effect::LoadApps { request, tab, .. } => {
+                app.update(Action::AppsPage {
+                    request,
+                    tab,
+                    result: Err(api_error(
+                        403,
+                        "Authorization_RequestDenied",
+                        "Insufficient privileges to complete the operation.",
+                    )),
+                });
+            }
+            Effect::LoadOrganization { request } => {
+                app.update(Action::OrganizationLoaded(request, Ok(org())));
+            }
+            Effect::LoadMe { request } => {
+                app.update(Action::MeLoaded(request, Ok(me())));
+            }
+            _ => {}
+        }
+    }
+    app.toasts.clear();
+    snap!("apps_error", &app);
+}
+
+#[test]
+fn apps_app_only_owned_tab() {
+    let mut app = App::new(
+        azsecrets::app::Settings {
+            read_only: false,
+            source: SourceKind::ServicePrincipal,
+        },
+        now(),
+    );
+    let fx = app.start();
+    answer(&mut app, fx);
+    press(&mut app, &[code(KeyCode::Tab)]);
+    assert_eq!(app.tab, AppsTab::Owned);
+    snap!("apps_app_only_owned", &app);
+}
+
+#[test]
+fn apps_read_only() {
+    snap!("apps_read_only", &loaded(true));
+}
+
+#[test]
+fn app_client_secrets() {
+    snap!("app_client_secrets", &open_payments(false));
+}
+
+#[test]
+fn app_loading() {
+    let mut app = loaded(false);
+    // Open without answering the loads: the row from the list shows, federated is loading.
+    let _ = app.handle_key(key('G'));
+    let _ = app.handle_key(code(KeyCode::Enter));
+    snap!("app_loading", &app);
+}
+
+#[test]
+fn app_certificates_and_federated() {
+    let mut app = open_payments(false);
+    press(&mut app, &[code(KeyCode::Tab), code(KeyCode::Tab)]);
+    snap!("app_certificates", &app);
+    press(&mut app, &[code(KeyCode::Tab), code(KeyCode::Tab)]);
+    snap!("app_federated", &app);
+}
+
+#[test]
+fn app_no_secrets() {
+    let mut app = loaded(false);
+    // contoso-portal is second by name.
+    press(&mut app, &[key('j'), code(KeyCode::Enter)]);
+    snap!("app_no_secrets", &app);
+}
+
+#[test]
+fn app_read_only() {
+    snap!("app_read_only", &open_payments(true));
+}
+
+#[test]
+fn add_dialog_states() {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('n')]);
+    snap!("add_dialog", &app);
+    type_text(&mut app, "local dev");
+    press(&mut app, &[code(KeyCode::Tab)]);
+    for _ in 0..5 {
+        press(&mut app, &[code(KeyCode::Down)]);
+    }
+    snap!("add_dialog_custom", &app);
+    // Submit with no end date: inline validation.
+    press(
+        &mut app,
+        &[code(KeyCode::Tab), code(KeyCode::Tab), code(KeyCode::Tab)],
+    );
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    assert!(fx.is_empty());
+    snap!("add_dialog_invalid", &app);
+}
+
+#[test]
+fn add_dialog_never_warning() {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('n'), code(KeyCode::Tab)]);
+    for _ in 0..6 {
+        press(&mut app, &[code(KeyCode::Down)]);
+    }
+    snap!("add_dialog_never", &app);
+}
+
+#[test]
+fn add_dialog_policy_error() {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('n')]);
+    type_text(&mut app, "too long");
+    press(&mut app, &[code(KeyCode::Tab), code(KeyCode::Tab)]);
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
+        panic!("expected AddSecret");
+    };
+    snap!("add_dialog_pending", &app);
+    app.update(Action::SecretAdded(
+        request,
+        Err(api_error(
+            400,
+            "CredentialInvalidLifetimeAsPerAppPolicy",
+            "Credential lifetime exceeds the max value allowed as per assigned policy.",
+        )),
+    ));
+    snap!("add_dialog_policy_error", &app);
+}
+
+#[test]
+fn add_dialog_lost_reply() {
+    let mut app = open_payments(false);
+    press(
+        &mut app,
+        &[key('n'), code(KeyCode::Tab), code(KeyCode::Tab)],
+    );
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
+        panic!("expected AddSecret");
+    };
+    let created = new_secret("").metadata;
+    let fx = app.update(Action::SecretAdded(
+        request,
+        Err(GraphError::AddPasswordLost {
+            created: Some(Box::new(created)),
+            detail: "the reply was cut off".into(),
+        }),
+    ));
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::LoadApp { .. })),
+        "the app is read back so the orphan shows"
+    );
+    snap!("add_dialog_lost_reply", &app);
+}
+
+fn revealed() -> App {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('n')]);
+    type_text(&mut app, "local dev");
+    press(
+        &mut app,
+        &[code(KeyCode::Tab), code(KeyCode::Down), code(KeyCode::Tab)],
+    );
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
+        panic!("expected AddSecret");
+    };
+    app.update(Action::SecretAdded(request, Ok(new_secret("local dev"))));
+    app
+}
+
+#[test]
+fn reveal_masked_and_shown() {
+    let mut app = revealed();
+    snap!("reveal_masked", &app);
+    press(&mut app, &[key('v')]);
+    let shown = screen_text(&app, 80, 24);
+    assert!(shown.contains(FAKE_VALUE), "v reveals the value");
+    press(&mut app, &[key('v')]);
+    assert!(
+        !screen_text(&app, 80, 24).contains(FAKE_VALUE),
+        "v hides it again"
+    );
+}
+
+#[test]
+fn reveal_confirm_close() {
+    let mut app = revealed();
+    press(&mut app, &[code(KeyCode::Esc)]);
+    snap!("reveal_confirm_close", &app);
+}
+
+#[test]
+fn reveal_write_path_and_no_clipboard() {
+    let mut app = revealed();
+    let fx = press(&mut app, &[key('c')]);
+    let Some(Effect::CopySecret { request, .. }) = fx.into_iter().next() else {
+        panic!("expected CopySecret");
+    };
+    app.update(Action::Copied(
+        request,
+        azsecrets::app::CopyTarget::SecretValue,
+        Err(azsecrets::handoff::HandoffError::NoClipboard {
+            reason: "no display and the terminal is not known to support OSC 52".into(),
+        }),
+    ));
+    press(&mut app, &[key('w')]);
+    snap!("reveal_no_clipboard_write_path", &app);
+}
+
+#[test]
+fn delete_confirm() {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('d')]);
+    snap!("delete_confirm", &app);
+}
+
+#[test]
+fn delete_error() {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('d'), code(KeyCode::Tab)]);
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let Some(Effect::RemoveSecret { request, .. }) = fx.into_iter().next() else {
+        panic!("expected RemoveSecret");
+    };
+    app.update(Action::SecretRemoved(
+        request,
+        Err(api_error(
+            403,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        )),
+    ));
+    snap!("delete_error", &app);
+}
+
+#[test]
+fn rotate_prompt() {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('R')]);
+    snap!("rotate_add_prefilled", &app);
+    // Back-tab twice from Description reaches Add (Cancel is last).
+    press(&mut app, &[code(KeyCode::BackTab), code(KeyCode::BackTab)]);
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
+        panic!("expected AddSecret");
+    };
+    app.update(Action::SecretAdded(request, Ok(new_secret("old laptop"))));
+    let fx = press(&mut app, &[key('c')]);
+    let Some(Effect::CopySecret { request, .. }) = fx.into_iter().next() else {
+        panic!("expected CopySecret");
+    };
+    app.update(Action::Copied(
+        request,
+        azsecrets::app::CopyTarget::SecretValue,
+        Ok(azsecrets::handoff::CopyReport {
+            method: azsecrets::handoff::CopyMethod::Osc52,
+            clears_at: None,
+            status: "Copied to clipboard via the terminal (OSC 52)".into(),
+        }),
+    ));
+    press(&mut app, &[code(KeyCode::Esc)]);
+    snap!("rotate_prompt", &app);
+}
+
+#[test]
+fn new_registration() {
+    let mut app = loaded(false);
+    press(&mut app, &[key('N')]);
+    snap!("new_registration", &app);
+    type_text(&mut app, "orders-api");
+    press(
+        &mut app,
+        &[code(KeyCode::Tab), code(KeyCode::Down), code(KeyCode::Tab)],
+    );
+    type_text(&mut app, "not a url");
+    press(&mut app, &[code(KeyCode::Tab)]);
+    press(&mut app, &[code(KeyCode::Enter)]);
+    snap!("new_registration_invalid", &app);
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('?')]);
+    snap!("help_app", &app);
+    let mut ro = loaded(true);
+    press(&mut ro, &[key('?')]);
+    snap!("help_apps_read_only", &ro);
+}
+
+#[test]
+fn copy_menu() {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('y')]);
+    snap!("copy_menu", &app);
+}
+
+#[test]
+fn toasts() {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('d'), code(KeyCode::Tab)]);
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let Some(Effect::RemoveSecret { request, .. }) = fx.into_iter().next() else {
+        panic!("expected RemoveSecret");
+    };
+    app.update(Action::SecretRemoved(
+        request,
+        Ok(azsecrets::graph::RemoveOutcome::AlreadyGone),
+    ));
+    snap!("toast_already_removed", &app);
+}
