@@ -108,7 +108,7 @@ pub async fn list(
                 &[
                     "DISPLAY NAME",
                     "APPLICATION (CLIENT) ID",
-                    "SECRETS",
+                    "SEC",
                     "NEXT EXPIRY",
                 ],
                 &rows,

@@ -13,9 +13,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>], width: usize, flex: usize) 
     let total: usize = w.iter().sum::<usize>() + 2 * cols.saturating_sub(1);
     if total > width && flex < cols {
         let over = total - width;
-        w[flex] = w[flex]
-            .saturating_sub(over)
-            .max(headers[flex].chars().count().max(8));
+        w[flex] = w[flex].saturating_sub(over).max(8);
     }
     let mut out = String::new();
     let mut line = |cells: Vec<&str>| {
