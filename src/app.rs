@@ -656,7 +656,12 @@ impl App {
             Command::Last => self.list_mut(tab).select_last(),
             Command::StartFilter => self.filtering = true,
             Command::AcceptFilter => {
+                // Enter in the filter opens the selected match (the filter stays for Esc
+                // back); with no match, a whole GUID is looked up in the directory.
                 self.filtering = false;
+                if let Some(app) = self.current_list().selected_app().cloned() {
+                    return self.open_app(app, DetailTab::ClientSecrets, true);
+                }
                 return self.lookup_effect();
             }
             Command::Back => {

@@ -193,14 +193,7 @@ pub static BINDINGS: &[Binding] = &[
     b(X::Apps, PGDN, "PgDn", C::PageDown, "page down", false),
     b(X::Apps, &[k('q')], "q", C::Quit, "quit", true),
     // Filter field
-    b(
-        X::Filter,
-        ENTER,
-        "Enter",
-        C::AcceptFilter,
-        "keep filter",
-        true,
-    ),
+    b(X::Filter, ENTER, "Enter", C::AcceptFilter, "open", true),
     b(X::Filter, ESC, "Esc", C::Back, "clear filter", true),
     b(X::Filter, &[code(KeyCode::Up)], "↑", C::Up, "up", false),
     b(

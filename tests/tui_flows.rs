@@ -269,7 +269,7 @@ fn delete_starts_on_cancel_then_deletes() {
     let d = app.detail.as_ref().expect("detail");
     assert!(d.secrets().iter().all(|s| s.key_id.as_str() != CI_KEY));
     let summary = app.summary.to_string();
-    assert!(summary.contains("deleted secret \"ci-deploy\" from payments-api"));
+    assert!(summary.contains("Deleted client secret \"ci-deploy\" from payments-api"));
     assert!(summary.contains(CI_KEY));
 }
 

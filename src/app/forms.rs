@@ -58,8 +58,8 @@ impl ExpiryChoice {
             })
             .min_by_key(|(_, diff)| *diff);
         match best {
-            // Within a few days of a preset (month lengths, leap years): that preset.
-            Some((i, diff)) if diff <= 3 => ExpiryChoice::Preset(i),
+            // Within a week of a preset (month lengths, leap years, a late start): that preset.
+            Some((i, diff)) if diff <= 7 => ExpiryChoice::Preset(i),
             _ => ExpiryChoice::Custom,
         }
     }

@@ -46,7 +46,7 @@ impl fmt::Display for Summary {
         }
         writeln!(f, "azsecrets: what this run did")?;
         for name in &self.registered {
-            writeln!(f, "  registered app {name}")?;
+            writeln!(f, "  Registered app {name}")?;
         }
         for c in &self.created {
             let expires = c.expires.map_or_else(
@@ -55,8 +55,13 @@ impl fmt::Display for Summary {
             );
             writeln!(
                 f,
-                "  created secret \"{}\" on {}: Secret ID {}, value {}, expires {}",
-                c.description, c.app, c.secret_id, c.masked, expires
+                "  Created client secret \"{}\" on {}",
+                c.description, c.app
+            )?;
+            writeln!(
+                f,
+                "    Secret ID {}, value {}, expires {expires}",
+                c.secret_id, c.masked
             )?;
             if c.destinations.is_empty() {
                 writeln!(
@@ -71,9 +76,10 @@ impl fmt::Display for Summary {
         for d in &self.deleted {
             writeln!(
                 f,
-                "  deleted secret \"{}\" from {}: Secret ID {}",
-                d.description, d.app, d.secret_id
+                "  Deleted client secret \"{}\" from {}",
+                d.description, d.app
             )?;
+            writeln!(f, "    Secret ID {}", d.secret_id)?;
         }
         Ok(())
     }

@@ -153,7 +153,8 @@ pub fn add_secret(app: &App, f: &AddSecretForm, area: Rect, buf: &mut Buffer) {
             let mut l = vec![
                 Span::styled("  Expires on ", t.muted()),
                 Span::styled(end.format("%Y-%m-%d %H:%M:%S UTC").to_string(), t.label()),
-                Span::styled(format!(" ({})", expiry::relative(end, app.now)), t.muted()),
+                // From the start sent, so "90 days" reads 90, not 89 and some hours.
+                Span::styled(format!(" ({})", expiry::relative(end, start)), t.muted()),
             ];
             if start > app.now {
                 l.push(Span::styled(
