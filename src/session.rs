@@ -281,7 +281,7 @@ pub async fn credentials(
             c.sign_in.skipped = skipped;
             return Ok(c);
         }
-        Err(SessionError::Auth(e)) => skipped.push(format!("Azure CLI: {e}")),
+        Err(SessionError::Auth(e)) => skipped.push(e.to_string()),
         Err(e) => return Err(e),
     }
     device(global, endpoints, options, skipped)

@@ -321,7 +321,12 @@ impl AzureCli {
     }
 
     fn classify_failure(&self, status: std::process::ExitStatus, stderr: &str) -> AzCliError {
-        let detail = first_line(stderr.trim_start_matches("ERROR: "), 300);
+        // AADSTS messages run on with trace and correlation ids: noise for the reader.
+        let first = first_line(stderr.trim_start_matches("ERROR: "), 300);
+        let detail = match first.find(" Trace ID:") {
+            Some(i) => first[..i].to_owned(),
+            None => first,
+        };
         let lower = stderr.to_ascii_lowercase();
         let tenant = self.tenant.clone();
         // az's refusals all end with advice to run `az login`; AADSTS700082 / 70043 mean the
