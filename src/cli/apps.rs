@@ -113,7 +113,7 @@ pub async fn list(
                 ],
                 &rows,
                 output::width(),
-                0,
+                &[0],
             );
             let mut out = stdout.lock();
             write_io(out.write_all(t.as_bytes()))?;

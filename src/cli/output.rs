@@ -1,8 +1,8 @@
 //! Table and JSON output helpers for the scripting twin.
 
-/// Render rows as an aligned text table. Columns after the first `flex` ones are never truncated;
-/// the flexible column (index `flex`) is cut with `…` to fit `width`.
-pub fn table(headers: &[&str], rows: &[Vec<String>], width: usize, flex: usize) -> String {
+/// Render rows as an aligned text table. Only the `flex` columns are cut (with `…`) to fit
+/// `width`, the widest first; the others (ids, dates) are never truncated.
+pub fn table(headers: &[&str], rows: &[Vec<String>], width: usize, flex: &[usize]) -> String {
     let cols = headers.len();
     let mut w: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for r in rows {
@@ -10,10 +10,18 @@ pub fn table(headers: &[&str], rows: &[Vec<String>], width: usize, flex: usize) 
             w[i] = w[i].max(c.chars().count());
         }
     }
-    let total: usize = w.iter().sum::<usize>() + 2 * cols.saturating_sub(1);
-    if total > width && flex < cols {
-        let over = total - width;
-        w[flex] = w[flex].saturating_sub(over).max(8);
+    // Shrink the widest flexible column one character at a time until the table fits.
+    let gaps = 2 * cols.saturating_sub(1);
+    while w.iter().sum::<usize>() + gaps > width {
+        let widest = flex
+            .iter()
+            .copied()
+            .filter(|&i| i < cols && w[i] > 8)
+            .max_by_key(|&i| w[i]);
+        match widest {
+            Some(i) => w[i] -= 1,
+            None => break,
+        }
     }
     let mut out = String::new();
     let mut line = |cells: Vec<&str>| {
@@ -72,7 +80,7 @@ mod tests {
                 "y".to_owned(),
             ],
         ];
-        let t = table(&["NAME", "ID"], &rows, 20, 0);
+        let t = table(&["NAME", "ID"], &rows, 20, &[0]);
         for l in t.lines() {
             assert!(l.chars().count() <= 20, "{l}");
         }

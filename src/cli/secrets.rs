@@ -201,7 +201,7 @@ async fn list(
                 ],
                 &table_rows,
                 output::width(),
-                0,
+                &[0, 1],
             );
             let _ = out.write_all(t.as_bytes());
             eprintln!(
