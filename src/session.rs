@@ -356,7 +356,16 @@ async fn azure_cli(
     endpoints: &Endpoints,
     skipped: Vec<String>,
 ) -> Result<Credentials, SessionError> {
-    let cli = AzureCli::from_path(global.tenant.clone(), endpoints).map_err(AuthError::from)?;
+    if let Some(t) = &global.tenant
+        && !crate::auth::token_endpoint::valid_tenant(t.trim())
+    {
+        return Err(AuthError::Config(format!(
+            "'{t}' is not a valid tenant: give a tenant GUID or a domain such as contoso.onmicrosoft.com"
+        ))
+        .into());
+    }
+    let tenant = global.tenant.as_ref().map(|t| t.trim().to_owned());
+    let cli = AzureCli::from_path(tenant, endpoints).map_err(AuthError::from)?;
     // Ask for a token now: it is how we learn whether az is signed in, and the token is kept.
     cli.token(false).await?;
     let tenant = cli.tenant_id().or_else(|| global.tenant.clone());
@@ -444,6 +453,58 @@ impl From<AzCliError> for SessionError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn global(args: &[&str]) -> GlobalArgs {
+        use clap::Parser;
+        let mut argv = vec!["azsecrets"];
+        argv.extend_from_slice(args);
+        argv.push("whoami");
+        crate::cli::Cli::try_parse_from(argv).unwrap().global
+    }
+
+    async fn forced_error(args: &[&str]) -> String {
+        let g = global(args);
+        let e = endpoints(&g).unwrap();
+        match credentials(&g, &e, SignInOptions::default()).await {
+            Ok(c) => panic!("{args:?} chose {:?}", c.sign_in.source),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[tokio::test]
+    async fn forced_sources_refuse_bad_flags_before_any_request() {
+        let m = forced_error(&["--auth", "device", "--client-id", "my-app"]).await;
+        assert!(m.contains("expected a GUID"), "{m}");
+        let m = forced_error(&["--auth", "device", "--tenant", "a/b"]).await;
+        assert!(m.contains("not a valid tenant"), "{m}");
+        let m = forced_error(&["--auth", "cli", "--tenant=--output"]).await;
+        assert!(m.contains("not a valid tenant"), "{m}");
+    }
+
+    #[tokio::test]
+    async fn device_code_defaults_to_organizations_and_the_public_client() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = global(&["--auth", "device", "--cloud", "usgov"]);
+        let e = endpoints(&g).unwrap();
+        let c = credentials(
+            &g,
+            &e,
+            SignInOptions {
+                cache: Some(TokenCache::at(dir.path().join("c.json"))),
+                ..SignInOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(c.sign_in.source, SourceKind::DeviceCode);
+        assert_eq!(c.sign_in.tenant.as_deref(), Some("organizations"));
+        assert_eq!(
+            c.sign_in.client_id.as_deref(),
+            Some(DEFAULT_PUBLIC_CLIENT_ID)
+        );
+        assert_eq!(c.source.client_id(), Some(DEFAULT_PUBLIC_CLIENT_ID));
+        assert_eq!(e.login.as_str(), "https://login.microsoftonline.us/");
+    }
 
     #[test]
     fn principal_descriptions() {

@@ -91,6 +91,8 @@ pub fn valid_tenant(tenant: &str) -> bool {
     !tenant.is_empty()
         && tenant.len() <= 253
         && !tenant.starts_with('.')
+        // Also handed to `az --tenant`: never let it read as an option.
+        && !tenant.starts_with('-')
         && !tenant.contains("..")
         && tenant
             .bytes()
@@ -318,7 +320,7 @@ mod tests {
         ] {
             assert!(valid_tenant(ok), "{ok}");
         }
-        for bad in ["", "../x", "a/b", "a b", "x?y", "..", ".x"] {
+        for bad in ["", "../x", "a/b", "a b", "x?y", "..", ".x", "--output"] {
             assert!(!valid_tenant(bad), "{bad}");
         }
         let login = Url::parse("https://login.microsoftonline.com/").unwrap();
