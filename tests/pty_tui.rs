@@ -1,0 +1,237 @@
+//! The real binary in a pseudo-terminal against `--sandbox`: keys in, the screen parsed with
+//! vt100 (never raw bytes: ratatui writes only the cells that change).
+
+#![cfg(unix)]
+
+use std::io::Write;
+use std::num::NonZeroU16;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use expectrl::Session;
+use expectrl::process::unix::{Signal, WaitStatus};
+
+const COLS: u16 = 120;
+const ROWS: u16 = 40;
+
+struct Tui {
+    session: expectrl::session::OsSession,
+    parser: vt100::Parser,
+    _dir: tempfile::TempDir,
+}
+
+impl Tui {
+    fn start(extra: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_azsecrets"));
+        cmd.arg("--sandbox")
+            .arg("--clipboard")
+            .arg("osc52")
+            .arg("--log-file")
+            .arg(dir.path().join("azsecrets.log"))
+            .args(extra)
+            .current_dir(dir.path())
+            .env("TERM", "xterm-256color")
+            .env("NO_COLOR", "1")
+            .env("HOME", dir.path())
+            .env("XDG_CACHE_HOME", dir.path())
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("TMUX");
+        let mut session = Session::spawn(cmd).expect("spawn azsecrets in a pty");
+        session
+            .get_process_mut()
+            .set_window_size(COLS, ROWS)
+            .expect("window size");
+        let rows = NonZeroU16::new(ROWS).expect("non-zero");
+        let cols = NonZeroU16::new(COLS).expect("non-zero");
+        Self {
+            session,
+            parser: vt100::Parser::new(rows, cols, 0),
+            _dir: dir,
+        }
+    }
+
+    fn pump(&mut self) -> bool {
+        let mut buf = [0u8; 8192];
+        let mut any = false;
+        loop {
+            match self.session.try_read(&mut buf) {
+                Ok(0) => return any,
+                Ok(n) => {
+                    self.parser.process(&buf[..n]);
+                    any = true;
+                }
+                Err(_) => return any,
+            }
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.screen().contents()
+    }
+
+    /// Wait until the parsed screen contains `text`.
+    fn wait_for(&mut self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            self.pump();
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {text:?}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.session.write_all(keys.as_bytes()).expect("write keys");
+        self.session.flush().expect("flush");
+        // Let the UI handle each batch before the next (keys are read as one stream).
+        std::thread::sleep(Duration::from_millis(150));
+        self.pump();
+    }
+
+    fn wait_exit(&mut self) -> WaitStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            self.pump();
+            let status = self.session.get_process().status().expect("status");
+            if !matches!(status, WaitStatus::StillAlive) {
+                // Drain what it printed last.
+                std::thread::sleep(Duration::from_millis(100));
+                self.pump();
+                return status;
+            }
+            if Instant::now() > deadline {
+                panic!("did not exit; screen:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+const ESC: &str = "\x1b";
+const TAB: &str = "\t";
+const ENTER: &str = "\r";
+const DOWN: &str = "\x1b[B";
+
+#[test]
+fn add_copy_delete_and_exit_summary() {
+    let mut t = Tui::start(&[]);
+    t.wait_for("Press / to filter");
+    t.wait_for("Sandra Box");
+
+    // Filter to one app and open it.
+    t.send("/");
+    t.send("billing-api (stag");
+    t.wait_for("1 of");
+    t.send(ENTER);
+    let s = t.wait_for("[Client secrets (");
+    assert!(s.contains("contoso-billing-api (staging)"));
+
+    // Add a secret with a 90-day expiry.
+    t.send("n");
+    t.wait_for("Add a client secret");
+    t.send("pty test");
+    t.send(TAB);
+    t.send(DOWN);
+    let s = t.wait_for("(•) 90 days (3 months)");
+    assert!(s.contains("(in 90 days)"), "live expiry shown:\n{s}");
+    t.send(TAB);
+    t.send(ENTER);
+    let s = t.wait_for("copy it now");
+    assert!(s.contains("(press v to show)"), "masked until v:\n{s}");
+    let secret_id = s
+        .lines()
+        .filter(|l| l.contains('│'))
+        .find_map(|l| l.split("Secret ID").nth(1))
+        .map(|rest| rest.trim().trim_end_matches('│').trim().to_owned())
+        .expect("Secret ID line");
+    assert_eq!(secret_id.len(), 36, "a GUID: {secret_id:?}");
+
+    // Copy (OSC 52 in the pty), then close: no confirmation once copied.
+    t.send("c");
+    t.wait_for("OSC 52");
+    t.send(ESC);
+    let s = t.wait_for("pty test");
+    assert!(!s.contains("copy it now"), "the dialog closed:\n{s}");
+    let row = s
+        .lines()
+        .find(|l| l.contains("pty test"))
+        .expect("new row")
+        .to_owned();
+    assert!(row.contains(&secret_id), "{row}");
+    assert!(row.contains("*****"), "masked value in the table: {row}");
+
+    // Delete it: the confirmation names it and starts on Cancel.
+    t.send("d");
+    let s = t.wait_for("Delete client secret?");
+    assert!(s.contains("\"pty test\"") && s.contains(&secret_id));
+    assert!(s.contains("▶ Cancel ◀"));
+    t.send(TAB);
+    t.send(ENTER);
+    t.wait_for("Deleted \"pty test\"");
+
+    // Esc goes back (never quits); q quits from the apps screen.
+    t.send(ESC);
+    t.wait_for("Filter: billing-api (stag");
+    // The filter stayed; Esc clears it, a second Esc does nothing.
+    t.send(ESC);
+    t.wait_for("Press / to filter");
+    t.send(ESC);
+    t.send("q");
+    let status = t.wait_exit();
+    assert!(matches!(status, WaitStatus::Exited(_, 0)), "{status:?}");
+    assert!(!t.parser.screen().alternate_screen(), "terminal restored");
+    let s = t.screen();
+    assert!(
+        s.contains("Created client secret \"pty test\""),
+        "summary:\n{s}"
+    );
+    assert!(
+        s.contains("Deleted client secret \"pty test\""),
+        "summary:\n{s}"
+    );
+    assert!(s.contains(&format!("Secret ID {secret_id}")));
+    assert!(s.contains("*****"));
+    assert!(s.contains("copied to clipboard"));
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let mut t = Tui::start(&[]);
+    t.wait_for("Press / to filter");
+    t.send(ESC);
+    t.send(ESC);
+    assert!(matches!(
+        t.session.get_process().status().expect("status"),
+        WaitStatus::StillAlive
+    ));
+    assert!(t.parser.screen().alternate_screen());
+    t.session
+        .get_process_mut()
+        .signal(Signal::SIGTERM)
+        .expect("send SIGTERM");
+    t.wait_exit();
+    assert!(
+        !t.parser.screen().alternate_screen(),
+        "left the alternate screen"
+    );
+    assert!(t.screen().contains("nothing was changed"));
+}
+
+#[test]
+fn read_only_shows_writes_disabled() {
+    let mut t = Tui::start(&["--read-only"]);
+    let s = t.wait_for("Press / to filter");
+    assert!(s.contains("read-only"));
+    t.send("N");
+    let s = t.wait_for("Disabled: read-only mode");
+    assert!(!s.contains("New registration"));
+    t.send("\x03");
+    t.wait_exit();
+}
