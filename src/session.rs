@@ -275,14 +275,19 @@ pub async fn credentials(
         ));
     }
 
-    match azure_cli(global, endpoints, Vec::new()).await {
-        Ok(mut c) => {
-            skipped.append(&mut c.sign_in.skipped);
-            c.sign_in.skipped = skipped;
-            return Ok(c);
+    if crate::auth::azure_cli::find_az().is_none() {
+        // Not worth a note on screen: most device-code users simply do not use az.
+        tracing::info!("Azure CLI not on PATH");
+    } else {
+        match azure_cli(global, endpoints, Vec::new()).await {
+            Ok(mut c) => {
+                skipped.append(&mut c.sign_in.skipped);
+                c.sign_in.skipped = skipped;
+                return Ok(c);
+            }
+            Err(SessionError::Auth(e)) => skipped.push(e.to_string()),
+            Err(e) => return Err(e),
         }
-        Err(SessionError::Auth(e)) => skipped.push(e.to_string()),
-        Err(e) => return Err(e),
     }
     device(global, endpoints, options, skipped)
 }
@@ -409,7 +414,7 @@ fn device(
     let endpoint = TokenEndpoint::new(&endpoints.login, &tenant)?;
     let prompt = options
         .device_prompt
-        .unwrap_or_else(device_code::stderr_prompt);
+        .unwrap_or_else(|| device_code::stderr_prompt_with_notes(skipped.clone()));
     let mut source = DeviceCode::new(
         endpoint,
         client_id.clone(),

@@ -284,6 +284,12 @@ async fn an_az_that_is_not_signed_in_falls_through_to_device_code() {
     assert!(out.status.success());
     assert!(text(&out.stdout).contains("signed in via: device code"));
     assert_eq!(sb.control().requests(Route::DeviceCode), 1);
+    // The prompt says why az was not used.
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("note: sign-in failed (Azure CLI): the Azure CLI is not signed in"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

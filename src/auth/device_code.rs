@@ -53,8 +53,17 @@ pub type PromptSink = Arc<dyn Fn(DeviceCodeEvent) + Send + Sync>;
 
 /// Outside the TUI: print the message to stderr (stdout stays clean for pipes).
 pub fn stderr_prompt() -> PromptSink {
-    Arc::new(|event| match event {
+    stderr_prompt_with_notes(Vec::new())
+}
+
+/// [`stderr_prompt`], first saying why the quieter sources were not used (e.g. the Azure CLI is
+/// not signed in), so a code prompt does not come as a surprise.
+pub fn stderr_prompt_with_notes(notes: Vec<String>) -> PromptSink {
+    Arc::new(move |event| match event {
         DeviceCodeEvent::Prompt(p) => {
+            for n in &notes {
+                eprintln!("note: {n}");
+            }
             eprintln!("{}", p.message);
             eprintln!(
                 "(the code expires at {} UTC)",
