@@ -164,6 +164,10 @@ async fn device_code_run_caches_0600_reuses_it_and_logout_removes_it() {
         !stdout.contains("To sign in"),
         "the prompt stays off stdout"
     );
+    assert!(
+        !stderr.contains("note:"),
+        "no az, no note about az: {stderr}"
+    );
     assert_eq!(sb.control().requests(Route::DeviceCode), 1);
 
     let cache = env.cache();
