@@ -1,0 +1,228 @@
+//! End to end: `azsecrets --sandbox secrets add --to env-file:PATH` with trace logging. The
+//! value that lands in the .env file must appear nowhere else: not in stdout/stderr, not in the
+//! log, not in any other file the run created (cache, config, runtime dirs).
+
+#[path = "handoff_support/mod.rs"]
+mod handoff_support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use base64::Engine as _;
+
+struct Run {
+    root: tempfile::TempDir,
+}
+
+impl Run {
+    fn new() -> Self {
+        let root = tempfile::tempdir().expect("tempdir");
+        for d in ["home", "cache", "config", "run", "out"] {
+            std::fs::create_dir(root.path().join(d)).expect("mkdir");
+        }
+        Self { root }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.root.path().join(p)
+    }
+
+    /// The binary in an isolated environment: every per-user folder inside the temp dir, trace
+    /// logging to a file there, no display, no sign-in variables from the outer environment.
+    fn azsecrets(&self, args: &[&str]) -> Output {
+        self.azsecrets_with(args, None)
+    }
+
+    fn azsecrets_with(&self, args: &[&str], display: Option<&str>) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_azsecrets"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path("home"))
+            .env("XDG_CACHE_HOME", self.path("cache"))
+            .env("XDG_CONFIG_HOME", self.path("config"))
+            .env("XDG_RUNTIME_DIR", self.path("run"))
+            .env("AZSECRETS_LOG", "trace")
+            .env("RUST_LOG", "trace")
+            .current_dir(self.path("out"))
+            .arg("--sandbox")
+            .arg("--log-file")
+            .arg(self.path("azsecrets.log"))
+            .args(args);
+        if let Some(d) = display {
+            cmd.env("DISPLAY", d);
+        }
+        cmd.output().expect("run azsecrets")
+    }
+}
+
+fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let ft = entry.file_type().expect("file type");
+        if ft.is_dir() {
+            all_files(&entry.path(), out);
+        } else if ft.is_file() {
+            out.push(entry.path());
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Apps of the sandbox tenant a secret can be added to (single-tenant first), by appId.
+fn candidate_apps(run: &Run) -> Vec<String> {
+    let out = run.azsecrets(&["apps", "list", "--output", "json"]);
+    assert!(
+        out.status.success(),
+        "apps list failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let apps: serde_json::Value = serde_json::from_slice(&out.stdout).expect("apps json");
+    let mut ids: Vec<(bool, String)> = apps
+        .as_array()
+        .expect("array of apps")
+        .iter()
+        .filter_map(|a| {
+            let id = a.get("appId")?.as_str()?.to_owned();
+            let single = a.get("signInAudience").and_then(|s| s.as_str()) == Some("AzureADMyOrg");
+            Some((!single, id))
+        })
+        .collect();
+    ids.sort();
+    ids.into_iter().map(|(_, id)| id).take(8).collect()
+}
+
+/// `secrets add --to TARGET` on the first sandbox app that accepts a new secret (some refuse on
+/// purpose: policy, the two-secret cap). Returns every run's output, the successful one last.
+fn add_secret(run: &Run, target: &str, display: Option<&str>) -> Vec<Output> {
+    let mut outputs = Vec::new();
+    for app in candidate_apps(run) {
+        let out = run.azsecrets_with(
+            &[
+                "secrets",
+                "add",
+                "--app",
+                &app,
+                "--description",
+                "noleak",
+                "--expires",
+                "30d",
+                "--to",
+                target,
+            ],
+            display,
+        );
+        let ok = out.status.success();
+        outputs.push(out);
+        if ok {
+            return outputs;
+        }
+    }
+    let last = outputs.last().expect("at least one app");
+    panic!(
+        "no sandbox app accepted a secret; last stderr: {}",
+        String::from_utf8_lossy(&last.stderr)
+    );
+}
+
+/// The value (and its base64 form) is in no output of the runs and no file under the run's
+/// temp dir except `allowed`; the log was written.
+fn assert_nowhere_else(run: &Run, outputs: &[Output], value: &str, allowed: Option<&Path>) {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(value);
+    let needles: [&[u8]; 2] = [value.as_bytes(), b64.as_bytes()];
+    for out in outputs {
+        for n in needles {
+            assert!(!contains(&out.stdout, n), "the value reached stdout");
+            assert!(!contains(&out.stderr, n), "the value reached stderr");
+        }
+    }
+    // The hint (first three characters) is allowed; prove the output really describes the run.
+    let last = outputs.last().expect("a run");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&last.stdout),
+        String::from_utf8_lossy(&last.stderr)
+    );
+    assert!(
+        text.contains(&format!("{}*****", &value[..3])),
+        "the summary should show the masked value: {text}"
+    );
+    let log = std::fs::read(run.path("azsecrets.log")).expect("the log file was written");
+    assert!(!log.is_empty(), "trace logging produced nothing");
+    let mut files = Vec::new();
+    all_files(run.root.path(), &mut files);
+    for file in files.iter().filter(|f| Some(f.as_path()) != allowed) {
+        let bytes = std::fs::read(file).expect("read file");
+        for n in needles {
+            assert!(
+                !contains(&bytes, n),
+                "the value was found in {}",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn env_file_value_appears_nowhere_else() {
+    let run = Run::new();
+    let env_path = run.path("out/.env");
+    let outputs = add_secret(&run, &format!("env-file:{}", env_path.display()), None);
+
+    let env = std::fs::read_to_string(&env_path).expect("the .env file was written");
+    let value = env
+        .lines()
+        .find_map(|l| l.strip_prefix("AZURE_CLIENT_SECRET="))
+        .map(|v| v.trim_matches(['\'', '"']).to_owned())
+        .expect("AZURE_CLIENT_SECRET in the .env file");
+    assert!(value.len() >= 16, "a real secret value: {value:?}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&env_path)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    assert_nowhere_else(&run, &outputs, &value, Some(&env_path));
+}
+
+#[test]
+fn clipboard_value_appears_nowhere_else() {
+    let x = handoff_support::Xvfb::start();
+    let run = Run::new();
+    let outputs = add_secret(&run, "clipboard", Some(&x.display));
+    // The CLI has exited; its holder (this binary, found through current_exe) serves the value.
+    let value = x.paste().expect("the secret is on the clipboard");
+    assert!(value.len() >= 16, "a real secret value: {value:?}");
+    let last = String::from_utf8_lossy(&outputs.last().expect("a run").stderr).into_owned();
+    assert!(last.contains("clears in 45 s"), "{last}");
+
+    // The holder was recorded (0600) in the runtime dir; the value is nowhere else.
+    let pid_file = run.path("run/azsecrets/clipboard-holder.pid");
+    let pid: u32 = std::fs::read_to_string(&pid_file)
+        .expect("pid file")
+        .trim()
+        .parse()
+        .expect("a pid");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&pid_file)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert!(handoff_support::alive(pid));
+    assert_nowhere_else(&run, &outputs, &value, None);
+
+    // Stop the holder: a newer copy makes it leave.
+    let _newer = x.copy_with_xclip("done");
+    assert!(handoff_support::wait_for(Duration::from_secs(3), || {
+        !handoff_support::alive(pid)
+    }));
+}
