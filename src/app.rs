@@ -325,9 +325,13 @@ impl App {
 
     /// The context the help overlay describes (the one under it).
     pub fn help_context(&self) -> Context {
-        let below = self.dialogs.len().saturating_sub(1);
-        match self.dialogs.get(below.wrapping_sub(1)) {
-            _ if below == 0 => match self.screen {
+        // The dialog under the help overlay, if any (help is on top while shown).
+        let under = match self.dialogs.split_last() {
+            Some((Dialog::Help, rest)) => rest.last(),
+            _ => self.dialogs.last(),
+        };
+        match under {
+            None => match self.screen {
                 Screen::Apps => Context::Apps,
                 Screen::App => Context::App,
             },
@@ -337,7 +341,7 @@ impl App {
             Some(Dialog::Confirm(_)) => Context::ConfirmDelete,
             Some(Dialog::NewRegistration(_)) => Context::NewRegistration,
             Some(Dialog::CopyMenu(_)) => Context::CopyMenu,
-            _ => Context::Apps,
+            Some(Dialog::Help) => Context::Help,
         }
     }
 
@@ -411,10 +415,7 @@ impl App {
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Command(c) => self.command(c),
-            Action::Input(key) => {
-                self.input(key);
-                Vec::new()
-            }
+            Action::Input(key) => self.input(key),
             Action::Tick(now) => {
                 self.now = now;
                 self.spinner = self.spinner.wrapping_add(1);
@@ -575,7 +576,7 @@ impl App {
         }
     }
 
-    fn input(&mut self, key: KeyEvent) {
+    fn input(&mut self, key: KeyEvent) -> Vec<Effect> {
         let ev = Event::Key(key);
         match self.dialogs.last_mut() {
             Some(Dialog::AddSecret(f)) if f.pending.is_none() => {
@@ -600,9 +601,12 @@ impl App {
                 && self.filter.handle_event(&ev).is_some() =>
             {
                 self.refilter(false);
+                // A whole GUID that no loaded row has (typed or pasted): fetch it now.
+                return self.lookup_effect();
             }
             _ => {}
         }
+        Vec::new()
     }
 
     fn refilter(&mut self, rows_changed: bool) {

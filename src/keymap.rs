@@ -449,7 +449,7 @@ fn matches(key: &Key, ev: &KeyEvent) -> bool {
 }
 
 /// The binding for `ev` in `context`, falling back to the global ones. Text-input contexts do
-/// not see the global `?` (it is a character the user may type).
+/// not see the global `?` (it is a character the user may type); F1 still opens help.
 pub fn lookup(context: Context, ev: &KeyEvent) -> Option<&'static Binding> {
     let local = BINDINGS
         .iter()
@@ -457,10 +457,15 @@ pub fn lookup(context: Context, ev: &KeyEvent) -> Option<&'static Binding> {
     if local.is_some() {
         return local;
     }
+    // In a text field a printable key is text, so only the global keys that are not
+    // (Ctrl-C, F1) apply there.
+    let text = takes_text(context);
     BINDINGS.iter().find(|b| {
         b.context == Context::Global
-            && (!takes_text(context) || b.command == Command::Quit)
-            && b.keys.iter().any(|k| matches(k, ev))
+            && b.keys.iter().any(|k| {
+                matches(k, ev)
+                    && !(text && matches!(k.code, KeyCode::Char(_)) && k.mods == KeyModifiers::NONE)
+            })
     })
 }
 

@@ -251,6 +251,37 @@ fn add_dialog_policy_error() {
 }
 
 #[test]
+fn add_dialog_fits_a_short_terminal() {
+    // Never (with its warning) plus a policy error: at 24 rows the expiry list collapses to
+    // the chosen line so the message and the buttons stay visible.
+    let mut app = open_payments(false);
+    press(&mut app, &[key('n'), code(KeyCode::Tab)]);
+    for _ in 0..6 {
+        press(&mut app, &[code(KeyCode::Down)]);
+    }
+    press(&mut app, &[code(KeyCode::Tab)]);
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
+        panic!("expected AddSecret");
+    };
+    app.update(Action::SecretAdded(
+        request,
+        Err(api_error(
+            400,
+            "CredentialInvalidLifetimeAsPerAppPolicy",
+            "Credential lifetime exceeds the max value allowed as per assigned policy.",
+        )),
+    ));
+    let small = screen_text(&app, 80, 24);
+    assert!(
+        small.contains("Add ◀") && small.contains("[ Cancel ]"),
+        "{small}"
+    );
+    assert!(small.contains("(•) Never"));
+    snap!("add_dialog_short_terminal", &app);
+}
+
+#[test]
 fn add_dialog_lost_reply() {
     let mut app = open_payments(false);
     press(

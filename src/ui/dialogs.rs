@@ -105,6 +105,7 @@ pub fn add_secret(app: &App, f: &AddSecretForm, area: Rect, buf: &mut Buffer) {
         Span::styled("Expires", t.label()),
         Span::styled("  (↑/↓ to choose)", t.muted()),
     ]));
+    let choices_at = lines.len();
     for (i, choice) in ExpiryChoice::ALL.iter().enumerate() {
         let on = i == f.choice;
         let style = if on && f.focus == AddFocus::Expires {
@@ -200,6 +201,14 @@ pub fn add_secret(app: &App, f: &AddSecretForm, area: Rect, buf: &mut Buffer) {
     };
     lines.push(Line::from(""));
     lines.push(buttons);
+    // Short terminals: keep the buttons and messages, show only the chosen expiry.
+    if lines.len() + 2 > usize::from(area.height) {
+        let chosen = lines.get(choices_at + f.choice).cloned();
+        lines.splice(choices_at..choices_at + ExpiryChoice::ALL.len(), chosen);
+        if let Some(pos) = lines.iter().rposition(|l| l.width() == 0) {
+            lines.remove(pos);
+        }
+    }
     let h = lines.len() as u16 + 2;
     let inner = frame(area, w, h, &title, t.dialog_border(), buf);
     Paragraph::new(lines).render(inner, buf);
