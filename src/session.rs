@@ -270,8 +270,9 @@ pub async fn credentials(
             .map(|(n, _)| *n)
             .collect();
         skipped.push(format!(
-            "service principal: AZURE_CLIENT_SECRET is set but {} is not",
-            missing.join(" and ")
+            "service principal not used: AZURE_CLIENT_SECRET is set but {} {} not",
+            missing.join(" and "),
+            if missing.len() == 1 { "is" } else { "are" }
         ));
     }
 

@@ -278,10 +278,11 @@ async fn an_az_that_is_not_signed_in_falls_through_to_device_code() {
     let sb = fast_sandbox().await;
     let env = Env::new();
     let base = sandbox_args(&sb);
+    // A half-configured service principal is passed over too, and said so.
     let out = run(
         &env,
         &fake_az_path("not-signed-in"),
-        &[],
+        &[("AZURE_CLIENT_SECRET", "x")],
         &with(&base, &["whoami"]),
     )
     .await;
@@ -292,6 +293,10 @@ async fn an_az_that_is_not_signed_in_falls_through_to_device_code() {
     let stderr = text(&out.stderr);
     assert!(
         stderr.contains("note: sign-in failed (Azure CLI): the Azure CLI is not signed in"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("note: service principal not used: AZURE_CLIENT_SECRET is set but AZURE_CLIENT_ID and AZURE_TENANT_ID are not"),
         "{stderr}"
     );
 }
