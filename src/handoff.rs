@@ -236,21 +236,18 @@ impl Clipboard {
 
     fn copy(&mut self, text: &str, kind: Kind) -> Result<CopyReport, HandoffError> {
         match self.choice {
-            ClipboardChoice::None => {
-                self.stop_previous_holder();
-                Err(HandoffError::NoClipboard {
-                    reason: "the clipboard is turned off (--clipboard none); reveal the value \
+            // Nothing reaches a clipboard here, so an earlier holder keeps what it holds.
+            ClipboardChoice::None => Err(HandoffError::NoClipboard {
+                reason: "the clipboard is turned off (--clipboard none); reveal the value \
                              with `v` and select it by hand"
-                        .into(),
-                })
-            }
+                    .into(),
+            }),
             ClipboardChoice::Osc52 => {
                 self.stop_previous_holder();
                 self.copy_osc52(text, kind)
             }
             ClipboardChoice::Native => {
                 if let Some(reason) = self.display_reason() {
-                    self.stop_previous_holder();
                     return Err(HandoffError::NoClipboard {
                         reason: format!(
                             "{reason}; try --clipboard osc52, or reveal the value with `v` and \
