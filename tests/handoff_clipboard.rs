@@ -255,3 +255,22 @@ fn native_without_a_working_display_fails_clearly() {
     assert_eq!(cb.holder_pid(), None);
     assert!(!pid_file.exists());
 }
+
+#[test]
+fn an_enormous_timeout_holds_instead_of_failing() {
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cb = x.clipboard(
+        Duration::from_secs(u64::MAX),
+        &dir.path().join("holder.pid"),
+    );
+    let secret = fresh_secret();
+    let report = cb
+        .copy_secret(&SecretValue::new(secret.clone()))
+        .expect("copy under Xvfb");
+    assert_eq!(report.clears_at, None, "no representable clear time");
+    assert_eq!(x.paste().as_deref(), Some(secret.as_str()));
+    let holder = cb.holder_pid().expect("holder running");
+    let _newer = x.copy_with_xclip("newer");
+    assert!(wait_for(Duration::from_secs(2), || !alive(holder)));
+}

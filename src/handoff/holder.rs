@@ -396,7 +396,12 @@ fn hold(
     if !still_ours(&mut cb, value) {
         return Err("the clipboard did not take the value".into());
     }
-    let deadline = (!timeout.is_zero()).then(|| Instant::now() + timeout);
+    // An absurdly long timeout (beyond what Instant can represent) means: hold until replaced.
+    let deadline = if timeout.is_zero() {
+        None
+    } else {
+        Instant::now().checked_add(timeout)
+    };
     answer
         .write_all(b"ok\n")
         .and_then(|()| answer.flush())
