@@ -284,6 +284,7 @@ impl Clipboard {
     }
 
     fn copy_native(&mut self, text: &str, kind: Kind) -> Result<CopyReport, String> {
+        const KEPT: &str = "Copied to clipboard — kept until you copy something else";
         let exe = match &self.holder_exe {
             Some(p) => p.clone(),
             None => std::env::current_exe()
@@ -307,15 +308,16 @@ impl Clipboard {
                 let at = chrono::Duration::from_std(timeout)
                     .ok()
                     .and_then(|d| Local::now().checked_add_signed(d));
-                (
-                    at,
-                    format!("Copied to clipboard — clears in {} s", timeout.as_secs()),
-                )
+                match at {
+                    Some(at) => (
+                        Some(at),
+                        format!("Copied to clipboard — clears in {} s", timeout.as_secs()),
+                    ),
+                    // Too far away to name a time (the holder then keeps it as for 0).
+                    None => (None, KEPT.to_owned()),
+                }
             }
-            Kind::Secret => (
-                None,
-                "Copied to clipboard — kept until you copy something else (timeout 0)".to_owned(),
-            ),
+            Kind::Secret => (None, KEPT.to_owned()),
             Kind::Text => (None, "Copied to clipboard".to_owned()),
         };
         Ok(CopyReport {

@@ -204,6 +204,10 @@ fn env_block_is_copied_whole_and_timeout_zero_keeps_it() {
     };
     let report = cb.copy_env_block(&block).expect("copy env block");
     assert_eq!(report.clears_at, None);
+    assert_eq!(
+        report.status,
+        "Copied to clipboard — kept until you copy something else"
+    );
     let expected = format!(
         "AZURE_CLIENT_ID=11111111-2222-3333-4444-555555555555\n\
          AZURE_TENANT_ID=66666666-7777-8888-9999-000000000000\n\
@@ -269,6 +273,10 @@ fn an_enormous_timeout_holds_instead_of_failing() {
         .copy_secret(&SecretValue::new(secret.clone()))
         .expect("copy under Xvfb");
     assert_eq!(report.clears_at, None, "no representable clear time");
+    assert_eq!(
+        report.status,
+        "Copied to clipboard — kept until you copy something else"
+    );
     assert_eq!(x.paste().as_deref(), Some(secret.as_str()));
     let holder = cb.holder_pid().expect("holder running");
     let _newer = x.copy_with_xclip("newer");
