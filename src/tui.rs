@@ -136,12 +136,19 @@ fn suspend(terminal: &mut DefaultTerminal) -> io::Result<()> {
         libc::raise(libc::SIGSTOP);
     }
     // Not `ratatui::init()` again: that would stack another panic hook on each suspend.
+    // Not `terminal.clear()` either: it asks the terminal for the cursor position, which a
+    // slow link may not answer in time. Clear by hand and forget the last frame instead.
     ratatui::crossterm::terminal::enable_raw_mode()?;
     ratatui::crossterm::execute!(
         io::stdout(),
-        ratatui::crossterm::terminal::EnterAlternateScreen
+        ratatui::crossterm::terminal::EnterAlternateScreen,
+        ratatui::crossterm::terminal::Clear(ratatui::crossterm::terminal::ClearType::All)
     )?;
-    terminal.clear()
+    // `restore` showed the cursor behind ratatui's back; hide it again.
+    terminal.hide_cursor()?;
+    // Both buffers blank: the next draw repaints every cell.
+    terminal.swap_buffers();
+    Ok(())
 }
 
 /// SIGTERM and SIGHUP end the run through the normal path, so the terminal is restored.

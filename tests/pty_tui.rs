@@ -235,3 +235,71 @@ fn read_only_shows_writes_disabled() {
     t.send("\x03");
     t.wait_exit();
 }
+
+#[test]
+fn resize_adapts_the_layout() {
+    let mut t = Tui::start(&[]);
+    t.wait_for("Press / to filter");
+    t.wait_for("Application (client) ID");
+    t.session
+        .get_process_mut()
+        .set_window_size(80, 24)
+        .expect("resize");
+    t.parser.screen_mut().set_size(
+        NonZeroU16::new(24).expect("non-zero"),
+        NonZeroU16::new(80).expect("non-zero"),
+    );
+    // The kernel sends SIGWINCH; the UI redraws with the narrow columns.
+    let s = t.wait_for("App ID");
+    assert!(!s.contains("Application (client) ID"));
+    assert!(s.contains("? help"), "footer fits at 80 columns:\n{s}");
+    t.send("\x03");
+    let status = t.wait_exit();
+    assert!(matches!(status, WaitStatus::Exited(_, 0)), "{status:?}");
+}
+
+#[test]
+fn ctrl_z_suspends_and_resumes() {
+    let mut t = Tui::start(&[]);
+    t.wait_for("Press / to filter");
+    t.send("\x1a");
+    // waitpid without WUNTRACED does not report a stop: read the state from /proc.
+    let pid = t.session.get_process().pid().as_raw();
+    let state = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                s.rsplit(')')
+                    .next()
+                    .and_then(|rest| rest.split_whitespace().next().map(str::to_owned))
+            })
+            .unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        t.pump();
+        if state() == "T" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not stopped: state {:?}",
+            state()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !t.parser.screen().alternate_screen(),
+        "terminal given back before stopping"
+    );
+    t.session
+        .get_process_mut()
+        .signal(Signal::SIGCONT)
+        .expect("SIGCONT");
+    // Back in the alternate screen; a key redraws everything.
+    t.send("s");
+    t.wait_for("sort: next expiry");
+    assert!(t.parser.screen().alternate_screen());
+    t.send("q");
+    t.wait_exit();
+}
