@@ -50,9 +50,30 @@ pub enum ListLoad {
     Failed(ErrorInfo),
 }
 
+/// What rows sort by, computed once per row (no allocation while sorting 50,000 rows).
+#[derive(Clone, Debug, Default)]
+struct RowKey {
+    name: String,
+    next: Option<DateTime<Utc>>,
+    /// Relevance for the current filter (set while matching; read only while filtering).
+    score: u16,
+}
+
+impl RowKey {
+    fn of(a: &AppRegistration) -> Self {
+        Self {
+            name: a.display_name.to_lowercase(),
+            next: a.next_expiry(),
+            score: 0,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct AppList {
     pub rows: Vec<AppRegistration>,
+    /// Sort keys, parallel to `rows`.
+    keys: Vec<RowKey>,
     /// A refresh's pages, swapped in when the last one arrives (old rows stay meanwhile).
     incoming: Option<Vec<AppRegistration>>,
     pub load: ListLoad,
@@ -112,16 +133,67 @@ impl AppList {
         *received += items.len();
         match &mut self.incoming {
             Some(buf) => buf.extend(items),
-            None => self.rows.extend(items),
+            None => {
+                let start = self.rows.len();
+                self.keys.extend(items.iter().map(RowKey::of));
+                self.rows.extend(items);
+                self.merge_new_rows(start, query, sort);
+            }
         }
         if !has_more {
             self.load = ListLoad::Loaded;
             if let Some(buf) = self.incoming.take() {
                 self.rows = buf;
+                self.keys = self.rows.iter().map(RowKey::of).collect();
+                self.refilter(query, sort, true);
             }
         }
-        self.refilter(query, sort, true);
         true
+    }
+
+    /// Rows from `start` on are new: match and sort only them, then merge them into the
+    /// view (a page costs its own size plus one linear merge, not a full re-sort).
+    fn merge_new_rows(&mut self, start: usize, query: &str, sort: SortKey) {
+        let q = query.trim();
+        if q != self.last_query {
+            return self.refilter(query, sort, true);
+        }
+        let keep = self.view.get(self.selected).copied();
+        let new: Vec<u32> = (start as u32..self.rows.len() as u32).collect();
+        let mut hits = if q.is_empty() {
+            new
+        } else {
+            match_rows(&self.rows, &mut self.keys, &new, q)
+        };
+        // New rows come after every old one, so `last_hits` stays in row order.
+        self.last_hits.extend(&hits);
+        let keys = &self.keys;
+        let filtering = !q.is_empty();
+        hits.sort_unstable_by(|a, b| compare(keys, filtering, sort, *a, *b));
+        let old = std::mem::take(&mut self.view);
+        let mut merged = Vec::with_capacity(old.len() + hits.len());
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() && j < hits.len() {
+            if compare(keys, filtering, sort, old[i], hits[j]).is_le() {
+                merged.push(old[i]);
+                i += 1;
+            } else {
+                merged.push(hits[j]);
+                j += 1;
+            }
+        }
+        merged.extend_from_slice(&old[i..]);
+        merged.extend_from_slice(&hits[j..]);
+        self.view = merged;
+        self.reselect(keep);
+    }
+
+    /// Keep the same row selected after the view changed.
+    fn reselect(&mut self, keep: Option<u32>) {
+        self.selected = keep
+            .and_then(|row| self.view.iter().position(|&i| i == row))
+            .unwrap_or(0)
+            .min(self.view.len().saturating_sub(1));
     }
 
     pub fn fail(&mut self, request: u64, error: ErrorInfo) -> bool {
@@ -135,9 +207,18 @@ impl AppList {
 
     /// Put `app` in the list (replacing the row with the same Object ID).
     pub fn upsert(&mut self, app: AppRegistration, query: &str, sort: SortKey) {
-        match self.rows.iter_mut().find(|a| a.id == app.id) {
-            Some(row) => *row = app,
-            None => self.rows.push(app),
+        let key = RowKey::of(&app);
+        match self.rows.iter().position(|a| a.id == app.id) {
+            Some(i) => {
+                self.rows[i] = app;
+                if let Some(k) = self.keys.get_mut(i) {
+                    *k = key;
+                }
+            }
+            None => {
+                self.rows.push(app);
+                self.keys.push(key);
+            }
         }
         self.refilter(query, sort, true);
     }
@@ -147,8 +228,13 @@ impl AppList {
         id: &crate::graph::ObjectId,
         f: impl FnOnce(&mut AppRegistration),
     ) {
-        if let Some(row) = self.rows.iter_mut().find(|a| &a.id == id) {
+        if let Some(i) = self.rows.iter().position(|a| &a.id == id) {
+            let row = &mut self.rows[i];
             f(row);
+            let key = RowKey::of(row);
+            if let Some(k) = self.keys.get_mut(i) {
+                *k = key;
+            }
         }
     }
 
@@ -158,9 +244,12 @@ impl AppList {
         })
     }
 
-    /// Rebuild the view for `query`. `rows_changed` forces a full match (new rows arrived).
+    /// Rebuild the view for `query`. `rows_changed` forces a full match (rows were replaced).
     pub fn refilter(&mut self, query: &str, sort: SortKey, rows_changed: bool) {
-        let keep = self.selected_app().map(|a| a.id.clone());
+        let keep = self.view.get(self.selected).copied();
+        if self.keys.len() != self.rows.len() {
+            self.keys = self.rows.iter().map(RowKey::of).collect();
+        }
         let q = query.trim();
         let hits: Vec<u32> = if q.is_empty() {
             (0..self.rows.len() as u32).collect()
@@ -177,21 +266,16 @@ impl AppList {
             } else {
                 (0..self.rows.len() as u32).collect()
             };
-            match_rows(&self.rows, &base, q)
+            match_rows(&self.rows, &mut self.keys, &base, q)
         };
         self.last_query = q.to_owned();
-        self.last_hits = hits.clone();
+        self.last_hits.clone_from(&hits);
         let mut view = hits;
-        sort_view(&self.rows, &mut view, sort);
+        let keys = &self.keys;
+        let filtering = !q.is_empty();
+        view.sort_unstable_by(|a, b| compare(keys, filtering, sort, *a, *b));
         self.view = view;
-        self.selected = keep
-            .and_then(|id| {
-                self.view
-                    .iter()
-                    .position(|&i| self.rows.get(i as usize).is_some_and(|a| a.id == id))
-            })
-            .unwrap_or(0)
-            .min(self.view.len().saturating_sub(1));
+        self.reselect(keep);
     }
 
     pub fn move_by(&mut self, delta: isize) {
@@ -220,17 +304,21 @@ fn idish(q: &str) -> bool {
 
 /// Fuzzy over display names (frizbee), exact over ids: a query made of hex digits and dashes
 /// also matches Application and Object IDs that contain it.
-fn match_rows(rows: &[AppRegistration], base: &[u32], q: &str) -> Vec<u32> {
+fn match_rows(rows: &[AppRegistration], keys: &mut [RowKey], base: &[u32], q: &str) -> Vec<u32> {
     let names: Vec<&str> = base
         .iter()
         .map(|&i| rows.get(i as usize).map_or("", |a| a.display_name.as_str()))
         .collect();
     let mut matcher = Matcher::from_query(q, &Config::default());
-    let mut hits: Vec<u32> = matcher
-        .match_list(&names)
-        .iter()
-        .filter_map(|m| base.get(m.index as usize).copied())
-        .collect();
+    let mut hits: Vec<u32> = Vec::new();
+    for m in matcher.match_list(&names) {
+        if let Some(&i) = base.get(m.index as usize) {
+            if let Some(k) = keys.get_mut(i as usize) {
+                k.score = m.score;
+            }
+            hits.push(i);
+        }
+    }
     if idish(q) {
         let needle = q.to_ascii_lowercase();
         for &i in base {
@@ -238,6 +326,10 @@ fn match_rows(rows: &[AppRegistration], base: &[u32], q: &str) -> Vec<u32> {
                 let hit = a.app_id.as_str().to_ascii_lowercase().contains(&needle)
                     || a.id.as_str().to_ascii_lowercase().contains(&needle);
                 if hit {
+                    // An id hit is exact: above any fuzzy name match.
+                    if let Some(k) = keys.get_mut(i as usize) {
+                        k.score = u16::MAX;
+                    }
                     hits.push(i);
                 }
             }
@@ -248,25 +340,85 @@ fn match_rows(rows: &[AppRegistration], base: &[u32], q: &str) -> Vec<u32> {
     hits
 }
 
-fn sort_view(rows: &[AppRegistration], view: &mut [u32], sort: SortKey) {
-    let get = |i: &u32| rows.get(*i as usize);
+/// The order of two rows; ties go by row index so the order is total and stable. While a
+/// filter is active the best matches come first (a scattered fuzzy hit would otherwise sit
+/// above the app the user is typing), and the chosen sort orders equal scores.
+fn compare(keys: &[RowKey], filtering: bool, sort: SortKey, a: u32, b: u32) -> std::cmp::Ordering {
+    let (Some(ka), Some(kb)) = (keys.get(a as usize), keys.get(b as usize)) else {
+        return a.cmp(&b);
+    };
+    if filtering && ka.score != kb.score {
+        return kb.score.cmp(&ka.score);
+    }
+    let by_name = || ka.name.cmp(&kb.name).then(a.cmp(&b));
     match sort {
-        SortKey::Name => view.sort_by_cached_key(|i| {
-            get(i).map(|a| (a.display_name.to_lowercase(), a.app_id.0.clone()))
-        }),
-        SortKey::NextExpiry => view.sort_by_cached_key(|i| {
-            // Apps without any credential go last.
-            let next: Option<DateTime<Utc>> = get(i).and_then(AppRegistration::next_expiry);
-            (
-                next.is_none(),
-                next,
-                get(i).map(|a| a.display_name.to_lowercase()),
-            )
-        }),
+        SortKey::Name => by_name(),
+        // Soonest first; apps without any credential go last.
+        SortKey::NextExpiry => (ka.next.is_none(), ka.next)
+            .cmp(&(kb.next.is_none(), kb.next))
+            .then_with(by_name),
     }
 }
 
 /// True when the filter text is a whole GUID (a pasted Application or Object ID).
 pub fn is_full_guid(q: &str) -> bool {
     is_guid(q.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{ApplicationId, ObjectId};
+
+    fn app(i: usize, name: &str) -> AppRegistration {
+        AppRegistration {
+            id: ObjectId::new(format!("00000000-0000-4000-8000-{i:012}")),
+            app_id: ApplicationId::new(format!("10000000-0000-4000-8000-{i:012}")),
+            display_name: name.to_owned(),
+            created_date_time: None,
+            sign_in_audience: None,
+            publisher_domain: None,
+            password_credentials: vec![],
+            key_credentials: vec![],
+        }
+    }
+
+    #[test]
+    fn streamed_pages_merge_like_a_full_refilter() {
+        let names = [
+            "zeta-api",
+            "alpha-pay",
+            "payments",
+            "beta",
+            "pay-gw",
+            "omega",
+            "pager",
+            "delta-pay",
+        ];
+        let all: Vec<AppRegistration> = names.iter().enumerate().map(|(i, n)| app(i, n)).collect();
+        for query in ["", "pay"] {
+            let mut streamed = AppList::default();
+            streamed.refilter(query, SortKey::Name, true);
+            streamed.start_load(1);
+            for (n, chunk) in all.chunks(3).enumerate() {
+                let more = (n + 1) * 3 < all.len();
+                assert!(streamed.take_page(1, chunk.to_vec(), more, query, SortKey::Name));
+            }
+            let mut whole = AppList::default();
+            whole.rows = all.clone();
+            whole.refilter(query, SortKey::Name, true);
+            assert_eq!(streamed.view, whole.view, "query {query:?}");
+        }
+    }
+
+    #[test]
+    fn selection_follows_its_row_as_pages_arrive() {
+        let mut l = AppList::default();
+        l.start_load(1);
+        l.take_page(1, vec![app(0, "m"), app(1, "n")], true, "", SortKey::Name);
+        l.move_by(1);
+        assert_eq!(l.selected_app().map(|a| a.display_name.as_str()), Some("n"));
+        l.take_page(1, vec![app(2, "a"), app(3, "b")], false, "", SortKey::Name);
+        assert_eq!(l.selected_app().map(|a| a.display_name.as_str()), Some("n"));
+    }
 }

@@ -121,7 +121,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         tab("Owned applications", AppsTab::Owned),
     ]))
     .render(tabs, buf);
-    let sort = format!("sort: {} ", app.sort.label());
+    let sort = if app.filter.value().trim().is_empty() {
+        format!("sort: {} ", app.sort.label())
+    } else {
+        format!("sort: best match, {} ", app.sort.label())
+    };
     let sw = sort.chars().count() as u16;
     if tabs.width > sw + 45 {
         Paragraph::new(Span::styled(sort, t.muted()))
