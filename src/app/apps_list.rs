@@ -404,8 +404,10 @@ mod tests {
                 let more = (n + 1) * 3 < all.len();
                 assert!(streamed.take_page(1, chunk.to_vec(), more, query, SortKey::Name));
             }
-            let mut whole = AppList::default();
-            whole.rows = all.clone();
+            let mut whole = AppList {
+                rows: all.clone(),
+                ..AppList::default()
+            };
             whole.refilter(query, SortKey::Name, true);
             assert_eq!(streamed.view, whole.view, "query {query:?}");
         }
