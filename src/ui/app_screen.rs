@@ -140,7 +140,7 @@ fn draw_table(
         .column_spacing(1)
         .row_highlight_style(t.selected())
         .highlight_symbol("▶ ");
-    let mut state = TableState::default().with_selected(Some(sel - offset));
+    let mut state = TableState::default().with_selected(Some(sel.saturating_sub(offset)));
     StatefulWidget::render(table, area, buf, &mut state);
 }
 

@@ -353,6 +353,6 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
         .column_spacing(1)
         .row_highlight_style(t.selected())
         .highlight_symbol("▶ ");
-    let mut state = TableState::default().with_selected(Some(list.selected - offset));
+    let mut state = TableState::default().with_selected(Some(list.selected.saturating_sub(offset)));
     StatefulWidget::render(table, area, buf, &mut state);
 }

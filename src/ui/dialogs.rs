@@ -218,7 +218,7 @@ pub fn reveal(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
     let t = theme();
     let w = 76u16.min(area.width);
     let inner_w = usize::from(w.saturating_sub(4));
-    let mut lines: Vec<Line> = Vec::new();
+    let mut lines: Vec<Line<'_>> = Vec::new();
     for l in wrap(
         "Copy the value now: it is shown only here, once, and Graph never returns it again.",
         inner_w,
@@ -226,9 +226,9 @@ pub fn reveal(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
         lines.push(Line::from(Span::styled(l, t.warning())));
     }
     lines.push(Line::from(""));
-    let kv = |k: &str, v: Span<'static>| {
-        Line::from(vec![Span::styled(format!("{k:<13}"), t.muted()), v])
-    };
+    fn kv<'a>(k: &str, v: Span<'a>) -> Line<'a> {
+        Line::from(vec![Span::styled(format!("{k:<13}"), theme().muted()), v])
+    }
     lines.push(kv("App", Span::raw(r.app_name.clone())));
     lines.push(kv(
         "Description",
@@ -246,9 +246,10 @@ pub fn reveal(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
         format!("{:<13}(the Secret ID is not the value)", ""),
         t.muted(),
     )));
-    // The only place the value is ever drawn, and only after `v`.
+    // The only place the value is ever drawn, and only after `v`. Borrowed, not copied into
+    // a String: the buffer cells are the only other copy, and they are overwritten on close.
     let value = if r.shown {
-        Span::styled(r.value.expose().to_owned(), t.secret())
+        Span::styled(r.value.expose(), t.secret())
     } else {
         Span::styled(
             format!("{}   (press v to show)", r.value.masked()),
