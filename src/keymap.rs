@@ -230,6 +230,8 @@ pub static BINDINGS: &[Binding] = &[
     b(X::App, DOWN, "j/↓", C::Down, "down", false),
     b(X::App, FIRST, "g", C::First, "first", false),
     b(X::App, LAST, "G", C::Last, "last", false),
+    b(X::App, PGUP, "PgUp", C::PageUp, "page up", false),
+    b(X::App, PGDN, "PgDn", C::PageDown, "page down", false),
     // Add a client secret
     b(X::AddSecret, TAB, "Tab", C::NextField, "next field", true),
     b(

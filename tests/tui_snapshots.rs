@@ -464,3 +464,20 @@ fn toasts() {
     ));
     snap!("toast_already_removed", &app);
 }
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let mut states = vec![loaded(false), open_payments(false), revealed()];
+    let mut add = open_payments(false);
+    press(&mut add, &[key('n')]);
+    states.push(add);
+    let mut help = loaded(true);
+    press(&mut help, &[key('?')]);
+    states.push(help);
+    for app in &states {
+        for (w, h) in [(1, 1), (10, 3), (20, 5), (40, 12), (200, 60)] {
+            let text = screen_text(app, w, h);
+            assert!(!text.contains(FAKE_VALUE));
+        }
+    }
+}
