@@ -17,7 +17,7 @@ const ROWS: u16 = 40;
 struct Tui {
     session: expectrl::session::OsSession,
     parser: vt100::Parser,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Tui {
@@ -48,7 +48,7 @@ impl Tui {
         Self {
             session,
             parser: vt100::Parser::new(rows, cols, 0),
-            _dir: dir,
+            dir,
         }
     }
 
@@ -153,6 +153,32 @@ fn add_copy_delete_and_exit_summary() {
         .expect("Secret ID line");
     assert_eq!(secret_id.len(), 36, "a GUID: {secret_id:?}");
 
+    // v shows the value (read it off the screen to check where it must never appear), v hides.
+    t.send("v");
+    let s = t.wait_for("(v hides)");
+    let value = s
+        .lines()
+        .filter(|l| l.contains('│'))
+        .find_map(|l| l.split("Value").nth(1))
+        .map(|rest| {
+            rest.trim()
+                .trim_end_matches('│')
+                .trim()
+                .trim_end_matches("(v hides)")
+                .trim()
+                .to_owned()
+        })
+        .expect("Value line");
+    assert_eq!(
+        value.len(),
+        40,
+        "Graph's 40-character secret: {} chars",
+        value.len()
+    );
+    t.send("v");
+    let s = t.wait_for("(press v to show)");
+    assert!(!s.contains(&value), "hidden again");
+
     // Copy (OSC 52 in the pty), then close: no confirmation once copied.
     t.send("c");
     t.wait_for("OSC 52");
@@ -198,6 +224,11 @@ fn add_copy_delete_and_exit_summary() {
     );
     assert!(s.contains(&format!("Secret ID {secret_id}")));
     assert!(s.contains("*****"));
+    // The value reached the screen only inside the dialog, and never the log or the summary.
+    assert!(!s.contains(&value), "the summary is masked");
+    let log = std::fs::read_to_string(t.dir.path().join("azsecrets.log")).unwrap_or_default();
+    assert!(!log.is_empty(), "the log file was written");
+    assert!(!log.contains(&value), "the value is not in the log");
     assert!(s.contains("copied to clipboard"));
 }
 

@@ -249,14 +249,21 @@ pub fn reveal(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
     // The only place the value is ever drawn, and only after `v`. Borrowed, not copied into
     // a String: the buffer cells are the only other copy, and they are overwritten on close.
     let value = if r.shown {
-        Span::styled(r.value.expose(), t.secret())
+        Line::from(vec![
+            Span::styled(format!("{:<13}", "Value"), t.muted()),
+            Span::styled(r.value.expose(), t.secret()),
+            Span::styled("  (v hides)", t.muted()),
+        ])
     } else {
-        Span::styled(
-            format!("{}   (press v to show)", r.value.masked()),
-            t.label(),
+        kv(
+            "Value",
+            Span::styled(
+                format!("{}   (press v to show)", r.value.masked()),
+                t.label(),
+            ),
         )
     };
-    lines.push(kv("Value", value));
+    lines.push(value);
     lines.push(Line::from(""));
     match &r.mode {
         RevealMode::Normal => {}
