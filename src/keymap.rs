@@ -223,7 +223,7 @@ pub static BINDINGS: &[Binding] = &[
         true,
     ),
     b(X::App, &[k('y')], "y", C::CopyMenu, "copy…", true),
-    b(X::App, TAB, "Tab", C::NextTab, "tab", true),
+    b(X::App, TAB, "Tab", C::NextTab, "next tab", true),
     b(X::App, &[k('r')], "r", C::Refresh, "refresh", true),
     b(X::App, ESC, "Esc", C::Back, "back", true),
     b(X::App, UP, "k/↑", C::Up, "up", false),

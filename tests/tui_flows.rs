@@ -813,3 +813,22 @@ fn filtering_fifty_thousand_apps_stays_fast() {
         "drawing builds visible rows only"
     );
 }
+
+#[test]
+fn disabled_keys_are_dimmed_not_hidden() {
+    use ratatui::style::Modifier;
+    let app = loaded(true);
+    let term = draw(&app, 120, 40);
+    let buf = term.backend().buffer();
+    let footer_y = 39;
+    let line: String = (0..120)
+        .map(|x| buf[(x, footer_y)].symbol().to_owned())
+        .collect();
+    let at = line.find("N new app").expect("N listed in the footer") as u16;
+    assert!(
+        buf[(at, footer_y)].modifier.contains(Modifier::DIM),
+        "dimmed, which survives NO_COLOR"
+    );
+    let r = line.find("r refresh").expect("r listed") as u16;
+    assert!(!buf[(r, footer_y)].modifier.contains(Modifier::DIM));
+}

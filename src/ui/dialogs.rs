@@ -421,13 +421,22 @@ pub fn new_registration(app: &App, f: &NewRegistrationForm, area: Rect, buf: &mu
         } else {
             Style::new()
         };
-        lines.push(Line::from(vec![
-            Span::raw("   "),
-            Span::styled(
-                format!("{} {}", if on { "(•)" } else { "( )" }, a.explain()),
-                style,
-            ),
-        ]));
+        let mark = if on { "(•)" } else { "( )" };
+        let text = a.explain();
+        // Narrow terminals: the "(max 2 secrets)" part goes on its own line.
+        match text.split_once(" (") {
+            Some((head, tail)) if text.chars().count() + 7 > inner_w => {
+                lines.push(Line::from(vec![
+                    Span::raw("   "),
+                    Span::styled(format!("{mark} {head}"), style),
+                ]));
+                lines.push(Line::from(Span::raw(format!("       ({tail}"))));
+            }
+            _ => lines.push(Line::from(vec![
+                Span::raw("   "),
+                Span::styled(format!("{mark} {text}"), style),
+            ])),
+        }
     }
     let mut redirect = vec![
         marker(f.focus == NewFocus::Redirect),
