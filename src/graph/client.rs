@@ -196,8 +196,11 @@ impl GraphClient {
         let policy = &self.inner.retry;
         let mut attempt = 0u32;
         let mut refreshed = false;
+        let mut force_refresh = false;
         loop {
-            let token = self.inner.creds.token(refreshed).await?;
+            // Force a refresh only right after a 401, never on later retries of the same request.
+            let token = self.inner.creds.token(force_refresh).await?;
+            force_refresh = false;
             let client_request_id = uuid::Uuid::new_v4().to_string();
             let mut rb = self
                 .inner
@@ -249,6 +252,7 @@ impl GraphClient {
                     }
                     if status == StatusCode::UNAUTHORIZED && !refreshed {
                         refreshed = true;
+                        force_refresh = true;
                         continue;
                     }
                     let retry_after = retry_after(&resp);

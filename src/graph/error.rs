@@ -113,7 +113,7 @@ impl GraphError {
                 "Check --graph-url; if it is right, report this as a bug."
             }
             GraphError::InvalidId(_) => "Give an Object ID or Application ID as a GUID.",
-            GraphError::Auth(_) => "Sign in again (see `azsecrets whoami`).",
+            GraphError::Auth(_) => "Fix the sign-in problem named above, then try again.",
             GraphError::AddPasswordLost {
                 created: Some(_), ..
             } => "Delete the orphaned secret (press d on it) and add a new one.",
