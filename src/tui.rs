@@ -37,15 +37,14 @@ pub async fn run(global: &GlobalArgs) -> Result<ExitCode, CliError> {
         Utc::now(),
     );
     let (tx, rx) = unbounded_channel();
-    let mut runner = Runner {
-        client: session.client.clone(),
-        clipboard: Arc::new(Mutex::new(Clipboard::new(
+    let mut runner = Runner::new(
+        session.client.clone(),
+        Clipboard::new(
             global.clipboard,
             Duration::from_secs(global.clipboard_timeout),
-        ))),
+        ),
         tx,
-        lists: HashMap::new(),
-    };
+    );
     tracing::info!(
         source = session.source.label(),
         read_only = global.read_only,
@@ -187,8 +186,10 @@ impl Signals {
 }
 
 /// Runs effects: Graph calls as tasks, clipboard hand-offs on the loop's own thread (OSC 52
-/// writes to the terminal and must not interleave with a frame being drawn).
-struct Runner {
+/// writes to the terminal and must not interleave with a frame being drawn). Every result
+/// comes back on `tx` as an `Action`. Public so tests can drive the model headlessly against
+/// the sandbox (clipboard effects need a multi-thread runtime).
+pub struct Runner {
     client: GraphClient,
     clipboard: Arc<Mutex<Clipboard>>,
     tx: UnboundedSender<Action>,
@@ -197,7 +198,17 @@ struct Runner {
 }
 
 impl Runner {
-    fn abort_all(&mut self) {
+    pub fn new(client: GraphClient, clipboard: Clipboard, tx: UnboundedSender<Action>) -> Self {
+        Self {
+            client,
+            clipboard: Arc::new(Mutex::new(clipboard)),
+            tx,
+            lists: HashMap::new(),
+        }
+    }
+
+    /// Stop the listings still streaming (at exit).
+    pub fn abort_all(&mut self) {
         for (_, h) in self.lists.drain() {
             h.abort();
         }
@@ -208,7 +219,7 @@ impl Runner {
         let _ = tx.send(action);
     }
 
-    fn spawn(&mut self, effect: Effect) {
+    pub fn spawn(&mut self, effect: Effect) {
         let client = self.client.clone();
         let tx = self.tx.clone();
         match effect {

@@ -1,0 +1,221 @@
+//! The model and the effect runner together, headless, against the in-process sandbox: the
+//! same path as the terminal UI minus the terminal. Keys go through the key map; every effect
+//! really reaches the emulated Graph (and the real `.env` writer).
+
+#[path = "tui_support.rs"]
+mod support;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use clap::Parser;
+use ratatui::crossterm::event::KeyCode;
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+
+use azsecrets::app::{Action, App, Dialog, Settings};
+use azsecrets::cli::{Cli, ClipboardChoice};
+use azsecrets::handoff::Clipboard;
+use azsecrets::session::Session;
+use azsecrets::tui::Runner;
+use support::{code, key, screen_text};
+
+struct Harness {
+    app: App,
+    runner: Runner,
+    rx: UnboundedReceiver<Action>,
+    _session: Session,
+}
+
+impl Harness {
+    async fn start() -> Self {
+        let cli = Cli::try_parse_from(["azsecrets", "--sandbox"]).expect("flags parse");
+        let session = Session::start(&cli.global).await.expect("sandbox session");
+        let (tx, rx) = unbounded_channel();
+        let runner = Runner::new(
+            session.client.clone(),
+            Clipboard::new(ClipboardChoice::None, Duration::from_secs(45)),
+            tx,
+        );
+        let app = App::new(
+            Settings {
+                read_only: false,
+                source: session.source,
+            },
+            Utc::now(),
+        );
+        let mut h = Self {
+            app,
+            runner,
+            rx,
+            _session: session,
+        };
+        let fx = h.app.start();
+        h.run(fx).await;
+        h
+    }
+
+    /// Run effects and feed results back until nothing is in flight.
+    async fn run(&mut self, effects: Vec<azsecrets::app::Effect>) {
+        for e in effects {
+            self.runner.spawn(e);
+        }
+        while self.app.is_busy() {
+            let action = tokio::time::timeout(Duration::from_secs(20), self.rx.recv())
+                .await
+                .expect("an answer within 20 s")
+                .expect("the runner is alive");
+            let more = self.app.update(action);
+            for e in more {
+                self.runner.spawn(e);
+            }
+        }
+    }
+
+    async fn keys(&mut self, keys: &[ratatui::crossterm::event::KeyEvent]) {
+        for k in keys {
+            let fx = self.app.handle_key(*k);
+            self.run(fx).await;
+        }
+    }
+
+    async fn text(&mut self, s: &str) {
+        let keys: Vec<_> = s.chars().map(key).collect();
+        self.keys(&keys).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_write_env_close_and_delete_against_the_sandbox() {
+    let mut h = Harness::start().await;
+    assert!(h.app.all.rows.len() >= 30, "the seed tenant streamed in");
+    assert!(h.app.organization.value().is_some());
+    assert!(h.app.me.value().is_some());
+
+    h.keys(&[key('/')]).await;
+    h.text("billing-api (stag").await;
+    assert_eq!(h.app.all.view.len(), 1);
+    h.keys(&[code(KeyCode::Enter)]).await;
+    let before = h
+        .app
+        .detail
+        .as_ref()
+        .and_then(|d| d.registration())
+        .map(|a| a.password_credentials.len())
+        .expect("the app loaded");
+    assert!(
+        h.app
+            .detail
+            .as_ref()
+            .is_some_and(|d| d.federated.value().is_some())
+    );
+
+    // Add with 90 days.
+    h.keys(&[key('n')]).await;
+    h.text("headless").await;
+    h.keys(&[code(KeyCode::Tab), code(KeyCode::Down), code(KeyCode::Tab)])
+        .await;
+    h.keys(&[code(KeyCode::Enter)]).await;
+    let (hint, secret_id, value) = match h.app.dialogs.last() {
+        Some(Dialog::Reveal(r)) => {
+            assert_eq!(r.value.len(), 40, "Graph's 40-character value");
+            assert_eq!(r.secret.hint.as_deref(), Some(r.value.hint().as_str()));
+            let days = r
+                .secret
+                .end_date_time
+                .zip(r.secret.start_date_time)
+                .map(|(e, s)| (e - s).num_days());
+            assert_eq!(days, Some(90));
+            // A sandbox value, copied here only to check the file's contents.
+            (
+                r.value.hint(),
+                r.secret.key_id.clone(),
+                r.value.expose().to_owned(),
+            )
+        }
+        other => panic!("expected the reveal dialog, got {other:?}"),
+    };
+
+    // No clipboard here: the dialog says what to do instead.
+    h.keys(&[key('c')]).await;
+    match h.app.dialogs.last() {
+        Some(Dialog::Reveal(r)) => {
+            let s = r.status.as_ref().expect("status");
+            assert!(!s.ok && s.text.contains("Press v"), "{}", s.text);
+            assert!(!r.handed_off);
+        }
+        other => panic!("expected the reveal dialog, got {other:?}"),
+    }
+
+    // Write a .env into a temp dir (the real writer: 0600, atomic).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("app.env");
+    h.keys(&[key('w')]).await;
+    let backspaces = vec![code(KeyCode::Backspace); 6];
+    h.keys(&backspaces).await;
+    h.text(&path.display().to_string()).await;
+    h.keys(&[code(KeyCode::Enter)]).await;
+    match h.app.dialogs.last() {
+        Some(Dialog::Reveal(r)) => {
+            let s = r.status.as_ref().expect("status");
+            assert!(s.ok, "{}", s.text);
+            assert!(r.handed_off);
+        }
+        other => panic!("expected the reveal dialog, got {other:?}"),
+    }
+    let env = std::fs::read_to_string(&path).expect(".env written");
+    assert!(env.contains("AZURE_CLIENT_ID=") && env.contains("AZURE_TENANT_ID="));
+    assert!(env.contains("AZURE_CLIENT_SECRET="));
+    assert!(env.contains(&value), "the value itself went to the file");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    // Written, so Esc closes at once; the row is there with its hint.
+    h.keys(&[code(KeyCode::Esc)]).await;
+    assert!(h.app.dialogs.is_empty());
+    let screen = screen_text(&h.app, 120, 40);
+    assert!(screen.contains("headless") && screen.contains(&format!("{hint}*****")));
+    assert!(screen.contains(secret_id.as_str()));
+
+    // Refresh: Graph has it too.
+    h.keys(&[key('r')]).await;
+    let d = h.app.detail.as_ref().expect("detail");
+    assert_eq!(d.secrets().len(), before + 1);
+
+    // Delete it (the new row is selected).
+    h.keys(&[key('d'), code(KeyCode::Tab), code(KeyCode::Enter)])
+        .await;
+    assert!(h.app.dialogs.is_empty(), "{:?}", h.app.dialogs.last());
+    h.keys(&[key('r')]).await;
+    let d = h.app.detail.as_ref().expect("detail");
+    assert_eq!(d.secrets().len(), before);
+    assert!(d.secrets().iter().all(|s| s.key_id != secret_id));
+
+    let summary = h.app.summary.to_string();
+    assert!(summary.contains("Created client secret \"headless\""));
+    assert!(summary.contains("Deleted client secret \"headless\""));
+    assert!(summary.contains(&format!(".env written at {}", path.display())));
+    assert!(!summary.contains(&value));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_errors_come_back_into_the_dialog() {
+    let mut h = Harness::start().await;
+    h.keys(&[key('/')]).await;
+    h.text("restricted-partner").await;
+    h.keys(&[code(KeyCode::Enter)]).await;
+    h.keys(&[key('n'), code(KeyCode::Tab), code(KeyCode::Tab)])
+        .await;
+    h.keys(&[code(KeyCode::Enter)]).await;
+    match h.app.dialogs.last() {
+        Some(Dialog::AddSecret(f)) => {
+            let e = f.error.as_ref().expect("the refusal is shown");
+            assert!(e.code.is_some() && e.request_id.is_some(), "{e:?}");
+            assert!(f.pending.is_none());
+        }
+        other => panic!("the add dialog stays open, got {other:?}"),
+    }
+}
