@@ -716,9 +716,6 @@ impl App {
             }
             _ => {}
         }
-        if self.filtering && matches!(c, Command::Up | Command::Down) {
-            return Vec::new();
-        }
         Vec::new()
     }
 

@@ -65,8 +65,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         kv("Directory (tenant) ID", tenant),
         kv("Supported account types", audience(reg)),
     ];
-    if let Some(e) = d.app.error() {
-        lines[0].spans.push(Span::styled(
+    if let (Some(e), Some(first)) = (d.app.error(), lines.first_mut()) {
+        first.spans.push(Span::styled(
             format!("   refresh failed: {}", e.advice),
             t.error(),
         ));
