@@ -2,6 +2,10 @@
 //! Graph's key syntax (`applications(appId='…')`) does not fit axum's router, then applies in
 //! order: request ids, counters, injected faults, the bearer check, and the route.
 
+// Early returns carry the finished HTTP response (built once per request, never stored), so a
+// large `Err` variant costs nothing worth boxing.
+#![allow(clippy::result_large_err)]
+
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -238,7 +242,7 @@ fn inject_fault(shared: &Shared, ctx: &Ctx) -> Option<Response> {
     let faults = shared.faults();
     let n = shared.graph_requests.fetch_add(1, Ordering::SeqCst) + 1;
     if let Some(every) = faults.throttle_every.filter(|e| *e > 0)
-        && n % u64::from(every) == 0
+        && n.is_multiple_of(u64::from(every))
     {
         return Some(ctx.throttled(faults.throttle_retry_after));
     }
@@ -852,13 +856,27 @@ impl Req<'_> {
             // The reply is lost: headers go out, then the body stream fails, so the client can
             // read neither the value nor a complete JSON document.
             let head = Bytes::copy_from_slice(&out[..out.len().min(24)]);
-            let stream = futures::stream::iter(vec![
-                Ok::<Bytes, std::io::Error>(head),
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "sandbox fault: addPassword reply dropped",
-                )),
-            ]);
+            // A pause between the first chunk and the failure lets hyper flush the status
+            // line and headers before the connection is cut.
+            let stream = futures::stream::unfold(0u8, move |step| {
+                let head = head.clone();
+                async move {
+                    match step {
+                        0 => Some((Ok::<Bytes, std::io::Error>(head), 1)),
+                        1 => {
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            Some((
+                                Err(std::io::Error::new(
+                                    std::io::ErrorKind::ConnectionReset,
+                                    "sandbox fault: addPassword reply dropped",
+                                )),
+                                2,
+                            ))
+                        }
+                        _ => None,
+                    }
+                }
+            });
             ctx.odata(StatusCode::OK, Body::from_stream(stream))
         } else {
             ctx.json_bytes(StatusCode::OK, out)

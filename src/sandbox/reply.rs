@@ -103,22 +103,41 @@ impl Ctx {
     }
 
     pub fn error(&self, status: StatusCode, code: &str, message: &str) -> Response {
-        let body = serde_json::json!({
-            "error": {
-                "code": code,
-                "message": message,
-                "innerError": {
-                    "date": inner_error_date(),
-                    "request-id": self.request_id,
-                    "client-request-id": self.client_request_id,
-                }
-            }
-        });
-        self.raw_error(status, &body)
+        // Graph's key order: code, message, innerError (date, request-id, client-request-id).
+        #[derive(Serialize)]
+        struct Envelope<'a> {
+            error: Error<'a>,
+        }
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Error<'a> {
+            code: &'a str,
+            message: &'a str,
+            inner_error: Inner<'a>,
+        }
+        #[derive(Serialize)]
+        #[serde(rename_all = "kebab-case")]
+        struct Inner<'a> {
+            date: String,
+            request_id: &'a str,
+            client_request_id: &'a str,
+        }
+        let body = Envelope {
+            error: Error {
+                code,
+                message,
+                inner_error: Inner {
+                    date: inner_error_date(),
+                    request_id: &self.request_id,
+                    client_request_id: &self.client_request_id,
+                },
+            },
+        };
+        self.raw_error(status, serde_json::to_string(&body).unwrap_or_default())
     }
 
-    fn raw_error(&self, status: StatusCode, body: &serde_json::Value) -> Response {
-        let mut r = Response::new(Body::from(body.to_string()));
+    fn raw_error(&self, status: StatusCode, body: String) -> Response {
+        let mut r = Response::new(Body::from(body));
         *r.status_mut() = status;
         r.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -206,7 +225,7 @@ impl Ctx {
                 "message": "Please retry again later."
             }
         });
-        let mut r = self.raw_error(StatusCode::TOO_MANY_REQUESTS, &body);
+        let mut r = self.raw_error(StatusCode::TOO_MANY_REQUESTS, body.to_string());
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         r

@@ -255,7 +255,7 @@ pub fn build(now: DateTime<Utc>, extra_apps: usize) -> Result<(Tenant, Automatio
                     .ok_or_else(|| format!("unknown policy {p:?}"))?,
             ),
         };
-        let passwords = a
+        let mut passwords = a
             .password_credentials
             .iter()
             .map(|p| {
@@ -269,6 +269,8 @@ pub fn build(now: DateTime<Utc>, extra_apps: usize) -> Result<(Tenant, Automatio
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
+        // Graph lists credentials newest first (fixtures README, surprise 9).
+        passwords.sort_by_key(|p| std::cmp::Reverse(p.start.at));
         let keys = a
             .key_credentials
             .iter()
@@ -514,7 +516,7 @@ fn generate(tenant: &mut Tenant, now: DateTime<Utc>, n: usize) {
                 custom_key_identifier: None,
             });
         }
-        passwords.sort_by(|a, b| b.start.at.cmp(&a.start.at));
+        passwords.sort_by_key(|p| std::cmp::Reverse(p.start.at));
         let audience = match mix.next() % 20 {
             0 => Audience::OrgsAndPersonal,
             1 | 2 => Audience::MultipleOrgs,
@@ -549,7 +551,7 @@ fn generate(tenant: &mut Tenant, now: DateTime<Utc>, n: usize) {
             },
             keys: Vec::new(),
             federated: Vec::new(),
-            owned_by_user: mix.next() % 4 == 0,
+            owned_by_user: mix.next().is_multiple_of(4),
             write_protected: false,
             policy: None,
             granted: Perms::default(),
