@@ -178,7 +178,8 @@ pub fn is_long_lived(start: Option<DateTime<Utc>>, end: DateTime<Utc>) -> bool {
 /// "in 12 days", "expired 3 days ago", "today".
 pub fn relative(end: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let secs = (end - now).num_seconds();
-    let days = secs.abs() / 86_400;
+    // Round to the nearest day: a 90-day secret created a second ago is "in 90 days", not 89.
+    let days = (secs.abs() + 43_199) / 86_400;
     let unit = |n: i64, w: &str| {
         if n == 1 {
             format!("1 {w}")
@@ -188,7 +189,7 @@ pub fn relative(end: DateTime<Utc>, now: DateTime<Utc>) -> String {
     };
     let span = if days >= 365 * 2 {
         unit(days / 365, "year")
-    } else if days >= 1 {
+    } else if secs.abs() >= 86_400 {
         unit(days, "day")
     } else {
         let hours = secs.abs() / 3600;
@@ -286,6 +287,9 @@ mod tests {
         assert!(!is_long_lived(Some(now), at(2028, 6, 1)));
         assert_eq!(relative(at(2026, 6, 13), now), "in 12 days");
         assert_eq!(relative(at(2026, 5, 29), now), "expired 3 days ago");
+        let just_created = now + chrono::Duration::days(90) - chrono::Duration::seconds(2);
+        assert_eq!(relative(just_created, now), "in 90 days");
+        assert_eq!(relative(now + chrono::Duration::hours(5), now), "in 5 hours");
     }
 
     proptest! {
