@@ -1207,7 +1207,14 @@ impl App {
                 Ok(report) => self.info(format!("{label}: {}", report.status)),
                 Err(e) => {
                     tracing::warn!(error = %e, "copy failed");
-                    self.toast(ToastLevel::Error, format!("{label}: {e}"), None);
+                    // The hand-off's own advice is about secret values; an id is on screen.
+                    let text = match e {
+                        HandoffError::NoClipboard { .. } => format!(
+                            "Could not copy the {label}: no clipboard works here. It is shown on screen: select it by hand."
+                        ),
+                        other => format!("Could not copy the {label}: {other}"),
+                    };
+                    self.toast(ToastLevel::Error, text, None);
                 }
             }
             return;

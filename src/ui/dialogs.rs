@@ -155,7 +155,7 @@ pub fn add_secret(app: &App, f: &AddSecretForm, area: Rect, buf: &mut Buffer) {
                 Span::styled("  Expires on ", t.muted()),
                 Span::styled(end.format("%Y-%m-%d %H:%M:%S UTC").to_string(), t.label()),
                 // From the start sent, so "90 days" reads 90, not 89 and some hours.
-                Span::styled(format!(" ({})", expiry::relative(end, start)), t.muted()),
+                Span::styled(format!(" ({})", text::relative(end, start)), t.muted()),
             ];
             if start > app.now {
                 l.push(Span::styled(
@@ -300,12 +300,16 @@ pub fn reveal(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
         ]
     };
     let mut keys = Vec::new();
+    // Only in the normal mode; while asking (path, close?) the footer shows the keys.
+    let normal = matches!(r.mode, RevealMode::Normal);
     keys.extend(key("v", if r.shown { "hide" } else { "show" }));
     keys.extend(key("c", "copy value"));
     keys.extend(key("e", "copy env block"));
     keys.extend(key("w", "write .env"));
     keys.extend(key("Esc", "close"));
-    lines.push(Line::from(keys));
+    if normal {
+        lines.push(Line::from(keys));
+    }
     let h = lines.len() as u16 + 2;
     let inner = frame(
         area,

@@ -61,6 +61,17 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// `expiry::relative`, counting whole days by calendar date (UTC), so the words agree with
+/// the date printed beside them: a 90-day secret created a minute ago reads "in 90 days",
+/// not "in 89 days". Spans under a day stay exact ("in 3 hours").
+pub fn relative(end: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    if (end - now).num_days() == 0 {
+        return expiry::relative(end, now);
+    }
+    let days = (end.date_naive() - now.date_naive()).num_days();
+    expiry::relative(now + chrono::Duration::days(days), now)
+}
+
 pub fn date(t: Option<DateTime<Utc>>) -> String {
     t.map_or_else(|| "—".to_owned(), |t| t.format("%Y-%m-%d").to_string())
 }
@@ -68,7 +79,7 @@ pub fn date(t: Option<DateTime<Utc>>) -> String {
 /// "2026-12-08 (in 12 days)".
 pub fn expires(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     match t {
-        Some(t) => format!("{} ({})", t.format("%Y-%m-%d"), expiry::relative(t, now)),
+        Some(t) => format!("{} ({})", t.format("%Y-%m-%d"), relative(t, now)),
         None => "no end date".to_owned(),
     }
 }
@@ -77,7 +88,7 @@ pub fn expires(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
 pub fn expires_compact(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     match t {
         Some(t) => {
-            let rel = expiry::relative(t, now);
+            let rel = relative(t, now);
             let mut short = String::new();
             let mut words = rel.split(' ').peekable();
             while let Some(w) = words.next() {
@@ -162,6 +173,23 @@ mod tests {
     }
 
     #[test]
+    fn relative_rounds_whole_days() {
+        use chrono::TimeZone;
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 26, 12, 0, 0)
+            .single()
+            .expect("date");
+        let d = |days: i64, secs: i64| {
+            now + chrono::Duration::days(days) + chrono::Duration::seconds(secs)
+        };
+        assert_eq!(relative(d(90, -5), now), "in 90 days");
+        assert_eq!(relative(d(12, 0), now), "in 12 days");
+        assert_eq!(relative(d(-3, 0), now), "expired 3 days ago");
+        assert_eq!(relative(d(-3, -60), now), "expired 3 days ago");
+        assert_eq!(relative(d(0, 3 * 3600), now), "in 3 hours");
+    }
+
+    #[test]
     fn compact_expiry() {
         use chrono::TimeZone;
         let now = Utc
@@ -171,7 +199,7 @@ mod tests {
         let past = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).single();
         assert_eq!(expires_compact(past, now), "2026-11-23 expired 3d ago");
         let soon = Utc.with_ymd_and_hms(2026, 12, 8, 0, 0, 0).single();
-        assert_eq!(expires_compact(soon, now), "2026-12-08 in 11d");
+        assert_eq!(expires_compact(soon, now), "2026-12-08 in 12d");
     }
 
     #[test]
