@@ -11,7 +11,6 @@ use crate::app::{
     AddFocus, AddSecretForm, App, ConfirmDelete, ConfirmFocus, ConfirmKind, CopyMenu, ErrorInfo,
     ExpiryChoice, NewFocus, NewRegistrationForm, Reveal, RevealMode,
 };
-use crate::expiry;
 use crate::graph::SignInAudience;
 
 use super::text::{self, wrap};
