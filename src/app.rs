@@ -991,6 +991,7 @@ impl App {
                 };
                 let meta = new.metadata.clone();
                 let value = Arc::new(new.secret_text);
+                tracing::info!(app = %form.app, secret_id = %meta.key_id, "client secret added");
                 let (app_id, app_name) = self.insert_secret(&form.app, &meta);
                 self.summary.created.push(CreatedSecret {
                     app: app_name.clone(),
@@ -1354,6 +1355,7 @@ impl App {
                     return Vec::new();
                 };
                 let description = d.secret.description().unwrap_or_default();
+                tracing::info!(app = %d.app, secret_id = %d.secret.key_id, ?outcome, "client secret removed");
                 self.remove_secret_row(&d.app, &d.secret.key_id);
                 let shown = if description.is_empty() {
                     d.secret.key_id.0.clone()
