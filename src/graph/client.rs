@@ -334,22 +334,30 @@ impl GraphClient {
         self.pages(operation, first)
     }
 
+    /// Follow `@odata.nextLink` page by page. The next page is requested as soon as its link is
+    /// known, while the caller still works on the current one (one page in flight, never more),
+    /// so decoding and drawing overlap with Graph's paging instead of adding to it.
     fn pages<T: DeserializeOwned + Send + 'static>(
         &self,
         operation: &'static str,
         first: Result<Url, GraphError>,
     ) -> BoxStream<'static, Result<Page<T>, GraphError>> {
         let client = self.clone();
-        stream::unfold(Some(first), move |state| {
+        let start = match first {
+            Ok(url) => PageState::InFlight(client.fetch_page::<T>(operation, url)),
+            Err(e) => PageState::Failed(e),
+        };
+        stream::unfold(start, move |state| {
             let client = client.clone();
             async move {
-                let url = match state? {
-                    Ok(u) => u,
-                    Err(e) => return Some((Err(e), None)),
+                let pending = match state {
+                    PageState::InFlight(p) => p,
+                    PageState::Failed(e) => return Some((Err(e), PageState::Done)),
+                    PageState::Done => return None,
                 };
-                let page: ODataPage<T> = match client.get_json(operation, url).await {
+                let page = match pending.join().await {
                     Ok(p) => p,
-                    Err(e) => return Some((Err(e), None)),
+                    Err(e) => return Some((Err(e), PageState::Done)),
                 };
                 let next = page.next_link.as_deref().map(|link| {
                     let url = Url::parse(link).map_err(|e| GraphError::Decode {
@@ -364,10 +372,26 @@ impl GraphClient {
                     count: page.count,
                     items: page.value,
                 };
-                Some((Ok(out), next))
+                let state = match next {
+                    Some(Ok(url)) => PageState::InFlight(client.fetch_page::<T>(operation, url)),
+                    Some(Err(e)) => PageState::Failed(e),
+                    None => PageState::Done,
+                };
+                Some((Ok(out), state))
             }
         })
         .boxed()
+    }
+
+    fn fetch_page<T: DeserializeOwned + Send + 'static>(
+        &self,
+        operation: &'static str,
+        url: Url,
+    ) -> PendingPage<T> {
+        let client = self.clone();
+        PendingPage(tokio::spawn(async move {
+            client.get_json::<ODataPage<T>>(operation, url).await
+        }))
     }
 
     /// Collect every page (for the scripting twin).
@@ -558,6 +582,31 @@ impl GraphClient {
             })
             .await?;
         decode(OP, resp).await
+    }
+}
+
+enum PageState<T> {
+    InFlight(PendingPage<T>),
+    Failed(GraphError),
+    Done,
+}
+
+/// A page being fetched on its own task; dropping it (the stream was dropped) cancels the request.
+struct PendingPage<T>(tokio::task::JoinHandle<Result<ODataPage<T>, GraphError>>);
+
+impl<T> PendingPage<T> {
+    async fn join(mut self) -> Result<ODataPage<T>, GraphError> {
+        let handle = &mut self.0;
+        handle.await.map_err(|e| GraphError::Transport {
+            operation: "read a page",
+            detail: format!("the page request stopped: {e}"),
+        })?
+    }
+}
+
+impl<T> Drop for PendingPage<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
