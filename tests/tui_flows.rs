@@ -761,7 +761,7 @@ fn copy_menu_labels_the_secret_id() {
 }
 
 #[test]
-fn filtering_fifty_thousand_apps_stays_fast() {
+fn filtering_fifty_thousand_apps_finds_the_right_rows() {
     let mut app = App::new(settings(false), now());
     let fx = app.start();
     let template = apps().remove(1);
@@ -794,25 +794,18 @@ fn filtering_fifty_thousand_apps_stays_fast() {
     }
     assert_eq!(app.all.rows.len(), 50_000);
     press(&mut app, &[key('/')]);
-    let mut worst = std::time::Duration::ZERO;
     for c in "pay rep 12".chars() {
-        let t = std::time::Instant::now();
         app.handle_key(key(c));
-        worst = worst.max(t.elapsed());
     }
+    // Speed is measured by `cargo bench --bench tui` (bench/README.md), not asserted here;
+    // this checks that filtering and drawing 50,000 rows work and find the right rows.
     assert!(!app.all.view.is_empty());
-    eprintln!("worst keystroke over 50,000 apps: {worst:?}");
-    // Debug build, shared CI cores: generous, but catches anything quadratic.
-    assert!(
-        worst < std::time::Duration::from_millis(1500),
-        "worst keystroke {worst:?}"
-    );
-    let t = std::time::Instant::now();
-    let _ = screen_text(&app, 120, 40);
-    assert!(
-        t.elapsed() < std::time::Duration::from_millis(500),
-        "drawing builds visible rows only"
-    );
+    for &i in &app.all.view {
+        let name = &app.all.rows[i as usize].display_name;
+        assert!(name.contains("pay") || name.contains("rep"), "{name}");
+    }
+    let text = screen_text(&app, 120, 40);
+    assert!(text.contains("of 50,000 apps"), "{text}");
 }
 
 #[test]

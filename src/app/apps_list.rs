@@ -85,6 +85,11 @@ pub struct AppList {
     last_query: String,
     /// Rows matching `last_query`, in row order (the base for an extended query).
     last_hits: Vec<u32>,
+    /// Every row in the order of `order_sort` with no filter, and each row's position in it:
+    /// a keystroke then sorts its hits by two integers instead of comparing names.
+    order: Vec<u32>,
+    rank: Vec<u32>,
+    order_sort: Option<SortKey>,
 }
 
 impl AppList {
@@ -160,6 +165,7 @@ impl AppList {
         }
         let keep = self.view.get(self.selected).copied();
         let new: Vec<u32> = (start as u32..self.rows.len() as u32).collect();
+        self.merge_into_order(&new, sort);
         let mut hits = if q.is_empty() {
             new
         } else {
@@ -186,6 +192,32 @@ impl AppList {
         merged.extend_from_slice(&hits[j..]);
         self.view = merged;
         self.reselect(keep);
+    }
+
+    /// Merge new rows into the unfiltered `order` (one sort of the page, one linear merge).
+    fn merge_into_order(&mut self, new: &[u32], sort: SortKey) {
+        if self.order_sort != Some(sort) || self.order.len() + new.len() != self.rows.len() {
+            return self.ensure_order(sort, true);
+        }
+        let keys = &self.keys;
+        let mut add = new.to_vec();
+        add.sort_unstable_by(|a, b| compare(keys, false, sort, *a, *b));
+        let old = std::mem::take(&mut self.order);
+        let mut merged = Vec::with_capacity(old.len() + add.len());
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() && j < add.len() {
+            if compare(keys, false, sort, old[i], add[j]).is_le() {
+                merged.push(old[i]);
+                i += 1;
+            } else {
+                merged.push(add[j]);
+                j += 1;
+            }
+        }
+        merged.extend_from_slice(&old[i..]);
+        merged.extend_from_slice(&add[j..]);
+        self.order = merged;
+        self.rerank();
     }
 
     /// Keep the same row selected after the view changed.
@@ -235,6 +267,8 @@ impl AppList {
             if let Some(k) = self.keys.get_mut(i) {
                 *k = key;
             }
+            // Its name or next expiry may have moved it.
+            self.order_sort = None;
         }
     }
 
@@ -269,13 +303,47 @@ impl AppList {
             match_rows(&self.rows, &mut self.keys, &base, q)
         };
         self.last_query = q.to_owned();
-        self.last_hits.clone_from(&hits);
-        let mut view = hits;
-        let keys = &self.keys;
-        let filtering = !q.is_empty();
-        view.sort_unstable_by(|a, b| compare(keys, filtering, sort, *a, *b));
-        self.view = view;
+        self.ensure_order(sort, rows_changed);
+        if q.is_empty() {
+            self.last_hits = hits;
+            self.view.clone_from(&self.order);
+        } else {
+            self.last_hits.clone_from(&hits);
+            let mut view = hits;
+            let (keys, rank) = (&self.keys, &self.rank);
+            // Best score first, then the unfiltered order: the same order as `compare` with
+            // filtering on, from two integers per row.
+            view.sort_unstable_by_key(|&i| {
+                let score = keys.get(i as usize).map_or(0, |k| k.score);
+                let r = rank.get(i as usize).copied().unwrap_or(u32::MAX);
+                (u64::from(u16::MAX - score) << 32) | u64::from(r)
+            });
+            self.view = view;
+        }
         self.reselect(keep);
+    }
+
+    /// Rebuild `order` and `rank` when the rows or the sort changed.
+    fn ensure_order(&mut self, sort: SortKey, rows_changed: bool) {
+        if !rows_changed && self.order_sort == Some(sort) && self.order.len() == self.rows.len() {
+            return;
+        }
+        let keys = &self.keys;
+        let mut order: Vec<u32> = (0..self.rows.len() as u32).collect();
+        order.sort_unstable_by(|a, b| compare(keys, false, sort, *a, *b));
+        self.order = order;
+        self.order_sort = Some(sort);
+        self.rerank();
+    }
+
+    fn rerank(&mut self) {
+        self.rank.clear();
+        self.rank.resize(self.rows.len(), u32::MAX);
+        for (pos, &i) in self.order.iter().enumerate() {
+            if let Some(r) = self.rank.get_mut(i as usize) {
+                *r = pos as u32;
+            }
+        }
     }
 
     pub fn move_by(&mut self, delta: isize) {
@@ -305,19 +373,17 @@ fn idish(q: &str) -> bool {
 /// Fuzzy over display names (frizbee), exact over ids: a query made of hex digits and dashes
 /// also matches Application and Object IDs that contain it.
 fn match_rows(rows: &[AppRegistration], keys: &mut [RowKey], base: &[u32], q: &str) -> Vec<u32> {
-    let names: Vec<&str> = base
-        .iter()
-        .map(|&i| rows.get(i as usize).map_or("", |a| a.display_name.as_str()))
-        .collect();
-    let mut matcher = Matcher::from_query(q, &Config::default());
     let mut hits: Vec<u32> = Vec::new();
-    for m in matcher.match_list(&names) {
-        if let Some(&i) = base.get(m.index as usize) {
-            if let Some(k) = keys.get_mut(i as usize) {
-                k.score = m.score;
-            }
-            hits.push(i);
-        }
+    let mut chars = q.chars();
+    if let (Some(c), None) = (chars.next(), chars.next())
+        && c.is_alphanumeric()
+    {
+        // One letter matches almost every name, and a fuzzy alignment of one character is
+        // just "contains it": score the position (start of the name, start of a word,
+        // elsewhere) without running Smith-Waterman over all 50,000 names.
+        single_char_hits(rows, keys, base, c, &mut hits);
+    } else {
+        fuzzy_hits(rows, keys, base, q, &mut hits);
     }
     if idish(q) {
         let needle = q.to_ascii_lowercase();
@@ -338,6 +404,77 @@ fn match_rows(rows: &[AppRegistration], keys: &mut [RowKey], base: &[u32], q: &s
     hits.sort_unstable();
     hits.dedup();
     hits
+}
+
+fn fuzzy_hits(
+    rows: &[AppRegistration],
+    keys: &mut [RowKey],
+    base: &[u32],
+    q: &str,
+    hits: &mut Vec<u32>,
+) {
+    let names: Vec<&str> = base
+        .iter()
+        .map(|&i| rows.get(i as usize).map_or("", |a| a.display_name.as_str()))
+        .collect();
+    // Index order: the caller sorts by its own key, so frizbee's score sort would be wasted.
+    let config = Config {
+        sort: frizbee::SortStrategy::IndexAsc,
+        ..Config::default()
+    };
+    let mut matcher = Matcher::from_query(q, &config);
+    for m in matcher.match_list(&names) {
+        if let Some(&i) = base.get(m.index as usize) {
+            if let Some(k) = keys.get_mut(i as usize) {
+                k.score = m.score;
+            }
+            hits.push(i);
+        }
+    }
+}
+
+/// Smart case like frizbee: a lowercase letter matches either case, an uppercase one only itself.
+fn single_char_hits(
+    rows: &[AppRegistration],
+    keys: &mut [RowKey],
+    base: &[u32],
+    c: char,
+    hits: &mut Vec<u32>,
+) {
+    let sensitive = c.is_uppercase();
+    for &i in base {
+        let (Some(k), Some(row)) = (keys.get_mut(i as usize), rows.get(i as usize)) else {
+            continue;
+        };
+        // `k.name` is the lowercased name, ready for the common case-insensitive query.
+        let name = if sensitive {
+            row.display_name.as_str()
+        } else {
+            k.name.as_str()
+        };
+        let mut best = 0u16;
+        let mut prev: Option<char> = None;
+        for (pos, ch) in name.chars().enumerate() {
+            if ch == c {
+                let score = if pos == 0 {
+                    3
+                } else if prev.is_some_and(|p| !p.is_alphanumeric()) {
+                    2
+                } else {
+                    1
+                };
+                best = best.max(score);
+                if best == 3 {
+                    break;
+                }
+            }
+            prev = Some(ch);
+        }
+        if best > 0 {
+            k.score = best;
+            hits.push(i);
+        }
+    }
 }
 
 /// The order of two rows; ties go by row index so the order is total and stable. While a
@@ -422,5 +559,29 @@ mod tests {
         assert_eq!(l.selected_app().map(|a| a.display_name.as_str()), Some("n"));
         l.take_page(1, vec![app(2, "a"), app(3, "b")], false, "", SortKey::Name);
         assert_eq!(l.selected_app().map(|a| a.display_name.as_str()), Some("n"));
+    }
+
+    fn names_in_view(l: &AppList) -> Vec<&str> {
+        l.view
+            .iter()
+            .map(|&i| l.rows[i as usize].display_name.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn one_letter_is_containment_ranked_by_position_with_smart_case() {
+        let mut l = AppList::default();
+        l.start_load(1);
+        let rows = ["xylo", "alpha-x", "box", "Xeno", "none"];
+        let items = rows.iter().enumerate().map(|(i, n)| app(i, n)).collect();
+        l.take_page(1, items, false, "", SortKey::Name);
+        l.refilter("x", SortKey::Name, false);
+        // Start of name first (both cases), then start of a word, then elsewhere.
+        assert_eq!(names_in_view(&l), vec!["Xeno", "xylo", "alpha-x", "box"]);
+        l.refilter("X", SortKey::Name, false);
+        assert_eq!(names_in_view(&l), vec!["Xeno"]);
+        // Extending the query narrows the one-letter hits with the fuzzy matcher.
+        l.refilter("xy", SortKey::Name, false);
+        assert_eq!(names_in_view(&l), vec!["xylo"]);
     }
 }

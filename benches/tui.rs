@@ -1,0 +1,181 @@
+//! Tenant-scale benchmarks of the apps screen (issue: 50,000 app registrations).
+//!
+//! - `filter/keystroke_50k`: one keystroke of the live `/` filter over 50,000 loaded apps, typed
+//!   incrementally as a person types; also prints p50/p99/max per keystroke over many runs.
+//! - `render/apps_screen/N`: one frame of the apps screen (120x40) with N apps loaded.
+//!
+//! Run: `cargo bench --bench tui`. Numbers are in bench/README.md.
+
+use std::time::{Duration, Instant};
+
+use azsecrets::app::{Action, App, Effect, Settings};
+use azsecrets::auth::SourceKind;
+use azsecrets::graph::{AppRegistration, Page};
+use chrono::{TimeZone, Utc};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+const WORDS: [&str; 24] = [
+    "contoso",
+    "fabrikam",
+    "northwind",
+    "tailspin",
+    "wingtip",
+    "adventure",
+    "billing",
+    "payments",
+    "orders",
+    "search",
+    "identity",
+    "reports",
+    "gateway",
+    "ledger",
+    "inventory",
+    "notifications",
+    "telemetry",
+    "crm",
+    "portal",
+    "sync",
+    "worker",
+    "api",
+    "web",
+    "etl",
+];
+const ENVS: [&str; 4] = ["prod", "staging", "dev", "qa"];
+
+/// `n` apps with realistic, varied names and one or two secrets each.
+fn apps(n: usize) -> Vec<AppRegistration> {
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 26, 12, 0, 0)
+        .single()
+        .expect("date");
+    (0..n)
+        .map(|i| {
+            let name = format!(
+                "{}-{}-{} ({}) {i}",
+                WORDS[i % 24],
+                WORDS[(i / 24 + 7) % 24],
+                WORDS[(i / 576 + 13) % 24],
+                ENVS[i % 4]
+            );
+            let end = now + chrono::Duration::days((i % 400) as i64 - 30);
+            serde_json::from_value(serde_json::json!({
+                "id": format!("00000000-0000-4000-8000-{i:012}"),
+                "appId": format!("10000000-0000-4000-8000-{i:012}"),
+                "displayName": name,
+                "createdDateTime": "2024-01-01T00:00:00Z",
+                "signInAudience": "AzureADMyOrg",
+                "passwordCredentials": [{
+                    "keyId": format!("20000000-0000-4000-8000-{i:012}"),
+                    "displayName": "ci", "hint": "abc",
+                    "startDateTime": "2024-01-01T00:00:00Z",
+                    "endDateTime": end.to_rfc3339(),
+                }],
+                "keyCredentials": []
+            }))
+            .expect("app")
+        })
+        .collect()
+}
+
+fn loaded(n: usize) -> App {
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 26, 12, 0, 0)
+        .single()
+        .expect("date");
+    let mut app = App::new(
+        Settings {
+            read_only: false,
+            source: SourceKind::Sandbox,
+        },
+        now,
+    );
+    let mut rows = apps(n);
+    for e in app.start() {
+        if let Effect::LoadApps { request, tab, .. } = e {
+            app.update(Action::AppsPage {
+                request,
+                tab,
+                result: Ok(Page {
+                    items: std::mem::take(&mut rows),
+                    count: None,
+                    has_more: false,
+                }),
+            });
+        }
+    }
+    app
+}
+
+fn key(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+const QUERY: &str = "pay prod 12";
+
+/// Type QUERY after `/`, timing each keystroke; Esc clears for the next round.
+fn type_query(app: &mut App, times: &mut Vec<Duration>) {
+    app.handle_key(key(KeyCode::Char('/')));
+    for c in QUERY.chars() {
+        let t = Instant::now();
+        app.handle_key(key(KeyCode::Char(c)));
+        times.push(t.elapsed());
+    }
+    app.handle_key(key(KeyCode::Esc));
+}
+
+fn filter(c: &mut Criterion) {
+    let mut app = loaded(50_000);
+    // Percentiles per keystroke (criterion reports means; the target is a p99).
+    let mut times = Vec::new();
+    for _ in 0..100 {
+        type_query(&mut app, &mut times);
+    }
+    // Which keystroke costs most (the first letters match almost everything).
+    let per_key: Vec<String> = QUERY
+        .chars()
+        .enumerate()
+        .map(|(k, c)| {
+            let mut t: Vec<Duration> = times.iter().skip(k).step_by(QUERY.len()).copied().collect();
+            t.sort();
+            format!("'{c}' {:.1}ms", t[t.len() / 2].as_secs_f64() * 1000.0)
+        })
+        .collect();
+    println!("median per keystroke: {}", per_key.join(", "));
+    times.sort();
+    let pct = |p: f64| times[((times.len() as f64 - 1.0) * p) as usize];
+    println!(
+        "filter keystroke over 50,000 apps: p50 {:?}  p99 {:?}  max {:?}  ({} keystrokes)",
+        pct(0.50),
+        pct(0.99),
+        times[times.len() - 1],
+        times.len()
+    );
+    c.bench_function("filter/query_of_11_keystrokes_50k", |b| {
+        let mut sink = Vec::with_capacity(16);
+        b.iter(|| {
+            sink.clear();
+            type_query(&mut app, &mut sink);
+        })
+    });
+}
+
+fn render(c: &mut Criterion) {
+    let mut group = c.benchmark_group("render/apps_screen_120x40");
+    for n in [1_000usize, 10_000, 50_000] {
+        let app = loaded(n);
+        let mut term = Terminal::new(TestBackend::new(120, 40)).expect("backend");
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| {
+                term.draw(|f| f.render_widget(&app, f.area()))
+                    .expect("draw");
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, filter, render);
+criterion_main!(benches);
