@@ -289,7 +289,10 @@ mod tests {
         assert_eq!(relative(at(2026, 5, 29), now), "expired 3 days ago");
         let just_created = now + chrono::Duration::days(90) - chrono::Duration::seconds(2);
         assert_eq!(relative(just_created, now), "in 90 days");
-        assert_eq!(relative(now + chrono::Duration::hours(5), now), "in 5 hours");
+        assert_eq!(
+            relative(now + chrono::Duration::hours(5), now),
+            "in 5 hours"
+        );
     }
 
     proptest! {

@@ -269,7 +269,20 @@ impl AzureCli {
             .stderr(Stdio::piped())
             // If we give up (timeout, dropped future), do not leave az running.
             .kill_on_drop(true);
-        let run = cmd.output();
+        let run = async {
+            let mut attempt = 0;
+            loop {
+                match cmd.output().await {
+                    // "Text file busy": az was being replaced (an upgrade) or, in tests, another
+                    // thread's fork still held the freshly written script open. Try again.
+                    Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && attempt < 5 => {
+                        attempt += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    }
+                    other => break other,
+                }
+            }
+        };
         let out = match self.timeout {
             Some(limit) => tokio::time::timeout(limit, run)
                 .await
