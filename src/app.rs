@@ -11,6 +11,7 @@ pub mod dialogs;
 pub mod effect;
 pub mod forms;
 pub mod loadable;
+pub mod sign_in;
 pub mod summary;
 
 use std::cell::Cell;
@@ -38,6 +39,7 @@ pub use dialogs::{
 pub use effect::Effect;
 pub use forms::{AddFocus, AddSecretForm, ExpiryChoice, NewFocus, NewRegistrationForm};
 pub use loadable::{ErrorInfo, Loadable};
+pub use sign_in::{SignInAccount, SignInState};
 pub use summary::{CreatedSecret, DeletedSecret, Summary};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -193,6 +195,8 @@ pub struct App {
     pub spinner: usize,
     /// Rows a page holds on screen, learned while drawing (for PgUp/PgDn).
     pub page_rows: Cell<usize>,
+    /// Device-code sign-in: the prompt screen and what it is for.
+    pub sign_in: SignInState,
     next_request: u64,
 }
 
@@ -218,16 +222,30 @@ impl App {
             should_quit: false,
             spinner: 0,
             page_rows: Cell::new(10),
+            sign_in: SignInState::default(),
             next_request: 0,
         }
     }
 
-    /// The first effects: tenant, identity, and the first page of apps.
+    /// The first effects: tenant, identity, and the first page of apps. With a device-code
+    /// sign-in the tenant goes first alone: it is what signs in, and the rest follow once it
+    /// answers (see [`SignInState::gated`]).
     pub fn start(&mut self) -> Vec<Effect> {
         let mut fx = Vec::new();
         let r = self.request();
         self.organization.start(r);
         fx.push(Effect::LoadOrganization { request: r });
+        if self.settings.source == SourceKind::DeviceCode {
+            self.sign_in.gated = true;
+            return fx;
+        }
+        fx.extend(self.start_after_sign_in());
+        fx
+    }
+
+    /// Identity and the first page of apps (what waits for a device-code sign-in).
+    fn start_after_sign_in(&mut self) -> Vec<Effect> {
+        let mut fx = Vec::new();
         if !self.settings.source.is_app_only() {
             let r = self.request();
             self.me.start(r);
@@ -290,9 +308,9 @@ impl App {
                 .is_some_and(|d| d.app.is_loading() || d.federated.is_loading())
     }
 
-    /// The loop also ticks while toasts wait to expire.
+    /// The loop also ticks while toasts wait to expire and while a sign-in code counts down.
     pub fn needs_tick(&self) -> bool {
-        self.is_busy() || !self.toasts.is_empty()
+        self.is_busy() || !self.toasts.is_empty() || self.sign_in.prompt.is_some()
     }
 
     pub fn spinner_frame(&self) -> &'static str {
@@ -301,6 +319,13 @@ impl App {
 
     /// Where keys go now: the top dialog, else the screen.
     pub fn context(&self) -> Context {
+        // The sign-in screen covers everything but its own help overlay.
+        if self.sign_in.prompt.is_some() {
+            return match self.dialogs.last() {
+                Some(Dialog::Help) => Context::Help,
+                _ => Context::SignIn,
+            };
+        }
         match self.dialogs.last() {
             Some(Dialog::Help) => Context::Help,
             Some(Dialog::CopyMenu(_)) => Context::CopyMenu,
@@ -325,6 +350,9 @@ impl App {
 
     /// The context the help overlay describes (the one under it).
     pub fn help_context(&self) -> Context {
+        if self.sign_in.prompt.is_some() {
+            return Context::SignIn;
+        }
         // The dialog under the help overlay, if any (help is on top while shown).
         let under = match self.dialogs.split_last() {
             Some((Dialog::Help, rest)) => rest.last(),
@@ -427,10 +455,40 @@ impl App {
                 self.should_quit = true;
                 Vec::new()
             }
-            Action::OrganizationLoaded(r, result) => {
-                let result = result.map_err(|e| self.graph_error(&e));
-                self.organization.settle(r, result);
+            Action::SignInPrompt(prompt) => {
+                if prompt.is_some() {
+                    tracing::info!("device-code sign-in waiting for the user");
+                } else if self.sign_in.prompt.is_some() {
+                    tracing::info!("device-code sign-in ended");
+                }
+                if prompt.as_ref().map(|p| &p.user_code)
+                    != self.sign_in.prompt.as_ref().map(|p| &p.user_code)
+                {
+                    // A new code (or none): the last copy was of another one.
+                    self.sign_in.status = None;
+                    self.sign_in.copy_request = None;
+                }
+                self.sign_in.prompt = prompt;
                 Vec::new()
+            }
+            Action::OrganizationLoaded(r, result) => {
+                let sign_in_failed = matches!(result, Err(GraphError::Auth(_)));
+                let result = result.map_err(|e| self.graph_error(&e));
+                let failed = result.as_ref().err().cloned();
+                if !self.organization.settle(r, result) || !self.sign_in.gated {
+                    return Vec::new();
+                }
+                // The gated device-code start: signed in (or not) now.
+                self.sign_in.gated = false;
+                match failed {
+                    Some(info) if sign_in_failed => {
+                        self.sign_in.failed = true;
+                        self.fail_gated_loads(&info);
+                        Vec::new()
+                    }
+                    // Signed in; the tenant itself may have failed, which the header shows.
+                    _ => self.start_after_sign_in(),
+                }
             }
             Action::MeLoaded(r, result) => {
                 let result = result.map_err(|e| self.graph_error(&e));
@@ -557,6 +615,7 @@ impl App {
             _ => {}
         }
         match self.context() {
+            Context::SignIn => self.sign_in_command(c),
             Context::Help => {
                 if c == Command::Back {
                     self.dialogs.pop();
@@ -688,6 +747,14 @@ impl App {
                 self.sort = self.sort.next();
                 self.refilter(true);
                 self.info(format!("Sorted by {}", self.sort.label()));
+            }
+            Command::Refresh if self.sign_in.failed => {
+                // Sign in again (a new code) before anything else asks for a token.
+                let r = self.request();
+                self.organization.start(r);
+                self.sign_in.failed = false;
+                self.sign_in.gated = true;
+                return vec![Effect::LoadOrganization { request: r }];
             }
             Command::Refresh => {
                 let mut fx = self.load_list(self.tab);
@@ -1202,7 +1269,78 @@ impl App {
         Vec::new()
     }
 
+    fn sign_in_command(&mut self, c: Command) -> Vec<Effect> {
+        match c {
+            Command::CopyCode => {
+                let Some(code) = self.sign_in.prompt.as_ref().map(|p| p.user_code.clone()) else {
+                    return Vec::new();
+                };
+                let r = self.request();
+                self.sign_in.copy_request = Some(r);
+                self.sign_in.status = Some(StatusLine {
+                    ok: true,
+                    text: "Copying the code…".into(),
+                });
+                vec![Effect::CopyText {
+                    request: r,
+                    label: SIGN_IN_CODE,
+                    text: code,
+                }]
+            }
+            Command::CancelSignIn => {
+                tracing::info!("device-code sign-in cancelled by the user");
+                self.sign_in.cancelled = true;
+                self.should_quit = true;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A gated device-code start whose sign-in failed: say so where the identity and the apps
+    /// would be, instead of asking for (and failing) another sign-in per request.
+    fn fail_gated_loads(&mut self, info: &ErrorInfo) {
+        if !self.settings.source.is_app_only() {
+            let r = self.request();
+            self.me.start(r);
+            self.me.settle(r, Err(info.clone()));
+        }
+        let r = self.request();
+        self.all.start_load(r);
+        self.all.fail(r, info.clone());
+        self.toast(
+            ToastLevel::Error,
+            format!("{} {}", info.message, info.advice),
+            info.reference(),
+        );
+    }
+
     fn copied(&mut self, r: u64, target: CopyTarget, result: Result<CopyReport, HandoffError>) {
+        if self.sign_in.copy_request == Some(r) {
+            self.sign_in.copy_request = None;
+            self.sign_in.status = Some(match result {
+                Ok(report) => StatusLine {
+                    ok: true,
+                    text: format!("Code {}", lowercase_first(&report.status)),
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "copying the sign-in code failed");
+                    StatusLine {
+                        ok: false,
+                        text: match e {
+                            HandoffError::NoClipboard { .. } => {
+                                "No clipboard works here: type the code shown above into the page."
+                                    .to_owned()
+                            }
+                            other => format!(
+                                "Could not copy the code: {other}. Type it into the page instead."
+                            ),
+                        },
+                    }
+                }
+            });
+            return;
+        }
         if let CopyTarget::Text(label) = target {
             match result {
                 Ok(report) => self.info(format!("{label}: {}", report.status)),
@@ -1467,6 +1605,18 @@ impl App {
                 Vec::new()
             }
         }
+    }
+}
+
+/// The copy label of the sign-in code (its result lands on the sign-in screen).
+pub const SIGN_IN_CODE: &str = "sign-in code";
+
+/// "Copied to clipboard" -> "copied to clipboard".
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
     }
 }
 

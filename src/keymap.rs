@@ -25,6 +25,8 @@ pub enum Context {
     NewRegistration,
     CopyMenu,
     Help,
+    /// The device-code sign-in screen.
+    SignIn,
 }
 
 /// What a key asks for. Results of effects are not commands; see `app::Action`.
@@ -63,6 +65,10 @@ pub enum Command {
     /// `y` in "close without copying?".
     ConfirmYes,
     CopyItem(u8),
+    /// `c` on the sign-in screen: copy the user code.
+    CopyCode,
+    /// Esc or `q` on the sign-in screen: give up signing in and quit.
+    CancelSignIn,
 }
 
 impl Command {
@@ -425,6 +431,16 @@ pub static BINDINGS: &[Binding] = &[
     b(X::CopyMenu, DOWN, "j/↓", C::Down, "down", true),
     b(X::CopyMenu, ENTER, "Enter", C::Activate, "copy", true),
     b(X::CopyMenu, ESC, "Esc", C::Back, "close", true),
+    // Device-code sign-in
+    b(X::SignIn, &[k('c')], "c", C::CopyCode, "copy code", true),
+    b(
+        X::SignIn,
+        &[code(KeyCode::Esc), k('q')],
+        "Esc/q",
+        C::CancelSignIn,
+        "cancel and quit",
+        true,
+    ),
     // Help
     b(X::Help, ESC, "Esc", C::Back, "close", true),
     b(X::Help, &[k('?')], "?", C::Back, "close", false),

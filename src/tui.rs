@@ -15,20 +15,33 @@ use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{Event, EventStream, KeyCode, KeyEventKind, KeyModifiers};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
-use crate::app::{Action, App, AppsTab, CopyTarget, Effect, Settings};
+use crate::app::{Action, App, AppsTab, CopyTarget, Effect, Settings, SignInAccount};
+use crate::auth::device_code::{self, DevicePrompt};
 use crate::cli::{CliError, ExitCode, GlobalArgs};
 use crate::graph::{ApplicationId, GraphClient, ObjectId};
 use crate::handoff::{self, Clipboard, EnvBlock, HandoffError};
-use crate::session::Session;
+use crate::session::{Session, SignInOptions};
 
 /// How often the spinner turns while something loads.
 const TICK: Duration = Duration::from_millis(120);
 
 pub async fn run(global: &GlobalArgs) -> Result<ExitCode, CliError> {
-    // Sign-in happens before the terminal is taken over, so its errors print normally.
-    let session = Session::start(global).await.map_err(CliError::session)?;
+    // Choosing the source happens before the terminal is taken over, so its errors (a bad
+    // flag, az failing) print normally. A device-code sign-in happens later, on the first
+    // Graph call, and its prompt comes to the loop through `prompts` instead of stderr.
+    let (sink, prompts) = device_code::watch_prompt();
+    let session = Session::start_with(
+        global,
+        SignInOptions {
+            device_prompt: Some(sink),
+            ..SignInOptions::default()
+        },
+    )
+    .await
+    .map_err(CliError::session)?;
     let mut app = App::new(
         Settings {
             read_only: global.read_only,
@@ -36,6 +49,12 @@ pub async fn run(global: &GlobalArgs) -> Result<ExitCode, CliError> {
         },
         Utc::now(),
     );
+    app.sign_in.account = SignInAccount {
+        tenant: session.sign_in.tenant.clone(),
+        login: session.endpoints.login.host_str().map(str::to_owned),
+        client_id: session.sign_in.client_id.clone(),
+        notes: session.sign_in.skipped.clone(),
+    };
     let (tx, rx) = unbounded_channel();
     let mut runner = Runner::new(
         session.client.clone(),
@@ -57,7 +76,7 @@ pub async fn run(global: &GlobalArgs) -> Result<ExitCode, CliError> {
             format!("could not start the terminal UI: {e}"),
         )
     })?;
-    let result = event_loop(&mut terminal, &mut app, &mut runner, rx).await;
+    let result = event_loop(&mut terminal, &mut app, &mut runner, rx, prompts).await;
     ratatui::restore();
     runner.abort_all();
     drop(session);
@@ -65,6 +84,7 @@ pub async fn run(global: &GlobalArgs) -> Result<ExitCode, CliError> {
     // Only now, on the normal screen: what this run did (masked values only).
     print!("{}", app.summary);
     match result {
+        Ok(()) if app.sign_in.cancelled => Err(CliError::new(ExitCode::Auth, "sign-in cancelled")),
         Ok(()) => Ok(ExitCode::Ok),
         Err(e) => Err(CliError::new(
             ExitCode::Failure,
@@ -78,11 +98,14 @@ async fn event_loop(
     app: &mut App,
     runner: &mut Runner,
     mut rx: UnboundedReceiver<Action>,
+    mut prompts: watch::Receiver<Option<DevicePrompt>>,
 ) -> io::Result<()> {
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut signals = Signals::new()?;
+    // The sender lives in the device-code source; without one (other sources) it is gone.
+    let mut prompts_open = true;
 
     for effect in app.start() {
         runner.spawn(effect);
@@ -113,6 +136,17 @@ async fn event_loop(
                 None => return Ok(()),
             },
             Some(action) = rx.recv() => app.update(action),
+            changed = prompts.changed(), if prompts_open => match changed {
+                Ok(()) => {
+                    let prompt = prompts.borrow_and_update().clone();
+                    app.update(Action::Tick(Utc::now()));
+                    app.update(Action::SignInPrompt(prompt))
+                }
+                Err(_) => {
+                    prompts_open = false;
+                    Vec::new()
+                }
+            },
             _ = tick.tick(), if app.needs_tick() => app.update(Action::Tick(Utc::now())),
             name = signals.next() => {
                 tracing::info!(signal = name, "quitting on signal");

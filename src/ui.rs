@@ -6,6 +6,7 @@ mod apps;
 mod dialogs;
 mod footer;
 mod help;
+mod sign_in;
 pub mod text;
 pub mod theme;
 mod toasts;
@@ -26,6 +27,16 @@ impl Widget for &App {
         match self.screen {
             Screen::Apps => apps::render(self, body, buf),
             Screen::App => app_screen::render(self, body, buf),
+        }
+        if let Some(prompt) = &self.sign_in.prompt {
+            // Sign-in covers the screen and its dialogs; only its own help goes on top.
+            sign_in::render(self, prompt, body, buf);
+            if matches!(self.dialogs.last(), Some(Dialog::Help)) {
+                help::render(self, body, buf);
+            }
+            toasts::render(self, body, buf);
+            footer::render(self, foot, buf);
+            return;
         }
         for dialog in &self.dialogs {
             match dialog {

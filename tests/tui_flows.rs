@@ -832,6 +832,7 @@ fn in_context(ctx: azsecrets::keymap::Context) -> App {
     use azsecrets::keymap::Context as C;
     let mut app = match ctx {
         C::Apps | C::Filter | C::Global => loaded(false),
+        C::SignIn => signing_in().0,
         _ => open_payments(false),
     };
     let keys: Vec<KeyEvent> = match ctx {

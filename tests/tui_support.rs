@@ -235,3 +235,33 @@ fn fixtures_load() {
     assert_eq!(app.all.rows.len(), 4);
     assert!(app.organization.value().is_some());
 }
+
+/// A device-code prompt as the identity platform words it, expiring 15 minutes after `now()`.
+pub fn device_prompt() -> azsecrets::auth::device_code::DevicePrompt {
+    azsecrets::auth::device_code::DevicePrompt {
+        user_code: "GQ8RXZ7TH".into(),
+        verification_uri: "https://microsoft.com/devicelogin".into(),
+        message: "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code GQ8RXZ7TH to authenticate.".into(),
+        expires_at: now() + chrono::Duration::minutes(15),
+    }
+}
+
+/// A device-code run, started (tenant requested), with the sign-in prompt on screen.
+pub fn signing_in() -> (App, Vec<Effect>) {
+    let mut app = App::new(
+        Settings {
+            read_only: false,
+            source: SourceKind::DeviceCode,
+        },
+        now(),
+    );
+    app.sign_in.account = azsecrets::app::SignInAccount {
+        tenant: Some("organizations".into()),
+        login: Some("login.microsoftonline.com".into()),
+        client_id: Some("14d82eec-204b-4c2f-b7e8-296a70dab67e".into()),
+        notes: vec!["Azure CLI is not signed in (run az login to use it instead)".into()],
+    };
+    let fx = app.start();
+    app.update(Action::SignInPrompt(Some(device_prompt())));
+    (app, fx)
+}

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::KeyEvent;
 
+use crate::auth::device_code::DevicePrompt;
 use crate::graph::{
     AppRegistration, FederatedCredential, GraphError, Me, NewClientSecret, Organization, Page,
     RemoveOutcome,
@@ -35,6 +36,8 @@ pub enum Action {
     Resize,
     /// Terminate without asking (Ctrl-C, SIGTERM, SIGHUP).
     Quit,
+    /// A device-code sign-in is waiting for the user (`Some`) or has ended (`None`).
+    SignInPrompt(Option<DevicePrompt>),
 
     OrganizationLoaded(u64, Result<Organization, GraphError>),
     MeLoaded(u64, Result<Me, GraphError>),

@@ -1,6 +1,7 @@
 //! Remote data as the screen sees it: never asked, on its way, here, or failed. Old data stays
 //! visible while a refresh runs or after it fails.
 
+use crate::auth::AuthError;
 use crate::graph::GraphError;
 
 /// A Graph error turned into what the UI shows: what failed, what to do, Graph's code and
@@ -15,6 +16,9 @@ pub struct ErrorInfo {
 
 impl ErrorInfo {
     pub fn from_graph(e: &GraphError) -> Self {
+        if let GraphError::Auth(a) = e {
+            return Self::from_auth(a);
+        }
         // Graph's own words without the code and request-id, which `reference()` shows apart.
         let message = match e.api() {
             Some(a) => format!(
@@ -29,6 +33,29 @@ impl ErrorInfo {
             code: e.code().map(str::to_owned),
             request_id: e.request_id().map(str::to_owned),
         }
+    }
+
+    /// A sign-in failure: what happened and how to start over, in the TUI's keys.
+    pub fn from_auth(e: &AuthError) -> Self {
+        let advice = match e {
+            AuthError::Declined => "Press r to get a new code and sign in again, or q to quit.",
+            AuthError::DeviceCodeExpired => {
+                "The code was not entered in time. Press r to get a new code, or q to quit."
+            }
+            AuthError::Transport { .. } => {
+                "Check the network connection, then press r to try again."
+            }
+            AuthError::Refused { .. } | AuthError::Failed { .. } => {
+                "Press r to sign in again; if it keeps failing, check --tenant and --client-id, or run `azsecrets logout` and start over."
+            }
+            AuthError::Config(_) => "Fix the option named above and start azsecrets again.",
+        };
+        let text = e.to_string();
+        let message = match text.strip_prefix("sign-in failed") {
+            Some(rest) => format!("Sign-in failed{rest}"),
+            None => format!("Sign-in failed: {text}"),
+        };
+        Self::plain(message, advice)
     }
 
     pub fn plain(message: impl Into<String>, advice: impl Into<String>) -> Self {

@@ -15,7 +15,9 @@ use super::theme::theme;
 /// Title bar shared by both screens: name, breadcrumb, spinner on the right.
 pub fn title_bar(app: &App, crumbs: &str, area: Rect, buf: &mut Buffer) {
     let t = theme();
-    let right = if app.is_busy() {
+    let right = if app.sign_in.prompt.is_some() {
+        format!("{} waiting for sign-in ", app.spinner_frame())
+    } else if app.is_busy() {
         format!("{} loading ", app.spinner_frame())
     } else if app.settings.read_only {
         "read-only ".to_owned()
@@ -180,7 +182,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 if let Some(r) = e.reference() {
                     v.push((r, t.muted()));
                 }
-                v.push(("Press r to try again.".into(), t.muted()));
+                // Sign-in failures already say what r does.
+                if !e.advice.contains("Press r") {
+                    v.push(("Press r to try again.".into(), t.muted()));
+                }
                 v
             }
             ListLoad::Loading { .. } | ListLoad::Idle if list.rows.is_empty() => vec![(
