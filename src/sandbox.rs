@@ -140,6 +140,7 @@ pub enum Route {
 }
 
 const ROUTES: usize = 13;
+const _: () = assert!(Route::OtherGraph as usize + 1 == ROUTES);
 
 impl Route {
     fn index(self) -> usize {

@@ -1604,12 +1604,19 @@ async fn dropping_the_sandbox_stops_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_thousand_apps_list_completely() {
     let t = Instant::now();
-    let env = Env::with(SandboxConfig {
+    let sb = start(SandboxConfig {
         extra_apps: 50_000,
         ..SandboxConfig::default()
     })
-    .await;
+    .await
+    .expect("sandbox starts");
     let started = t.elapsed();
+    let token = sb.access_token.expose_secret().to_owned();
+    let env = Env {
+        sb,
+        http: reqwest::Client::new(),
+        token,
+    };
     let total = env.control().app_count();
     assert!(total >= 50_000);
     let t = Instant::now();

@@ -498,15 +498,11 @@ impl Req<'_> {
             if collection != Collection::Applications && !a.owned_by_user {
                 return false;
             }
-            opts.filter.iter().all(|c| match c {
-                Cond::NameStartsWith(p) => a.name_lower.starts_with(p.as_str()),
-                Cond::NameEq(n) => a.name_lower == *n,
-                Cond::AppIdEq(id) => a.app_id.eq_ignore_ascii_case(id),
-                Cond::IdEq(id) => a.id.eq_ignore_ascii_case(id),
-            }) && opts
-                .search
-                .as_ref()
-                .is_none_or(|s| s.matches(&a.display_name, a.description.as_deref()))
+            opts.filter.iter().all(|c| holds(c, a))
+                && opts
+                    .search
+                    .as_ref()
+                    .is_none_or(|s| s.matches(&a.display_name, a.description.as_deref()))
         };
 
         // Positions: store indices when unsorted (resume where the last page stopped),
@@ -623,14 +619,7 @@ impl Req<'_> {
         let n = tenant
             .apps
             .iter()
-            .filter(|a| {
-                filter.iter().all(|c| match c {
-                    Cond::NameStartsWith(p) => a.name_lower.starts_with(p.as_str()),
-                    Cond::NameEq(n) => a.name_lower == *n,
-                    Cond::AppIdEq(id) => a.app_id.eq_ignore_ascii_case(id),
-                    Cond::IdEq(id) => a.id.eq_ignore_ascii_case(id),
-                })
-            })
+            .filter(|a| filter.iter().all(|c| holds(c, a)))
             .count();
         self.ctx.text(n.to_string())
     }
@@ -1234,6 +1223,16 @@ fn project(
         .filter_map(|k| all.remove(*k).map(|v| ((*k).to_owned(), v)))
         .collect();
     Ok((fields, Some(wanted.join(","))))
+}
+
+/// Whether one `$filter` condition holds for an app.
+fn holds(c: &Cond, a: &App) -> bool {
+    match c {
+        Cond::NameStartsWith(p) => a.name_lower.starts_with(p.as_str()),
+        Cond::NameEq(n) => a.name_lower == *n,
+        Cond::AppIdEq(id) => a.app_id.eq_ignore_ascii_case(id),
+        Cond::IdEq(id) => a.id.eq_ignore_ascii_case(id),
+    }
 }
 
 /// `https://…`, or `http://localhost` / loopback (the portal's redirect URI rule).

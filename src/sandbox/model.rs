@@ -275,8 +275,9 @@ pub struct Tenant {
     pub user: User,
     pub policies: Vec<Policy>,
     pub apps: Vec<App>,
-    by_id: HashMap<String, usize>,
-    by_app_id: HashMap<String, usize>,
+    /// Keyed by the GUID's value: no lowercase copies, cheap to hash at 50,000 apps.
+    by_id: HashMap<u128, usize>,
+    by_app_id: HashMap<u128, usize>,
     secrets: HashMap<u64, SecretRef>,
     hasher: RandomState,
     /// The seeded automation principal (client credentials), an index into `apps`.
@@ -300,8 +301,11 @@ impl Tenant {
 
     pub fn push_app(&mut self, app: App) -> usize {
         let idx = self.apps.len();
-        self.by_id.insert(app.id.to_ascii_lowercase(), idx);
-        self.by_app_id.insert(app.app_id.to_ascii_lowercase(), idx);
+        // Ids are GUIDs by construction (seed::build checks the seed's).
+        if let (Some(id), Some(app_id)) = (guid_value(&app.id), guid_value(&app.app_id)) {
+            self.by_id.insert(id, idx);
+            self.by_app_id.insert(app_id, idx);
+        }
         self.apps.push(app);
         idx
     }
@@ -313,11 +317,11 @@ impl Tenant {
     }
 
     pub fn index_by_id(&self, id: &str) -> Option<usize> {
-        self.by_id.get(&id.to_ascii_lowercase()).copied()
+        self.by_id.get(&guid_value(id)?).copied()
     }
 
     pub fn index_by_app_id(&self, app_id: &str) -> Option<usize> {
-        self.by_app_id.get(&app_id.to_ascii_lowercase()).copied()
+        self.by_app_id.get(&guid_value(app_id)?).copied()
     }
 
     pub fn contains_id(&self, id: &str) -> bool {
@@ -402,14 +406,51 @@ pub fn parse_iso_duration(s: &str) -> Option<ChronoDuration> {
     any.then_some(total)
 }
 
+/// The 128-bit value of a GUID string (`8-4-4-4-12` hex digits, any case), or `None` when
+/// it is not one.
+pub fn guid_value(s: &str) -> Option<u128> {
+    let b = s.as_bytes();
+    if b.len() != 36 {
+        return None;
+    }
+    let mut v = 0u128;
+    for (i, &c) in b.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if c != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let d = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => return None,
+        };
+        v = (v << 4) | u128::from(d);
+    }
+    Some(v)
+}
+
+/// The lowercase hyphenated form of a GUID value.
+pub fn guid_string(v: u128) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    let mut shift = 128;
+    for i in 0..36 {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            out.push('-');
+        } else {
+            shift -= 4;
+            out.push(HEX[((v >> shift) & 0xf) as usize] as char);
+        }
+    }
+    out
+}
+
 /// `8-4-4-4-12` hex digits.
 pub fn is_guid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
+    guid_value(s).is_some()
 }
 
 #[cfg(test)]
@@ -437,6 +478,15 @@ mod tests {
             GraphTime::now7().format().len(),
             "2024-08-23T12:36:18.1234567Z".len()
         );
+    }
+
+    #[test]
+    fn guid_values_round_trip() {
+        let s = "631a96bc-a705-4eda-9f99-fdaf9f54f6a2";
+        let v = guid_value(s).unwrap();
+        assert_eq!(guid_string(v), s);
+        assert_eq!(guid_value(&s.to_uppercase()), Some(v));
+        assert_eq!(guid_value("631a96bc-a705-4eda-9f99-fdaf9f54f6a"), None);
     }
 
     #[test]

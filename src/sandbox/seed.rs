@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::model::{
     App, Audience, FederatedCred, GraphTime, KeyCred, PasswordCred, Perms, Policy, PolicyRule,
-    Restriction, Tenant, TenantInfo, User, never, parse_iso_duration,
+    Restriction, Tenant, TenantInfo, User, guid_string, is_guid, never, parse_iso_duration,
 };
 
 const SEED: &str = include_str!("../../assets/sandbox/tenant.json");
@@ -239,6 +239,12 @@ pub fn build(now: DateTime<Utc>, extra_apps: usize) -> Result<(Tenant, Automatio
     };
 
     for a in seed.apps {
+        if !is_guid(&a.id) || !is_guid(&a.app_id) {
+            return Err(format!(
+                "app {:?}: id and appId must be GUIDs",
+                a.display_name
+            ));
+        }
         if tenant.contains_id(&a.id) || tenant.contains_id(&a.app_id) {
             return Err(format!("duplicate id in app {:?}", a.display_name));
         }
@@ -412,16 +418,11 @@ impl Mix {
 
     /// A version-4-shaped GUID.
     fn guid(&mut self) -> String {
-        let a = self.next();
-        let b = self.next();
-        format!(
-            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0x0fff,
-            ((b >> 48) & 0x3fff) | 0x8000,
-            b & 0xffff_ffff_ffff
-        )
+        let v = (u128::from(self.next()) << 64) | u128::from(self.next());
+        // Version 4, RFC 4122 variant.
+        let v = (v & !(0xf << 76)) | (0x4 << 76);
+        let v = (v & !(0x3 << 62)) | (0x2 << 62);
+        guid_string(v)
     }
 
     fn hint(&mut self) -> String {
@@ -488,14 +489,21 @@ fn generate(tenant: &mut Tenant, now: DateTime<Utc>, n: usize) {
     const ENDS: &[i64] = &[-40, -2, 3, 6, 12, 25, 45, 80, 200, 400, 700, 1100];
     let mut mix = Mix(0x5eed_a25e_c2e7_5001);
     for i in 0..n {
-        let name = format!(
-            "{}-{}-{} ({}) {:05}",
+        let (org, service, kind, env) = (
             mix.pick(ORGS),
             mix.pick(SERVICES),
             mix.pick(KINDS),
             mix.pick(ENVS),
-            i + 1
         );
+        let number = (i + 1).to_string();
+        let mut name = String::with_capacity(48);
+        for part in [org, "-", service, "-", kind, " (", env, ") "] {
+            name.push_str(part);
+        }
+        for _ in number.len()..5 {
+            name.push('0');
+        }
+        name.push_str(&number);
         let created_days = (mix.next() % 1500) as i64 + 1;
         let secrets = match mix.next() % 10 {
             0 | 1 => 0,
@@ -522,11 +530,9 @@ fn generate(tenant: &mut Tenant, now: DateTime<Utc>, n: usize) {
             1 | 2 => Audience::MultipleOrgs,
             _ => Audience::MyOrg,
         };
+        // Fresh random 122-bit values: no collision with the seed's name-based GUIDs.
         let id = mix.guid();
         let app_id = mix.guid();
-        if tenant.contains_id(&id) || tenant.contains_id(&app_id) {
-            continue;
-        }
         tenant.push_app(App {
             name_lower: name.to_lowercase(),
             display_name: name,
