@@ -1288,6 +1288,18 @@ impl App {
                 }]
             }
             Command::CancelSignIn => {
+                // A sign-in asked for mid-run may cover a value that can never be shown again.
+                let unsaved = self
+                    .dialogs
+                    .iter()
+                    .any(|d| matches!(d, Dialog::Reveal(r) if !r.handed_off));
+                if unsaved {
+                    self.sign_in.status = Some(StatusLine {
+                        ok: false,
+                        text: "A new client secret's value was never copied and would be lost: finish signing in first, or press Ctrl-C to quit anyway.".into(),
+                    });
+                    return Vec::new();
+                }
                 tracing::info!("device-code sign-in cancelled by the user");
                 self.sign_in.cancelled = true;
                 self.should_quit = true;

@@ -259,3 +259,26 @@ fn sign_in_failed_apps_screen() {
     app.toasts.clear();
     snap!("sign_in_declined_apps", &app);
 }
+
+#[test]
+fn cancelling_a_mid_run_sign_in_does_not_lose_an_uncopied_secret() {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('n')]);
+    let fx = press(&mut app, &[code(KeyCode::Tab), code(KeyCode::Tab)]);
+    assert!(fx.is_empty());
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
+        panic!("no add effect");
+    };
+    app.update(Action::SecretAdded(request, Ok(new_secret("ci"))));
+    // A token refresh is refused later: the sign-in screen covers the reveal dialog.
+    app.update(Action::SignInPrompt(Some(device_prompt())));
+    assert_eq!(app.context(), Context::SignIn);
+    app.handle_key(code(KeyCode::Esc));
+    assert!(!app.should_quit, "the value would be lost");
+    let status = app.sign_in.status.as_ref().expect("says why");
+    assert!(status.text.contains("never copied"), "{}", status.text);
+    // Signed in: the reveal dialog is back with its value.
+    app.update(Action::SignInPrompt(None));
+    assert_eq!(app.context(), Context::Reveal);
+}
