@@ -177,20 +177,9 @@ impl AppList {
         let filtering = !q.is_empty();
         hits.sort_unstable_by(|a, b| compare(keys, filtering, sort, *a, *b));
         let old = std::mem::take(&mut self.view);
-        let mut merged = Vec::with_capacity(old.len() + hits.len());
-        let (mut i, mut j) = (0, 0);
-        while i < old.len() && j < hits.len() {
-            if compare(keys, filtering, sort, old[i], hits[j]).is_le() {
-                merged.push(old[i]);
-                i += 1;
-            } else {
-                merged.push(hits[j]);
-                j += 1;
-            }
-        }
-        merged.extend_from_slice(&old[i..]);
-        merged.extend_from_slice(&hits[j..]);
-        self.view = merged;
+        self.view = merge_sorted(&old, &hits, |a, b| {
+            compare(keys, filtering, sort, a, b).is_le()
+        });
         self.reselect(keep);
     }
 
@@ -203,20 +192,7 @@ impl AppList {
         let mut add = new.to_vec();
         add.sort_unstable_by(|a, b| compare(keys, false, sort, *a, *b));
         let old = std::mem::take(&mut self.order);
-        let mut merged = Vec::with_capacity(old.len() + add.len());
-        let (mut i, mut j) = (0, 0);
-        while i < old.len() && j < add.len() {
-            if compare(keys, false, sort, old[i], add[j]).is_le() {
-                merged.push(old[i]);
-                i += 1;
-            } else {
-                merged.push(add[j]);
-                j += 1;
-            }
-        }
-        merged.extend_from_slice(&old[i..]);
-        merged.extend_from_slice(&add[j..]);
-        self.order = merged;
+        self.order = merge_sorted(&old, &add, |a, b| compare(keys, false, sort, a, b).is_le());
         self.rerank();
     }
 
@@ -358,6 +334,24 @@ impl AppList {
     pub fn select_last(&mut self) {
         self.selected = self.view.len().saturating_sub(1);
     }
+}
+
+/// Merge two sorted runs; `le(a, b)` says `a` goes first (ties keep `old` first: stable).
+fn merge_sorted(old: &[u32], add: &[u32], le: impl Fn(u32, u32) -> bool) -> Vec<u32> {
+    let mut merged = Vec::with_capacity(old.len() + add.len());
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() && j < add.len() {
+        if le(old[i], add[j]) {
+            merged.push(old[i]);
+            i += 1;
+        } else {
+            merged.push(add[j]);
+            j += 1;
+        }
+    }
+    merged.extend_from_slice(&old[i..]);
+    merged.extend_from_slice(&add[j..]);
+    merged
 }
 
 /// No fzf operators: extending such a query can only narrow its matches.
