@@ -184,6 +184,26 @@ pub async fn entry(
     body: Bytes,
 ) -> Response {
     let ctx = Ctx::new(&headers, &shared.origin);
+    let r = respond(&shared, &ctx, &method, &uri, &headers, &body);
+    // Method, path and status only: queries may hold search text, headers hold the token.
+    tracing::debug!(
+        method = %method,
+        path = uri.path(),
+        status = r.status().as_u16(),
+        request_id = %ctx.request_id,
+        "sandbox graph"
+    );
+    r
+}
+
+fn respond(
+    shared: &Shared,
+    ctx: &Ctx,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
     let path = odata::percent_decode(uri.path(), false);
     let Some(rest) = strip_version(&path) else {
         return ctx.error(
@@ -196,30 +216,30 @@ pub async fn entry(
         );
     };
     let target = parse_target(rest);
-    shared.count(target.route(&method));
+    shared.count(target.route(method));
 
-    if let Some(r) = inject_fault(&shared, &ctx) {
+    if let Some(r) = inject_fault(shared, ctx) {
         return r;
     }
-    let grant = match authenticate(&shared, &ctx, &headers) {
+    let grant = match authenticate(shared, ctx, headers) {
         Ok(g) => g,
         Err(r) => return r,
     };
     let query = odata::parse_query(uri.query());
     let req = Req {
-        shared: &shared,
-        ctx: &ctx,
+        shared,
+        ctx,
         grant: &grant,
-        headers: &headers,
+        headers,
         query: &query,
     };
-    match (target, method) {
+    match (target, method.clone()) {
         (Target::List(c), Method::GET) => req.list(c),
-        (Target::List(Collection::Applications), Method::POST) => req.create(&body),
+        (Target::List(Collection::Applications), Method::POST) => req.create(body),
         (Target::Count, Method::GET) => req.count(),
         (Target::App(k), Method::GET) => req.get(&k),
-        (Target::AddPassword(k), Method::POST) => req.add_password(&k, &body),
-        (Target::RemovePassword(k), Method::POST) => req.remove_password(&k, &body),
+        (Target::AddPassword(k), Method::POST) => req.add_password(&k, body),
+        (Target::RemovePassword(k), Method::POST) => req.remove_password(&k, body),
         (Target::Federated(k), Method::GET) => req.federated(&k),
         (Target::Me, Method::GET) => req.me(),
         (Target::Organization, Method::GET) => req.organization(),

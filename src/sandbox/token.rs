@@ -351,10 +351,12 @@ pub async fn devicecode(
     body: Bytes,
 ) -> Response {
     shared.count(Route::DeviceCode);
-    match start_device_flow(&shared, &tenant, &body) {
+    let r = match start_device_flow(&shared, &tenant, &body) {
         Ok(r) => r,
         Err(e) => e.into_response(&shared.origin),
-    }
+    };
+    tracing::debug!(status = r.status().as_u16(), "sandbox devicecode");
+    r
 }
 
 fn start_device_flow(shared: &Shared, tenant: &str, body: &[u8]) -> Result<Response, OAuthError> {
@@ -408,10 +410,13 @@ pub async fn token(
     body: Bytes,
 ) -> Response {
     shared.count(Route::Token);
-    match grant(&shared, &tenant, &headers, &body) {
+    let r = match grant(&shared, &tenant, &headers, &body) {
         Ok(r) => r,
         Err(e) => e.into_response(&shared.origin),
-    }
+    };
+    // The status only: bodies carry codes, secrets and tokens.
+    tracing::debug!(status = r.status().as_u16(), "sandbox token");
+    r
 }
 
 fn grant(
