@@ -362,6 +362,44 @@ async fn device_code_declined_expired_and_bad_code_end_cleanly() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn requests_waiting_on_a_failed_sign_in_share_its_failure() {
+    let (login, st) = start(Stub {
+        polls: [
+            Some("authorization_pending"),
+            Some("authorization_declined"),
+        ]
+        .into(),
+        device_answer: v2_device_answer(900, 5),
+        ..Stub::default()
+    })
+    .await;
+    let (sink, _events) = recording_sink();
+    let dc = device(&login, sink);
+    // Three Graph requests need a token at once (tenant, me, apps): one prompt, one answer.
+    let (a, b, c) = tokio::join!(dc.token(false), dc.token(false), dc.token(false));
+    for r in [a, b, c] {
+        assert!(matches!(r, Err(AuthError::Declined)), "{r:?}");
+    }
+    let device_codes = |st: &Shared| {
+        st.lock()
+            .unwrap()
+            .requests
+            .iter()
+            .filter(|r| r.path.ends_with("/devicecode"))
+            .count()
+    };
+    assert_eq!(
+        device_codes(&st),
+        1,
+        "one sign-in, not one per waiting request"
+    );
+    // Asking again later (the user pressed r) starts a new sign-in.
+    st.lock().unwrap().polls = [None].into();
+    dc.token(false).await.expect("second sign-in succeeds");
+    assert_eq!(device_codes(&st), 2);
+}
+
+#[tokio::test(start_paused = true)]
 async fn device_code_gives_up_at_its_own_deadline() {
     // The server never says expired: the client stops at expires_in by itself.
     let (login, st) = start(Stub {

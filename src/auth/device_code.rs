@@ -101,6 +101,10 @@ struct State {
     refresh: Option<SecretString>,
     /// The cache is read once, on the first need.
     cache_loaded: bool,
+    /// Device-code sign-ins finished so far (either way), and how the last one failed: a request
+    /// that waited on the lock while a sign-in failed gets that failure instead of a new prompt.
+    sign_ins: u64,
+    last_failure: Option<AuthError>,
 }
 
 pub struct DeviceCode {
@@ -110,6 +114,8 @@ pub struct DeviceCode {
     prompt: PromptSink,
     cache: Option<(TokenCache, CacheKey)>,
     state: Mutex<State>,
+    /// Mirrors `State::sign_ins`, readable before waiting on the lock.
+    sign_ins: std::sync::atomic::AtomicU64,
 }
 
 impl DeviceCode {
@@ -129,7 +135,10 @@ impl DeviceCode {
                 held: None,
                 refresh: None,
                 cache_loaded: false,
+                sign_ins: 0,
+                last_failure: None,
             }),
+            sign_ins: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -330,12 +339,19 @@ impl TokenSource for DeviceCode {
     fn token(&self, force_refresh: bool) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
         Box::pin(async move {
             // Held for the whole call: concurrent requests wait for one sign-in, not many.
+            let seen = self.sign_ins.load(std::sync::atomic::Ordering::SeqCst);
             let mut st = self.state.lock().await;
             if let Some(h) = st.held.as_ref()
                 && !force_refresh
                 && h.is_fresh()
             {
                 return Ok(h.token.clone());
+            }
+            // A sign-in finished while this request waited, and it failed: share its answer.
+            if st.sign_ins != seen
+                && let Some(e) = st.last_failure.clone()
+            {
+                return Err(e);
             }
             self.load_cache(&mut st);
             if let Some(rt) = st.refresh.clone() {
@@ -360,7 +376,20 @@ impl TokenSource for DeviceCode {
                     }
                 }
             }
-            let resp = self.sign_in().await?;
+            let result = self.sign_in().await;
+            st.sign_ins += 1;
+            self.sign_ins
+                .store(st.sign_ins, std::sync::atomic::Ordering::SeqCst);
+            let resp = match result {
+                Ok(r) => {
+                    st.last_failure = None;
+                    r
+                }
+                Err(e) => {
+                    st.last_failure = Some(e.clone());
+                    return Err(e);
+                }
+            };
             tracing::info!("signed in with a device code");
             Ok(self.accept(&mut st, resp))
         })
