@@ -190,7 +190,7 @@ fn secrets(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
             header: vec!["Description", "Expires", "Value", "Secret ID", "Status"],
             widths: vec![
                 Constraint::Fill(1),
-                Constraint::Length(if wide { 32 } else { 25 }),
+                Constraint::Length(if wide { 32 } else { 26 }),
                 Constraint::Length(8),
                 Constraint::Length(id_w),
                 Constraint::Length(if wide { 20 } else { 18 }),
