@@ -1,0 +1,285 @@
+//! No-leak, full run: the real TUI in a pseudo-terminal signs in to a sandbox, creates a secret,
+//! shows it (`v`), copies it (OSC 52), writes a `.env`, and quits, with logging at trace level.
+//! Then the value and the access token must appear nowhere else: not on the normal screen or in
+//! scrollback after exit, not in the log, not in any process's command line or environment
+//! sampled during the run, and not in any file under the working, home and cache folders other
+//! than the chosen `.env`. (The token is handed to azsecrets in its own environment, as a user
+//! would with `AZSECRETS_ACCESS_TOKEN`; it must not spread from there.)
+
+#![cfg(target_os = "linux")]
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::num::NonZeroU16;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use azsecrets::sandbox::{SandboxConfig, start};
+use secrecy::ExposeSecret;
+
+const ROWS: u16 = 40;
+const COLS: u16 = 120;
+
+struct Pty {
+    session: expectrl::session::OsSession,
+    parser: vt100::Parser,
+}
+
+impl Pty {
+    fn pump(&mut self) {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = self.session.try_read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            self.parser.process(&buf[..n]);
+        }
+    }
+
+    fn wait_for(&mut self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            self.pump();
+            let s = self.parser.screen().contents();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {text:?}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.session.write_all(keys.as_bytes()).expect("keys");
+        self.session.flush().expect("flush");
+        std::thread::sleep(Duration::from_millis(150));
+        self.pump();
+    }
+}
+
+/// Every process's command line and environment, as seen right now.
+fn sample_proc(out: &Mutex<Vec<(i32, String, Vec<u8>)>>) {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        for what in ["cmdline", "environ"] {
+            if let Ok(bytes) = std::fs::read(format!("/proc/{pid}/{what}")) {
+                out.lock().unwrap().push((pid, what.to_owned(), bytes));
+            }
+        }
+    }
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        let meta = std::fs::symlink_metadata(&p).expect("metadata");
+        if meta.is_dir() {
+            files_under(&p, out);
+        } else if meta.is_file() {
+            out.push(p);
+        }
+    }
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn a_full_tui_run_leaks_neither_the_value_nor_the_token() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let sb = runtime
+        .block_on(start(SandboxConfig::default()))
+        .expect("sandbox");
+    let token = sb.access_token.expose_secret().to_owned();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (work, home, cache) = (
+        dir.path().join("work"),
+        dir.path().join("home"),
+        dir.path().join("cache"),
+    );
+    for d in [&work, &home, &cache] {
+        std::fs::create_dir_all(d).expect("dirs");
+    }
+    let log = cache.join("azsecrets").join("azsecrets.log");
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_azsecrets"));
+    cmd.args([
+        "--graph-url",
+        sb.graph_url.as_str(),
+        "--login-url",
+        sb.login_url.as_str(),
+    ])
+    .args(["--clipboard", "osc52", "--log-file"])
+    .arg(&log)
+    .current_dir(&work)
+    .env_clear()
+    .env("PATH", std::env::var("PATH").unwrap_or_default())
+    .env("TERM", "xterm-256color")
+    .env("HOME", &home)
+    .env("XDG_CACHE_HOME", &cache)
+    .env("AZSECRETS_LOG", "trace")
+    .env("AZSECRETS_ACCESS_TOKEN", &token);
+    let session = expectrl::Session::spawn(cmd).expect("spawn in a pty");
+    let mut t = Pty {
+        session,
+        parser: vt100::Parser::new(
+            NonZeroU16::new(ROWS).unwrap(),
+            NonZeroU16::new(COLS).unwrap(),
+            5000,
+        ),
+    };
+    t.session
+        .get_process_mut()
+        .set_window_size(COLS, ROWS)
+        .expect("size");
+    let azsecrets_pid = t.session.get_process().pid().as_raw();
+
+    // Sample every process's argv and environment throughout the run.
+    let samples = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (samples, stop) = (samples.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                sample_proc(&samples);
+                std::thread::sleep(Duration::from_millis(40));
+            }
+        })
+    };
+
+    t.wait_for("Press / to filter");
+    t.send("/");
+    t.send("billing-api (stag");
+    t.wait_for("1 of");
+    t.send("\r");
+    t.wait_for("[Client secrets (");
+    t.send("n");
+    t.wait_for("Add a client secret");
+    t.send("noleak");
+    t.send("\t\t\r");
+    t.wait_for("copy it now");
+    t.send("v");
+    let s = t.wait_for("(v hides)");
+    let value = s
+        .lines()
+        .filter(|l| l.contains('│'))
+        .find_map(|l| l.split("Value").nth(1))
+        .map(|r| {
+            r.trim()
+                .trim_end_matches('│')
+                .trim()
+                .trim_end_matches("(v hides)")
+                .trim()
+                .to_owned()
+        })
+        .expect("value line");
+    assert_eq!(value.len(), 40, "read the value off the dialog");
+    t.send("v");
+    t.wait_for("(press v to show)");
+    t.send("c");
+    t.wait_for("OSC 52");
+    t.send("w");
+    t.wait_for("Write .env to");
+    t.send("\r");
+    t.wait_for(".env written");
+    t.send("\x1b");
+    t.send("\x1b");
+    t.send("\x1b");
+    t.send("q");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while t.session.get_process().is_alive().unwrap_or(false) {
+        t.pump();
+        assert!(Instant::now() < deadline, "azsecrets did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    t.pump();
+    stop.store(true, Ordering::SeqCst);
+    sampler.join().expect("sampler");
+
+    // The chosen .env has it (and only there may it be on disk).
+    let env_file = work.join(".env");
+    let env_text = std::fs::read_to_string(&env_file).expect(".env written");
+    assert!(
+        env_text.contains(&format!("AZURE_CLIENT_SECRET={value}")),
+        "the .env holds the value"
+    );
+
+    // The normal screen and its scrollback after exit.
+    assert!(!t.parser.screen().alternate_screen(), "terminal restored");
+    let mut seen_screen = String::new();
+    for back in (0..=5000usize).step_by(ROWS as usize) {
+        t.parser.screen_mut().set_scrollback(back);
+        seen_screen.push_str(&t.parser.screen().contents());
+    }
+    t.parser.screen_mut().set_scrollback(0);
+    assert!(
+        seen_screen.contains("Created client secret \"noleak\""),
+        "the summary was printed:\n{seen_screen}"
+    );
+    assert!(
+        !seen_screen.contains(&value),
+        "the value is not on the normal screen or in scrollback"
+    );
+    assert!(
+        !seen_screen.contains(&token),
+        "the token is not on the screen"
+    );
+
+    // The log, at trace level, was written and has neither.
+    let log_bytes = std::fs::read(&log).expect("log file written");
+    assert!(log_bytes.len() > 1000, "trace logging produced a real log");
+    assert!(!contains(&log_bytes, &value), "the value is not in the log");
+    assert!(!contains(&log_bytes, &token), "the token is not in the log");
+
+    // Every file under work/home/cache other than the .env.
+    let mut files = Vec::new();
+    for d in [&work, &home, &cache] {
+        files_under(d, &mut files);
+    }
+    assert!(files.len() >= 2, "{files:?}");
+    for f in files.iter().filter(|f| **f != env_file) {
+        let bytes = std::fs::read(f).expect("read");
+        assert!(
+            !contains(&bytes, &value),
+            "the value leaked into {}",
+            f.display()
+        );
+        assert!(
+            !contains(&bytes, &token),
+            "the token leaked into {}",
+            f.display()
+        );
+    }
+
+    // Command lines and environments of every process seen during the run.
+    let samples = samples.lock().unwrap();
+    let pids: HashSet<i32> = samples.iter().map(|(p, _, _)| *p).collect();
+    assert!(
+        pids.contains(&azsecrets_pid),
+        "azsecrets itself was sampled"
+    );
+    for (pid, what, bytes) in samples.iter() {
+        assert!(
+            !contains(bytes, &value),
+            "the value is in /proc/{pid}/{what}"
+        );
+        if *pid != azsecrets_pid || what == "cmdline" {
+            assert!(
+                !contains(bytes, &token),
+                "the token spread to /proc/{pid}/{what}"
+            );
+        }
+    }
+}
