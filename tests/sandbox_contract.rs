@@ -113,6 +113,11 @@ impl Env {
         .await
     }
 
+    async fn add_password(&self, object_id: &str, body: &Value) -> Reply {
+        self.post(&format!("applications/{object_id}/addPassword"), body)
+            .await
+    }
+
     async fn post(&self, path: &str, body: &Value) -> Reply {
         self.post_as(path, body, &self.token).await
     }
@@ -125,6 +130,25 @@ impl Env {
     async fn form(&self, path: &str, form: &[(&str, &str)]) -> Reply {
         let url = format!("{}{path}", self.sb.login_url);
         self.send(self.http.post(url).form(form)).await
+    }
+
+    async fn client_credentials(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        secret: &str,
+        scope: &str,
+    ) -> Reply {
+        self.form(
+            &format!("{tenant}/oauth2/v2.0/token"),
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+                ("client_secret", secret),
+                ("scope", scope),
+            ],
+        )
+        .await
     }
 
     async fn all_pages(&self, first: &str) -> (Vec<Value>, usize) {
@@ -746,10 +770,7 @@ async fn add_password_shape_and_defaults() {
     let (id, _) = seed_app("hr-portal-web");
     let before = Utc::now();
     let r = env
-        .post(
-            &format!("applications/{id}/addPassword"),
-            &json!({"passwordCredential": {"displayName": "ci"}}),
-        )
+        .add_password(&id, &json!({"passwordCredential": {"displayName": "ci"}}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_success_headers(&r);
@@ -803,8 +824,8 @@ async fn add_password_echoes_precision_and_accepts_empty_bodies() {
     assert_ne!(r.body["keyId"], "88888888-0000-0000-0000-000000000001");
 
     let r = env
-        .post(
-            &format!("applications/{id}/addPassword"),
+        .add_password(
+            &id,
             &json!({"passwordCredential": {"startDateTime": "2023-08-23T12:36:18.018157+00:00",
                 "endDateTime": "2024-08-23T12:36:18.018157+00:00"}}),
         )
@@ -813,9 +834,7 @@ async fn add_password_echoes_precision_and_accepts_empty_bodies() {
     assert_eq!(r.body["endDateTime"], "2024-08-23T12:36:18.018157Z");
 
     for body in [json!({}), json!({"passwordCredential": {}})] {
-        let r = env
-            .post(&format!("applications/{id}/addPassword"), &body)
-            .await;
+        let r = env.add_password(&id, &body).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
         assert!(r.body["displayName"].is_null());
     }
@@ -835,9 +854,7 @@ async fn add_password_echoes_precision_and_accepts_empty_bodies() {
 async fn two_secret_cap_for_personal_accounts() {
     let env = Env::new().await;
     let (full, _) = seed_app("Contoso Rewards mobile (personal accounts)");
-    let r = env
-        .post(&format!("applications/{full}/addPassword"), &json!({}))
-        .await;
+    let r = env.add_password(&full, &json!({})).await;
     assert_graph_error(
         &r,
         StatusCode::BAD_REQUEST,
@@ -845,13 +862,9 @@ async fn two_secret_cap_for_personal_accounts() {
         "You can only add a maximum of 2 encrypted credentials.",
     );
     let (one, _) = seed_app("Game companion (MSA only)");
-    let r = env
-        .post(&format!("applications/{one}/addPassword"), &json!({}))
-        .await;
+    let r = env.add_password(&one, &json!({})).await;
     assert_eq!(r.status, StatusCode::OK);
-    let r = env
-        .post(&format!("applications/{one}/addPassword"), &json!({}))
-        .await;
+    let r = env.add_password(&one, &json!({})).await;
     assert_eq!(
         r.error_message(),
         "You can only add a maximum of 2 encrypted credentials."
@@ -876,9 +889,7 @@ async fn app_management_policies() {
     let lifetime_policy = seed_policy_id("passwordLifetime");
     let (capped, _) = seed_app("finance-ledger-api");
     // The 2-year default exceeds the 90-day cap.
-    let r = env
-        .post(&format!("applications/{capped}/addPassword"), &json!({}))
-        .await;
+    let r = env.add_password(&capped, &json!({})).await;
     assert_graph_error(
         &r,
         StatusCode::BAD_REQUEST,
@@ -891,15 +902,11 @@ async fn app_management_policies() {
     let ok_body = json!({"passwordCredential": {
         "startDateTime": now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "endDateTime": (now + chrono::Duration::days(90)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)}});
-    let r = env
-        .post(&format!("applications/{capped}/addPassword"), &ok_body)
-        .await;
+    let r = env.add_password(&capped, &ok_body).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 
     let (blocked, _) = seed_app("restricted-partner-portal");
-    let r = env
-        .post(&format!("applications/{blocked}/addPassword"), &ok_body)
-        .await;
+    let r = env.add_password(&blocked, &ok_body).await;
     assert_graph_error(
         &r,
         StatusCode::BAD_REQUEST,
@@ -911,9 +918,7 @@ async fn app_management_policies() {
     );
     // Created before the policy's restrictForAppsCreatedAfterDateTime: not restricted.
     let (older, _) = seed_app("pre-policy-archive-app");
-    let r = env
-        .post(&format!("applications/{older}/addPassword"), &json!({}))
-        .await;
+    let r = env.add_password(&older, &json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 }
 
@@ -926,8 +931,7 @@ async fn write_protected_apps_refuse_the_user() {
         .clone();
     let before = env.control().password_credentials(&id).unwrap().len();
     for r in [
-        env.post(&format!("applications/{id}/addPassword"), &json!({}))
-            .await,
+        env.add_password(&id, &json!({})).await,
         env.post(
             &format!("applications/{id}/removePassword"),
             &json!({"keyId": key}),
@@ -1165,19 +1169,10 @@ fn oauth_code(r: &Reply) -> (&str, Vec<u64>) {
 async fn client_credentials() {
     let env = Env::new().await;
     let tenant = env.sb.tenant_id.clone();
-    let token_path = format!("{tenant}/oauth2/v2.0/token");
     let (client_id, secret) = automation();
     let scope = "https://graph.microsoft.com/.default";
     let r = env
-        .form(
-            &token_path,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &client_id),
-                ("client_secret", &secret),
-                ("scope", scope),
-            ],
-        )
+        .client_credentials(&tenant, &client_id, &secret, scope)
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["token_type"], "Bearer");
@@ -1196,43 +1191,23 @@ async fn client_credentials() {
     // Also by domain and with the sandbox's own origin as the resource.
     let own_scope = format!("{}/.default", env.origin());
     let r = env
-        .form(
-            "contoso-sandbox.onmicrosoft.com/oauth2/v2.0/token",
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &client_id),
-                ("client_secret", &secret),
-                ("scope", &own_scope),
-            ],
+        .client_credentials(
+            "contoso-sandbox.onmicrosoft.com",
+            &client_id,
+            &secret,
+            &own_scope,
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
 
     // A secret created through addPassword signs its app in, until removed.
     let (id, app_id) = seed_app("terraform-ci");
-    let added = env
-        .post(&format!("applications/{id}/addPassword"), &json!({}))
-        .await;
+    let added = env.add_password(&id, &json!({})).await;
     let new_secret = added.body["secretText"].as_str().unwrap().to_owned();
     let key = added.body["keyId"].as_str().unwrap().to_owned();
-    let cc = |secret: String| {
-        let app_id = app_id.clone();
-        let path = token_path.clone();
-        let env = &env;
-        async move {
-            env.form(
-                &path,
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", &app_id),
-                    ("client_secret", &secret),
-                    ("scope", scope),
-                ],
-            )
-            .await
-        }
-    };
-    let r = cc(new_secret.clone()).await;
+    let r = env
+        .client_credentials(&tenant, &app_id, &new_secret, scope)
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     // That app holds no Graph permissions.
     let t = r.body["access_token"].as_str().unwrap();
@@ -1241,7 +1216,9 @@ async fn client_credentials() {
         StatusCode::FORBIDDEN
     );
 
-    let r = cc("wrong".into()).await;
+    let r = env
+        .client_credentials(&tenant, &app_id, "wrong", scope)
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(oauth_code(&r), ("invalid_client", vec![7000215]));
     assert!(
@@ -1260,64 +1237,49 @@ async fn client_credentials() {
         &json!({"keyId": key}),
     )
     .await;
-    let r = cc(new_secret).await;
+    let r = env
+        .client_credentials(&tenant, &app_id, &new_secret, scope)
+        .await;
     assert_eq!(oauth_code(&r), ("invalid_client", vec![7000215]));
 
     // An expired secret.
     let expired = env
-        .post(
-            &format!("applications/{id}/addPassword"),
+        .add_password(
+            &id,
             &json!({"passwordCredential": {"startDateTime": "2020-01-01T00:00:00Z", "endDateTime": "2021-01-01T00:00:00Z"}}),
         )
         .await;
-    let r = cc(expired.body["secretText"].as_str().unwrap().to_owned()).await;
+    let expired = expired.body["secretText"].as_str().unwrap();
+    let r = env
+        .client_credentials(&tenant, &app_id, expired, scope)
+        .await;
     assert_eq!(oauth_code(&r), ("invalid_client", vec![7000222]));
 
     // Scope rules and authority rules.
     let r = env
-        .form(
-            &token_path,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &client_id),
-                ("client_secret", &secret),
-                (
-                    "scope",
-                    "https://graph.microsoft.com/Application.ReadWrite.All",
-                ),
-            ],
+        .client_credentials(
+            &tenant,
+            &client_id,
+            &secret,
+            "https://graph.microsoft.com/Application.ReadWrite.All",
         )
         .await;
     assert_eq!(oauth_code(&r).0, "invalid_scope");
     let r = env
-        .form(
-            "common/oauth2/v2.0/token",
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", &client_id),
-                ("client_secret", &secret),
-                ("scope", scope),
-            ],
-        )
+        .client_credentials("common", &client_id, &secret, scope)
         .await;
     assert_eq!(oauth_code(&r), ("invalid_request", vec![9001023]));
     let r = env
-        .form(
-            &token_path,
-            &[
-                ("grant_type", "client_credentials"),
-                ("client_id", "00000000-0000-0000-0000-000000000001"),
-                ("client_secret", &secret),
-                ("scope", scope),
-            ],
+        .client_credentials(
+            &tenant,
+            "00000000-0000-0000-0000-000000000001",
+            &secret,
+            scope,
         )
         .await;
     assert_eq!(oauth_code(&r), ("unauthorized_client", vec![700016]));
     let r = env
-        .form(
-            "not-a-tenant/oauth2/v2.0/token",
-            &[("grant_type", "client_credentials")],
-        )
+        .client_credentials("not-a-tenant", &client_id, &secret, scope)
         .await;
     assert_eq!(oauth_code(&r).1, vec![90002]);
 }
@@ -1568,9 +1530,7 @@ async fn dropped_add_password_reply_still_creates_the_secret() {
     assert_eq!(env.control().requests(Route::AddPassword), 1);
 
     // Only the first one is lost.
-    let r = env
-        .post(&format!("applications/{id}/addPassword"), &json!({}))
-        .await;
+    let r = env.add_password(&id, &json!({})).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body["secretText"].is_string());
 }
