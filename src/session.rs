@@ -86,6 +86,9 @@ impl Session {
         if global.sandbox {
             let running = sandbox::start(SandboxConfig {
                 extra_apps: global.sandbox_apps.unwrap_or(0),
+                // The in-process token is a static one that cannot refresh: make it outlive
+                // any session (the sandbox itself still expires tokens as Graph would).
+                token_lifetime: std::time::Duration::from_secs(30 * 86_400),
                 ..SandboxConfig::default()
             })
             .await?;
