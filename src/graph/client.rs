@@ -335,8 +335,9 @@ impl GraphClient {
     }
 
     /// Follow `@odata.nextLink` page by page. The next page is requested as soon as its link is
-    /// known, while the caller still works on the current one (one page in flight, never more),
-    /// so decoding and drawing overlap with Graph's paging instead of adding to it.
+    /// known — read from the raw reply before the page is decoded — while the caller still works
+    /// on the current one (one page in flight, never more), so decoding and drawing overlap with
+    /// Graph's paging instead of adding to it.
     fn pages<T: DeserializeOwned + Send + 'static>(
         &self,
         operation: &'static str,
@@ -344,7 +345,7 @@ impl GraphClient {
     ) -> BoxStream<'static, Result<Page<T>, GraphError>> {
         let client = self.clone();
         let start = match first {
-            Ok(url) => PageState::InFlight(client.fetch_page::<T>(operation, url)),
+            Ok(url) => PageState::InFlight(client.fetch_page(operation, url)),
             Err(e) => PageState::Failed(e),
         };
         stream::unfold(start, move |state| {
@@ -355,42 +356,71 @@ impl GraphClient {
                     PageState::Failed(e) => return Some((Err(e), PageState::Done)),
                     PageState::Done => return None,
                 };
-                let page = match pending.join().await {
-                    Ok(p) => p,
+                let body = match pending.join().await {
+                    Ok(b) => b,
                     Err(e) => return Some((Err(e), PageState::Done)),
                 };
-                let next = page.next_link.as_deref().map(|link| {
-                    let url = Url::parse(link).map_err(|e| GraphError::Decode {
-                        operation,
-                        detail: format!("bad @odata.nextLink: {e}"),
-                    })?;
-                    client.check_origin(&url)?;
-                    Ok(url)
-                });
-                let out = Page {
-                    has_more: next.is_some(),
-                    count: page.count,
-                    items: page.value,
-                };
-                let state = match next {
-                    Some(Ok(url)) => PageState::InFlight(client.fetch_page::<T>(operation, url)),
+                // Start the next request first, then decode this page while it travels.
+                let peeked = peek_next_link(&body);
+                let mut next_state = match peeked.as_deref().map(|l| client.next_url(operation, l))
+                {
+                    Some(Ok(url)) => PageState::InFlight(client.fetch_page(operation, url)),
                     Some(Err(e)) => PageState::Failed(e),
                     None => PageState::Done,
                 };
-                Some((Ok(out), state))
+                let page: ODataPage<T> = match decode_bytes(operation, &body) {
+                    Ok(p) => p,
+                    Err(e) => return Some((Err(e), PageState::Done)),
+                };
+                // The peek is a shortcut; the decoded page is the truth.
+                if page.next_link != peeked {
+                    next_state = match page
+                        .next_link
+                        .as_deref()
+                        .map(|l| client.next_url(operation, l))
+                    {
+                        Some(Ok(url)) => PageState::InFlight(client.fetch_page(operation, url)),
+                        Some(Err(e)) => PageState::Failed(e),
+                        None => PageState::Done,
+                    };
+                }
+                let out = Page {
+                    has_more: !matches!(next_state, PageState::Done),
+                    count: page.count,
+                    items: page.value,
+                };
+                Some((Ok(out), next_state))
             }
         })
         .boxed()
     }
 
-    fn fetch_page<T: DeserializeOwned + Send + 'static>(
-        &self,
-        operation: &'static str,
-        url: Url,
-    ) -> PendingPage<T> {
+    /// A nextLink as a URL on the configured Graph origin (the token goes nowhere else).
+    fn next_url(&self, operation: &'static str, link: &str) -> Result<Url, GraphError> {
+        let url = Url::parse(link).map_err(|e| GraphError::Decode {
+            operation,
+            detail: format!("bad @odata.nextLink: {e}"),
+        })?;
+        self.check_origin(&url)?;
+        Ok(url)
+    }
+
+    fn fetch_page(&self, operation: &'static str, url: Url) -> PendingPage {
         let client = self.clone();
         PendingPage(tokio::spawn(async move {
-            client.get_json::<ODataPage<T>>(operation, url).await
+            let resp = client
+                .execute(Request {
+                    operation,
+                    method: Method::GET,
+                    url,
+                    body: None,
+                    retry: true,
+                })
+                .await?;
+            resp.bytes().await.map_err(|e| GraphError::Transport {
+                operation,
+                detail: transport_detail(&e),
+            })
         }))
     }
 
@@ -585,17 +615,18 @@ impl GraphClient {
     }
 }
 
-enum PageState<T> {
-    InFlight(PendingPage<T>),
+enum PageState {
+    InFlight(PendingPage),
     Failed(GraphError),
     Done,
 }
 
-/// A page being fetched on its own task; dropping it (the stream was dropped) cancels the request.
-struct PendingPage<T>(tokio::task::JoinHandle<Result<ODataPage<T>, GraphError>>);
+/// A page's raw reply being fetched on its own task; dropping it (the stream was dropped)
+/// cancels the request.
+struct PendingPage(tokio::task::JoinHandle<Result<bytes::Bytes, GraphError>>);
 
-impl<T> PendingPage<T> {
-    async fn join(mut self) -> Result<ODataPage<T>, GraphError> {
+impl PendingPage {
+    async fn join(mut self) -> Result<bytes::Bytes, GraphError> {
         let handle = &mut self.0;
         handle.await.map_err(|e| GraphError::Transport {
             operation: "read a page",
@@ -604,10 +635,34 @@ impl<T> PendingPage<T> {
     }
 }
 
-impl<T> Drop for PendingPage<T> {
+impl Drop for PendingPage {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// `@odata.nextLink` read straight from a reply's bytes, without decoding the page. Graph puts
+/// it before `value`; a match inside a string value cannot happen (quotes there are escaped).
+fn peek_next_link(body: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b"\"@odata.nextLink\"";
+    let at = memchr::memmem::find(body, KEY)? + KEY.len();
+    let rest = body.get(at..)?;
+    let colon = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    if rest.get(colon) != Some(&b':') {
+        return None;
+    }
+    let mut de = serde_json::Deserializer::from_slice(rest.get(colon + 1..)?);
+    <String as serde::Deserialize>::deserialize(&mut de).ok()
+}
+
+fn decode_bytes<T: DeserializeOwned>(
+    operation: &'static str,
+    body: &[u8],
+) -> Result<T, GraphError> {
+    serde_json::from_slice(body).map_err(|e| GraphError::Decode {
+        operation,
+        detail: e.to_string(),
+    })
 }
 
 fn matches_request(c: &ClientSecret, sent: &PasswordCredentialRequest) -> bool {
@@ -677,4 +732,23 @@ fn redact_query(url: &Url) -> String {
     let mut u = url.clone();
     u.set_query(None);
     u.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_link_is_peeked_from_raw_bytes() {
+        let body = br#"{"@odata.context":"x","@odata.nextLink" : "https:\/\/graph.microsoft.com\/v1.0\/applications?$skiptoken=A\u0026b","value":[]}"#;
+        assert_eq!(
+            peek_next_link(body).as_deref(),
+            Some("https://graph.microsoft.com/v1.0/applications?$skiptoken=A&b")
+        );
+        assert_eq!(peek_next_link(br#"{"value":[{"displayName":"x"}]}"#), None);
+        // The key's text inside a string value is escaped, so it is never mistaken for the key.
+        let tricky = br#"{"value":[{"displayName":"\"@odata.nextLink\": \"https://evil\""}]}"#;
+        assert_eq!(peek_next_link(tricky), None);
+        assert_eq!(peek_next_link(br#"{"@odata.nextLink": 5}"#), None);
+    }
 }
