@@ -284,17 +284,8 @@ impl AppList {
             self.last_hits = hits;
             self.view.clone_from(&self.order);
         } else {
-            self.last_hits.clone_from(&hits);
-            let mut view = hits;
-            let (keys, rank) = (&self.keys, &self.rank);
-            // Best score first, then the unfiltered order: the same order as `compare` with
-            // filtering on, from two integers per row.
-            view.sort_unstable_by_key(|&i| {
-                let score = keys.get(i as usize).map_or(0, |k| k.score);
-                let r = rank.get(i as usize).copied().unwrap_or(u32::MAX);
-                (u64::from(u16::MAX - score) << 32) | u64::from(r)
-            });
-            self.view = view;
+            self.view = rank_hits(&self.order, &self.keys, &hits);
+            self.last_hits = hits;
         }
         self.reselect(keep);
     }
@@ -334,6 +325,44 @@ impl AppList {
     pub fn select_last(&mut self) {
         self.selected = self.view.len().saturating_sub(1);
     }
+}
+
+/// Hits ordered best score first, then in the unfiltered order: the same order as `compare`
+/// with filtering on, in linear time (walk `order`, then a stable counting sort by score).
+fn rank_hits(order: &[u32], keys: &[RowKey], hits: &[u32]) -> Vec<u32> {
+    let mut is_hit = vec![false; keys.len()];
+    for &i in hits {
+        if let Some(h) = is_hit.get_mut(i as usize) {
+            *h = true;
+        }
+    }
+    let score = |i: u32| keys.get(i as usize).map_or(0, |k| k.score);
+    let in_order: Vec<u32> = order
+        .iter()
+        .copied()
+        .filter(|&i| is_hit.get(i as usize).copied().unwrap_or(false))
+        .collect();
+    if in_order.len() < 4_096 {
+        // Few hits: a stable sort beats clearing 65,536 counters.
+        let mut out = in_order;
+        out.sort_by_key(|&i| std::cmp::Reverse(score(i)));
+        return out;
+    }
+    // Slot per score, highest first.
+    let mut starts = vec![0usize; usize::from(u16::MAX) + 2];
+    for &i in &in_order {
+        starts[usize::from(u16::MAX - score(i)) + 1] += 1;
+    }
+    for s in 1..starts.len() {
+        starts[s] += starts[s - 1];
+    }
+    let mut out = vec![0u32; in_order.len()];
+    for &i in &in_order {
+        let slot = &mut starts[usize::from(u16::MAX - score(i))];
+        out[*slot] = i;
+        *slot += 1;
+    }
+    out
 }
 
 /// Merge two sorted runs; `le(a, b)` says `a` goes first (ties keep `old` first: stable).
@@ -416,15 +445,44 @@ fn fuzzy_hits(
         sort: frizbee::SortStrategy::IndexAsc,
         ..Config::default()
     };
-    let mut matcher = Matcher::from_query(q, &config);
-    for m in matcher.match_list(&names) {
-        if let Some(&i) = base.get(m.index as usize) {
+    // Two halves on two threads when the list is large: typing must not wait on one core
+    // while the other sits idle. Each half keeps its own matcher (they are not shared).
+    let matches: Vec<(usize, u16)> = if names.len() >= PARALLEL_FROM {
+        let (left, right) = names.split_at(names.len() / 2);
+        let offset = left.len();
+        std::thread::scope(|scope| {
+            let r = scope.spawn(|| match_names(q, &config, right));
+            let mut out = match_names(q, &config, left);
+            match r.join() {
+                Ok(more) => out.extend(more.into_iter().map(|(i, s)| (i + offset, s))),
+                // Behave as one thread would: a panic in the matcher is a panic here.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+            out
+        })
+    } else {
+        match_names(q, &config, &names)
+    };
+    for (index, score) in matches {
+        if let Some(&i) = base.get(index) {
             if let Some(k) = keys.get_mut(i as usize) {
-                k.score = m.score;
+                k.score = score;
             }
             hits.push(i);
         }
     }
+}
+
+/// Below this many names one thread is quicker than starting a second.
+const PARALLEL_FROM: usize = 8_000;
+
+fn match_names(q: &str, config: &Config, names: &[&str]) -> Vec<(usize, u16)> {
+    let mut matcher = Matcher::from_query(q, config);
+    matcher
+        .match_list(names)
+        .into_iter()
+        .map(|m| (m.index as usize, m.score))
+        .collect()
 }
 
 /// Smart case like frizbee: a lowercase letter matches either case, an uppercase one only itself.
