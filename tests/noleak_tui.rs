@@ -9,8 +9,6 @@
 #![cfg(target_os = "linux")]
 
 use std::collections::HashSet;
-use std::io::Write;
-use std::num::NonZeroU16;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,45 +21,8 @@ use secrecy::ExposeSecret;
 const ROWS: u16 = 40;
 const COLS: u16 = 120;
 
-struct Pty {
-    session: expectrl::session::OsSession,
-    parser: vt100::Parser,
-}
-
-impl Pty {
-    fn pump(&mut self) {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = self.session.try_read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            self.parser.process(&buf[..n]);
-        }
-    }
-
-    fn wait_for(&mut self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            self.pump();
-            let s = self.parser.screen().contents();
-            if s.contains(text) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {text:?}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(30));
-        }
-    }
-
-    fn send(&mut self, keys: &str) {
-        self.session.write_all(keys.as_bytes()).expect("keys");
-        self.session.flush().expect("flush");
-        std::thread::sleep(Duration::from_millis(150));
-        self.pump();
-    }
-}
+mod pty_support;
+use pty_support::Pty;
 
 /// Every process's command line and environment, as seen right now.
 fn sample_proc(out: &Mutex<Vec<(i32, String, Vec<u8>)>>) {
@@ -131,19 +92,7 @@ fn a_full_tui_run_leaks_neither_the_value_nor_the_token() {
     .env("XDG_CACHE_HOME", &cache)
     .env("AZSECRETS_LOG", "trace")
     .env("AZSECRETS_ACCESS_TOKEN", &token);
-    let session = expectrl::Session::spawn(cmd).expect("spawn in a pty");
-    let mut t = Pty {
-        session,
-        parser: vt100::Parser::new(
-            NonZeroU16::new(ROWS).unwrap(),
-            NonZeroU16::new(COLS).unwrap(),
-            5000,
-        ),
-    };
-    t.session
-        .get_process_mut()
-        .set_window_size(COLS, ROWS)
-        .expect("size");
+    let mut t = Pty::spawn(cmd, COLS, ROWS, 5000);
     let azsecrets_pid = t.session.get_process().pid().as_raw();
 
     // Sample every process's argv and environment throughout the run.

@@ -4,11 +4,8 @@
 
 #![cfg(unix)]
 
-use std::num::NonZeroU16;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
-use expectrl::Session;
 use expectrl::process::unix::WaitStatus;
 
 use azsecrets::sandbox::{self, RunningSandbox, SandboxConfig};
@@ -16,10 +13,25 @@ use azsecrets::sandbox::{self, RunningSandbox, SandboxConfig};
 const COLS: u16 = 100;
 const ROWS: u16 = 30;
 
+mod pty_support;
+use pty_support::Pty;
+
 struct Tui {
-    session: expectrl::session::OsSession,
-    parser: vt100::Parser,
+    pty: Pty,
     _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Tui {
+    type Target = Pty;
+    fn deref(&self) -> &Pty {
+        &self.pty
+    }
+}
+
+impl std::ops::DerefMut for Tui {
+    fn deref_mut(&mut self) -> &mut Pty {
+        &mut self.pty
+    }
 }
 
 impl Tui {
@@ -50,76 +62,9 @@ impl Tui {
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
             .env_remove("TMUX");
-        let mut session = Session::spawn(cmd).expect("spawn azsecrets in a pty");
-        session
-            .get_process_mut()
-            .set_window_size(COLS, ROWS)
-            .expect("window size");
         Self {
-            session,
-            parser: vt100::Parser::new(
-                NonZeroU16::new(ROWS).expect("non-zero"),
-                NonZeroU16::new(COLS).expect("non-zero"),
-                0,
-            ),
+            pty: Pty::spawn(cmd, COLS, ROWS, 0),
             _dir: dir,
-        }
-    }
-
-    fn pump(&mut self) {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = self.session.try_read(&mut buf) {
-            if n == 0 {
-                return;
-            }
-            self.parser.process(&buf[..n]);
-        }
-    }
-
-    fn screen(&self) -> String {
-        self.parser.screen().contents()
-    }
-
-    fn wait_for(&mut self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            self.pump();
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {text:?}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(30));
-        }
-    }
-
-    fn send(&mut self, keys: &str) {
-        use std::io::Write;
-        self.session.write_all(keys.as_bytes()).expect("write keys");
-        self.session.flush().expect("flush");
-        std::thread::sleep(Duration::from_millis(150));
-        self.pump();
-    }
-
-    fn wait_exit(&mut self) -> WaitStatus {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            self.pump();
-            let status = self.session.get_process().status().expect("status");
-            if !matches!(status, WaitStatus::StillAlive) {
-                std::thread::sleep(Duration::from_millis(100));
-                self.pump();
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "did not exit; screen:\n{}",
-                self.screen()
-            );
-            std::thread::sleep(Duration::from_millis(50));
         }
     }
 }

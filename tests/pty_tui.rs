@@ -3,21 +3,34 @@
 
 #![cfg(unix)]
 
-use std::io::Write;
 use std::num::NonZeroU16;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use expectrl::Session;
 use expectrl::process::unix::{Signal, WaitStatus};
 
 const COLS: u16 = 120;
 const ROWS: u16 = 40;
 
+mod pty_support;
+use pty_support::Pty;
+
 struct Tui {
-    session: expectrl::session::OsSession,
-    parser: vt100::Parser,
+    pty: Pty,
     dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Tui {
+    type Target = Pty;
+    fn deref(&self) -> &Pty {
+        &self.pty
+    }
+}
+
+impl std::ops::DerefMut for Tui {
+    fn deref_mut(&mut self) -> &mut Pty {
+        &mut self.pty
+    }
 }
 
 impl Tui {
@@ -38,94 +51,9 @@ impl Tui {
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
             .env_remove("TMUX");
-        let mut session = Session::spawn(cmd).expect("spawn azsecrets in a pty");
-        session
-            .get_process_mut()
-            .set_window_size(COLS, ROWS)
-            .expect("window size");
-        let rows = NonZeroU16::new(ROWS).expect("non-zero");
-        let cols = NonZeroU16::new(COLS).expect("non-zero");
         Self {
-            session,
-            parser: vt100::Parser::new(rows, cols, 0),
+            pty: Pty::spawn(cmd, COLS, ROWS, 0),
             dir,
-        }
-    }
-
-    fn pump(&mut self) -> bool {
-        let mut buf = [0u8; 8192];
-        let mut any = false;
-        loop {
-            match self.session.try_read(&mut buf) {
-                Ok(0) => return any,
-                Ok(n) => {
-                    self.parser.process(&buf[..n]);
-                    any = true;
-                }
-                Err(_) => return any,
-            }
-        }
-    }
-
-    fn screen(&self) -> String {
-        self.parser.screen().contents()
-    }
-
-    /// Wait until the parsed screen contains `text`.
-    fn wait_for(&mut self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            self.pump();
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {text:?}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(30));
-        }
-    }
-
-    /// Wait until the parsed screen no longer contains `text`.
-    fn wait_gone(&mut self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            self.pump();
-            let s = self.screen();
-            if !s.contains(text) {
-                return s;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {text:?} to go; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(30));
-        }
-    }
-
-    fn send(&mut self, keys: &str) {
-        self.session.write_all(keys.as_bytes()).expect("write keys");
-        self.session.flush().expect("flush");
-        // Let the UI handle each batch before the next (keys are read as one stream).
-        std::thread::sleep(Duration::from_millis(150));
-        self.pump();
-    }
-
-    fn wait_exit(&mut self) -> WaitStatus {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            self.pump();
-            let status = self.session.get_process().status().expect("status");
-            if !matches!(status, WaitStatus::StillAlive) {
-                // Drain what it printed last.
-                std::thread::sleep(Duration::from_millis(100));
-                self.pump();
-                return status;
-            }
-            if Instant::now() > deadline {
-                panic!("did not exit; screen:\n{}", self.screen());
-            }
-            std::thread::sleep(Duration::from_millis(50));
         }
     }
 }
