@@ -734,6 +734,11 @@ impl App {
                     self.refilter(false);
                 }
             }
+            Command::NextTab if self.owned_unavailable() => {
+                // The Owned tab is hidden: an app-only sign-in has no /me to own anything.
+                self.tab = AppsTab::All;
+                self.info("Owned applications need a user sign-in; this is an app-only sign-in (service principal)");
+            }
             Command::NextTab => {
                 self.tab = match self.tab {
                     AppsTab::All => AppsTab::Owned,

@@ -152,7 +152,11 @@ fn apps_app_only_owned_tab() {
     let fx = app.start();
     answer(&mut app, fx);
     press(&mut app, &[code(KeyCode::Tab)]);
-    assert_eq!(app.tab, AppsTab::Owned);
+    assert_eq!(
+        app.tab,
+        AppsTab::All,
+        "the Owned tab is hidden, Tab stays on All"
+    );
     snap!("apps_app_only_owned", &app);
 }
 

@@ -59,7 +59,7 @@ pub fn identity_lines(app: &App) -> [Line<'static>; 2] {
     let who = if app.settings.source.is_app_only() {
         Line::from(vec![
             Span::styled(" Signed in: ", t.muted()),
-            Span::raw("app-only sign-in: Owned tab unavailable"),
+            Span::raw("app-only identity (Owned tab hidden)"),
             via,
         ])
     } else {
@@ -116,13 +116,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Span::styled(format!(" {name} "), t.muted())
         }
     };
-    Paragraph::new(Line::from(vec![
-        Span::raw(" "),
-        tab("All applications", AppsTab::All),
-        Span::raw(" "),
-        tab("Owned applications", AppsTab::Owned),
-    ]))
-    .render(tabs, buf);
+    let mut tab_line = vec![Span::raw(" "), tab("All applications", AppsTab::All)];
+    if app.owned_unavailable() {
+        tab_line.push(Span::styled(
+            "  (Owned hidden: app-only sign-in has no /me)",
+            t.muted(),
+        ));
+    } else {
+        tab_line.push(Span::raw(" "));
+        tab_line.push(tab("Owned applications", AppsTab::Owned));
+    }
+    Paragraph::new(Line::from(tab_line)).render(tabs, buf);
     let sort = if app.filter.value().trim().is_empty() {
         format!("sort: {} ", app.sort.label())
     } else {
