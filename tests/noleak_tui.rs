@@ -92,7 +92,7 @@ fn a_full_tui_run_leaks_neither_the_value_nor_the_token() {
     .env("XDG_CACHE_HOME", &cache)
     .env("AZSECRETS_LOG", "trace")
     .env("AZSECRETS_ACCESS_TOKEN", &token);
-    let mut t = Pty::spawn(cmd, COLS, ROWS, 5000);
+    let mut t = Pty::spawn(cmd, dir, COLS, ROWS, 5000);
     let azsecrets_pid = t.session.get_process().pid().as_raw();
 
     // Sample every process's argv and environment throughout the run.

@@ -16,57 +16,34 @@ const ROWS: u16 = 30;
 mod pty_support;
 use pty_support::Pty;
 
-struct Tui {
-    pty: Pty,
-    _dir: tempfile::TempDir,
-}
-
-impl std::ops::Deref for Tui {
-    type Target = Pty;
-    fn deref(&self) -> &Pty {
-        &self.pty
-    }
-}
-
-impl std::ops::DerefMut for Tui {
-    fn deref_mut(&mut self) -> &mut Pty {
-        &mut self.pty
-    }
-}
-
-impl Tui {
-    /// `azsecrets --auth device` against `sb`, with an empty sign-in cache and no az.
-    fn start(sb: &RunningSandbox) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let bin = dir.path().join("empty-bin");
-        std::fs::create_dir_all(&bin).expect("empty bin dir");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_azsecrets"));
-        cmd.arg("--auth")
-            .arg("device")
-            .arg("--graph-url")
-            .arg(sb.graph_url.as_str())
-            .arg("--login-url")
-            .arg(sb.login_url.as_str())
-            .arg("--clipboard")
-            .arg("osc52")
-            .arg("--log-file")
-            .arg(dir.path().join("azsecrets.log"))
-            .current_dir(dir.path())
-            .env("PATH", &bin)
-            .env("TERM", "xterm-256color")
-            .env("NO_COLOR", "1")
-            .env("HOME", dir.path())
-            .env("XDG_CACHE_HOME", dir.path().join("cache"))
-            .env_remove("AZSECRETS_ACCESS_TOKEN")
-            .env_remove("AZURE_CLIENT_SECRET")
-            .env_remove("DISPLAY")
-            .env_remove("WAYLAND_DISPLAY")
-            .env_remove("TMUX");
-        Self {
-            pty: Pty::spawn(cmd, COLS, ROWS, 0),
-            _dir: dir,
-        }
-    }
+/// `azsecrets --auth device` against `sb`, with an empty sign-in cache and no az.
+fn start(sb: &RunningSandbox) -> Pty {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bin = dir.path().join("empty-bin");
+    std::fs::create_dir_all(&bin).expect("empty bin dir");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_azsecrets"));
+    cmd.arg("--auth")
+        .arg("device")
+        .arg("--graph-url")
+        .arg(sb.graph_url.as_str())
+        .arg("--login-url")
+        .arg(sb.login_url.as_str())
+        .arg("--clipboard")
+        .arg("osc52")
+        .arg("--log-file")
+        .arg(dir.path().join("azsecrets.log"))
+        .current_dir(dir.path())
+        .env("PATH", &bin)
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1")
+        .env("HOME", dir.path())
+        .env("XDG_CACHE_HOME", dir.path().join("cache"))
+        .env_remove("AZSECRETS_ACCESS_TOKEN")
+        .env_remove("AZURE_CLIENT_SECRET")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("TMUX");
+    Pty::spawn(cmd, dir, COLS, ROWS, 0)
 }
 
 /// The sandbox on its own runtime (the pty is driven from this thread), polling every second.
@@ -85,7 +62,7 @@ fn sandbox(polls: u32) -> (tokio::runtime::Runtime, RunningSandbox) {
 #[test]
 fn device_code_screen_then_apps() {
     let (_rt, sb) = sandbox(6);
-    let mut t = Tui::start(&sb);
+    let mut t = start(&sb);
     let s = t.wait_for("Sign in to Microsoft Graph");
     assert!(s.contains("to enter the code"), "{s}");
     assert!(s.contains("c copy code"), "the footer shows the keys:\n{s}");
@@ -106,7 +83,7 @@ fn device_code_screen_then_apps() {
 #[test]
 fn esc_on_the_sign_in_screen_cancels_with_exit_code_3() {
     let (_rt, sb) = sandbox(10_000);
-    let mut t = Tui::start(&sb);
+    let mut t = start(&sb);
     t.wait_for("Sign in to Microsoft Graph");
     t.send("\x1b");
     let status = t.wait_exit();

@@ -15,47 +15,25 @@ const ROWS: u16 = 40;
 mod pty_support;
 use pty_support::Pty;
 
-struct Tui {
-    pty: Pty,
-    dir: tempfile::TempDir,
-}
-
-impl std::ops::Deref for Tui {
-    type Target = Pty;
-    fn deref(&self) -> &Pty {
-        &self.pty
-    }
-}
-
-impl std::ops::DerefMut for Tui {
-    fn deref_mut(&mut self) -> &mut Pty {
-        &mut self.pty
-    }
-}
-
-impl Tui {
-    fn start(extra: &[&str]) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_azsecrets"));
-        cmd.arg("--sandbox")
-            .arg("--clipboard")
-            .arg("osc52")
-            .arg("--log-file")
-            .arg(dir.path().join("azsecrets.log"))
-            .args(extra)
-            .current_dir(dir.path())
-            .env("TERM", "xterm-256color")
-            .env("NO_COLOR", "1")
-            .env("HOME", dir.path())
-            .env("XDG_CACHE_HOME", dir.path())
-            .env_remove("DISPLAY")
-            .env_remove("WAYLAND_DISPLAY")
-            .env_remove("TMUX");
-        Self {
-            pty: Pty::spawn(cmd, COLS, ROWS, 0),
-            dir,
-        }
-    }
+/// `azsecrets --sandbox` in a pty, in a temporary home.
+fn start(extra: &[&str]) -> Pty {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_azsecrets"));
+    cmd.arg("--sandbox")
+        .arg("--clipboard")
+        .arg("osc52")
+        .arg("--log-file")
+        .arg(dir.path().join("azsecrets.log"))
+        .args(extra)
+        .current_dir(dir.path())
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1")
+        .env("HOME", dir.path())
+        .env("XDG_CACHE_HOME", dir.path())
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("TMUX");
+    Pty::spawn(cmd, dir, COLS, ROWS, 0)
 }
 
 const ESC: &str = "\x1b";
@@ -65,7 +43,7 @@ const DOWN: &str = "\x1b[B";
 
 #[test]
 fn add_copy_delete_and_exit_summary() {
-    let mut t = Tui::start(&[]);
+    let mut t = start(&[]);
     t.wait_for("Press / to filter");
     t.wait_for("Sandra Box");
 
@@ -181,7 +159,7 @@ fn add_copy_delete_and_exit_summary() {
 
 #[test]
 fn sigterm_restores_the_terminal() {
-    let mut t = Tui::start(&[]);
+    let mut t = start(&[]);
     t.wait_for("Press / to filter");
     t.send(ESC);
     t.send(ESC);
@@ -204,7 +182,7 @@ fn sigterm_restores_the_terminal() {
 
 #[test]
 fn read_only_shows_writes_disabled() {
-    let mut t = Tui::start(&["--read-only"]);
+    let mut t = start(&["--read-only"]);
     let s = t.wait_for("Press / to filter");
     assert!(s.contains("read-only"));
     t.send("N");
@@ -216,7 +194,7 @@ fn read_only_shows_writes_disabled() {
 
 #[test]
 fn resize_adapts_the_layout() {
-    let mut t = Tui::start(&[]);
+    let mut t = start(&[]);
     t.wait_for("Press / to filter");
     t.wait_for("Application (client) ID");
     t.session
@@ -240,7 +218,7 @@ fn resize_adapts_the_layout() {
 
 #[test]
 fn ctrl_z_suspends_and_resumes() {
-    let mut t = Tui::start(&[]);
+    let mut t = start(&[]);
     t.wait_for("Press / to filter");
     t.send("\x1a");
     // waitpid without WUNTRACED does not report a stop: read the state from /proc.

@@ -12,11 +12,20 @@ use expectrl::process::unix::WaitStatus;
 pub struct Pty {
     pub session: expectrl::session::OsSession,
     pub parser: vt100::Parser,
+    /// The run's temporary home/working folder, removed when the test ends.
+    pub dir: tempfile::TempDir,
 }
 
 impl Pty {
-    /// Spawn `cmd` in a pty of `cols`×`rows`, keeping `scrollback` lines of history.
-    pub fn spawn(cmd: Command, cols: u16, rows: u16, scrollback: usize) -> Self {
+    /// Spawn `cmd` in a pty of `cols`×`rows`, keeping `scrollback` lines of history; `dir` is
+    /// the run's temporary folder, kept as long as the `Pty`.
+    pub fn spawn(
+        cmd: Command,
+        dir: tempfile::TempDir,
+        cols: u16,
+        rows: u16,
+        scrollback: usize,
+    ) -> Self {
         let mut session = expectrl::Session::spawn(cmd).expect("spawn azsecrets in a pty");
         session
             .get_process_mut()
@@ -27,7 +36,11 @@ impl Pty {
             NonZeroU16::new(cols).expect("non-zero cols"),
             scrollback,
         );
-        Self { session, parser }
+        Self {
+            session,
+            parser,
+            dir,
+        }
     }
 
     /// Feed everything the program wrote so far to the parser; true when there was any.
