@@ -194,6 +194,45 @@ impl Held {
     }
 }
 
+/// The held-token rule shared by the sources that fetch a whole new token each time (Azure CLI,
+/// client credentials): hand out the held token while it is fresh, else `fetch` one, holding
+/// the lock across the fetch so concurrent callers share it. When a due refresh fails for a
+/// passing reason (`passing`) and the held token has not expired, keep using it — but not right
+/// after a 401 (`force_refresh`), which proved it no longer works.
+pub(crate) async fn held_or_fetch<E, F>(
+    held: &tokio::sync::Mutex<Option<Held>>,
+    force_refresh: bool,
+    fetch: impl FnOnce() -> F,
+    passing: impl Fn(&E) -> bool,
+) -> Result<AccessToken, AuthError>
+where
+    E: std::fmt::Display + Into<AuthError>,
+    F: std::future::Future<Output = Result<Held, E>>,
+{
+    let mut held = held.lock().await;
+    if let Some(h) = held.as_ref()
+        && !force_refresh
+        && h.is_fresh()
+    {
+        return Ok(h.token.clone());
+    }
+    match fetch().await {
+        Ok(h) => {
+            let t = h.token.clone();
+            *held = Some(h);
+            Ok(t)
+        }
+        Err(e) if passing(&e) => match held.as_ref() {
+            Some(h) if !force_refresh && h.is_valid() => {
+                tracing::warn!(error = %e, "token refresh failed; using the current token until it expires");
+                Ok(h.token.clone())
+            }
+            _ => Err(e.into()),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The first line of an identity-platform or CLI message, trimmed and bounded: AADSTS
 /// descriptions carry trace and correlation ids on later lines that only clutter a terminal.
 pub(crate) fn first_line(s: &str, max: usize) -> String {

@@ -365,33 +365,13 @@ impl AzureCli {
 
 impl TokenSource for AzureCli {
     fn token(&self, force_refresh: bool) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
-        Box::pin(async move {
-            let mut held = self.held.lock().await;
-            if let Some(h) = held.as_ref()
-                && !force_refresh
-                && h.is_fresh()
-            {
-                return Ok(h.token.clone());
-            }
-            match self.fetch().await {
-                Ok(h) => {
-                    let t = h.token.clone();
-                    *held = Some(h);
-                    Ok(t)
-                }
-                Err(e @ (AzCliError::Timeout(_) | AzCliError::Failed { .. })) => {
-                    match held.as_ref() {
-                        // az hiccupped while the old token still works: keep going with it.
-                        Some(h) if !force_refresh && h.is_valid() => {
-                            tracing::warn!(error = %e, "az failed; using the current token until it expires");
-                            Ok(h.token.clone())
-                        }
-                        _ => Err(e.into()),
-                    }
-                }
-                Err(e) => Err(e.into()),
-            }
-        })
+        // az hiccupping (timeout, crash) while the old token still works is a passing reason.
+        Box::pin(crate::auth::held_or_fetch(
+            &self.held,
+            force_refresh,
+            || self.fetch(),
+            |e| matches!(e, AzCliError::Timeout(_) | AzCliError::Failed { .. }),
+        ))
     }
 
     fn kind(&self) -> SourceKind {

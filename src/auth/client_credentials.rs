@@ -101,33 +101,13 @@ fn explain(e: EndpointError) -> AuthError {
 
 impl TokenSource for ClientCredentials {
     fn token(&self, force_refresh: bool) -> BoxFuture<'_, Result<AccessToken, AuthError>> {
-        Box::pin(async move {
-            // Held across the fetch so concurrent callers share one grant.
-            let mut held = self.held.lock().await;
-            if let Some(h) = held.as_ref()
-                && !force_refresh
-                && h.is_fresh()
-            {
-                return Ok(h.token.clone());
-            }
-            match self.fetch().await {
-                Ok(h) => {
-                    let t = h.token.clone();
-                    *held = Some(h);
-                    Ok(t)
-                }
-                // A refresh ahead of expiry failed for a passing reason: the old token still
-                // works for a while. Not after a 401, which proved it does not.
-                Err(e @ AuthError::Transport { .. }) => match held.as_ref() {
-                    Some(h) if !force_refresh && h.is_valid() => {
-                        tracing::warn!(error = %e, "token refresh failed; using the current token until it expires");
-                        Ok(h.token.clone())
-                    }
-                    _ => Err(e),
-                },
-                Err(e) => Err(e),
-            }
-        })
+        // A network failure is a passing reason; a refused secret is not.
+        Box::pin(crate::auth::held_or_fetch(
+            &self.held,
+            force_refresh,
+            || self.fetch(),
+            |e| matches!(e, AuthError::Transport { .. }),
+        ))
     }
 
     fn kind(&self) -> SourceKind {
