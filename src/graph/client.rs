@@ -299,6 +299,16 @@ impl GraphClient {
         operation: &'static str,
         url: Url,
     ) -> Result<T, GraphError> {
+        let body = self.get_bytes(operation, url).await?;
+        decode_bytes(operation, &body)
+    }
+
+    /// A GET (retried as reads are) and its whole reply.
+    async fn get_bytes(
+        &self,
+        operation: &'static str,
+        url: Url,
+    ) -> Result<bytes::Bytes, GraphError> {
         let resp = self
             .execute(Request {
                 operation,
@@ -308,7 +318,7 @@ impl GraphClient {
                 retry: true,
             })
             .await?;
-        decode(operation, resp).await
+        read_body(operation, resp).await
     }
 
     /// Every application in the tenant (or owned by the signed-in user), page by page.
@@ -408,19 +418,7 @@ impl GraphClient {
     fn fetch_page(&self, operation: &'static str, url: Url) -> PendingPage {
         let client = self.clone();
         PendingPage(tokio::spawn(async move {
-            let resp = client
-                .execute(Request {
-                    operation,
-                    method: Method::GET,
-                    url,
-                    body: None,
-                    retry: true,
-                })
-                .await?;
-            resp.bytes().await.map_err(|e| GraphError::Transport {
-                operation,
-                detail: transport_detail(&e),
-            })
+            client.get_bytes(operation, url).await
         }))
     }
 
@@ -661,6 +659,7 @@ fn decode_bytes<T: DeserializeOwned>(
 ) -> Result<T, GraphError> {
     serde_json::from_slice(body).map_err(|e| GraphError::Decode {
         operation,
+        // serde_json errors name a position and a type, never the content.
         detail: e.to_string(),
     })
 }
@@ -688,14 +687,16 @@ async fn decode<T: DeserializeOwned>(
     operation: &'static str,
     resp: reqwest::Response,
 ) -> Result<T, GraphError> {
-    let bytes = resp.bytes().await.map_err(|e| GraphError::Transport {
+    decode_bytes(operation, &read_body(operation, resp).await?)
+}
+
+async fn read_body(
+    operation: &'static str,
+    resp: reqwest::Response,
+) -> Result<bytes::Bytes, GraphError> {
+    resp.bytes().await.map_err(|e| GraphError::Transport {
         operation,
         detail: transport_detail(&e),
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| GraphError::Decode {
-        operation,
-        // serde_json errors name a position and a type, never the content.
-        detail: e.to_string(),
     })
 }
 
