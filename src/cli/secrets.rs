@@ -73,7 +73,8 @@ pub struct SecretRow {
     pub start_date_time: Option<String>,
     pub end_date_time: Option<String>,
     pub days_left: Option<i64>,
-    pub status: Option<&'static str>,
+    #[serde(serialize_with = "status_key")]
+    pub status: Option<Status>,
     pub long_lived: bool,
 }
 
@@ -89,7 +90,7 @@ impl SecretRow {
             start_date_time: s.start_date_time.map(|d| d.to_rfc3339()),
             end_date_time: s.end_date_time.map(|d| d.to_rfc3339()),
             days_left: s.end_date_time.map(|d| expiry::days_left(d, now)),
-            status: s.end_date_time.map(|d| Status::of(d, now).key()),
+            status: s.end_date_time.map(|d| Status::of(d, now)),
             long_lived: s
                 .end_date_time
                 .is_some_and(|e| expiry::is_long_lived(s.start_date_time, e)),
@@ -169,8 +170,8 @@ async fn list(
                 .iter()
                 .map(|(_, r)| {
                     let status = match (r.status, r.long_lived) {
-                        (Some(s), true) => format!("{} long-lived", status_label(s)),
-                        (Some(s), false) => status_label(s).to_owned(),
+                        (Some(s), true) => format!("{} long-lived", s.label()),
+                        (Some(s), false) => s.label().to_owned(),
                         (None, _) => "-".to_owned(),
                     };
                     vec![
@@ -226,13 +227,11 @@ async fn list(
     Ok(ExitCode::Ok)
 }
 
-fn status_label(key: &str) -> &'static str {
-    match key {
-        "expired" => Status::Expired.label(),
-        "within_7_days" => Status::Within7.label(),
-        "within_30_days" => Status::Within30.label(),
-        "within_90_days" => Status::Within90.label(),
-        _ => Status::Ok.label(),
+/// JSON carries the stable machine name of the band (`within_30_days`), tables its words.
+fn status_key<S: serde::Serializer>(status: &Option<Status>, s: S) -> Result<S::Ok, S::Error> {
+    match status {
+        Some(st) => s.serialize_str(st.key()),
+        None => s.serialize_none(),
     }
 }
 
