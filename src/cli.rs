@@ -95,6 +95,18 @@ pub enum ClipboardChoice {
     None,
 }
 
+impl From<ClipboardChoice> for crate::handoff::ClipboardMode {
+    fn from(c: ClipboardChoice) -> Self {
+        use crate::handoff::ClipboardMode as M;
+        match c {
+            ClipboardChoice::Auto => M::Auto,
+            ClipboardChoice::Native => M::Native,
+            ClipboardChoice::Osc52 => M::Osc52,
+            ClipboardChoice::None => M::None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum OutputFormat {
     #[default]
@@ -224,6 +236,46 @@ pub struct SandboxServeArgs {
     pub drop_add_password: u32,
 }
 
+/// What a script's user can do about a Graph failure, in the command line's words.
+pub fn advice(cause: crate::graph::Cause) -> &'static str {
+    use crate::graph::Cause as C;
+    match cause {
+        C::PolicyLifetime => {
+            "Your tenant's app management policy caps secret lifetimes: pass a shorter --expires."
+        }
+        C::PolicySecretsBlocked => {
+            "Your tenant's policy does not allow client secrets on this app: use a certificate or a federated credential."
+        }
+        C::SecretLimit => {
+            "Apps that allow personal Microsoft accounts can have at most two client secrets: remove one first (azsecrets secrets remove)."
+        }
+        C::Forbidden => {
+            "You need to own this app or hold the Application Administrator, Cloud Application Administrator or Application Developer role."
+        }
+        C::Unauthorized => "Your sign-in expired or is not valid for Graph: sign in again.",
+        C::NotFound => {
+            "It may have been deleted, or was created seconds ago: try again in a moment."
+        }
+        C::Throttled => "Graph is throttling or busy: wait a little and try again.",
+        C::ServerError => "Graph had a problem: try again in a moment.",
+        C::Rejected => "Check the arguments and try again.",
+        C::Network => "Check the network connection and try again.",
+        C::UnreadableReply => {
+            "This is a bug or an unexpected Graph change; the log file has details."
+        }
+        C::ForeignLink => "Check --graph-url; if it is right, report this as a bug.",
+        C::InvalidId => "Give an Object ID or Application ID as a GUID.",
+        C::SignIn => "Fix the sign-in problem named above, then try again.",
+        C::OrphanCreated => {
+            "Remove the orphaned secret (azsecrets secrets remove --key-id …) and add a new one."
+        }
+        C::NothingCreated => "Try again.",
+        C::AddUnverified => {
+            "List the app's secrets (azsecrets secrets list --app …) and look for one you did not expect before adding another."
+        }
+    }
+}
+
 /// A command's failure: the message for stderr and the exit code.
 #[derive(Debug)]
 pub struct CliError {
@@ -257,7 +309,7 @@ impl CliError {
         };
         Self {
             code,
-            advice: Some(e.advice().to_owned()),
+            advice: Some(advice(e.cause()).to_owned()),
             message: e.to_string(),
         }
     }

@@ -6,5 +6,5 @@ pub mod models;
 pub mod odata;
 
 pub use client::{AppQuery, GraphClient, Page, RemoveOutcome, RetryPolicy};
-pub use error::{ApiError, GraphError};
+pub use error::{ApiError, Cause, GraphError};
 pub use models::*;

@@ -19,7 +19,6 @@ use std::time::Duration;
 use chrono::{DateTime, Local};
 use secrecy::zeroize::Zeroizing;
 
-use crate::cli::{ClipboardChoice, ExitCode};
 use crate::secret::SecretValue;
 
 #[doc(hidden)]
@@ -34,6 +33,18 @@ pub enum CopyMethod {
     /// OSC 52 escape sequence to the terminal (over SSH, or no display). Cannot be verified or
     /// reliably cleared.
     Osc52,
+}
+
+/// How copies reach the clipboard, chosen once per run (`--clipboard` in the CLI).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ClipboardMode {
+    /// Native on a local display, OSC 52 over SSH or without a display.
+    #[default]
+    Auto,
+    Native,
+    Osc52,
+    /// Never copy (the value is revealed and selected by hand).
+    None,
 }
 
 /// The result of a copy, for the status line and the exit summary.
@@ -126,7 +137,7 @@ enum Kind {
 
 /// The clipboard, chosen once per run.
 pub struct Clipboard {
-    choice: ClipboardChoice,
+    mode: ClipboardMode,
     timeout: Duration,
     /// The executable run as `clipboard-holder` (None: `current_exe()`).
     holder_exe: Option<PathBuf>,
@@ -140,13 +151,13 @@ pub struct Clipboard {
 
 impl Clipboard {
     /// `timeout` zero means never clear.
-    pub fn new(choice: ClipboardChoice, timeout: Duration) -> Self {
+    pub fn new(mode: ClipboardMode, timeout: Duration) -> Self {
         let env = ENV_KEYS
             .iter()
             .map(|k| (*k, std::env::var_os(k).filter(|v| !v.is_empty())))
             .collect();
         let mut clipboard = Self {
-            choice,
+            mode,
             timeout,
             holder_exe: None,
             holder: None,
@@ -160,8 +171,8 @@ impl Clipboard {
 
     /// Like `new`, with the program to run as the holder (`<exe> clipboard-holder --timeout N`).
     /// Tests pass the real `azsecrets` binary, since their own `current_exe()` is the harness.
-    pub fn with_holder(choice: ClipboardChoice, timeout: Duration, holder_exe: PathBuf) -> Self {
-        let mut c = Self::new(choice, timeout);
+    pub fn with_holder(mode: ClipboardMode, timeout: Duration, holder_exe: PathBuf) -> Self {
+        let mut c = Self::new(mode, timeout);
         c.holder_exe = Some(holder_exe);
         c
     }
@@ -235,18 +246,18 @@ impl Clipboard {
     }
 
     fn copy(&mut self, text: &str, kind: Kind) -> Result<CopyReport, HandoffError> {
-        match self.choice {
+        match self.mode {
             // Nothing reaches a clipboard here, so an earlier holder keeps what it holds.
-            ClipboardChoice::None => Err(HandoffError::NoClipboard {
+            ClipboardMode::None => Err(HandoffError::NoClipboard {
                 reason: "the clipboard is turned off (--clipboard none); reveal the value \
                              with `v` and select it by hand"
                     .into(),
             }),
-            ClipboardChoice::Osc52 => {
+            ClipboardMode::Osc52 => {
                 self.stop_previous_holder();
                 self.copy_osc52(text, kind)
             }
-            ClipboardChoice::Native => {
+            ClipboardMode::Native => {
                 if let Some(reason) = self.display_reason() {
                     return Err(HandoffError::NoClipboard {
                         reason: format!(
@@ -263,7 +274,7 @@ impl Clipboard {
                         ),
                     })
             }
-            ClipboardChoice::Auto => {
+            ClipboardMode::Auto => {
                 if self.over_ssh() || self.display_reason().is_some() {
                     self.stop_previous_holder();
                     return self.copy_osc52(text, kind);
@@ -385,6 +396,6 @@ pub fn write_env_file(path: &Path, block: &EnvBlock<'_>) -> Result<EnvFileReport
 }
 
 /// Entry of the hidden `clipboard-holder` subcommand.
-pub fn holder_main(timeout_secs: u64) -> ExitCode {
+pub fn holder_main(timeout_secs: u64) -> std::process::ExitCode {
     holder::main(timeout_secs)
 }

@@ -10,7 +10,7 @@ fn main() -> std::process::ExitCode {
 
     // The clipboard holder is a tiny detached process: no logging, no runtime of ours.
     if let Some(Command::ClipboardHolder { timeout }) = &cli.command {
-        return azsecrets::handoff::holder_main(*timeout).into();
+        return azsecrets::handoff::holder_main(*timeout);
     }
 
     let _guard = azsecrets::logging::init(cli.global.log_file.as_deref());

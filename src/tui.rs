@@ -59,7 +59,7 @@ pub async fn run(global: &GlobalArgs) -> Result<ExitCode, CliError> {
     let mut runner = Runner::new(
         session.client.clone(),
         Clipboard::new(
-            global.clipboard,
+            global.clipboard.into(),
             Duration::from_secs(global.clipboard_timeout),
         ),
         tx,

@@ -336,7 +336,7 @@ async fn policy_and_permission_refusals_carry_code_and_request_id() {
         (
             "finance-ledger-api",
             "CredentialInvalidLifetimeAsPerAppPolicy",
-            "shorter expiry",
+            "shorter --expires",
         ),
         (
             "restricted-partner-portal",

@@ -266,7 +266,7 @@ async fn two_secret_cap_for_personal_account_apps() {
         .expect_err("cap");
     assert_eq!(err.status(), Some(400));
     assert!(err.to_string().contains("maximum of 2"), "{err}");
-    assert!(err.advice().contains("at most two"), "{}", err.advice());
+    assert_eq!(err.cause(), azsecrets::graph::Cause::SecretLimit);
     assert_eq!(
         client
             .get_application(&app.id)

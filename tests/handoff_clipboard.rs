@@ -7,7 +7,7 @@ mod handoff_support;
 use std::process::Command;
 use std::time::Duration;
 
-use azsecrets::cli::ClipboardChoice;
+use azsecrets::handoff::ClipboardMode;
 use azsecrets::handoff::{Clipboard, CopyMethod, EnvBlock, HandoffError};
 use azsecrets::secret::SecretValue;
 use chrono::Local;
@@ -27,11 +27,8 @@ fn copier_process() {
     let display = std::env::var(COPIER_DISPLAY).expect("run by the clipboard test");
     let secret = std::env::var(COPIER_SECRET).expect("run by the clipboard test");
     let pid_file = std::env::var(COPIER_PID_FILE).expect("run by the clipboard test");
-    let mut cb = Clipboard::with_holder(
-        ClipboardChoice::Native,
-        Duration::from_secs(3),
-        holder_exe(),
-    );
+    let mut cb =
+        Clipboard::with_holder(ClipboardMode::Native, Duration::from_secs(3), holder_exe());
     cb.set_env("DISPLAY", Some(display.as_ref()));
     cb.set_env("WAYLAND_DISPLAY", None);
     cb.set_env("SSH_TTY", None);
@@ -228,11 +225,8 @@ fn native_without_a_working_display_fails_clearly() {
     let pid_file = dir.path().join("holder.pid");
 
     // No display at all: refused before starting anything.
-    let mut cb = Clipboard::with_holder(
-        ClipboardChoice::Native,
-        Duration::from_secs(5),
-        holder_exe(),
-    );
+    let mut cb =
+        Clipboard::with_holder(ClipboardMode::Native, Duration::from_secs(5), holder_exe());
     cb.set_env("DISPLAY", None);
     cb.set_env("WAYLAND_DISPLAY", None);
     cb.set_pid_file(Some(pid_file.clone()));

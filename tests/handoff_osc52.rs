@@ -5,7 +5,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use azsecrets::cli::ClipboardChoice;
+use azsecrets::handoff::ClipboardMode;
 use azsecrets::handoff::{Clipboard, CopyMethod, EnvBlock, HandoffError};
 use azsecrets::secret::SecretValue;
 use base64::Engine as _;
@@ -32,7 +32,7 @@ impl Captured {
 }
 
 /// A clipboard with a known environment: no display, no SSH, no tmux unless set after.
-fn clipboard(choice: ClipboardChoice) -> (Clipboard, Captured) {
+fn clipboard(choice: ClipboardMode) -> (Clipboard, Captured) {
     // A holder that cannot exist: if anything tried the native path, it would fail loudly.
     let mut cb = Clipboard::with_holder(
         choice,
@@ -64,7 +64,7 @@ fn b64(s: &str) -> String {
 
 #[test]
 fn forced_osc52_writes_exactly_one_sequence_with_the_base64_value() {
-    let (mut cb, out) = clipboard(ClipboardChoice::Osc52);
+    let (mut cb, out) = clipboard(ClipboardMode::Osc52);
     let report = cb
         .copy_secret(&SecretValue::new(SECRET.into()))
         .expect("osc52 copy");
@@ -94,7 +94,7 @@ fn forced_osc52_writes_exactly_one_sequence_with_the_base64_value() {
 
 #[test]
 fn inside_tmux_the_sequence_is_wrapped_for_passthrough() {
-    let (mut cb, out) = clipboard(ClipboardChoice::Osc52);
+    let (mut cb, out) = clipboard(ClipboardMode::Osc52);
     cb.set_env("TMUX", Some("/tmp/tmux-1000/default,1234,0".as_ref()));
     cb.copy_secret(&SecretValue::new(SECRET.into()))
         .expect("osc52 copy");
@@ -104,7 +104,7 @@ fn inside_tmux_the_sequence_is_wrapped_for_passthrough() {
 
 #[test]
 fn auto_uses_osc52_over_ssh_even_with_a_display() {
-    let (mut cb, out) = clipboard(ClipboardChoice::Auto);
+    let (mut cb, out) = clipboard(ClipboardMode::Auto);
     cb.set_env("DISPLAY", Some(":0".as_ref()));
     cb.set_env(
         "SSH_CONNECTION",
@@ -119,7 +119,7 @@ fn auto_uses_osc52_over_ssh_even_with_a_display() {
         format!("\x1b]52;c;{}\x07", b64(SECRET)).as_bytes()
     );
 
-    let (mut cb, out) = clipboard(ClipboardChoice::Auto);
+    let (mut cb, out) = clipboard(ClipboardMode::Auto);
     cb.set_env("SSH_TTY", Some("/dev/pts/3".as_ref()));
     cb.set_env("WAYLAND_DISPLAY", Some("wayland-0".as_ref()));
     assert_eq!(
@@ -134,7 +134,7 @@ fn auto_uses_osc52_over_ssh_even_with_a_display() {
 
 #[test]
 fn auto_uses_osc52_without_a_display() {
-    let (mut cb, out) = clipboard(ClipboardChoice::Auto);
+    let (mut cb, out) = clipboard(ClipboardMode::Auto);
     let report = cb
         .copy_secret(&SecretValue::new(SECRET.into()))
         .expect("copy");
@@ -145,7 +145,7 @@ fn auto_uses_osc52_without_a_display() {
 #[test]
 fn auto_falls_back_to_osc52_when_the_holder_fails() {
     // DISPLAY is set, but the holder cannot even start: the terminal still gets the value.
-    let (mut cb, out) = clipboard(ClipboardChoice::Auto);
+    let (mut cb, out) = clipboard(ClipboardMode::Auto);
     cb.set_env("DISPLAY", Some(":0".as_ref()));
     let report = cb
         .copy_secret(&SecretValue::new(SECRET.into()))
@@ -159,7 +159,7 @@ fn auto_falls_back_to_osc52_when_the_holder_fails() {
 
 #[test]
 fn env_block_over_osc52_decodes_to_the_three_lines() {
-    let (mut cb, out) = clipboard(ClipboardChoice::Osc52);
+    let (mut cb, out) = clipboard(ClipboardMode::Osc52);
     let secret = SecretValue::new(SECRET.into());
     let block = EnvBlock {
         client_id: "11111111-2222-3333-4444-555555555555",
@@ -195,7 +195,7 @@ fn env_block_over_osc52_decodes_to_the_three_lines() {
 
 #[test]
 fn none_refuses_and_says_to_reveal_and_select_by_hand() {
-    let (mut cb, out) = clipboard(ClipboardChoice::None);
+    let (mut cb, out) = clipboard(ClipboardMode::None);
     match cb.copy_secret(&SecretValue::new(SECRET.into())) {
         Err(HandoffError::NoClipboard { reason }) => {
             assert!(reason.contains("`v`"), "{reason}");
@@ -210,7 +210,7 @@ fn none_refuses_and_says_to_reveal_and_select_by_hand() {
 #[test]
 fn native_is_never_silently_replaced_by_osc52() {
     // Forced native with a display whose holder cannot start: an error, not a terminal write.
-    let (mut cb, out) = clipboard(ClipboardChoice::Native);
+    let (mut cb, out) = clipboard(ClipboardMode::Native);
     cb.set_env("DISPLAY", Some(":0".as_ref()));
     let err = cb
         .copy_secret(&SecretValue::new(SECRET.into()))

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use azsecrets::cli::ClipboardChoice;
+use azsecrets::handoff::ClipboardMode;
 use azsecrets::handoff::{Clipboard, CopyMethod};
 use azsecrets::secret::SecretValue;
 
@@ -130,7 +130,7 @@ impl Sway {
     }
 
     fn clipboard(&self, timeout: Duration, pid_file: PathBuf) -> Clipboard {
-        let mut cb = Clipboard::with_holder(ClipboardChoice::Native, timeout, holder_exe());
+        let mut cb = Clipboard::with_holder(ClipboardMode::Native, timeout, holder_exe());
         cb.set_env("DISPLAY", None);
         cb.set_env("SSH_TTY", None);
         cb.set_env("SSH_CONNECTION", None);

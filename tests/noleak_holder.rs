@@ -8,8 +8,8 @@ mod handoff_support;
 use std::process::Command;
 use std::time::Duration;
 
-use azsecrets::cli::ClipboardChoice;
 use azsecrets::handoff::Clipboard;
+use azsecrets::handoff::ClipboardMode;
 use azsecrets::secret::SecretValue;
 
 use handoff_support::{Xvfb, alive, fresh_secret, holder_exe, wait_for};
@@ -29,11 +29,8 @@ fn noleak_copier_process() {
     let secret = std::env::var(SECRET_VAR).expect("run by the no-leak test");
     let pid_file = std::env::var(PID_FILE_VAR).expect("run by the no-leak test");
     // Uses the real environment (Clipboard::new reads it), unlike the other tests.
-    let mut cb = Clipboard::with_holder(
-        ClipboardChoice::Native,
-        Duration::from_secs(20),
-        holder_exe(),
-    );
+    let mut cb =
+        Clipboard::with_holder(ClipboardMode::Native, Duration::from_secs(20), holder_exe());
     cb.set_env("DISPLAY", Some(display.as_ref()));
     cb.set_pid_file(Some(pid_file.into()));
     cb.copy_secret(&SecretValue::new(secret))

@@ -13,8 +13,9 @@ use ratatui::crossterm::event::KeyCode;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use azsecrets::app::{Action, App, Dialog, Settings};
-use azsecrets::cli::{Cli, ClipboardChoice};
+use azsecrets::cli::Cli;
 use azsecrets::handoff::Clipboard;
+use azsecrets::handoff::ClipboardMode;
 use azsecrets::session::Session;
 use azsecrets::tui::Runner;
 use support::{code, key, screen_text};
@@ -33,7 +34,7 @@ impl Harness {
         let (tx, rx) = unbounded_channel();
         let runner = Runner::new(
             session.client.clone(),
-            Clipboard::new(ClipboardChoice::None, Duration::from_secs(45)),
+            Clipboard::new(ClipboardMode::None, Duration::from_secs(45)),
             tx,
         );
         let app = App::new(

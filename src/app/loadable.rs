@@ -4,6 +4,44 @@
 use crate::auth::AuthError;
 use crate::graph::GraphError;
 
+/// What the user can do about a Graph failure, in the TUI's words.
+fn advice(cause: crate::graph::Cause) -> &'static str {
+    use crate::graph::Cause as C;
+    match cause {
+        C::PolicyLifetime => {
+            "Your tenant's app management policy caps secret lifetimes: choose a shorter expiry."
+        }
+        C::PolicySecretsBlocked => {
+            "Your tenant's policy does not allow client secrets on this app: use a certificate or a federated credential."
+        }
+        C::SecretLimit => {
+            "Apps that allow personal Microsoft accounts can have at most two client secrets: delete one first."
+        }
+        C::Forbidden => {
+            "You need to own this app or hold the Application Administrator, Cloud Application Administrator or Application Developer role."
+        }
+        C::Unauthorized => "Your sign-in expired or is not valid for Graph: sign in again.",
+        C::NotFound => {
+            "It may have been deleted, or was created seconds ago: refresh and try again."
+        }
+        C::Throttled => "Graph is throttling or busy: wait a little and try again.",
+        C::ServerError => "Graph had a problem: try again in a moment.",
+        C::Rejected => "Check the request and try again.",
+        C::Network => "Check the network connection and try again.",
+        C::UnreadableReply => {
+            "This is a bug or an unexpected Graph change; the log file has details."
+        }
+        C::ForeignLink => "Check --graph-url; if it is right, report this as a bug.",
+        C::InvalidId => "Give an Object ID or Application ID as a GUID.",
+        C::SignIn => "Fix the sign-in problem named above, then try again.",
+        C::OrphanCreated => "Delete the orphaned secret (press d on it) and add a new one.",
+        C::NothingCreated => "Try again.",
+        C::AddUnverified => {
+            "Refresh the app (r) and look for a secret you did not expect before adding another."
+        }
+    }
+}
+
 /// A Graph error turned into what the UI shows: what failed, what to do, Graph's code and
 /// request-id (support needs the request-id; the code tells a user which policy bit).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,7 +67,7 @@ impl ErrorInfo {
         };
         Self {
             message,
-            advice: e.advice().to_owned(),
+            advice: advice(e.cause()).to_owned(),
             code: e.code().map(str::to_owned),
             request_id: e.request_id().map(str::to_owned),
         }

@@ -367,7 +367,7 @@ async fn add(
         }
         Destination::Clipboard => {
             let timeout = Duration::from_secs(global.clipboard_timeout);
-            match Clipboard::new(global.clipboard, timeout).copy_secret(value) {
+            match Clipboard::new(global.clipboard.into(), timeout).copy_secret(value) {
                 Ok(report) => report.status,
                 Err(e) => return Err(roll_back(client, &app, &meta.key_id, e.to_string()).await),
             }

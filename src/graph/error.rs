@@ -1,5 +1,5 @@
 //! Graph errors: typed, carrying what failed, the HTTP status, Graph's `code`, `message` and
-//! `request-id`, and what the user can do about it.
+//! `request-id`, and a typed [`Cause`] (the front-ends word what to do about it).
 
 use std::time::Duration;
 
@@ -101,51 +101,75 @@ impl GraphError {
         self.status() == Some(404)
     }
 
-    /// What the user can do, in plain words, for the errors we know.
-    pub fn advice(&self) -> &'static str {
+    /// Why it failed, as a typed cause; each front-end words its own advice from it (the TUI
+    /// with its keys, the CLI with its flags).
+    pub fn cause(&self) -> Cause {
         match self {
-            GraphError::Api(e) => advice_for(e),
-            GraphError::Transport { .. } => "Check the network connection and try again.",
-            GraphError::Decode { .. } => {
-                "This is a bug or an unexpected Graph change; the log file has details."
-            }
-            GraphError::ForeignLink { .. } => {
-                "Check --graph-url; if it is right, report this as a bug."
-            }
-            GraphError::InvalidId(_) => "Give an Object ID or Application ID as a GUID.",
-            GraphError::Auth(_) => "Fix the sign-in problem named above, then try again.",
+            GraphError::Api(e) => cause_of(e),
+            GraphError::Transport { .. } => Cause::Network,
+            GraphError::Decode { .. } => Cause::UnreadableReply,
+            GraphError::ForeignLink { .. } => Cause::ForeignLink,
+            GraphError::InvalidId(_) => Cause::InvalidId,
+            GraphError::Auth(_) => Cause::SignIn,
             GraphError::AddPasswordLost {
                 created: Some(_), ..
-            } => "Delete the orphaned secret (press d on it) and add a new one.",
-            GraphError::AddPasswordLost { created: None, .. } => "Try again.",
-            GraphError::AddPasswordUnverified { .. } => {
-                "Refresh the app (r) and look for a secret you did not expect before adding another."
-            }
+            } => Cause::OrphanCreated,
+            GraphError::AddPasswordLost { created: None, .. } => Cause::NothingCreated,
+            GraphError::AddPasswordUnverified { .. } => Cause::AddUnverified,
         }
     }
 }
 
-fn advice_for(e: &ApiError) -> &'static str {
+/// Why a Graph call failed, without words: the front-ends say what to do about each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// The tenant's app management policy caps the lifetime of secrets.
+    PolicyLifetime,
+    /// The tenant's policy forbids client secrets on this app.
+    PolicySecretsBlocked,
+    /// Apps that allow personal Microsoft accounts hold at most two secrets.
+    SecretLimit,
+    /// The identity lacks the role or ownership (403, Authorization_RequestDenied).
+    Forbidden,
+    /// The token was refused (401).
+    Unauthorized,
+    /// The object is gone, or was created seconds ago and has not replicated (404).
+    NotFound,
+    /// Graph throttled (429) or was briefly unavailable (503, 504).
+    Throttled,
+    /// Graph failed (other 5xx).
+    ServerError,
+    /// Graph refused the request for another reason (other 4xx).
+    Rejected,
+    /// The request did not reach Graph, or the reply did not come back.
+    Network,
+    /// Graph's reply could not be read: a bug, or a Graph change.
+    UnreadableReply,
+    /// A paging link pointed away from the configured Graph endpoint.
+    ForeignLink,
+    /// An id that is not a GUID.
+    InvalidId,
+    /// Signing in failed (the sign-in error says why).
+    SignIn,
+    /// addPassword's reply was lost, and reading the app back found the secret it made.
+    OrphanCreated,
+    /// addPassword's reply was lost, and reading the app back found nothing new.
+    NothingCreated,
+    /// addPassword's reply was lost, and the app could not be read back.
+    AddUnverified,
+}
+
+fn cause_of(e: &ApiError) -> Cause {
     match (e.status, e.code.as_str()) {
-        (_, "CredentialInvalidLifetimeAsPerAppPolicy") => {
-            "Your tenant's app management policy caps secret lifetimes: choose a shorter expiry."
-        }
-        (_, "CredentialTypeNotAllowedAsPerAppPolicy") => {
-            "Your tenant's policy does not allow client secrets on this app: use a certificate or a federated credential."
-        }
-        _ if e.message.contains("maximum of 2") => {
-            "Apps that allow personal Microsoft accounts can have at most two client secrets: delete one first."
-        }
-        (403, _) | (_, "Authorization_RequestDenied") => {
-            "You need to own this app or hold the Application Administrator, Cloud Application Administrator or Application Developer role."
-        }
-        (401, _) => "Your sign-in expired or is not valid for Graph: sign in again.",
-        (404, _) => "It may have been deleted, or was created seconds ago: refresh and try again.",
-        (429, _) | (503, _) | (504, _) => {
-            "Graph is throttling or busy: wait a little and try again."
-        }
-        (s, _) if s >= 500 => "Graph had a problem: try again in a moment.",
-        _ => "Check the request and try again.",
+        (_, "CredentialInvalidLifetimeAsPerAppPolicy") => Cause::PolicyLifetime,
+        (_, "CredentialTypeNotAllowedAsPerAppPolicy") => Cause::PolicySecretsBlocked,
+        _ if e.message.contains("maximum of 2") => Cause::SecretLimit,
+        (403, _) | (_, "Authorization_RequestDenied") => Cause::Forbidden,
+        (401, _) => Cause::Unauthorized,
+        (404, _) => Cause::NotFound,
+        (429, _) | (503, _) | (504, _) => Cause::Throttled,
+        (s, _) if s >= 500 => Cause::ServerError,
+        _ => Cause::Rejected,
     }
 }
 

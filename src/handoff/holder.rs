@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use secrecy::zeroize::Zeroizing;
 
-use crate::cli::ExitCode;
+use std::process::ExitCode;
 
 /// The subcommand name (must match `cli::Command::ClipboardHolder`).
 pub(super) const SUBCOMMAND: &str = "clipboard-holder";
@@ -307,12 +307,12 @@ pub(super) fn main(timeout_secs: u64) -> ExitCode {
         Ok(r) => r,
         Err(reason) => {
             let _ = writeln!(answer, "err: {reason}");
-            return ExitCode::Failure;
+            return ExitCode::FAILURE;
         }
     };
     let Ok(value) = std::str::from_utf8(&request.value) else {
         let _ = writeln!(answer, "err: the value is not UTF-8 text");
-        return ExitCode::Failure;
+        return ExitCode::FAILURE;
     };
     match hold(
         value,
@@ -320,12 +320,12 @@ pub(super) fn main(timeout_secs: u64) -> ExitCode {
         Duration::from_secs(timeout_secs),
         &mut answer,
     ) {
-        Ok(()) => ExitCode::Ok,
+        Ok(()) => ExitCode::SUCCESS,
         Err(reason) => {
             // Only reaches the parent if it is still listening (i.e. before "ok").
             let _ = writeln!(answer, "err: {reason}");
             let _ = answer.flush();
-            ExitCode::Failure
+            ExitCode::FAILURE
         }
     }
 }

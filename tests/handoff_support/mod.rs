@@ -9,8 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use azsecrets::cli::ClipboardChoice;
 use azsecrets::handoff::Clipboard;
+use azsecrets::handoff::ClipboardMode;
 
 const INSTALL: &str =
     "these tests need a virtual X server and xclip: apt-get install -y xvfb xclip";
@@ -95,7 +95,7 @@ impl Xvfb {
     /// A native clipboard on this display, using the real binary as holder, with its own pid
     /// file (parallel tests must not stop each other's holders).
     pub fn clipboard(&self, timeout: Duration, pid_file: &Path) -> Clipboard {
-        let mut cb = Clipboard::with_holder(ClipboardChoice::Native, timeout, holder_exe());
+        let mut cb = Clipboard::with_holder(ClipboardMode::Native, timeout, holder_exe());
         self.configure(&mut cb, pid_file);
         cb
     }
