@@ -120,12 +120,38 @@ const ENV_KEYS: &[&str] = &[
     "TMUX",
 ];
 
+/// Tests only: the program to run as the clipboard holder instead of this binary, so a test of
+/// the real binary can stand in a slow or failing holder. Must be an absolute path; its use is
+/// logged. Not in `--help` or the man page.
+const HOLDER_EXE_VAR: &str = "AZSECRETS_HOLDER_EXE";
+
 /// Where OSC 52 goes.
 enum Terminal {
     /// `/dev/tty`, else stdout when it is a terminal.
     Auto,
-    /// A given writer (tests, or a TUI that owns the terminal).
+    /// A given writer (tests).
     Writer(Box<dyn Write + Send>),
+    /// Kept for the caller, who writes it itself (a TUI, between two frames).
+    Deferred(Option<TerminalWrite>),
+}
+
+/// An OSC 52 sequence that a caller must still write to the terminal (see
+/// [`Clipboard::defer_terminal_writes`]). It holds the value in base64, so it is wiped on drop
+/// and its `Debug` shows only its length.
+pub struct TerminalWrite(Zeroizing<Vec<u8>>);
+
+impl TerminalWrite {
+    /// Write it to the controlling terminal (`/dev/tty`), else to stdout when that is a
+    /// terminal; never to a pipe or a file.
+    pub fn write_to_terminal(self) -> Result<(), HandoffError> {
+        osc52::write_to_terminal(&self.0)
+    }
+}
+
+impl std::fmt::Debug for TerminalWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TerminalWrite({} bytes)", self.0.len())
+    }
 }
 
 /// What a copy carries: a secret is excluded from clipboard history and auto-cleared.
@@ -159,7 +185,7 @@ impl Clipboard {
         let mut clipboard = Self {
             mode,
             timeout,
-            holder_exe: None,
+            holder_exe: holder_exe_from_env(),
             holder: None,
             pid_file: None,
             env,
@@ -191,9 +217,24 @@ impl Clipboard {
         self.pid_file = path;
     }
 
-    /// Send OSC 52 to `writer` instead of the terminal (a TUI that owns the terminal, or tests).
+    /// Send OSC 52 to `writer` instead of the terminal (tests).
     pub fn set_terminal(&mut self, writer: Box<dyn Write + Send>) {
         self.terminal = Terminal::Writer(writer);
+    }
+
+    /// Build OSC 52 sequences but do not write them: after each copy the caller takes the
+    /// sequence with [`take_terminal_write`](Self::take_terminal_write) and writes it when the
+    /// terminal is free (a TUI, whose copies run off its event loop, writes it between frames).
+    pub fn defer_terminal_writes(&mut self) {
+        self.terminal = Terminal::Deferred(None);
+    }
+
+    /// The OSC 52 sequence the last copy left for the caller to write (deferred writes only).
+    pub fn take_terminal_write(&mut self) -> Option<TerminalWrite> {
+        match &mut self.terminal {
+            Terminal::Deferred(slot) => slot.take(),
+            _ => None,
+        }
     }
 
     /// The pid of the holder started by this `Clipboard`, while it runs.
@@ -246,6 +287,8 @@ impl Clipboard {
     }
 
     fn copy(&mut self, text: &str, kind: Kind) -> Result<CopyReport, HandoffError> {
+        // A sequence the caller never took belongs to an older copy: it must not be sent now.
+        drop(self.take_terminal_write());
         match self.mode {
             // Nothing reaches a clipboard here, so an earlier holder keeps what it holds.
             ClipboardMode::None => Err(HandoffError::NoClipboard {
@@ -346,6 +389,7 @@ impl Clipboard {
                 .and_then(|()| w.flush())
                 .map_err(|e| HandoffError::Copy(format!("could not write to the terminal: {e}")))?,
             Terminal::Auto => osc52::write_to_terminal(&seq)?,
+            Terminal::Deferred(slot) => *slot = Some(TerminalWrite(seq)),
         }
         let status = match kind {
             Kind::Secret => "Sent to the terminal clipboard (OSC 52) — cannot be verified nor \
@@ -385,6 +429,18 @@ impl Drop for Clipboard {
         if let Some(child) = self.holder.as_mut() {
             let _ = child.try_wait();
         }
+    }
+}
+
+/// The holder named by `AZSECRETS_HOLDER_EXE` (tests only), else `None` (this binary).
+fn holder_exe_from_env() -> Option<PathBuf> {
+    let path = PathBuf::from(std::env::var_os(HOLDER_EXE_VAR).filter(|v| !v.is_empty())?);
+    if path.is_absolute() {
+        tracing::warn!(path = %path.display(), "{HOLDER_EXE_VAR} is set: it runs as the clipboard holder");
+        Some(path)
+    } else {
+        tracing::warn!("{HOLDER_EXE_VAR} is ignored: it must be an absolute path");
+        None
     }
 }
 

@@ -21,8 +21,9 @@ use tokio::task::AbortHandle;
 use crate::app::{Action, App, AppsTab, CopyTarget, Effect, Settings, SignInAccount};
 use crate::auth::device_code::{self, DevicePrompt};
 use crate::cli::{CliError, ExitCode, GlobalArgs};
-use crate::graph::{ApplicationId, GraphClient, ObjectId};
-use crate::handoff::{self, Clipboard, EnvBlock, HandoffError};
+use crate::graph::{ApplicationId, GraphClient, ObjectId, TenantId};
+use crate::handoff::{self, Clipboard, CopyReport, EnvBlock, HandoffError, TerminalWrite};
+use crate::secret::SecretValue;
 use crate::session::{Session, SignInOptions};
 
 /// How often the spinner turns while something loads.
@@ -135,7 +136,7 @@ async fn event_loop(
                 // No more input: the terminal went away.
                 None => return Ok(()),
             },
-            Some(action) = rx.recv() => app.update(action),
+            Some(action) = rx.recv() => app.update(runner.finish(action)),
             changed = prompts.changed(), if prompts_open => match changed {
                 Ok(()) => {
                     let prompt = prompts.borrow_and_update().clone();
@@ -219,23 +220,27 @@ impl Signals {
     }
 }
 
-/// Runs effects: Graph calls as tasks, clipboard hand-offs on the loop's own thread (OSC 52
-/// writes to the terminal and must not interleave with a frame being drawn). Every result
-/// comes back on `tx` as an `Action`. Public so tests can drive the model headlessly against
-/// the sandbox (clipboard effects need a multi-thread runtime).
+/// Runs effects off the event loop: Graph calls as tasks, the `.env` writer on the blocking
+/// pool, clipboard copies on one worker thread (a copy may wait seconds for the holder's
+/// answer). Every result comes back on `tx` as an `Action`. The one step that must happen on
+/// the loop is writing an OSC 52 copy to the terminal: the worker only builds the sequence,
+/// and [`finish`](Self::finish) writes it between frames. Public so tests can drive the model
+/// headlessly against the sandbox.
 pub struct Runner {
     client: GraphClient,
-    clipboard: Arc<Mutex<Clipboard>>,
     tx: UnboundedSender<Action>,
     /// The listing task per tab; a newer listing aborts the older one.
     lists: HashMap<AppsTab, AbortHandle>,
+    copies: CopyWorker,
 }
 
 impl Runner {
-    pub fn new(client: GraphClient, clipboard: Clipboard, tx: UnboundedSender<Action>) -> Self {
+    pub fn new(client: GraphClient, mut clipboard: Clipboard, tx: UnboundedSender<Action>) -> Self {
+        // The worker must never write to the terminal: a frame may be half drawn.
+        clipboard.defer_terminal_writes();
         Self {
+            copies: CopyWorker::start(clipboard, tx.clone()),
             client,
-            clipboard: Arc::new(Mutex::new(clipboard)),
             tx,
             lists: HashMap::new(),
         }
@@ -248,26 +253,14 @@ impl Runner {
         }
     }
 
-    fn send(tx: &UnboundedSender<Action>, action: Action) {
-        // The loop is gone only when the UI is quitting; the result no longer matters.
-        let _ = tx.send(action);
-    }
-
+    /// Start `effect`; returns at once.
     pub fn spawn(&mut self, effect: Effect) {
-        let client = self.client.clone();
-        let tx = self.tx.clone();
         match effect {
-            Effect::LoadOrganization { request } => {
-                tokio::spawn(async move {
-                    let r = client.organization().await;
-                    Self::send(&tx, Action::OrganizationLoaded(request, r));
-                });
-            }
+            Effect::LoadOrganization { request } => self.graph(move |c| async move {
+                Action::OrganizationLoaded(request, c.organization().await)
+            }),
             Effect::LoadMe { request } => {
-                tokio::spawn(async move {
-                    let r = client.me().await;
-                    Self::send(&tx, Action::MeLoaded(request, r));
-                });
+                self.graph(move |c| async move { Action::MeLoaded(request, c.me().await) })
             }
             Effect::LoadApps {
                 request,
@@ -277,107 +270,82 @@ impl Runner {
                 if let Some(old) = self.lists.remove(&tab) {
                     old.abort();
                 }
+                let (client, tx) = (self.client.clone(), self.tx.clone());
                 let task = tokio::spawn(async move {
                     let mut pages = client.list_applications(&query);
                     while let Some(result) = pages.next().await {
                         let failed = result.is_err();
-                        if tx
-                            .send(Action::AppsPage {
-                                request,
-                                tab,
-                                result,
-                            })
-                            .is_err()
-                            || failed
-                        {
+                        let page = Action::AppsPage {
+                            request,
+                            tab,
+                            result,
+                        };
+                        if tx.send(page).is_err() || failed {
                             break;
                         }
                     }
                 });
                 self.lists.insert(tab, task.abort_handle());
             }
-            Effect::LookupApp { request, id } => {
-                tokio::spawn(async move {
-                    // A pasted GUID may be either id: Application ID first, then Object ID.
-                    let r = match client
-                        .get_application_by_app_id(&ApplicationId::new(id.clone()))
-                        .await
-                    {
-                        Err(e) if e.is_not_found() => {
-                            client.get_application(&ObjectId::new(id)).await
-                        }
-                        other => other,
-                    };
-                    Self::send(&tx, Action::AppLookedUp(request, r));
-                });
-            }
-            Effect::LoadApp { request, id } => {
-                tokio::spawn(async move {
-                    let r = client.get_application(&id).await;
-                    Self::send(&tx, Action::AppLoaded(request, r));
-                });
-            }
-            Effect::LoadFederated { request, id } => {
-                tokio::spawn(async move {
-                    let r = client.federated_credentials(&id).await;
-                    Self::send(&tx, Action::FederatedLoaded(request, r));
-                });
-            }
+            Effect::LookupApp { request, id } => self.graph(move |c| async move {
+                // A pasted GUID may be either id: Application ID first, then Object ID.
+                let r = match c
+                    .get_application_by_app_id(&ApplicationId::new(id.clone()))
+                    .await
+                {
+                    Err(e) if e.is_not_found() => c.get_application(&ObjectId::new(id)).await,
+                    other => other,
+                };
+                Action::AppLookedUp(request, r)
+            }),
+            Effect::LoadApp { request, id } => self.graph(move |c| async move {
+                Action::AppLoaded(request, c.get_application(&id).await)
+            }),
+            Effect::LoadFederated { request, id } => self.graph(move |c| async move {
+                Action::FederatedLoaded(request, c.federated_credentials(&id).await)
+            }),
             Effect::AddSecret {
                 request,
                 app,
                 credential,
-            } => {
-                tokio::spawn(async move {
-                    let r = client.add_password(&app, &credential).await;
-                    Self::send(&tx, Action::SecretAdded(request, r));
-                });
-            }
+            } => self.graph(move |c| async move {
+                Action::SecretAdded(request, c.add_password(&app, &credential).await)
+            }),
             Effect::RemoveSecret {
                 request,
                 app,
                 key_id,
-            } => {
-                tokio::spawn(async move {
-                    let r = client.remove_password(&app, &key_id).await;
-                    Self::send(&tx, Action::SecretRemoved(request, r));
-                });
-            }
-            Effect::CreateApp { request, app } => {
-                tokio::spawn(async move {
-                    let r = client.create_application(&app).await;
-                    Self::send(&tx, Action::AppCreated(request, r));
-                });
-            }
+            } => self.graph(move |c| async move {
+                Action::SecretRemoved(request, c.remove_password(&app, &key_id).await)
+            }),
+            Effect::CreateApp { request, app } => self.graph(move |c| async move {
+                Action::AppCreated(request, c.create_application(&app).await)
+            }),
             Effect::CopySecret { request, value } => {
-                let r = self.with_clipboard(|c| c.copy_secret(&value));
-                drop(value);
-                Self::send(&tx, Action::Copied(request, CopyTarget::SecretValue, r));
+                self.copies
+                    .queue(request, CopyTarget::SecretValue, Content::Secret(value));
             }
             Effect::CopyEnvBlock {
                 request,
                 client_id,
                 tenant_id,
                 value,
-            } => {
-                let r = self.with_clipboard(|c| {
-                    c.copy_env_block(&EnvBlock {
-                        client_id: client_id.as_str(),
-                        tenant_id: tenant_id.as_str(),
-                        secret: &value,
-                    })
-                });
-                drop(value);
-                Self::send(&tx, Action::Copied(request, CopyTarget::EnvBlock, r));
-            }
+            } => self.copies.queue(
+                request,
+                CopyTarget::EnvBlock,
+                Content::EnvBlock {
+                    client_id,
+                    tenant_id,
+                    value,
+                },
+            ),
             Effect::CopyText {
                 request,
                 label,
                 text,
-            } => {
-                let r = self.with_clipboard(|c| c.copy_text(&text));
-                Self::send(&tx, Action::Copied(request, CopyTarget::Text(label), r));
-            }
+            } => self
+                .copies
+                .queue(request, CopyTarget::Text(label), Content::Text(text)),
             Effect::WriteEnvFile {
                 request,
                 path,
@@ -385,6 +353,7 @@ impl Runner {
                 tenant_id,
                 value,
             } => {
+                let tx = self.tx.clone();
                 tokio::task::spawn_blocking(move || {
                     let r = handoff::write_env_file(
                         &path,
@@ -395,24 +364,156 @@ impl Runner {
                         },
                     );
                     drop(value);
-                    Self::send(&tx, Action::EnvFileWritten(request, r));
+                    send(&tx, Action::EnvFileWritten(request, r));
                 });
             }
         }
     }
 
-    /// Run a clipboard call here (it may start the holder process: brief, and it must not
-    /// race a frame for the terminal).
-    fn with_clipboard<T>(
-        &self,
-        f: impl FnOnce(&mut Clipboard) -> Result<T, HandoffError>,
-    ) -> Result<T, HandoffError> {
-        let clipboard = Arc::clone(&self.clipboard);
-        tokio::task::block_in_place(move || match clipboard.lock() {
-            Ok(mut c) => f(&mut c),
-            Err(_) => Err(HandoffError::Copy(
-                "an earlier copy failed badly; restart azsecrets".into(),
-            )),
-        })
+    /// The loop's last step for an action that came back on `tx`, just before `update`: a copy
+    /// that went by OSC 52 is written to the terminal here, between two frames. If that write
+    /// fails, the copy failed.
+    pub fn finish(&self, action: Action) -> Action {
+        match action {
+            Action::Copied(request, target, Ok(report)) => {
+                let result = match self.copies.take_terminal_write(request) {
+                    Some(write) => write.write_to_terminal().map(|()| report),
+                    None => Ok(report),
+                };
+                Action::Copied(request, target, result)
+            }
+            other => other,
+        }
     }
+
+    /// A Graph call as a task; the action it ends with goes back to the loop.
+    fn graph<F>(&self, call: impl FnOnce(GraphClient) -> F)
+    where
+        F: Future<Output = Action> + Send + 'static,
+    {
+        let task = call(self.client.clone());
+        let tx = self.tx.clone();
+        tokio::spawn(async move { send(&tx, task.await) });
+    }
+}
+
+fn send(tx: &UnboundedSender<Action>, action: Action) {
+    // The loop is gone only when the UI is quitting; the result no longer matters.
+    let _ = tx.send(action);
+}
+
+/// What a copy puts on the clipboard. Values stay behind their `Arc` (shared with the reveal
+/// dialog), never copied into a plain `String`.
+enum Content {
+    Secret(Arc<SecretValue>),
+    EnvBlock {
+        client_id: ApplicationId,
+        tenant_id: TenantId,
+        value: Arc<SecretValue>,
+    },
+    Text(String),
+}
+
+struct CopyJob {
+    request: u64,
+    target: CopyTarget,
+    content: Content,
+}
+
+/// OSC 52 sequences the worker built, by request id, until the loop writes them.
+type TerminalWrites = Arc<Mutex<Vec<(u64, TerminalWrite)>>>;
+
+/// One thread that owns the `Clipboard` and runs copies one after the other, in the order they
+/// were asked for: each copy stops the holder of the one before, so two quick copies leave only
+/// the newest holder running. The thread ends when the runner is dropped.
+struct CopyWorker {
+    /// `None` when the thread could not start or has died; copies then fail with a message.
+    jobs: Option<std::sync::mpsc::Sender<CopyJob>>,
+    tx: UnboundedSender<Action>,
+    writes: TerminalWrites,
+}
+
+impl CopyWorker {
+    fn start(mut clipboard: Clipboard, tx: UnboundedSender<Action>) -> Self {
+        let writes = TerminalWrites::default();
+        let (jobs, queue) = std::sync::mpsc::channel::<CopyJob>();
+        let (answers, found) = (tx.clone(), Arc::clone(&writes));
+        let started = std::thread::Builder::new()
+            .name("clipboard".into())
+            .spawn(move || {
+                for job in queue {
+                    let result = copy(&mut clipboard, &job.content);
+                    drop(job.content);
+                    if let (Ok(_), Some(write)) = (&result, clipboard.take_terminal_write()) {
+                        lock(&found).push((job.request, write));
+                    }
+                    send(&answers, Action::Copied(job.request, job.target, result));
+                }
+            });
+        if let Err(e) = &started {
+            tracing::error!(error = %e, "could not start the clipboard thread");
+        }
+        Self {
+            jobs: started.ok().map(|_| jobs),
+            tx,
+            writes,
+        }
+    }
+
+    fn queue(&mut self, request: u64, target: CopyTarget, content: Content) {
+        let job = CopyJob {
+            request,
+            target,
+            content,
+        };
+        let job = match &self.jobs {
+            Some(jobs) => match jobs.send(job) {
+                Ok(()) => return,
+                Err(std::sync::mpsc::SendError(job)) => job,
+            },
+            None => job,
+        };
+        // The thread never started, or a copy panicked and took it down.
+        self.jobs = None;
+        send(
+            &self.tx,
+            Action::Copied(
+                job.request,
+                job.target,
+                Err(HandoffError::Copy(
+                    "the clipboard stopped working after an earlier error; restart azsecrets"
+                        .into(),
+                )),
+            ),
+        );
+    }
+
+    fn take_terminal_write(&self, request: u64) -> Option<TerminalWrite> {
+        let mut writes = lock(&self.writes);
+        let at = writes.iter().position(|(r, _)| *r == request)?;
+        Some(writes.swap_remove(at).1)
+    }
+}
+
+fn copy(clipboard: &mut Clipboard, content: &Content) -> Result<CopyReport, HandoffError> {
+    match content {
+        Content::Secret(value) => clipboard.copy_secret(value),
+        Content::EnvBlock {
+            client_id,
+            tenant_id,
+            value,
+        } => clipboard.copy_env_block(&EnvBlock {
+            client_id: client_id.as_str(),
+            tenant_id: tenant_id.as_str(),
+            secret: value,
+        }),
+        Content::Text(text) => clipboard.copy_text(text),
+    }
+}
+
+/// The list is only pushed to and taken from; a panic elsewhere cannot leave it half changed.
+fn lock(writes: &TerminalWrites) -> std::sync::MutexGuard<'_, Vec<(u64, TerminalWrite)>> {
+    writes
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
