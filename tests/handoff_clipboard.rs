@@ -1,10 +1,10 @@
 //! The native clipboard under a real (virtual) X server: the holder keeps the value after the
 //! copying process exits, clears it after the timeout, and leaves a newer copy alone.
-//! Needs Xvfb and xclip (`apt-get install -y xvfb xclip`); without them these tests fail.
+//! Needs Xvfb and xclip (`apt-get install -y xvfb xclip`); without them these tests are
+//! skipped with a notice, or fail under `AZSECRETS_REQUIRE_DISPLAY=1`.
 
 mod handoff_support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use azsecrets::handoff::ClipboardMode;
@@ -12,7 +12,9 @@ use azsecrets::handoff::{Clipboard, CopyMethod, EnvBlock, HandoffError};
 use azsecrets::secret::SecretValue;
 use chrono::Local;
 
-use handoff_support::{Xvfb, alive, fresh_secret, holder_exe, wait_for};
+use handoff_support::{
+    HOLDER_PID, Xvfb, alive, fresh_secret, holder_exe, native_clipboard, run_copier, wait_for,
+};
 
 const COPIER_DISPLAY: &str = "AZSECRETS_TEST_COPIER_DISPLAY";
 const COPIER_SECRET: &str = "AZSECRETS_TEST_COPIER_SECRET";
@@ -27,53 +29,30 @@ fn copier_process() {
     let display = std::env::var(COPIER_DISPLAY).expect("run by the clipboard test");
     let secret = std::env::var(COPIER_SECRET).expect("run by the clipboard test");
     let pid_file = std::env::var(COPIER_PID_FILE).expect("run by the clipboard test");
-    let mut cb =
-        Clipboard::with_holder(ClipboardMode::Native, Duration::from_secs(3), holder_exe());
-    cb.set_env("DISPLAY", Some(display.as_ref()));
-    cb.set_env("WAYLAND_DISPLAY", None);
-    cb.set_env("SSH_TTY", None);
-    cb.set_env("SSH_CONNECTION", None);
-    cb.set_pid_file(Some(pid_file.into()));
+    let mut cb = native_clipboard(
+        &display,
+        Duration::from_secs(3),
+        holder_exe(),
+        pid_file.as_ref(),
+    );
     let report = cb
         .copy_secret(&SecretValue::new(secret))
         .expect("copy under Xvfb");
     assert_eq!(report.method, CopyMethod::Native);
-    println!("HOLDER_PID={}", cb.holder_pid().expect("holder running"));
+    println!("{HOLDER_PID}{}", cb.holder_pid().expect("holder running"));
 }
 
 #[test]
 fn value_outlives_the_copier_and_is_cleared_after_the_timeout() {
-    let x = Xvfb::start();
+    let Some(x) = Xvfb::start() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let secret = fresh_secret();
-    let copier = Command::new(std::env::current_exe().expect("test exe"))
-        .args([
-            "--ignored",
-            "--exact",
-            "copier_process",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(COPIER_DISPLAY, &x.display)
-        .env(COPIER_SECRET, &secret)
-        .env(COPIER_PID_FILE, dir.path().join("holder.pid"))
-        .output()
-        .expect("run the copier");
-    assert!(
-        copier.status.success(),
-        "copier failed: {}{}",
-        String::from_utf8_lossy(&copier.stdout),
-        String::from_utf8_lossy(&copier.stderr)
-    );
+    let (_, holder) = run_copier("copier_process", |cmd| {
+        cmd.env(COPIER_DISPLAY, &x.display)
+            .env(COPIER_SECRET, &secret)
+            .env(COPIER_PID_FILE, dir.path().join("holder.pid"));
+    });
     let copied_at = std::time::Instant::now();
-    let stdout = String::from_utf8_lossy(&copier.stdout);
-    // With --nocapture the line may share its start with libtest's "test copier_process ... ".
-    let holder: u32 = stdout
-        .split("HOLDER_PID=")
-        .nth(1)
-        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("copier printed no holder pid: {stdout}"));
 
     // The copying process is gone; the holder still serves the value.
     assert_eq!(x.paste().as_deref(), Some(secret.as_str()));
@@ -108,7 +87,7 @@ fn value_outlives_the_copier_and_is_cleared_after_the_timeout() {
 
 #[test]
 fn a_newer_copy_by_another_program_stays_after_the_timeout() {
-    let x = Xvfb::start();
+    let Some(x) = Xvfb::start() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cb = x.clipboard(Duration::from_secs(2), &dir.path().join("holder.pid"));
     let secret = fresh_secret();
@@ -141,7 +120,7 @@ fn a_newer_copy_by_another_program_stays_after_the_timeout() {
 
 #[test]
 fn a_new_copy_replaces_the_previous_holder_even_across_runs() {
-    let x = Xvfb::start();
+    let Some(x) = Xvfb::start() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let pid_file = dir.path().join("holder.pid");
     let mut cb = x.clipboard(Duration::from_secs(30), &pid_file);
@@ -190,7 +169,7 @@ fn a_new_copy_replaces_the_previous_holder_even_across_runs() {
 
 #[test]
 fn env_block_is_copied_whole_and_timeout_zero_keeps_it() {
-    let x = Xvfb::start();
+    let Some(x) = Xvfb::start() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cb = x.clipboard(Duration::ZERO, &dir.path().join("holder.pid"));
     let secret = SecretValue::new(fresh_secret());
@@ -256,7 +235,7 @@ fn native_without_a_working_display_fails_clearly() {
 
 #[test]
 fn an_enormous_timeout_holds_instead_of_failing() {
-    let x = Xvfb::start();
+    let Some(x) = Xvfb::start() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cb = x.clipboard(
         Duration::from_secs(u64::MAX),

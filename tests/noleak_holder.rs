@@ -1,18 +1,18 @@
 //! The clipboard holder never exposes the value (or the parent's sign-in secrets) through
 //! `/proc/<pid>/cmdline` or `/proc/<pid>/environ`, read while it holds the clipboard.
-//! Needs Xvfb and xclip (`apt-get install -y xvfb xclip`).
+//! Needs Xvfb and xclip (`apt-get install -y xvfb xclip`); without them it is skipped with a
+//! notice, or fails under `AZSECRETS_REQUIRE_DISPLAY=1`.
 
 #[path = "handoff_support/mod.rs"]
 mod handoff_support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use azsecrets::handoff::Clipboard;
 use azsecrets::handoff::ClipboardMode;
 use azsecrets::secret::SecretValue;
 
-use handoff_support::{Xvfb, alive, fresh_secret, holder_exe, wait_for};
+use handoff_support::{HOLDER_PID, Xvfb, alive, fresh_secret, holder_exe, run_copier, wait_for};
 
 const DISPLAY_VAR: &str = "AZSECRETS_TEST_NOLEAK_DISPLAY";
 const SECRET_VAR: &str = "AZSECRETS_TEST_NOLEAK_SECRET";
@@ -35,7 +35,7 @@ fn noleak_copier_process() {
     cb.set_pid_file(Some(pid_file.into()));
     cb.copy_secret(&SecretValue::new(secret))
         .expect("copy under Xvfb");
-    println!("HOLDER_PID={}", cb.holder_pid().expect("holder running"));
+    println!("{HOLDER_PID}{}", cb.holder_pid().expect("holder running"));
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
@@ -46,39 +46,19 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 
 #[test]
 fn holder_cmdline_and_environ_never_carry_the_value() {
-    let x = Xvfb::start();
+    let Some(x) = Xvfb::start() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let secret = fresh_secret();
-    let out = Command::new(std::env::current_exe().expect("test exe"))
-        .args([
-            "--ignored",
-            "--exact",
-            "noleak_copier_process",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(DISPLAY_VAR, &x.display)
-        .env(SECRET_VAR, &secret)
-        .env(PID_FILE_VAR, dir.path().join("holder.pid"))
-        .env("AZURE_CLIENT_SECRET", SIGN_IN_SECRET)
-        .env("AZSECRETS_ACCESS_TOKEN", SIGN_IN_SECRET)
-        .env_remove("WAYLAND_DISPLAY")
-        .env_remove("SSH_TTY")
-        .env_remove("SSH_CONNECTION")
-        .output()
-        .expect("run the copier");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "copier failed: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let holder: u32 = stdout
-        .split("HOLDER_PID=")
-        .nth(1)
-        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("copier printed no holder pid: {stdout}"));
+    let (stdout, holder) = run_copier("noleak_copier_process", |cmd| {
+        cmd.env(DISPLAY_VAR, &x.display)
+            .env(SECRET_VAR, &secret)
+            .env(PID_FILE_VAR, dir.path().join("holder.pid"))
+            .env("AZURE_CLIENT_SECRET", SIGN_IN_SECRET)
+            .env("AZSECRETS_ACCESS_TOKEN", SIGN_IN_SECRET)
+            .env_remove("WAYLAND_DISPLAY")
+            .env_remove("SSH_TTY")
+            .env_remove("SSH_CONNECTION");
+    });
     assert!(!stdout.contains(&secret), "the copier printed the value");
 
     // The holder is running and holds the value...

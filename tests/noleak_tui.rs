@@ -108,32 +108,9 @@ fn a_full_tui_run_leaks_neither_the_value_nor_the_token() {
         })
     };
 
-    t.wait_for("Press / to filter");
-    t.send("/");
-    t.send("billing-api (stag");
-    t.wait_for("1 of");
-    t.send("\r");
-    t.wait_for("[Client secrets (");
-    t.send("n");
-    t.wait_for("Add a client secret");
-    t.send("noleak");
-    t.send("\t\t\r");
-    t.wait_for("copy it now");
+    t.add_secret("billing-api (stag", "noleak");
     t.send("v");
-    let s = t.wait_for("(v hides)");
-    let value = s
-        .lines()
-        .filter(|l| l.contains('│'))
-        .find_map(|l| l.split("Value").nth(1))
-        .map(|r| {
-            r.trim()
-                .trim_end_matches('│')
-                .trim()
-                .trim_end_matches("(v hides)")
-                .trim()
-                .to_owned()
-        })
-        .expect("value line");
+    let value = pty_support::shown_value(&t.wait_for("(v hides)"));
     assert_eq!(value.len(), 40, "read the value off the dialog");
     t.send("v");
     t.wait_for("(press v to show)");

@@ -4,8 +4,6 @@
 
 #![cfg(unix)]
 
-use std::process::Command;
-
 use expectrl::process::unix::WaitStatus;
 
 use azsecrets::sandbox::{self, RunningSandbox, SandboxConfig};
@@ -21,28 +19,17 @@ fn start(sb: &RunningSandbox) -> Pty {
     let dir = tempfile::tempdir().expect("temp dir");
     let bin = dir.path().join("empty-bin");
     std::fs::create_dir_all(&bin).expect("empty bin dir");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_azsecrets"));
+    let mut cmd = pty_support::azsecrets(dir.path());
     cmd.arg("--auth")
         .arg("device")
         .arg("--graph-url")
         .arg(sb.graph_url.as_str())
         .arg("--login-url")
         .arg(sb.login_url.as_str())
-        .arg("--clipboard")
-        .arg("osc52")
-        .arg("--log-file")
-        .arg(dir.path().join("azsecrets.log"))
-        .current_dir(dir.path())
+        .args(["--clipboard", "osc52"])
         .env("PATH", &bin)
-        .env("TERM", "xterm-256color")
-        .env("NO_COLOR", "1")
-        .env("HOME", dir.path())
-        .env("XDG_CACHE_HOME", dir.path().join("cache"))
         .env_remove("AZSECRETS_ACCESS_TOKEN")
-        .env_remove("AZURE_CLIENT_SECRET")
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .env_remove("TMUX");
+        .env_remove("AZURE_CLIENT_SECRET");
     Pty::spawn(cmd, dir, COLS, ROWS, 0)
 }
 

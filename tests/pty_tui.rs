@@ -4,7 +4,6 @@
 #![cfg(unix)]
 
 use std::num::NonZeroU16;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use expectrl::process::unix::{Signal, WaitStatus};
@@ -18,21 +17,8 @@ use pty_support::Pty;
 /// `azsecrets --sandbox` in a pty, in a temporary home.
 fn start(extra: &[&str]) -> Pty {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_azsecrets"));
-    cmd.arg("--sandbox")
-        .arg("--clipboard")
-        .arg("osc52")
-        .arg("--log-file")
-        .arg(dir.path().join("azsecrets.log"))
-        .args(extra)
-        .current_dir(dir.path())
-        .env("TERM", "xterm-256color")
-        .env("NO_COLOR", "1")
-        .env("HOME", dir.path())
-        .env("XDG_CACHE_HOME", dir.path())
-        .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY")
-        .env_remove("TMUX");
+    let mut cmd = pty_support::azsecrets(dir.path());
+    cmd.args(["--sandbox", "--clipboard", "osc52"]).args(extra);
     Pty::spawn(cmd, dir, COLS, ROWS, 0)
 }
 
@@ -80,19 +66,7 @@ fn add_copy_delete_and_exit_summary() {
     // v shows the value (read it off the screen to check where it must never appear), v hides.
     t.send("v");
     let s = t.wait_for("(v hides)");
-    let value = s
-        .lines()
-        .filter(|l| l.contains('│'))
-        .find_map(|l| l.split("Value").nth(1))
-        .map(|rest| {
-            rest.trim()
-                .trim_end_matches('│')
-                .trim()
-                .trim_end_matches("(v hides)")
-                .trim()
-                .to_owned()
-        })
-        .expect("Value line");
+    let value = pty_support::shown_value(&s);
     assert_eq!(
         value.len(),
         40,

@@ -1,5 +1,9 @@
-//! Shared by the clipboard tests: a private Xvfb server per test and xclip helpers.
-//! Xvfb and xclip are required: without them the tests fail and say what to install.
+//! Shared by the clipboard tests: a private Xvfb server per test, xclip helpers, a stand-in
+//! clipboard holder, and the short-lived "copier" process some tests run.
+//!
+//! Xvfb and xclip are optional: a test that needs them and does not find them on PATH is
+//! skipped with a notice on stderr naming what is missing, unless `AZSECRETS_REQUIRE_DISPLAY=1`
+//! (CI sets it), which makes their absence a failure.
 
 #![allow(dead_code)]
 
@@ -15,6 +19,9 @@ use azsecrets::handoff::ClipboardMode;
 const INSTALL: &str =
     "these tests need a virtual X server and xclip: apt-get install -y xvfb xclip";
 
+/// Set to `1` to fail, rather than skip, the tests that need Xvfb and xclip when they are missing.
+pub const REQUIRE_DISPLAY: &str = "AZSECRETS_REQUIRE_DISPLAY";
+
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
 /// A private X server on a free display, killed on drop.
@@ -24,8 +31,39 @@ pub struct Xvfb {
 }
 
 impl Xvfb {
-    pub fn start() -> Self {
-        require("xclip");
+    /// A private X server, or `None` when Xvfb or xclip is not on PATH: the calling test then
+    /// returns at once, reported as skipped on stderr (or it fails here under
+    /// `AZSECRETS_REQUIRE_DISPLAY=1`).
+    pub fn start() -> Option<Self> {
+        let missing: Vec<&str> = ["Xvfb", "xclip"]
+            .into_iter()
+            .filter(|p| !on_path(p))
+            .collect();
+        if missing.is_empty() {
+            return Some(Self::start_server());
+        }
+        let why = format!(
+            "needs Xvfb and xclip (not on PATH: {}; apt-get install xvfb xclip)",
+            missing.join(", ")
+        );
+        let required = std::env::var_os(REQUIRE_DISPLAY).is_some_and(|v| v == "1");
+        assert!(
+            !required,
+            "{why}; {REQUIRE_DISPLAY}=1 is set, so this fails"
+        );
+        let test = std::thread::current()
+            .name()
+            .unwrap_or("a clipboard test")
+            .to_owned();
+        // Straight to the process's stderr: libtest hides what a passing test prints.
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped {test}: {why}; set {REQUIRE_DISPLAY}=1 to fail instead"
+        );
+        None
+    }
+
+    fn start_server() -> Self {
         // Spread parallel tests (and parallel test binaries) over display numbers.
         let base = 100 + (std::process::id() % 400) * 8;
         for _ in 0..40 {
@@ -92,20 +130,9 @@ impl Xvfb {
         false
     }
 
-    /// A native clipboard on this display, using the real binary as holder, with its own pid
-    /// file (parallel tests must not stop each other's holders).
+    /// A native clipboard on this display, using the real binary as holder.
     pub fn clipboard(&self, timeout: Duration, pid_file: &Path) -> Clipboard {
-        let mut cb = Clipboard::with_holder(ClipboardMode::Native, timeout, holder_exe());
-        self.configure(&mut cb, pid_file);
-        cb
-    }
-
-    pub fn configure(&self, cb: &mut Clipboard, pid_file: &Path) {
-        cb.set_env("DISPLAY", Some(self.display.as_ref()));
-        cb.set_env("WAYLAND_DISPLAY", None);
-        cb.set_env("SSH_TTY", None);
-        cb.set_env("SSH_CONNECTION", None);
-        cb.set_pid_file(Some(pid_file.to_path_buf()));
+        native_clipboard(&self.display, timeout, holder_exe(), pid_file)
     }
 
     /// What a paste would give: `xclip -selection clipboard -o` (None when empty/unavailable).
@@ -193,11 +220,125 @@ pub fn holder_exe() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_azsecrets"))
 }
 
-fn require(program: &str) {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
-        .unwrap_or(false);
-    assert!(found, "{program} not found on PATH. {INSTALL}");
+/// A native clipboard on `display` with `holder` as the holder program, nothing else of the
+/// environment deciding (no Wayland, no SSH), and its own pid file (parallel tests must not
+/// stop each other's holders).
+pub fn native_clipboard(
+    display: &str,
+    timeout: Duration,
+    holder: PathBuf,
+    pid_file: &Path,
+) -> Clipboard {
+    let mut cb = Clipboard::with_holder(ClipboardMode::Native, timeout, holder);
+    cb.set_env("DISPLAY", Some(display.as_ref()));
+    cb.set_env("WAYLAND_DISPLAY", None);
+    cb.set_env("SSH_TTY", None);
+    cb.set_env("SSH_CONNECTION", None);
+    cb.set_pid_file(Some(pid_file.to_path_buf()));
+    cb
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+}
+
+/// What a copier process prints before the holder's pid.
+pub const HOLDER_PID: &str = "HOLDER_PID=";
+
+/// Run `helper`, an `#[ignore]`d test of this test binary that copies and prints
+/// `HOLDER_PID=<pid>`, as a separate short-lived process; `configure` sets its environment.
+/// Returns its stdout and the holder's pid.
+pub fn run_copier(helper: &str, configure: impl FnOnce(&mut Command)) -> (String, u32) {
+    let mut cmd = Command::new(std::env::current_exe().expect("test exe"));
+    cmd.args([
+        "--ignored",
+        "--exact",
+        helper,
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    configure(&mut cmd);
+    let out = cmd.output().expect("run the copier");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "copier failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // With --nocapture the line may share its start with libtest's "test helper ... ".
+    let pid = stdout
+        .split(HOLDER_PID)
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("copier printed no holder pid: {stdout}"));
+    (stdout, pid)
+}
+
+/// A stand-in for the clipboard holder, for tests of waiting: a shell script run as
+/// `<exe> clipboard-holder --timeout N` that records its pid, reads the value from stdin and
+/// throws it away, answers `ok` only once the test calls [`release`](Self::release), then
+/// stays up like a real holder until stopped (at most a minute). Stopped on drop.
+pub struct FakeHolder {
+    dir: tempfile::TempDir,
+    pub exe: PathBuf,
+}
+
+impl FakeHolder {
+    pub fn new() -> Self {
+        // Under the target dir rather than /tmp, which may be mounted noexec.
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+        let exe = dir.path().join("fake-holder");
+        let d = dir.path().display();
+        // The holder's environment is cleared (no PATH): programs by absolute path.
+        let script = format!(
+            "#!/bin/sh\n\
+             echo $$ >> '{d}/pids'\n\
+             /bin/cat > /dev/null\n\
+             while [ ! -e '{d}/release' ]; do /bin/sleep 0.05; done\n\
+             echo ok\n\
+             i=0; while [ $i -lt 600 ]; do /bin/sleep 0.1; i=$((i+1)); done\n"
+        );
+        std::fs::write(&exe, script).expect("write the fake holder");
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o700))
+                .expect("chmod the fake holder");
+        }
+        Self { dir, exe }
+    }
+
+    /// Let every waiting (and every later) holder answer `ok`.
+    pub fn release(&self) {
+        std::fs::write(self.dir.path().join("release"), "").expect("release the fake holder");
+    }
+
+    /// The pids of the holders started so far, oldest first.
+    pub fn pids(&self) -> Vec<u32> {
+        std::fs::read_to_string(self.dir.path().join("pids"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect()
+    }
+}
+
+impl Drop for FakeHolder {
+    fn drop(&mut self) {
+        let exe = self.exe.to_string_lossy().into_owned();
+        for pid in self.pids() {
+            // Only a process that still runs this script (never a recycled pid).
+            let ours = std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&exe));
+            if ours && let Ok(pid) = libc::pid_t::try_from(pid) {
+                // SAFETY: kill(2) on a process this test started.
+                unsafe {
+                    libc::kill(pid, libc::SIGTERM);
+                }
+            }
+        }
+    }
 }
 
 /// Poll `cond` until it holds or `limit` passes.

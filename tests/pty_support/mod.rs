@@ -4,10 +4,31 @@
 
 use std::io::Write;
 use std::num::NonZeroU16;
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use expectrl::process::unix::WaitStatus;
+
+/// The real binary set up for a pty run in `dir`: it logs to `dir/azsecrets.log`, its home and
+/// per-user folders are inside `dir` (so no clipboard holder or log of the user's is touched),
+/// an xterm without colour, no display and no tmux. Callers add the sign-in and clipboard flags.
+pub fn azsecrets(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_azsecrets"));
+    cmd.arg("--log-file")
+        .arg(dir.join("azsecrets.log"))
+        .current_dir(dir)
+        .env("TERM", "xterm-256color")
+        .env("NO_COLOR", "1")
+        .env("HOME", dir)
+        .env("XDG_CACHE_HOME", dir.join("cache"))
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env("XDG_RUNTIME_DIR", dir.join("run"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("TMUX");
+    cmd
+}
 
 pub struct Pty {
     pub session: expectrl::session::OsSession,
@@ -96,6 +117,24 @@ impl Pty {
         self.pump();
     }
 
+    /// From the apps screen: filter down to the one app matching `filter`, open it, and add a
+    /// client secret called `description` with the default lifetime. Returns once the reveal
+    /// dialog shows the new value (masked).
+    pub fn add_secret(&mut self, filter: &str, description: &str) -> String {
+        self.wait_for("Press / to filter");
+        self.send("/");
+        self.send(filter);
+        self.wait_for("1 of");
+        self.send("\r");
+        self.wait_for("[Client secrets (");
+        self.send("n");
+        self.wait_for("Add a client secret");
+        self.send(description);
+        self.send("\t\t\r");
+        self.wait_for("copy it now");
+        self.wait_for("(press v to show)")
+    }
+
     pub fn wait_exit(&mut self) -> WaitStatus {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -115,4 +154,22 @@ impl Pty {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// The value the reveal dialog shows after `v` (read off the screen, to check where it must
+/// never appear).
+pub fn shown_value(screen: &str) -> String {
+    screen
+        .lines()
+        .filter(|l| l.contains('│'))
+        .find_map(|l| l.split("Value").nth(1))
+        .map(|rest| {
+            rest.trim()
+                .trim_end_matches('│')
+                .trim()
+                .trim_end_matches("(v hides)")
+                .trim()
+                .to_owned()
+        })
+        .unwrap_or_else(|| panic!("no Value line on the screen:\n{screen}"))
 }
