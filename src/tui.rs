@@ -473,7 +473,8 @@ impl CopyWorker {
             },
             None => job,
         };
-        // The thread never started, or a copy panicked and took it down.
+        // The thread never started, or a copy panicked and took it down (the panic hook and
+        // the log have the details).
         self.jobs = None;
         send(
             &self.tx,
@@ -481,8 +482,7 @@ impl CopyWorker {
                 job.request,
                 job.target,
                 Err(HandoffError::Copy(
-                    "the clipboard stopped working after an earlier error; restart azsecrets"
-                        .into(),
+                    "the clipboard stopped working (the log says why); restart azsecrets".into(),
                 )),
             ),
         );
