@@ -291,11 +291,11 @@ fn delete_errors_stay_in_the_dialog_and_already_gone_is_reported() {
     ));
     match app.dialogs.last() {
         Some(Dialog::Confirm(c)) => {
-            let e = c.error.as_ref().expect("error shown");
+            let e = c.submit.error.as_ref().expect("error shown");
             assert!(e.advice.contains("own this app"));
             assert_eq!(e.code.as_deref(), Some("Authorization_RequestDenied"));
             assert!(e.request_id.is_some());
-            assert!(c.pending.is_none());
+            assert!(c.submit.pending.is_none());
         }
         other => panic!("the dialog stays open, got {other:?}"),
     }
@@ -427,10 +427,10 @@ fn graph_errors_are_explained_in_the_add_dialog() {
         assert!(fx.is_empty());
         match app.dialogs.last() {
             Some(Dialog::AddSecret(f)) => {
-                let e = f.error.as_ref().expect("error in the dialog");
+                let e = f.submit.error.as_ref().expect("error in the dialog");
                 assert!(e.advice.contains(advice), "{code_}: {}", e.advice);
                 assert_eq!(e.code.as_deref(), Some(code_));
-                assert!(f.pending.is_none(), "can try again");
+                assert!(f.submit.pending.is_none(), "can try again");
             }
             other => panic!("the dialog stays open, got {other:?}"),
         }
