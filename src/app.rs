@@ -352,8 +352,9 @@ impl App {
         match c {
             Command::Quit => self.should_quit = true,
             Command::Help if !self.help_on_top() => self.dialogs.push(Help.into()),
-            // The loop stops the process; nothing changes in the model.
-            Command::Help | Command::Suspend => {}
+            Command::Help => {}
+            // The event loop stops the process; nothing changes in the model.
+            Command::Suspend => {}
             _ if self.signing_in() => return self.sign_in_command(c),
             _ if !self.dialogs.is_empty() => return self.dialog_command(c),
             _ => {

@@ -45,3 +45,37 @@ impl Widget for &App {
         footer::render(self, foot, buf);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use crate::app::{App, Settings};
+    use crate::auth::SourceKind;
+    use crate::keymap::{Command, Context, test_rebind};
+
+    fn screen(app: &App) -> String {
+        let mut t = Terminal::new(TestBackend::new(80, 24)).expect("test backend");
+        t.draw(|f| f.render_widget(app, f.area())).expect("draw");
+        t.backend().to_string()
+    }
+
+    /// The hints on screen name keys from the key map: rebind one and the words follow.
+    #[test]
+    fn drawn_hints_follow_the_key_map() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).single();
+        let settings = Settings {
+            read_only: false,
+            source: SourceKind::Sandbox,
+        };
+        let app = App::new(settings, now.expect("valid date"));
+        assert!(screen(&app).contains("Press / to filter by name or id"));
+        let rebound = test_rebind::with(Context::Apps, Command::StartFilter, "F6", || screen(&app));
+        assert!(
+            rebound.contains("Press F6 to filter by name or id"),
+            "{rebound}"
+        );
+    }
+}

@@ -50,6 +50,7 @@ impl Harness {
             rx,
             _session: session,
         };
+        h.app.update(Action::Resize(support::size()));
         let fx = h.app.start();
         h.run(fx).await;
         h

@@ -236,4 +236,40 @@ mod tests {
         assert_eq!(l.value(), Some(&7), "old data stays after a failed refresh");
         assert!(l.error().is_some());
     }
+
+    use crate::keymap::test_rebind;
+
+    /// Rebind a key and the advice says the new one: the words follow the key map.
+    #[test]
+    fn advice_names_keys_from_the_key_map() {
+        let orphan = test_rebind::with(Context::App, Command::DeleteSecret, "Del", || {
+            advice(Cause::OrphanCreated)
+        });
+        assert!(orphan.contains("press Del on it"), "{orphan}");
+        assert_eq!(
+            advice(Cause::OrphanCreated),
+            "Delete the orphaned secret (press d on it) and add a new one."
+        );
+        let unverified = test_rebind::with(Context::App, Command::Refresh, "F5", || {
+            advice(Cause::AddUnverified)
+        });
+        assert!(unverified.contains("Refresh the app (F5)"), "{unverified}");
+
+        let declined = test_rebind::with(Context::Apps, Command::Refresh, "F5", || {
+            test_rebind::with(Context::Apps, Command::Quit, "Ctrl-Q", || {
+                ErrorInfo::from_auth(&AuthError::Declined)
+            })
+        });
+        assert_eq!(
+            declined.advice,
+            "Press F5 to get a new code and sign in again, or Ctrl-Q to quit."
+        );
+        assert!(declined.names_retry);
+        let expired = ErrorInfo::from_auth(&AuthError::DeviceCodeExpired);
+        assert!(
+            expired
+                .advice
+                .contains("Press r to get a new code, or q to quit")
+        );
+    }
 }

@@ -1,6 +1,8 @@
-//! The device-code sign-in screen's state: the prompt the identity platform gave (user code,
-//! URL, deadline), what account it is for, and the status of a `c` copy. The prompt arrives
-//! through `Action::SignInPrompt`; while it is `Some` the screen covers everything else.
+//! The device-code sign-in screen: its state (the prompt the identity platform gave: user
+//! code, URL, deadline; what account it is for; the status of a copy of the code) and its
+//! part of `update` (the prompt arriving and ending, the gated start, its keys). The prompt
+//! arrives through `Action::SignInPrompt`; while it is `Some` the screen covers everything
+//! else.
 //!
 //! The user code is not a credential (it is shown to be typed into a browser); the device code
 //! that polls for the token never leaves `auth::device_code`.

@@ -287,3 +287,30 @@ pub fn handoff_advice(e: &HandoffError) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keymap::test_rebind;
+
+    #[test]
+    fn hand_off_advice_names_the_reveal_keys_from_the_key_map() {
+        let e = HandoffError::NoClipboard {
+            reason: "no display".into(),
+        };
+        assert_eq!(
+            handoff_advice(&e),
+            "No clipboard works here (no display). Press v to reveal the value and select it by hand, or w to write a .env file."
+        );
+        let rebound = test_rebind::with(Context::Reveal, Command::ToggleReveal, "F2", || {
+            test_rebind::with(Context::Reveal, Command::WriteEnvFile, "F3", || {
+                handoff_advice(&e)
+            })
+        });
+        assert!(rebound.contains("Press F2 to reveal") && rebound.contains("or F3 to write"));
+        let copy = test_rebind::with(Context::Reveal, Command::CopyValue, "F4", || {
+            handoff_advice(&HandoffError::Copy("busy".into()))
+        });
+        assert!(copy.contains("Try again (F4)"), "{copy}");
+    }
+}
