@@ -108,8 +108,9 @@ impl App {
         Vec::new()
     }
 
-    /// Do what a dialog's outcome says: keep, close or replace the dialog at `at`, then the
-    /// follow-ups outside it. Its own effects go first.
+    /// Do what a dialog's outcome says: keep, close or replace the dialog at `at` (the one
+    /// that answered, found on this stack just before), then the follow-ups outside it. Its
+    /// own effects go first.
     pub(super) fn apply(&mut self, at: usize, outcome: Outcome) -> Vec<Effect> {
         let Outcome {
             next,
@@ -118,10 +119,15 @@ impl App {
         } = outcome;
         match next {
             Next::Stay => {}
-            Next::Close => {
+            Next::Close if at < self.dialogs.len() => {
                 self.dialogs.remove(at);
             }
-            Next::Replace(d) => self.dialogs[at] = *d,
+            Next::Replace(d) => {
+                if let Some(slot) = self.dialogs.get_mut(at) {
+                    *slot = *d;
+                }
+            }
+            Next::Close => {}
         }
         effects.extend(self.apply_follow_ups(follow_ups));
         effects
