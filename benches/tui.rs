@@ -16,6 +16,7 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Size;
 
 const WORDS: [&str; 24] = [
     "contoso",
@@ -92,6 +93,8 @@ fn loaded(n: usize) -> App {
         },
         now,
     );
+    // The size the render benchmark draws at, as the event loop would send it.
+    app.update(Action::Resize(Size::new(120, 40)));
     let mut rows = apps(n);
     for e in app.start() {
         if let Effect::LoadApps { request, tab, .. } = e {

@@ -69,6 +69,8 @@ pub enum Command {
     CopyCode,
     /// Esc or `q` on the sign-in screen: give up signing in and quit.
     CancelSignIn,
+    /// Ctrl-Z: stop the process and give the shell back (the event loop does it).
+    Suspend,
 }
 
 impl Command {
@@ -147,343 +149,145 @@ use Context as X;
 const UP: &[Key] = &[k('k'), code(KeyCode::Up)];
 const DOWN: &[Key] = &[k('j'), code(KeyCode::Down)];
 const FIRST: &[Key] = &[k('g'), code(KeyCode::Home)];
-const LAST: &[Key] = &[
-    k('G'),
-    Key {
-        code: KeyCode::Char('G'),
-        mods: KeyModifiers::SHIFT,
-    },
-    code(KeyCode::End),
-];
+const LAST: &[Key] = &[k('G'), code(KeyCode::End)];
 const PGUP: &[Key] = &[code(KeyCode::PageUp), ctrl('u')];
 const PGDN: &[Key] = &[code(KeyCode::PageDown), ctrl('d')];
 const ENTER: &[Key] = &[code(KeyCode::Enter)];
 const ESC: &[Key] = &[code(KeyCode::Esc)];
 const TAB: &[Key] = &[code(KeyCode::Tab)];
-const BACKTAB: &[Key] = &[
-    code(KeyCode::BackTab),
-    Key {
-        code: KeyCode::BackTab,
-        mods: KeyModifiers::SHIFT,
-    },
-];
+const BACKTAB: &[Key] = &[code(KeyCode::BackTab)];
+const LEFT: &[Key] = &[code(KeyCode::Left)];
+const RIGHT: &[Key] = &[code(KeyCode::Right)];
+const ARROW_UP: &[Key] = &[code(KeyCode::Up)];
+const ARROW_DOWN: &[Key] = &[code(KeyCode::Down)];
 
-/// The table. Order within a context is the order of the footer and help.
+/// The table, one binding per line. Order within a context is the order of the footer and
+/// help. Keys carry no SHIFT: a capital letter is its own character (see [`lookup`]).
+#[rustfmt::skip]
 pub static BINDINGS: &[Binding] = &[
     // Apps screen
-    b(X::Apps, ENTER, "Enter", C::Open, "open", true),
-    b(X::Apps, &[k('/')], "/", C::StartFilter, "filter", true),
-    b(X::Apps, ESC, "Esc", C::Back, "clear filter", false),
-    b(X::Apps, TAB, "Tab", C::NextTab, "tabs", true),
-    b(X::Apps, &[k('s')], "s", C::CycleSort, "sort", true),
-    b(X::Apps, &[k('r')], "r", C::Refresh, "refresh", true),
-    b(
-        X::Apps,
-        &[
-            k('N'),
-            Key {
-                code: KeyCode::Char('N'),
-                mods: KeyModifiers::SHIFT,
-            },
-        ],
-        "N",
-        C::NewRegistration,
-        "new app",
-        true,
-    ),
-    b(X::Apps, UP, "k/↑", C::Up, "up", false),
-    b(X::Apps, DOWN, "j/↓", C::Down, "down", false),
-    b(X::Apps, FIRST, "g", C::First, "first", false),
-    b(X::Apps, LAST, "G", C::Last, "last", false),
-    b(X::Apps, PGUP, "PgUp", C::PageUp, "page up", false),
-    b(X::Apps, PGDN, "PgDn", C::PageDown, "page down", false),
-    b(X::Apps, &[k('q')], "q", C::Quit, "quit", true),
+    b(X::Apps,               ENTER,           "Enter",  C::Open,             "open",            true),
+    b(X::Apps,               &[k('/')],       "/",      C::StartFilter,      "filter",          true),
+    b(X::Apps,               ESC,             "Esc",    C::Back,             "clear filter",    false),
+    b(X::Apps,               TAB,             "Tab",    C::NextTab,          "tabs",            true),
+    b(X::Apps,               &[k('s')],       "s",      C::CycleSort,        "sort",            true),
+    b(X::Apps,               &[k('r')],       "r",      C::Refresh,          "refresh",         true),
+    b(X::Apps,               &[k('N')],       "N",      C::NewRegistration,  "new app",         true),
+    b(X::Apps,               UP,              "k/↑",    C::Up,               "up",              false),
+    b(X::Apps,               DOWN,            "j/↓",    C::Down,             "down",            false),
+    b(X::Apps,               FIRST,           "g",      C::First,            "first",           false),
+    b(X::Apps,               LAST,            "G",      C::Last,             "last",            false),
+    b(X::Apps,               PGUP,            "PgUp",   C::PageUp,           "page up",         false),
+    b(X::Apps,               PGDN,            "PgDn",   C::PageDown,         "page down",       false),
+    b(X::Apps,               &[k('q')],       "q",      C::Quit,             "quit",            true),
     // Filter field
-    b(X::Filter, ENTER, "Enter", C::AcceptFilter, "open", true),
-    b(X::Filter, ESC, "Esc", C::Back, "clear filter", true),
-    b(X::Filter, &[code(KeyCode::Up)], "↑", C::Up, "up", false),
-    b(
-        X::Filter,
-        &[code(KeyCode::Down)],
-        "↓",
-        C::Down,
-        "down",
-        false,
-    ),
-    b(X::Filter, TAB, "Tab", C::NextTab, "all/owned", false),
+    b(X::Filter,             ENTER,           "Enter",  C::AcceptFilter,     "open",            true),
+    b(X::Filter,             ESC,             "Esc",    C::Back,             "clear filter",    true),
+    b(X::Filter,             ARROW_UP,        "↑",      C::Up,               "up",              false),
+    b(X::Filter,             ARROW_DOWN,      "↓",      C::Down,             "down",            false),
+    b(X::Filter,             TAB,             "Tab",    C::NextTab,          "all/owned",       false),
     // App screen
-    b(X::App, &[k('n')], "n", C::NewSecret, "new secret", true),
-    b(X::App, &[k('d')], "d", C::DeleteSecret, "delete", true),
-    b(
-        X::App,
-        &[
-            k('R'),
-            Key {
-                code: KeyCode::Char('R'),
-                mods: KeyModifiers::SHIFT,
-            },
-        ],
-        "R",
-        C::RotateSecret,
-        "rotate",
-        true,
-    ),
-    b(X::App, &[k('y')], "y", C::CopyMenu, "copy…", true),
-    b(X::App, TAB, "Tab", C::NextTab, "next tab", true),
-    b(X::App, &[k('r')], "r", C::Refresh, "refresh", true),
-    b(X::App, ESC, "Esc", C::Back, "back", true),
-    b(X::App, UP, "k/↑", C::Up, "up", false),
-    b(X::App, DOWN, "j/↓", C::Down, "down", false),
-    b(X::App, FIRST, "g", C::First, "first", false),
-    b(X::App, LAST, "G", C::Last, "last", false),
-    b(X::App, PGUP, "PgUp", C::PageUp, "page up", false),
-    b(X::App, PGDN, "PgDn", C::PageDown, "page down", false),
+    b(X::App,                &[k('n')],       "n",      C::NewSecret,        "new secret",      true),
+    b(X::App,                &[k('d')],       "d",      C::DeleteSecret,     "delete",          true),
+    b(X::App,                &[k('R')],       "R",      C::RotateSecret,     "rotate",          true),
+    b(X::App,                &[k('y')],       "y",      C::CopyMenu,         "copy…",           true),
+    b(X::App,                TAB,             "Tab",    C::NextTab,          "next tab",        true),
+    b(X::App,                &[k('r')],       "r",      C::Refresh,          "refresh",         true),
+    b(X::App,                ESC,             "Esc",    C::Back,             "back",            true),
+    b(X::App,                UP,              "k/↑",    C::Up,               "up",              false),
+    b(X::App,                DOWN,            "j/↓",    C::Down,             "down",            false),
+    b(X::App,                FIRST,           "g",      C::First,            "first",           false),
+    b(X::App,                LAST,            "G",      C::Last,             "last",            false),
+    b(X::App,                PGUP,            "PgUp",   C::PageUp,           "page up",         false),
+    b(X::App,                PGDN,            "PgDn",   C::PageDown,         "page down",       false),
     // Add a client secret
-    b(X::AddSecret, TAB, "Tab", C::NextField, "next field", true),
-    b(
-        X::AddSecret,
-        BACKTAB,
-        "S-Tab",
-        C::PrevField,
-        "previous",
-        false,
-    ),
-    b(
-        X::AddSecret,
-        &[code(KeyCode::Up)],
-        "↑",
-        C::Up,
-        "choice up",
-        false,
-    ),
-    b(
-        X::AddSecret,
-        &[code(KeyCode::Down)],
-        "↓",
-        C::Down,
-        "choice down",
-        true,
-    ),
-    b(X::AddSecret, ENTER, "Enter", C::Activate, "add", true),
-    b(X::AddSecret, ESC, "Esc", C::Back, "cancel", true),
+    b(X::AddSecret,          TAB,             "Tab",    C::NextField,        "next field",      true),
+    b(X::AddSecret,          BACKTAB,         "S-Tab",  C::PrevField,        "previous",        false),
+    b(X::AddSecret,          ARROW_UP,        "↑",      C::Up,               "choice up",       false),
+    b(X::AddSecret,          ARROW_DOWN,      "↓",      C::Down,             "choice down",     true),
+    b(X::AddSecret,          ENTER,           "Enter",  C::Activate,         "add",             true),
+    b(X::AddSecret,          ESC,             "Esc",    C::Back,             "cancel",          true),
     // Reveal once
-    b(
-        X::Reveal,
-        &[k('v')],
-        "v",
-        C::ToggleReveal,
-        "show/hide",
-        true,
-    ),
-    b(X::Reveal, &[k('c')], "c", C::CopyValue, "copy value", true),
-    b(X::Reveal, &[k('e')], "e", C::CopyEnvBlock, "copy env", true),
-    b(
-        X::Reveal,
-        &[k('w')],
-        "w",
-        C::WriteEnvFile,
-        "write .env",
-        true,
-    ),
-    b(X::Reveal, ESC, "Esc", C::Back, "close", true),
-    b(X::RevealPath, ENTER, "Enter", C::Activate, "write", true),
-    b(X::RevealPath, ESC, "Esc", C::Back, "cancel", true),
-    b(
-        X::RevealConfirmClose,
-        &[k('y')],
-        "y",
-        C::ConfirmYes,
-        "close, lose it",
-        true,
-    ),
-    b(
-        X::RevealConfirmClose,
-        &[k('n')],
-        "n",
-        C::Back,
-        "go back",
-        true,
-    ),
-    b(X::RevealConfirmClose, ESC, "Esc", C::Back, "go back", false),
+    b(X::Reveal,             &[k('v')],       "v",      C::ToggleReveal,     "show/hide",       true),
+    b(X::Reveal,             &[k('c')],       "c",      C::CopyValue,        "copy value",      true),
+    b(X::Reveal,             &[k('e')],       "e",      C::CopyEnvBlock,     "copy env",        true),
+    b(X::Reveal,             &[k('w')],       "w",      C::WriteEnvFile,     "write .env",      true),
+    b(X::Reveal,             ESC,             "Esc",    C::Back,             "close",           true),
+    b(X::RevealPath,         ENTER,           "Enter",  C::Activate,         "write",           true),
+    b(X::RevealPath,         ESC,             "Esc",    C::Back,             "cancel",          true),
+    b(X::RevealConfirmClose, &[k('y')],       "y",      C::ConfirmYes,       "close, lose it",  true),
+    b(X::RevealConfirmClose, &[k('n')],       "n",      C::Back,             "go back",         true),
+    b(X::RevealConfirmClose, ESC,             "Esc",    C::Back,             "go back",         false),
     // Delete confirmation
-    b(X::ConfirmDelete, TAB, "Tab", C::NextField, "switch", true),
-    b(
-        X::ConfirmDelete,
-        &[code(KeyCode::Left)],
-        "←",
-        C::PrevField,
-        "switch",
-        false,
-    ),
-    b(
-        X::ConfirmDelete,
-        &[code(KeyCode::Right)],
-        "→",
-        C::NextField,
-        "switch",
-        false,
-    ),
-    b(
-        X::ConfirmDelete,
-        ENTER,
-        "Enter",
-        C::Activate,
-        "choose",
-        true,
-    ),
-    b(X::ConfirmDelete, ESC, "Esc", C::Back, "cancel", true),
+    b(X::ConfirmDelete,      TAB,             "Tab",    C::NextField,        "switch",          true),
+    b(X::ConfirmDelete,      LEFT,            "←",      C::PrevField,        "switch",          false),
+    b(X::ConfirmDelete,      RIGHT,           "→",      C::NextField,        "switch",          false),
+    b(X::ConfirmDelete,      ENTER,           "Enter",  C::Activate,         "choose",          true),
+    b(X::ConfirmDelete,      ESC,             "Esc",    C::Back,             "cancel",          true),
     // Rotate: delete the old one?
-    b(X::RotatePrompt, TAB, "Tab", C::NextField, "switch", true),
-    b(
-        X::RotatePrompt,
-        &[code(KeyCode::Left)],
-        "←",
-        C::PrevField,
-        "switch",
-        false,
-    ),
-    b(
-        X::RotatePrompt,
-        &[code(KeyCode::Right)],
-        "→",
-        C::NextField,
-        "switch",
-        false,
-    ),
-    b(X::RotatePrompt, ENTER, "Enter", C::Activate, "choose", true),
-    b(X::RotatePrompt, ESC, "Esc", C::Back, "keep both", true),
+    b(X::RotatePrompt,       TAB,             "Tab",    C::NextField,        "switch",          true),
+    b(X::RotatePrompt,       LEFT,            "←",      C::PrevField,        "switch",          false),
+    b(X::RotatePrompt,       RIGHT,           "→",      C::NextField,        "switch",          false),
+    b(X::RotatePrompt,       ENTER,           "Enter",  C::Activate,         "choose",          true),
+    b(X::RotatePrompt,       ESC,             "Esc",    C::Back,             "keep both",       true),
     // New registration
-    b(
-        X::NewRegistration,
-        TAB,
-        "Tab",
-        C::NextField,
-        "next field",
-        true,
-    ),
-    b(
-        X::NewRegistration,
-        BACKTAB,
-        "S-Tab",
-        C::PrevField,
-        "previous",
-        false,
-    ),
-    b(
-        X::NewRegistration,
-        &[code(KeyCode::Up)],
-        "↑",
-        C::Up,
-        "choice up",
-        false,
-    ),
-    b(
-        X::NewRegistration,
-        &[code(KeyCode::Down)],
-        "↓",
-        C::Down,
-        "choice down",
-        true,
-    ),
-    b(
-        X::NewRegistration,
-        ENTER,
-        "Enter",
-        C::Activate,
-        "register",
-        true,
-    ),
-    b(X::NewRegistration, ESC, "Esc", C::Back, "cancel", true),
+    b(X::NewRegistration,    TAB,             "Tab",    C::NextField,        "next field",      true),
+    b(X::NewRegistration,    BACKTAB,         "S-Tab",  C::PrevField,        "previous",        false),
+    b(X::NewRegistration,    ARROW_UP,        "↑",      C::Up,               "choice up",       false),
+    b(X::NewRegistration,    ARROW_DOWN,      "↓",      C::Down,             "choice down",     true),
+    b(X::NewRegistration,    ENTER,           "Enter",  C::Activate,         "register",        true),
+    b(X::NewRegistration,    ESC,             "Esc",    C::Back,             "cancel",          true),
     // Copy menu
-    b(
-        X::CopyMenu,
-        &[k('1')],
-        "1",
-        C::CopyItem(0),
-        "Application ID",
-        false,
-    ),
-    b(
-        X::CopyMenu,
-        &[k('2')],
-        "2",
-        C::CopyItem(1),
-        "Tenant ID",
-        false,
-    ),
-    b(
-        X::CopyMenu,
-        &[k('3')],
-        "3",
-        C::CopyItem(2),
-        "Object ID",
-        false,
-    ),
-    b(
-        X::CopyMenu,
-        &[k('4')],
-        "4",
-        C::CopyItem(3),
-        "Secret ID",
-        false,
-    ),
-    b(X::CopyMenu, UP, "k/↑", C::Up, "up", true),
-    b(X::CopyMenu, DOWN, "j/↓", C::Down, "down", true),
-    b(X::CopyMenu, ENTER, "Enter", C::Activate, "copy", true),
-    b(X::CopyMenu, ESC, "Esc", C::Back, "close", true),
+    b(X::CopyMenu,           &[k('1')],       "1",      C::CopyItem(0),      "Application ID",  false),
+    b(X::CopyMenu,           &[k('2')],       "2",      C::CopyItem(1),      "Tenant ID",       false),
+    b(X::CopyMenu,           &[k('3')],       "3",      C::CopyItem(2),      "Object ID",       false),
+    b(X::CopyMenu,           &[k('4')],       "4",      C::CopyItem(3),      "Secret ID",       false),
+    b(X::CopyMenu,           UP,              "k/↑",    C::Up,               "up",              true),
+    b(X::CopyMenu,           DOWN,            "j/↓",    C::Down,             "down",            true),
+    b(X::CopyMenu,           ENTER,           "Enter",  C::Activate,         "copy",            true),
+    b(X::CopyMenu,           ESC,             "Esc",    C::Back,             "close",           true),
     // Device-code sign-in
-    b(X::SignIn, &[k('c')], "c", C::CopyCode, "copy code", true),
-    b(
-        X::SignIn,
-        &[code(KeyCode::Esc), k('q')],
-        "Esc/q",
-        C::CancelSignIn,
-        "cancel and quit",
-        true,
-    ),
+    b(X::SignIn,             &[k('c')],       "c",      C::CopyCode,         "copy code",       true),
+    b(X::SignIn,             &[code(KeyCode::Esc), k('q')], "Esc/q", C::CancelSignIn, "cancel and quit", true),
     // Help
-    b(X::Help, ESC, "Esc", C::Back, "close", true),
-    b(X::Help, &[k('?')], "?", C::Back, "close", false),
+    b(X::Help,               ESC,             "Esc",    C::Back,             "close",           true),
+    b(X::Help,               &[k('?')],       "?",      C::Back,             "close",           false),
     // Everywhere
-    b(X::Global, &[ctrl('c')], "Ctrl-C", C::Quit, "quit", false),
-    b(
-        X::Global,
-        &[k('?'), code(KeyCode::F(1))],
-        "?",
-        C::Help,
-        "help",
-        true,
-    ),
+    b(X::Global,             &[ctrl('c')],    "Ctrl-C", C::Quit,             "quit",            false),
+    b(X::Global,             &[ctrl('z')],    "Ctrl-Z", C::Suspend,          "suspend",         false),
+    b(X::Global,             &[k('?'), code(KeyCode::F(1))], "?", C::Help,  "help",            true),
 ];
 
-fn matches(key: &Key, ev: &KeyEvent) -> bool {
-    if key.code != ev.code {
-        return false;
+/// The event as the table spells keys. A character already says whether Shift was held
+/// (`G`, `?`), and terminals disagree on whether they also report SHIFT, so SHIFT is dropped
+/// here, once, instead of listing every capital twice in the table.
+fn normalize(ev: &KeyEvent) -> Key {
+    Key {
+        code: ev.code,
+        mods: ev.modifiers - KeyModifiers::SHIFT,
     }
-    // Terminals disagree on whether an upper-case letter carries SHIFT; accept both.
-    let mods = ev.modifiers - KeyModifiers::SHIFT;
-    let want = key.mods - KeyModifiers::SHIFT;
-    mods == want
+}
+
+/// A printable character with no modifier: text, where a field has the focus.
+fn is_text(key: &Key) -> bool {
+    matches!(key.code, KeyCode::Char(_)) && key.mods == KeyModifiers::NONE
 }
 
 /// The binding for `ev` in `context`, falling back to the global ones. Text-input contexts do
 /// not see the global `?` (it is a character the user may type); F1 still opens help.
 pub fn lookup(context: Context, ev: &KeyEvent) -> Option<&'static Binding> {
+    let key = normalize(ev);
     let local = BINDINGS
         .iter()
-        .find(|b| b.context == context && b.keys.iter().any(|k| matches(k, ev)));
+        .find(|b| b.context == context && b.keys.contains(&key));
     if local.is_some() {
         return local;
     }
     // In a text field a printable key is text, so only the global keys that are not
-    // (Ctrl-C, F1) apply there.
+    // (Ctrl-C, Ctrl-Z, F1) apply there.
     let text = takes_text(context);
     BINDINGS.iter().find(|b| {
-        b.context == Context::Global
-            && b.keys.iter().any(|k| {
-                matches(k, ev)
-                    && !(text && matches!(k.code, KeyCode::Char(_)) && k.mods == KeyModifiers::NONE)
-            })
+        b.context == Context::Global && b.keys.iter().any(|k| *k == key && !(text && is_text(k)))
     })
 }
 
@@ -501,6 +305,83 @@ pub fn bindings_for(context: Context) -> impl Iterator<Item = &'static Binding> 
     BINDINGS.iter().filter(move |b| {
         b.context == context || (global && b.context == Context::Global && context != Context::Help)
     })
+}
+
+/// The bindings for `command` in `context`, then the global ones.
+fn bound(context: Context, command: Command) -> impl Iterator<Item = &'static Binding> {
+    let local = BINDINGS
+        .iter()
+        .filter(move |b| b.context == context && b.command == command);
+    let global = BINDINGS
+        .iter()
+        .filter(move |b| b.context == Context::Global && b.command == command);
+    local.chain(global)
+}
+
+/// How the key for `command` in `context` is written ("d", "Ctrl-C"), as the footer writes it.
+/// Words that name a key take it from here, never from a letter typed into the sentence, so
+/// they follow the table.
+pub fn key_for(context: Context, command: Command) -> &'static str {
+    #[cfg(test)]
+    if let Some(shown) = test_rebind::get(context, command) {
+        return shown;
+    }
+    match bound(context, command).next() {
+        Some(b) => b.shown,
+        None => {
+            // A sentence names a key the table does not have: a bug the tests catch.
+            debug_assert!(false, "no key for {command:?} in {context:?}");
+            "(unbound)"
+        }
+    }
+}
+
+/// Every key for `command` in `context`, as a sentence says them: "Esc or q".
+pub fn keys_said(context: Context, command: Command) -> String {
+    #[cfg(test)]
+    if let Some(shown) = test_rebind::get(context, command) {
+        return shown.to_owned();
+    }
+    let words: Vec<&str> = bound(context, command)
+        .flat_map(|b| b.shown.split('/'))
+        .collect();
+    debug_assert!(!words.is_empty(), "no key for {command:?} in {context:?}");
+    words.join(" or ")
+}
+
+/// Unit tests rebind a key for the length of one closure, to show that the words follow the
+/// table rather than a letter written into them.
+#[cfg(test)]
+pub(crate) mod test_rebind {
+    use std::cell::RefCell;
+
+    use super::{Command, Context};
+
+    thread_local! {
+        static REBOUND: RefCell<Vec<(Context, Command, &'static str)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(crate) fn get(context: Context, command: Command) -> Option<&'static str> {
+        REBOUND.with(|r| {
+            r.borrow()
+                .iter()
+                .find(|(x, c, _)| *x == context && *c == command)
+                .map(|(_, _, s)| *s)
+        })
+    }
+
+    /// Run `f` with `command` in `context` shown as `shown`.
+    pub(crate) fn with<T>(
+        context: Context,
+        command: Command,
+        shown: &'static str,
+        f: impl FnOnce() -> T,
+    ) -> T {
+        REBOUND.with(|r| r.borrow_mut().push((context, command, shown)));
+        let out = f();
+        REBOUND.with(|r| r.borrow_mut().pop());
+        out
+    }
 }
 
 #[cfg(test)]
@@ -566,6 +447,73 @@ mod tests {
                 &key(KeyCode::Char('q'), KeyModifiers::NONE)
             )
             .is_none()
+        );
+    }
+
+    #[test]
+    fn the_table_lists_no_shift_and_lookup_accepts_it() {
+        for b in BINDINGS {
+            for k in b.keys {
+                assert!(
+                    !k.mods.contains(KeyModifiers::SHIFT),
+                    "{k:?} in {:?}: lookup drops SHIFT, so the table never lists it",
+                    b.context
+                );
+            }
+        }
+        for mods in [KeyModifiers::NONE, KeyModifiers::SHIFT] {
+            let g = lookup(Context::Apps, &key(KeyCode::Char('G'), mods));
+            assert_eq!(g.map(|b| b.command), Some(Command::Last), "{mods:?}");
+            let back = lookup(Context::AddSecret, &key(KeyCode::BackTab, mods));
+            assert_eq!(
+                back.map(|b| b.command),
+                Some(Command::PrevField),
+                "{mods:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ctrl_z_suspends_everywhere_and_help_lists_it() {
+        for ctx in [
+            Context::Apps,
+            Context::Filter,
+            Context::AddSecret,
+            Context::SignIn,
+        ] {
+            let z = lookup(ctx, &key(KeyCode::Char('z'), KeyModifiers::CONTROL));
+            assert_eq!(z.map(|b| b.command), Some(Command::Suspend), "{ctx:?}");
+        }
+        assert!(bindings_for(Context::App).any(|b| b.command == Command::Suspend));
+        // A plain z is still text in a field.
+        assert!(
+            lookup(
+                Context::Filter,
+                &key(KeyCode::Char('z'), KeyModifiers::NONE)
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn key_words_come_from_the_table() {
+        assert_eq!(key_for(Context::App, Command::DeleteSecret), "d");
+        assert_eq!(key_for(Context::Reveal, Command::Back), "Esc");
+        // Global bindings answer for any context.
+        assert_eq!(key_for(Context::Reveal, Command::Quit), "Ctrl-C");
+        assert_eq!(
+            keys_said(Context::SignIn, Command::CancelSignIn),
+            "Esc or q"
+        );
+        assert_eq!(keys_said(Context::Help, Command::Back), "Esc or ?");
+        let shown = test_rebind::with(Context::App, Command::DeleteSecret, "Del", || {
+            key_for(Context::App, Command::DeleteSecret)
+        });
+        assert_eq!(shown, "Del");
+        assert_eq!(
+            key_for(Context::App, Command::DeleteSecret),
+            "d",
+            "rebinding ends"
         );
     }
 }

@@ -13,7 +13,8 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
-use ratatui::crossterm::event::{Event, EventStream, KeyCode, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{Event, EventStream};
+use ratatui::layout::Size;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
@@ -23,6 +24,7 @@ use crate::auth::device_code::{self, DevicePrompt};
 use crate::cli::{CliError, ExitCode, GlobalArgs};
 use crate::graph::{ApplicationId, GraphClient, ObjectId, TenantId};
 use crate::handoff::{self, Clipboard, CopyReport, EnvBlock, HandoffError, TerminalWrite};
+use crate::keymap::Command;
 use crate::secret::SecretValue;
 use crate::session::{Session, SignInOptions};
 
@@ -108,6 +110,8 @@ async fn event_loop(
     // The sender lives in the device-code source; without one (other sources) it is gone.
     let mut prompts_open = true;
 
+    // The size first: the tables' page sizes derive from it.
+    app.update(Action::Resize(terminal.size()?));
     for effect in app.start() {
         runner.spawn(effect);
     }
@@ -118,18 +122,21 @@ async fn event_loop(
         }
         let effects = tokio::select! {
             ev = events.next() => match ev {
-                Some(Ok(Event::Key(key))) if key.kind == KeyEventKind::Press => {
-                    if key.code == KeyCode::Char('z') && key.modifiers.contains(KeyModifiers::CONTROL) {
+                Some(Ok(Event::Key(key))) => match app.action_for_key(key) {
+                    // The key table binds Ctrl-Z (so help lists it); stopping is the loop's job.
+                    Some(Action::Command(Command::Suspend)) => {
                         suspend(terminal)?;
                         Vec::new()
-                    } else {
-                        app.update(Action::Tick(Utc::now()));
-                        app.handle_key(key)
                     }
-                }
-                Some(Ok(Event::Resize(_, _))) => {
+                    Some(action) => {
+                        app.update(Action::Tick(Utc::now()));
+                        app.update(action)
+                    }
+                    None => Vec::new(),
+                },
+                Some(Ok(Event::Resize(width, height))) => {
                     terminal.autoresize()?;
-                    app.update(Action::Resize)
+                    app.update(Action::Resize(Size::new(width, height)))
                 }
                 Some(Ok(_)) => Vec::new(),
                 Some(Err(e)) => return Err(e),

@@ -1,11 +1,11 @@
-//! Views: draw `&App`, nothing else. One file per screen or dialog; the theme lives in
-//! `ui/theme.rs`; tables build only the rows that are visible.
+//! Views: draw `&App`, nothing else (no write into the model). One file per screen, one per
+//! dialog under `ui/dialogs/`; the theme lives in `ui/theme.rs`; tables build only the rows
+//! that are visible, from a copy of the model's scroll state.
 
 mod app_screen;
 mod apps;
 mod dialogs;
 mod footer;
-mod help;
 mod sign_in;
 pub mod text;
 pub mod theme;
@@ -31,24 +31,51 @@ impl Widget for &App {
         if let Some(prompt) = &self.sign_in.prompt {
             // Sign-in covers the screen and its dialogs; only its own help goes on top.
             sign_in::render(self, prompt, body, buf);
-            if matches!(self.dialogs.last(), Some(Dialog::Help)) {
-                help::render(self, body, buf);
+            if matches!(self.dialogs.last(), Some(Dialog::Help(_))) {
+                dialogs::help::render(self, body, buf);
             }
             toasts::render(self, body, buf);
             footer::render(self, foot, buf);
             return;
         }
         for dialog in &self.dialogs {
-            match dialog {
-                Dialog::Help => help::render(self, body, buf),
-                Dialog::CopyMenu(m) => dialogs::copy_menu(m, body, buf),
-                Dialog::AddSecret(f) => dialogs::add_secret(self, f, body, buf),
-                Dialog::Reveal(r) => dialogs::reveal(self, r, body, buf),
-                Dialog::Confirm(c) => dialogs::confirm(self, c, body, buf),
-                Dialog::NewRegistration(f) => dialogs::new_registration(self, f, body, buf),
-            }
+            dialogs::render(self, dialog, body, buf);
         }
         toasts::render(self, body, buf);
         footer::render(self, foot, buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use crate::app::{App, Settings};
+    use crate::auth::SourceKind;
+    use crate::keymap::{Command, Context, test_rebind};
+
+    fn screen(app: &App) -> String {
+        let mut t = Terminal::new(TestBackend::new(80, 24)).expect("test backend");
+        t.draw(|f| f.render_widget(app, f.area())).expect("draw");
+        t.backend().to_string()
+    }
+
+    /// The hints on screen name keys from the key map: rebind one and the words follow.
+    #[test]
+    fn drawn_hints_follow_the_key_map() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).single();
+        let settings = Settings {
+            read_only: false,
+            source: SourceKind::Sandbox,
+        };
+        let app = App::new(settings, now.expect("valid date"));
+        assert!(screen(&app).contains("Press / to filter by name or id"));
+        let rebound = test_rebind::with(Context::Apps, Command::StartFilter, "F6", || screen(&app));
+        assert!(
+            rebound.contains("Press F6 to filter by name or id"),
+            "{rebound}"
+        );
     }
 }

@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use chrono::{Duration, Local, TimeZone};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Size;
 
 use azsecrets::app::{
-    Action, App, AppsTab, ConfirmFocus, ConfirmKind, CopyTarget, Dialog, Effect, RevealMode, Screen,
+    APP_CHROME, APPS_CHROME, Action, App, AppsTab, ConfirmFocus, ConfirmKind, CopyTarget, Dialog,
+    Effect, RevealMode, Screen,
 };
 use azsecrets::graph::{ObjectId, Page, RemoveOutcome, SecretId};
 use azsecrets::handoff::{CopyMethod, CopyReport, EnvFileReport};
@@ -291,11 +293,11 @@ fn delete_errors_stay_in_the_dialog_and_already_gone_is_reported() {
     ));
     match app.dialogs.last() {
         Some(Dialog::Confirm(c)) => {
-            let e = c.error.as_ref().expect("error shown");
+            let e = c.submit.error.as_ref().expect("error shown");
             assert!(e.advice.contains("own this app"));
             assert_eq!(e.code.as_deref(), Some("Authorization_RequestDenied"));
             assert!(e.request_id.is_some());
-            assert!(c.pending.is_none());
+            assert!(c.submit.pending.is_none());
         }
         other => panic!("the dialog stays open, got {other:?}"),
     }
@@ -427,10 +429,10 @@ fn graph_errors_are_explained_in_the_add_dialog() {
         assert!(fx.is_empty());
         match app.dialogs.last() {
             Some(Dialog::AddSecret(f)) => {
-                let e = f.error.as_ref().expect("error in the dialog");
+                let e = f.submit.error.as_ref().expect("error in the dialog");
                 assert!(e.advice.contains(advice), "{code_}: {}", e.advice);
                 assert_eq!(e.code.as_deref(), Some(code_));
-                assert!(f.pending.is_none(), "can try again");
+                assert!(f.submit.pending.is_none(), "can try again");
             }
             other => panic!("the dialog stays open, got {other:?}"),
         }
@@ -892,4 +894,110 @@ fn every_binding_resolves_and_dispatches_in_its_context() {
             let _ = app.handle_key(ev);
         }
     }
+}
+
+/// `n` apps named app-000, app-001, … loaded, at the size `Resize` gave.
+fn many_apps(n: usize, width: u16, height: u16) -> App {
+    let mut app = App::new(settings(false), now());
+    app.update(Action::Resize(Size::new(width, height)));
+    let template = apps().remove(2);
+    let rows: Vec<_> = (0..n)
+        .map(|i| {
+            let mut a = template.clone();
+            a.display_name = format!("app-{i:03}");
+            a.id = ObjectId::new(format!("00000000-0000-4000-8000-{i:012}"));
+            a
+        })
+        .collect();
+    let fx = app.start();
+    for e in fx {
+        if let Effect::LoadApps { request, tab, .. } = e {
+            app.update(Action::AppsPage {
+                request,
+                tab,
+                result: Ok(Page {
+                    items: rows.clone(),
+                    count: None,
+                    has_more: false,
+                }),
+            });
+        }
+    }
+    app
+}
+
+/// The screen's row `y`, as text.
+fn row_text(app: &App, w: u16, h: u16, y: u16) -> String {
+    let term = draw(app, w, h);
+    let buf = term.backend().buffer();
+    (0..w).map(|x| buf[(x, y)].symbol().to_owned()).collect()
+}
+
+#[test]
+fn page_keys_move_by_the_rows_the_size_from_resize_shows() {
+    let mut app = many_apps(200, 120, 40);
+    let page = usize::from(40 - APPS_CHROME);
+    assert_eq!(app.apps_page_rows(), page);
+    press(&mut app, &[code(KeyCode::PageDown)]);
+    assert_eq!(app.all.selected, page);
+    assert_eq!(app.all.offset, 1, "the model scrolled just enough");
+    // The model's page is what the view shows: the selection sits on the last table row,
+    // just above the footer.
+    let last = row_text(&app, 120, 40, 38);
+    assert!(last.starts_with("▶ app-033"), "{last:?}");
+
+    // A smaller terminal: the page shrinks with it, without drawing anything first.
+    app.update(Action::Resize(Size::new(80, 24)));
+    let small = usize::from(24 - APPS_CHROME);
+    assert_eq!(
+        app.all.offset,
+        page + 1 - small,
+        "still in view after the resize"
+    );
+    press(&mut app, &[code(KeyCode::PageDown)]);
+    assert_eq!(app.all.selected, page + small);
+    press(&mut app, &[code(KeyCode::PageUp), code(KeyCode::PageUp)]);
+    assert_eq!(app.all.selected, page - small);
+    assert_eq!(app.all.offset, page - small, "the selection is the top row");
+    let top = row_text(&app, 80, 24, 6);
+    assert!(
+        top.starts_with(&format!("▶ app-{:03}", page - small)),
+        "{top:?}"
+    );
+    // Drawing changes nothing in the model.
+    let before = (app.all.selected, app.all.offset);
+    let _ = screen_text(&app, 120, 40);
+    let _ = screen_text(&app, 20, 5);
+    assert_eq!((app.all.selected, app.all.offset), before);
+}
+
+#[test]
+fn credential_tables_page_by_the_size_from_resize() {
+    let mut app = many_apps(1, 120, 40);
+    let secrets: Vec<_> = (0..60)
+        .map(|i| {
+            serde_json::from_value(serde_json::json!({
+                "keyId": format!("00000000-0000-4000-8000-{i:012}"),
+                "displayName": format!("secret-{i:02}"),
+                "hint": "abc",
+                "startDateTime": "2026-01-01T00:00:00Z",
+                "endDateTime": format!("2027-01-{:02}T00:00:00Z", 1 + i % 28),
+            }))
+            .expect("secret fixture")
+        })
+        .collect();
+    app.all.rows[0].password_credentials = secrets;
+    press(&mut app, &[code(KeyCode::Enter)]);
+    let page = usize::from(40 - APP_CHROME);
+    assert_eq!(app.app_page_rows(), page);
+    press(&mut app, &[code(KeyCode::PageDown)]);
+    let d = app.detail.as_ref().expect("app screen");
+    assert_eq!(d.selected_index(), page);
+    assert_eq!(d.offset, 1);
+    let selected = d
+        .selected_secret()
+        .and_then(|s| s.description())
+        .expect("row");
+    let last = row_text(&app, 120, 40, 38);
+    assert!(last.starts_with(&format!("▶ {selected}")), "{last:?}");
 }

@@ -50,6 +50,7 @@ impl Harness {
             rx,
             _session: session,
         };
+        h.app.update(Action::Resize(support::size()));
         let fx = h.app.start();
         h.run(fx).await;
         h
@@ -213,9 +214,9 @@ async fn policy_errors_come_back_into_the_dialog() {
     h.keys(&[code(KeyCode::Enter)]).await;
     match h.app.dialogs.last() {
         Some(Dialog::AddSecret(f)) => {
-            let e = f.error.as_ref().expect("the refusal is shown");
+            let e = f.submit.error.as_ref().expect("the refusal is shown");
             assert!(e.code.is_some() && e.request_id.is_some(), "{e:?}");
-            assert!(f.pending.is_none());
+            assert!(f.submit.pending.is_none());
         }
         other => panic!("the add dialog stays open, got {other:?}"),
     }

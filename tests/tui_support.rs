@@ -7,6 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Size;
 
 use azsecrets::app::{Action, App, Effect, Settings};
 use azsecrets::auth::SourceKind;
@@ -152,9 +153,15 @@ pub fn answer(app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
     rest
 }
 
+/// The size headless runs pretend to have (the loop sends the real one at start).
+pub fn size() -> Size {
+    Size::new(120, 40)
+}
+
 /// An app with the tenant, the user and the apps loaded.
 pub fn loaded(read_only: bool) -> App {
     let mut app = App::new(settings(read_only), now());
+    app.update(Action::Resize(size()));
     let fx = app.start();
     let rest = answer(&mut app, fx);
     assert!(rest.is_empty(), "start only loads");
@@ -261,6 +268,7 @@ pub fn signing_in() -> (App, Vec<Effect>) {
         client_id: Some("14d82eec-204b-4c2f-b7e8-296a70dab67e".into()),
         notes: vec!["Azure CLI is not signed in (run az login to use it instead)".into()],
     };
+    app.update(Action::Resize(size()));
     let fx = app.start();
     app.update(Action::SignInPrompt(Some(device_prompt())));
     (app, fx)

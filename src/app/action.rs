@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::Size;
 
 use crate::auth::device_code::DevicePrompt;
 use crate::graph::{
@@ -13,6 +14,9 @@ use crate::handoff::{CopyReport, EnvFileReport, HandoffError};
 use crate::keymap::Command;
 
 use super::AppsTab;
+
+/// Names one effect; its result carries it back, and only the latest answer counts.
+pub type RequestId = u64;
 
 /// What was copied, so the result lands in the right place.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,26 +37,28 @@ pub enum Action {
     Input(KeyEvent),
     /// The clock moved (the runner sends this; tests pass a fixed time).
     Tick(DateTime<Utc>),
-    Resize,
+    /// The terminal's size (the loop sends it at start and on every resize; tests send it
+    /// too): the tables' page sizes and scrolling derive from it.
+    Resize(Size),
     /// Terminate without asking (Ctrl-C, SIGTERM, SIGHUP).
     Quit,
     /// A device-code sign-in is waiting for the user (`Some`) or has ended (`None`).
     SignInPrompt(Option<DevicePrompt>),
 
-    OrganizationLoaded(u64, Result<Organization, GraphError>),
-    MeLoaded(u64, Result<Me, GraphError>),
+    OrganizationLoaded(RequestId, Result<Organization, GraphError>),
+    MeLoaded(RequestId, Result<Me, GraphError>),
     AppsPage {
-        request: u64,
+        request: RequestId,
         tab: AppsTab,
         result: Result<Page<AppRegistration>, GraphError>,
     },
     /// A GUID typed in the filter, looked up as an Application ID, then as an Object ID.
-    AppLookedUp(u64, Result<AppRegistration, GraphError>),
-    AppLoaded(u64, Result<AppRegistration, GraphError>),
-    FederatedLoaded(u64, Result<Vec<FederatedCredential>, GraphError>),
-    SecretAdded(u64, Result<NewClientSecret, GraphError>),
-    SecretRemoved(u64, Result<RemoveOutcome, GraphError>),
-    AppCreated(u64, Result<AppRegistration, GraphError>),
-    Copied(u64, CopyTarget, Result<CopyReport, HandoffError>),
-    EnvFileWritten(u64, Result<EnvFileReport, HandoffError>),
+    AppLookedUp(RequestId, Result<AppRegistration, GraphError>),
+    AppLoaded(RequestId, Result<AppRegistration, GraphError>),
+    FederatedLoaded(RequestId, Result<Vec<FederatedCredential>, GraphError>),
+    SecretAdded(RequestId, Result<NewClientSecret, GraphError>),
+    SecretRemoved(RequestId, Result<RemoveOutcome, GraphError>),
+    AppCreated(RequestId, Result<AppRegistration, GraphError>),
+    Copied(RequestId, CopyTarget, Result<CopyReport, HandoffError>),
+    EnvFileWritten(RequestId, Result<EnvFileReport, HandoffError>),
 }

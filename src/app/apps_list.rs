@@ -4,8 +4,6 @@
 //! per keystroke. A query that extends the previous one only re-matches the previous hits, so
 //! typing stays fast at 50,000 apps.
 
-use std::cell::Cell;
-
 use chrono::{DateTime, Utc};
 use frizbee::{Config, Matcher};
 
@@ -80,8 +78,8 @@ pub struct AppList {
     /// Indices into `rows`, filtered and sorted.
     pub view: Vec<u32>,
     pub selected: usize,
-    /// First visible row; the view adjusts it while drawing so the selection stays visible.
-    pub offset: Cell<usize>,
+    /// First visible row; the model moves it so the selection stays visible.
+    pub offset: usize,
     last_query: String,
     /// Rows matching `last_query`, in row order (the base for an extended query).
     last_hits: Vec<u32>,
@@ -324,6 +322,11 @@ impl AppList {
 
     pub fn select_last(&mut self) {
         self.selected = self.view.len().saturating_sub(1);
+    }
+
+    /// Keep the selection inside a window of `rows`.
+    pub fn scroll(&mut self, rows: usize) {
+        self.offset = super::scroll::follow(self.offset, self.selected, rows, self.view.len());
     }
 }
 

@@ -1,111 +1,247 @@
-//! The dialog stack's entries. The top one gets keys first; `Esc` pops it (never quits).
+//! The dialog stack's entries and what they share. A dialog is a room: its module owns its
+//! state, its keys (commands and text), its results and the key context it answers to, and it
+//! tells `App` what to do next with one [`Outcome`]. `App` routes keys and results to the
+//! right dialog and applies outcomes; it never reads a dialog's fields.
+//!
+//! The top dialog gets keys first; `Esc` closes it (never quits).
 
-use std::sync::Arc;
+mod add_secret;
+mod confirm;
+mod copy_menu;
+mod form;
+mod help;
+mod new_registration;
+mod reveal;
 
-use tui_input::Input;
+use chrono::{DateTime, Utc};
+use ratatui::crossterm::event::KeyEvent;
 
-use crate::graph::{ApplicationId, ClientSecret, ObjectId};
-use crate::secret::SecretValue;
+use crate::graph::{AppRegistration, ClientSecret, GraphError, ObjectId, SecretId, TenantId};
+use crate::keymap::{Command, Context};
 
-use super::forms::{AddSecretForm, NewRegistrationForm};
-use super::loadable::ErrorInfo;
+use super::action::RequestId;
+use super::effect::Effect;
+use super::summary::{CreatedSecret, DeletedSecret};
 
-#[derive(Debug)]
-pub enum Dialog {
-    Help,
-    CopyMenu(CopyMenu),
-    AddSecret(AddSecretForm),
-    Reveal(Reveal),
-    /// Delete confirmation, and Rotate's "Delete the old secret now?".
-    Confirm(ConfirmDelete),
-    NewRegistration(NewRegistrationForm),
+pub use add_secret::{AddFocus, AddSecret, ExpiryChoice, MAX_DESCRIPTION};
+pub use confirm::{Confirm, ConfirmFocus, ConfirmKind};
+pub use copy_menu::{CopyItem, CopyKind, CopyMenu};
+pub use form::Submit;
+pub use help::Help;
+pub use new_registration::{MAX_APP_NAME, NewFocus, NewRegistration};
+pub use reveal::{Reveal, RevealMode, StatusLine, handoff_advice};
+
+/// What a dialog does: answer keys and results, and say where keys go while it is on top.
+pub trait Room {
+    /// The key context while this dialog is on top.
+    fn context(&self) -> Context;
+
+    /// The context the help overlay describes for this dialog (`None`: the one below it).
+    fn help_context(&self) -> Option<Context> {
+        Some(self.context())
+    }
+
+    /// The request this dialog waits on (its spinner turns; its answer comes back to it).
+    fn pending(&self) -> Option<RequestId> {
+        None
+    }
+
+    /// True while it holds a secret value that was never handed off (closing loses it).
+    fn holds_unsaved_value(&self) -> bool {
+        false
+    }
+
+    /// A command the key map resolved in [`Room::context`].
+    fn command(&mut self, command: Command, cx: &mut Cx<'_>) -> Outcome;
+
+    /// A key no binding claimed: text for the focused field, if any.
+    fn input(&mut self, _key: &KeyEvent) {}
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CopyItem {
-    pub label: &'static str,
-    pub value: Option<String>,
-    pub note: &'static str,
+/// What a dialog may read of the model while it handles a key or a result, and the one thing
+/// it may take from it: a fresh request id for the effect it asks for.
+pub struct Cx<'a> {
+    pub now: DateTime<Utc>,
+    pub read_only: bool,
+    pub tenant: Option<&'a TenantId>,
+    pub(super) requests: &'a mut RequestIds,
 }
 
-#[derive(Debug)]
-pub struct CopyMenu {
-    pub items: Vec<CopyItem>,
-    pub selected: usize,
+impl Cx<'_> {
+    pub fn request(&mut self) -> RequestId {
+        self.requests.fresh()
+    }
 }
 
-/// A line of status under the reveal dialog.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StatusLine {
-    pub ok: bool,
-    pub text: String,
+/// Request ids, increasing: an answer names the request it belongs to.
+#[derive(Debug, Default)]
+pub struct RequestIds(RequestId);
+
+impl RequestIds {
+    pub fn fresh(&mut self) -> RequestId {
+        self.0 += 1;
+        self.0
+    }
 }
 
-#[derive(Debug)]
-pub enum RevealMode {
-    Normal,
-    /// Asking for the .env path.
-    WritePath(Input),
-    /// "It was never copied: close anyway?"
-    ConfirmClose,
+/// What becomes of the dialog after a key or a result.
+#[derive(Debug, Default)]
+pub enum Next {
+    #[default]
+    Stay,
+    Close,
+    /// Close, and open this one in its place (the add form becomes the reveal dialog).
+    Replace(Box<Dialog>),
 }
 
-/// The new secret, shown once.
-#[derive(Debug)]
-pub struct Reveal {
-    pub app: ObjectId,
-    pub app_name: String,
-    pub app_id: ApplicationId,
-    pub secret: ClientSecret,
-    /// Shared with in-flight copy effects; dropped (and zeroized) when the last holder goes.
-    pub value: Arc<SecretValue>,
-    pub shown: bool,
-    /// Copied or written at least once.
-    pub handed_off: bool,
-    pub status: Option<StatusLine>,
-    pub mode: RevealMode,
-    pub pending: Option<u64>,
-    /// Index of this secret in the exit summary.
-    pub summary_index: usize,
-    /// Rotate: the old secret, offered for deletion after the reveal closes.
-    pub rotating: Option<ClientSecret>,
+/// A dialog's answer to a key or a result: what becomes of it, the effects it asks for, and
+/// the follow-ups the model applies outside it.
+#[must_use]
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub next: Next,
+    pub effects: Vec<Effect>,
+    pub follow_ups: Vec<FollowUp>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConfirmFocus {
-    /// Cancel (delete) or Keep both (rotate): the safe default.
-    Safe,
-    Delete,
-}
+impl Outcome {
+    pub fn stay() -> Self {
+        Self::default()
+    }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConfirmKind {
-    Delete,
-    /// After a rotation: "Delete the old secret now?"
-    RotateOld,
-}
-
-#[derive(Debug)]
-pub struct ConfirmDelete {
-    pub kind: ConfirmKind,
-    pub app: ObjectId,
-    pub app_name: String,
-    pub secret: ClientSecret,
-    pub focus: ConfirmFocus,
-    pub pending: Option<u64>,
-    pub error: Option<ErrorInfo>,
-}
-
-impl ConfirmDelete {
-    pub fn new(kind: ConfirmKind, app: ObjectId, app_name: String, secret: ClientSecret) -> Self {
+    pub fn close() -> Self {
         Self {
-            kind,
-            app,
-            app_name,
-            secret,
-            focus: ConfirmFocus::Safe,
-            pending: None,
-            error: None,
+            next: Next::Close,
+            ..Self::default()
         }
     }
+
+    pub fn replace(dialog: impl Into<Dialog>) -> Self {
+        Self {
+            next: Next::Replace(Box::new(dialog.into())),
+            ..Self::default()
+        }
+    }
+
+    pub fn effect(mut self, effect: Effect) -> Self {
+        self.effects.push(effect);
+        self
+    }
+
+    pub fn then(mut self, follow_up: FollowUp) -> Self {
+        self.follow_ups.push(follow_up);
+        self
+    }
+}
+
+/// What a dialog's outcome asks of the model outside the dialog.
+#[derive(Debug)]
+pub enum FollowUp {
+    /// A line of news (a toast).
+    Info(String),
+    /// Something went wrong outside any dialog's own error line (an error toast).
+    Error(String),
+    /// A new secret: its row on the App screen and in the lists, its line in the summary.
+    SecretAdded {
+        app: ObjectId,
+        secret: ClientSecret,
+        summary: CreatedSecret,
+    },
+    /// A secret is gone: its row leaves; `deleted` when this run removed it.
+    SecretRemoved {
+        app: ObjectId,
+        secret: SecretId,
+        deleted: Option<DeletedSecret>,
+    },
+    /// A new registration: into the list and the summary, and open on Client secrets.
+    AppRegistered(AppRegistration),
+    /// Read the app back (a reply was lost: a secret may exist that nobody saw).
+    ReloadApp(ObjectId),
+    /// Where a new secret's value went, for the exit summary.
+    HandedOff {
+        secret: SecretId,
+        destination: String,
+    },
+}
+
+/// A dialog that sends a request and settles with Graph's answer: on success it says what
+/// comes next; on failure the protocol keeps it open with the error inside (see
+/// `App::settle`).
+pub trait Submits: Member {
+    type Answer;
+
+    fn submit_state(&mut self) -> &mut Submit;
+
+    /// Graph said yes.
+    fn succeeded(&mut self, answer: Self::Answer) -> Outcome;
+
+    /// Graph said no; the error is already in the dialog. Anything else to do?
+    fn failed(&mut self, _error: &GraphError) -> Outcome {
+        Outcome::stay()
+    }
+
+    /// An answer that no dialog waits for any more: what to say about it.
+    fn unclaimed(_answer: &Result<Self::Answer, GraphError>) -> Vec<FollowUp> {
+        Vec::new()
+    }
+}
+
+/// One entry of the stack for each dialog type: the enum, `From` each type, the downcast
+/// ([`Member`]) and the one delegation to [`Room`].
+macro_rules! dialogs {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+        #[derive(Debug)]
+        pub enum Dialog {
+            $($(#[$doc])* $name($name),)*
+        }
+
+        impl Dialog {
+            pub fn room(&self) -> &dyn Room {
+                match self {
+                    $(Dialog::$name(d) => d,)*
+                }
+            }
+
+            pub fn room_mut(&mut self) -> &mut dyn Room {
+                match self {
+                    $(Dialog::$name(d) => d,)*
+                }
+            }
+        }
+
+        $(
+            impl From<$name> for Dialog {
+                fn from(d: $name) -> Self {
+                    Dialog::$name(d)
+                }
+            }
+
+            impl Member for $name {
+                fn of_mut(dialog: &mut Dialog) -> Option<&mut Self> {
+                    match dialog {
+                        Dialog::$name(d) => Some(d),
+                        #[allow(unreachable_patterns)]
+                        _ => None,
+                    }
+                }
+            }
+        )*
+    };
+}
+
+/// A dialog type as an entry of the stack (results are routed to their type).
+pub trait Member: Room + Sized {
+    fn of_mut(dialog: &mut Dialog) -> Option<&mut Self>;
+}
+
+dialogs! {
+    Help,
+    CopyMenu,
+    /// Add a client secret (also Rotate, prefilled).
+    AddSecret,
+    /// The new secret, shown once.
+    Reveal,
+    /// Delete confirmation, and Rotate's "Delete the old secret now?".
+    Confirm,
+    NewRegistration,
 }

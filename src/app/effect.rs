@@ -11,68 +11,69 @@ use crate::graph::{
 use crate::secret::SecretValue;
 
 use super::AppsTab;
+use super::action::RequestId;
 
 #[derive(Debug)]
 pub enum Effect {
     LoadOrganization {
-        request: u64,
+        request: RequestId,
     },
     LoadMe {
-        request: u64,
+        request: RequestId,
     },
     /// Stream every page; a newer request for the same tab replaces this one.
     LoadApps {
-        request: u64,
+        request: RequestId,
         tab: AppsTab,
         query: AppQuery,
     },
     /// A GUID pasted in the filter: try it as an Application ID, then as an Object ID.
     LookupApp {
-        request: u64,
+        request: RequestId,
         id: String,
     },
     LoadApp {
-        request: u64,
+        request: RequestId,
         id: ObjectId,
     },
     LoadFederated {
-        request: u64,
+        request: RequestId,
         id: ObjectId,
     },
     AddSecret {
-        request: u64,
+        request: RequestId,
         app: ObjectId,
         credential: PasswordCredentialRequest,
     },
     RemoveSecret {
-        request: u64,
+        request: RequestId,
         app: ObjectId,
         key_id: SecretId,
     },
     CreateApp {
-        request: u64,
+        request: RequestId,
         app: NewApplication,
     },
     /// The value is shared with the reveal dialog, never copied into a `String`.
     CopySecret {
-        request: u64,
+        request: RequestId,
         value: Arc<SecretValue>,
     },
     CopyEnvBlock {
-        request: u64,
+        request: RequestId,
         client_id: ApplicationId,
         tenant_id: TenantId,
         value: Arc<SecretValue>,
     },
     WriteEnvFile {
-        request: u64,
+        request: RequestId,
         path: PathBuf,
         client_id: ApplicationId,
         tenant_id: TenantId,
         value: Arc<SecretValue>,
     },
     CopyText {
-        request: u64,
+        request: RequestId,
         label: &'static str,
         text: String,
     },

@@ -2,44 +2,55 @@
 //! visible while a refresh runs or after it fails.
 
 use crate::auth::AuthError;
-use crate::graph::GraphError;
+use crate::graph::{Cause, GraphError};
+use crate::keymap::{Command, Context, key_for};
 
-/// What the user can do about a Graph failure, in the TUI's words.
-fn advice(cause: crate::graph::Cause) -> &'static str {
-    use crate::graph::Cause as C;
-    match cause {
-        C::PolicyLifetime => {
+use super::action::RequestId;
+
+/// What the user can do about a Graph failure, in the TUI's words (keys from the key map).
+fn advice(cause: Cause) -> String {
+    let fixed = match cause {
+        Cause::PolicyLifetime => {
             "Your tenant's app management policy caps secret lifetimes: choose a shorter expiry."
         }
-        C::PolicySecretsBlocked => {
+        Cause::PolicySecretsBlocked => {
             "Your tenant's policy does not allow client secrets on this app: use a certificate or a federated credential."
         }
-        C::SecretLimit => {
+        Cause::SecretLimit => {
             "Apps that allow personal Microsoft accounts can have at most two client secrets: delete one first."
         }
-        C::Forbidden => {
+        Cause::Forbidden => {
             "You need to own this app or hold the Application Administrator, Cloud Application Administrator or Application Developer role."
         }
-        C::Unauthorized => "Your sign-in expired or is not valid for Graph: sign in again.",
-        C::NotFound => {
+        Cause::Unauthorized => "Your sign-in expired or is not valid for Graph: sign in again.",
+        Cause::NotFound => {
             "It may have been deleted, or was created seconds ago: refresh and try again."
         }
-        C::Throttled => "Graph is throttling or busy: wait a little and try again.",
-        C::ServerError => "Graph had a problem: try again in a moment.",
-        C::Rejected => "Check the request and try again.",
-        C::Network => "Check the network connection and try again.",
-        C::UnreadableReply => {
+        Cause::Throttled => "Graph is throttling or busy: wait a little and try again.",
+        Cause::ServerError => "Graph had a problem: try again in a moment.",
+        Cause::Rejected => "Check the request and try again.",
+        Cause::Network => "Check the network connection and try again.",
+        Cause::UnreadableReply => {
             "This is a bug or an unexpected Graph change; the log file has details."
         }
-        C::ForeignLink => "Check --graph-url; if it is right, report this as a bug.",
-        C::InvalidId => "Give an Object ID or Application ID as a GUID.",
-        C::SignIn => "Fix the sign-in problem named above, then try again.",
-        C::OrphanCreated => "Delete the orphaned secret (press d on it) and add a new one.",
-        C::NothingCreated => "Try again.",
-        C::AddUnverified => {
-            "Refresh the app (r) and look for a secret you did not expect before adding another."
+        Cause::ForeignLink => "Check --graph-url; if it is right, report this as a bug.",
+        Cause::InvalidId => "Give an Object ID or Application ID as a GUID.",
+        Cause::SignIn => "Fix the sign-in problem named above, then try again.",
+        Cause::NothingCreated => "Try again.",
+        Cause::OrphanCreated => {
+            return format!(
+                "Delete the orphaned secret (press {} on it) and add a new one.",
+                key_for(Context::App, Command::DeleteSecret)
+            );
         }
-    }
+        Cause::AddUnverified => {
+            return format!(
+                "Refresh the app ({}) and look for a secret you did not expect before adding another.",
+                key_for(Context::App, Command::Refresh)
+            );
+        }
+    };
+    fixed.to_owned()
 }
 
 /// A Graph error turned into what the UI shows: what failed, what to do, Graph's code and
@@ -50,6 +61,8 @@ pub struct ErrorInfo {
     pub advice: String,
     pub code: Option<String>,
     pub request_id: Option<String>,
+    /// The advice already says which key tries again (a view need not add it).
+    pub names_retry: bool,
 }
 
 impl ErrorInfo {
@@ -67,33 +80,53 @@ impl ErrorInfo {
         };
         Self {
             message,
-            advice: advice(e.cause()).to_owned(),
+            advice: advice(e.cause()),
+            names_retry: false,
             code: e.code().map(str::to_owned),
             request_id: e.request_id().map(str::to_owned),
         }
     }
 
-    /// A sign-in failure: what happened and how to start over, in the TUI's keys.
+    /// A sign-in failure: what happened and how to start over, in the TUI's keys (after a
+    /// failed sign-in the apps screen shows it, so its keys are the ones named).
     pub fn from_auth(e: &AuthError) -> Self {
-        let advice = match e {
-            AuthError::Declined => "Press r to get a new code and sign in again, or q to quit.",
-            AuthError::DeviceCodeExpired => {
-                "The code was not entered in time. Press r to get a new code, or q to quit."
-            }
-            AuthError::Transport { .. } => {
-                "Check the network connection, then press r to try again."
-            }
-            AuthError::Refused { .. } | AuthError::Failed { .. } => {
-                "Press r to sign in again; if it keeps failing, check --tenant and --client-id, or run `azsecrets logout` and start over."
-            }
-            AuthError::Config(_) => "Fix the option named above and start azsecrets again.",
+        let retry = key_for(Context::Apps, Command::Refresh);
+        let quit = key_for(Context::Apps, Command::Quit);
+        let (advice, names_retry) = match e {
+            AuthError::Declined => (
+                format!("Press {retry} to get a new code and sign in again, or {quit} to quit."),
+                true,
+            ),
+            AuthError::DeviceCodeExpired => (
+                format!(
+                    "The code was not entered in time. Press {retry} to get a new code, or {quit} to quit."
+                ),
+                true,
+            ),
+            AuthError::Transport { .. } => (
+                format!("Check the network connection, then press {retry} to try again."),
+                true,
+            ),
+            AuthError::Refused { .. } | AuthError::Failed { .. } => (
+                format!(
+                    "Press {retry} to sign in again; if it keeps failing, check --tenant and --client-id, or run `azsecrets logout` and start over."
+                ),
+                true,
+            ),
+            AuthError::Config(_) => (
+                "Fix the option named above and start azsecrets again.".to_owned(),
+                false,
+            ),
         };
         let text = e.to_string();
         let message = match text.strip_prefix("sign-in failed") {
             Some(rest) => format!("Sign-in failed{rest}"),
             None => format!("Sign-in failed: {text}"),
         };
-        Self::plain(message, advice)
+        Self {
+            names_retry,
+            ..Self::plain(message, advice)
+        }
     }
 
     pub fn plain(message: impl Into<String>, advice: impl Into<String>) -> Self {
@@ -102,6 +135,7 @@ impl ErrorInfo {
             advice: advice.into(),
             code: None,
             request_id: None,
+            names_retry: false,
         }
     }
 
@@ -122,7 +156,7 @@ pub enum Loadable<T> {
     Idle,
     /// `stale` is what was shown before the refresh; it stays on screen.
     Loading {
-        request: u64,
+        request: RequestId,
         stale: Option<T>,
     },
     Loaded(T),
@@ -153,7 +187,7 @@ impl<T> Loadable<T> {
     }
 
     /// Start a (re)load with `request`, keeping whatever is shown now.
-    pub fn start(&mut self, request: u64) {
+    pub fn start(&mut self, request: RequestId) {
         let stale = match std::mem::take(self) {
             Loadable::Loaded(v) => Some(v),
             Loadable::Loading { stale, .. } | Loadable::Failed { stale, .. } => stale,
@@ -163,12 +197,12 @@ impl<T> Loadable<T> {
     }
 
     /// True when `request` is the one in flight (older answers are dropped).
-    pub fn awaits(&self, request: u64) -> bool {
+    pub fn awaits(&self, request: RequestId) -> bool {
         matches!(self, Loadable::Loading { request: r, .. } if *r == request)
     }
 
     /// Settle with a result; ignored (returns false) when `request` is stale.
-    pub fn settle(&mut self, request: u64, result: Result<T, ErrorInfo>) -> bool {
+    pub fn settle(&mut self, request: RequestId, result: Result<T, ErrorInfo>) -> bool {
         if !self.awaits(request) {
             return false;
         }
@@ -201,5 +235,41 @@ mod tests {
         assert!(l.settle(2, Err(ErrorInfo::plain("boom", "retry"))));
         assert_eq!(l.value(), Some(&7), "old data stays after a failed refresh");
         assert!(l.error().is_some());
+    }
+
+    use crate::keymap::test_rebind;
+
+    /// Rebind a key and the advice says the new one: the words follow the key map.
+    #[test]
+    fn advice_names_keys_from_the_key_map() {
+        let orphan = test_rebind::with(Context::App, Command::DeleteSecret, "Del", || {
+            advice(Cause::OrphanCreated)
+        });
+        assert!(orphan.contains("press Del on it"), "{orphan}");
+        assert_eq!(
+            advice(Cause::OrphanCreated),
+            "Delete the orphaned secret (press d on it) and add a new one."
+        );
+        let unverified = test_rebind::with(Context::App, Command::Refresh, "F5", || {
+            advice(Cause::AddUnverified)
+        });
+        assert!(unverified.contains("Refresh the app (F5)"), "{unverified}");
+
+        let declined = test_rebind::with(Context::Apps, Command::Refresh, "F5", || {
+            test_rebind::with(Context::Apps, Command::Quit, "Ctrl-Q", || {
+                ErrorInfo::from_auth(&AuthError::Declined)
+            })
+        });
+        assert_eq!(
+            declined.advice,
+            "Press F5 to get a new code and sign in again, or Ctrl-Q to quit."
+        );
+        assert!(declined.names_retry);
+        let expired = ErrorInfo::from_auth(&AuthError::DeviceCodeExpired);
+        assert!(
+            expired
+                .advice
+                .contains("Press r to get a new code, or q to quit")
+        );
     }
 }

@@ -1,6 +1,8 @@
-//! The device-code sign-in screen's state: the prompt the identity platform gave (user code,
-//! URL, deadline), what account it is for, and the status of a `c` copy. The prompt arrives
-//! through `Action::SignInPrompt`; while it is `Some` the screen covers everything else.
+//! The device-code sign-in screen: its state (the prompt the identity platform gave: user
+//! code, URL, deadline; what account it is for; the status of a copy of the code) and its
+//! part of `update` (the prompt arriving and ending, the gated start, its keys). The prompt
+//! arrives through `Action::SignInPrompt`; while it is `Some` the screen covers everything
+//! else.
 //!
 //! The user code is not a credential (it is shown to be typed into a browser); the device code
 //! that polls for the token never leaves `auth::device_code`.
@@ -8,8 +10,18 @@
 use chrono::{DateTime, Utc};
 
 use crate::auth::device_code::DevicePrompt;
+use crate::graph::{GraphError, Organization};
+use crate::handoff::{CopyReport, HandoffError};
+use crate::keymap::{Command, Context, key_for};
 
+use super::action::RequestId;
 use super::dialogs::StatusLine;
+use super::effect::Effect;
+use super::loadable::ErrorInfo;
+use super::{App, explain};
+
+/// The copy label of the sign-in code (its result lands on the sign-in screen).
+pub const SIGN_IN_CODE: &str = "sign-in code";
 
 /// What the code will sign in to, as far as is known before signing in.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -59,7 +71,7 @@ pub struct SignInState {
     /// What the last `c` did.
     pub status: Option<StatusLine>,
     /// The copy effect in flight, so its answer lands here.
-    pub copy_request: Option<u64>,
+    pub copy_request: Option<RequestId>,
     /// The user cancelled with Esc or q: the run ends with the sign-in exit code.
     pub cancelled: bool,
     /// Device-code sign-in: the tenant is loaded alone first, so one sign-in happens (and one
@@ -84,6 +96,147 @@ pub fn time_left(seconds: i64) -> String {
         return "expired".to_owned();
     }
     format!("{}:{:02} left", seconds / 60, seconds % 60)
+}
+
+impl App {
+    /// A device-code prompt arrived (`Some`) or ended (`None`).
+    pub(super) fn sign_in_prompt(&mut self, prompt: Option<DevicePrompt>) {
+        if prompt.is_some() {
+            tracing::info!("device-code sign-in waiting for the user");
+        } else if self.sign_in.prompt.is_some() {
+            tracing::info!("device-code sign-in ended");
+        }
+        if prompt.as_ref().map(|p| &p.user_code)
+            != self.sign_in.prompt.as_ref().map(|p| &p.user_code)
+        {
+            // A new code (or none): the last copy was of another one.
+            self.sign_in.status = None;
+            self.sign_in.copy_request = None;
+        }
+        self.sign_in.prompt = prompt;
+    }
+
+    /// The tenant answered; in a gated device-code start, that is the sign-in's outcome too.
+    pub(super) fn organization_loaded(
+        &mut self,
+        r: RequestId,
+        result: Result<Organization, GraphError>,
+    ) -> Vec<Effect> {
+        let sign_in_failed = matches!(result, Err(GraphError::Auth(_)));
+        let result = result.map_err(|e| explain(&e));
+        let failed = result.as_ref().err().cloned();
+        if !self.organization.settle(r, result) || !self.sign_in.gated {
+            return Vec::new();
+        }
+        self.sign_in.gated = false;
+        match failed {
+            Some(info) if sign_in_failed => {
+                self.sign_in.failed = true;
+                self.fail_gated_loads(&info);
+                Vec::new()
+            }
+            // Signed in; the tenant itself may have failed, which the header shows.
+            _ => self.start_after_sign_in(),
+        }
+    }
+
+    /// A gated device-code start whose sign-in failed: say so where the identity and the apps
+    /// would be, instead of asking for (and failing) another sign-in per request.
+    fn fail_gated_loads(&mut self, info: &ErrorInfo) {
+        if !self.settings.source.is_app_only() {
+            let r = self.request();
+            self.me.start(r);
+            self.me.settle(r, Err(info.clone()));
+        }
+        let r = self.request();
+        self.all.start_load(r);
+        self.all.fail(r, info.clone());
+        self.error_toast(info);
+    }
+
+    /// `r` after a failed sign-in: sign in again (a new code) before anything else asks for a
+    /// token.
+    pub(super) fn sign_in_again(&mut self) -> Vec<Effect> {
+        let r = self.request();
+        self.organization.start(r);
+        self.sign_in.failed = false;
+        self.sign_in.gated = true;
+        vec![Effect::LoadOrganization { request: r }]
+    }
+
+    pub(super) fn sign_in_command(&mut self, c: Command) -> Vec<Effect> {
+        match c {
+            Command::CopyCode => {
+                let Some(code) = self.sign_in.prompt.as_ref().map(|p| p.user_code.clone()) else {
+                    return Vec::new();
+                };
+                let r = self.request();
+                self.sign_in.copy_request = Some(r);
+                self.sign_in.status = Some(StatusLine {
+                    ok: true,
+                    text: "Copying the code…".into(),
+                });
+                vec![Effect::CopyText {
+                    request: r,
+                    label: SIGN_IN_CODE,
+                    text: code,
+                }]
+            }
+            Command::CancelSignIn => {
+                // A sign-in asked for mid-run may cover a value that can never be shown again.
+                if self.dialogs.iter().any(|d| d.room().holds_unsaved_value()) {
+                    self.sign_in.status = Some(StatusLine {
+                        ok: false,
+                        text: format!(
+                            "A new client secret's value was never copied and would be lost: finish signing in first, or press {} to quit anyway.",
+                            key_for(Context::Global, Command::Quit)
+                        ),
+                    });
+                    return Vec::new();
+                }
+                tracing::info!("device-code sign-in cancelled by the user");
+                self.sign_in.cancelled = true;
+                self.should_quit = true;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The copy of the code came back: say how it went on the sign-in screen.
+    pub(super) fn code_copied(&mut self, result: Result<CopyReport, HandoffError>) {
+        self.sign_in.copy_request = None;
+        self.sign_in.status = Some(match result {
+            Ok(report) => StatusLine {
+                ok: true,
+                text: format!("Code {}", lowercase_first(&report.status)),
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "copying the sign-in code failed");
+                StatusLine {
+                    ok: false,
+                    text: match e {
+                        HandoffError::NoClipboard { .. } => {
+                            "No clipboard works here: type the code shown above into the page."
+                                .to_owned()
+                        }
+                        other => format!(
+                            "Could not copy the code: {other}. Type it into the page instead."
+                        ),
+                    },
+                }
+            }
+        });
+    }
+}
+
+/// "Copied to clipboard" -> "copied to clipboard".
+fn lowercase_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 #[cfg(test)]

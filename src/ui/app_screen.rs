@@ -3,11 +3,12 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
+use ratatui::widgets::{Paragraph, Row, StatefulWidget, Table, Widget, Wrap};
 
 use crate::app::{App, AppScreen, DetailTab, Loadable};
 use crate::expiry;
 use crate::graph::{AppRegistration, SignInAudience};
+use crate::keymap::{Command, Context, key_for};
 
 use super::apps::{title_bar, window};
 use super::text;
@@ -122,7 +123,7 @@ struct Columns {
 }
 
 fn draw_table(
-    (d, app): (&AppScreen, &App),
+    d: &AppScreen,
     area: Rect,
     buf: &mut Buffer,
     Columns { header, widths }: Columns,
@@ -131,16 +132,14 @@ fn draw_table(
 ) {
     let t = theme();
     let h = usize::from(area.height.saturating_sub(1));
-    app.page_rows.set(h.max(1));
     let sel = d.selected_index().min(len.saturating_sub(1));
-    let offset = window(&d.offset, sel, h, len);
+    let (offset, mut state) = window(d.offset, sel, h, len);
     let rows: Vec<Row> = (offset..len.min(offset + h)).filter_map(row).collect();
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(t.header_row()))
         .column_spacing(1)
         .row_highlight_style(t.selected())
         .highlight_symbol("▶ ");
-    let mut state = TableState::default().with_selected(Some(sel.saturating_sub(offset)));
     StatefulWidget::render(table, area, buf, &mut state);
 }
 
@@ -148,11 +147,14 @@ fn secrets(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
     let list = d.secrets();
     if list.is_empty() {
         let hint = if app.settings.read_only {
-            "No client secrets."
+            "No client secrets.".to_owned()
         } else {
-            "No client secrets. Press n to add one."
+            format!(
+                "No client secrets. Press {} to add one.",
+                key_for(Context::App, Command::NewSecret)
+            )
         };
-        return empty(area, buf, hint);
+        return empty(area, buf, &hint);
     }
     let wide = area.width >= 120;
     let id_w: u16 = if wide { 36 } else { 9 };
@@ -183,7 +185,7 @@ fn secrets(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
         ]))
     };
     draw_table(
-        (d, app),
+        d,
         area,
         buf,
         Columns {
@@ -231,7 +233,7 @@ fn certificates(app: &App, d: &AppScreen, reg: &AppRegistration, area: Rect, buf
         ]))
     };
     draw_table(
-        (d, app),
+        d,
         area,
         buf,
         Columns {
@@ -287,7 +289,7 @@ fn federated(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
         ]))
     };
     draw_table(
-        (d, app),
+        d,
         area,
         buf,
         Columns {

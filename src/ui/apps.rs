@@ -6,8 +6,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
 
-use crate::app::{App, AppsTab, ListLoad, Loadable};
+use crate::app::{App, AppsTab, ListLoad, Loadable, scroll};
 use crate::graph::AppRegistration;
+use crate::keymap::{Command, Context, key_for};
 
 use super::text::{self, thousands};
 use super::theme::theme;
@@ -30,7 +31,7 @@ pub fn title_bar(app: &App, crumbs: &str, area: Rect, buf: &mut Buffer) {
         Span::styled(crumbs.to_owned(), t.label()),
     ]);
     Paragraph::new(line).render(area, buf);
-    let w = right.chars().count() as u16;
+    let w = text::width(&right) as u16;
     if w > 0 && area.width > w {
         let r = Rect::new(area.right() - w, area.y, w, 1);
         Paragraph::new(Span::styled(right, t.muted())).render(r, buf);
@@ -132,7 +133,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         format!("sort: best match, {} ", app.sort.label())
     };
-    let sw = sort.chars().count() as u16;
+    let sw = text::width(&sort) as u16;
     if tabs.width > sw + 45 {
         Paragraph::new(Span::styled(sort, t.muted()))
             .render(Rect::new(tabs.right() - sw, tabs.y, sw, 1), buf);
@@ -141,7 +142,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let list = app.current_list();
     // Filter line and counter.
     let counter = counter(app);
-    let cw = counter.chars().count() as u16 + 1;
+    let cw = text::width(&counter) as u16 + 1;
     let fw = filter.width.saturating_sub(cw + 1);
     let filter_line = if app.filtering || !app.filter.value().is_empty() {
         let mut spans = vec![Span::styled(" Filter: ", t.label())];
@@ -156,7 +157,13 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         );
         Line::from(spans)
     } else {
-        Line::from(Span::styled(" Press / to filter by name or id", t.muted()))
+        Line::from(Span::styled(
+            format!(
+                " Press {} to filter by name or id",
+                key_for(Context::Apps, Command::StartFilter)
+            ),
+            t.muted(),
+        ))
     };
     Paragraph::new(filter_line).render(Rect::new(filter.x, filter.y, fw, 1), buf);
     if filter.width > cw {
@@ -186,9 +193,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 if let Some(r) = e.reference() {
                     v.push((r, t.muted()));
                 }
-                // Sign-in failures already say what r does.
-                if !e.advice.contains("Press r") {
-                    v.push(("Press r to try again.".into(), t.muted()));
+                // Sign-in failures already say which key tries again.
+                if !e.names_retry {
+                    let retry = key_for(Context::Apps, Command::Refresh);
+                    v.push((format!("Press {retry} to try again."), t.muted()));
                 }
                 v
             }
@@ -199,8 +207,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             _ if !app.filter.value().is_empty() => {
                 let mut v = vec![(
                     format!(
-                        "No app matches \"{}\". Esc clears the filter.",
-                        app.filter.value()
+                        "No app matches \"{}\". {} clears the filter.",
+                        app.filter.value(),
+                        key_for(Context::Filter, Command::Back)
                     ),
                     t.muted(),
                 )];
@@ -214,7 +223,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                     ));
                 } else if crate::app::apps_list::is_full_guid(app.filter.value()) {
                     v.push((
-                        "Press Enter to look this id up in the directory.".into(),
+                        format!(
+                            "Press {} to look this id up in the directory.",
+                            key_for(Context::Apps, Command::Open)
+                        ),
                         t.muted(),
                     ));
                 }
@@ -225,7 +237,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                     AppsTab::All => "No app registrations in this tenant.",
                     AppsTab::Owned => "You own no app registrations.",
                 };
-                vec![(format!("{what} Press N to register one."), t.muted())]
+                let new = key_for(Context::Apps, Command::NewRegistration);
+                vec![(format!("{what} Press {new} to register one."), t.muted())]
             }
         };
         message(body, buf, &lines);
@@ -287,22 +300,13 @@ fn message(area: Rect, buf: &mut Buffer, lines: &[(String, ratatui::style::Style
         .render(inner, buf);
 }
 
-/// Keep `selected` inside the window of `height` rows starting at the stored offset.
-pub fn window(
-    offset: &std::cell::Cell<usize>,
-    selected: usize,
-    height: usize,
-    len: usize,
-) -> usize {
-    let mut o = offset.get();
-    if selected < o {
-        o = selected;
-    } else if height > 0 && selected >= o + height {
-        o = selected + 1 - height;
-    }
-    o = o.min(len.saturating_sub(height.max(1)));
-    offset.set(o);
-    o
+/// The window a table of `height` rows shows: the model's offset, clamped for this area (a
+/// view may be drawn at another size than the model last heard of), and the selection inside
+/// it as a `TableState`. Computed on a copy; nothing is written back.
+pub fn window(offset: usize, selected: usize, height: usize, len: usize) -> (usize, TableState) {
+    let offset = scroll::follow(offset, selected, height, len);
+    let state = TableState::default().with_selected(Some(selected.saturating_sub(offset)));
+    (offset, state)
 }
 
 fn table(app: &App, area: Rect, buf: &mut Buffer) {
@@ -311,8 +315,7 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
     let wide = area.width >= 120;
     let id_w: u16 = if wide { 36 } else { 13 };
     let rows_h = usize::from(area.height.saturating_sub(1));
-    app.page_rows.set(rows_h.max(1));
-    let offset = window(&list.offset, list.selected, rows_h, list.view.len());
+    let (offset, mut state) = window(list.offset, list.selected, rows_h, list.view.len());
     let now = app.now;
     let rows: Vec<Row> = list
         .view
@@ -362,6 +365,5 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
         .column_spacing(1)
         .row_highlight_style(t.selected())
         .highlight_symbol("▶ ");
-    let mut state = TableState::default().with_selected(Some(list.selected.saturating_sub(offset)));
     StatefulWidget::render(table, area, buf, &mut state);
 }

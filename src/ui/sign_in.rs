@@ -9,9 +9,10 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 use crate::app::App;
 use crate::app::sign_in::time_left;
 use crate::auth::device_code::DevicePrompt;
+use crate::keymap::{Command, Context, key_for, keys_said};
 
 use super::apps::title_bar;
-use super::text::wrap;
+use super::text::{width, wrap};
 use super::theme::theme;
 
 /// "GQ8RXZ7TH" -> "G Q 8 R X Z 7 T H": easier to read off and type.
@@ -62,7 +63,7 @@ pub fn render(app: &App, prompt: &DevicePrompt, area: Rect, buf: &mut Buffer) {
     ];
     // The code, spaced and framed: the one thing on screen a person must read exactly.
     let code = spaced(&prompt.user_code);
-    let bar = "─".repeat(code.chars().count() + 4);
+    let bar = "─".repeat(width(&code) + 4);
     lines.push(Line::from(vec![
         Span::raw(indent),
         Span::styled(format!("┌{bar}┐"), t.dialog_border()),
@@ -76,7 +77,13 @@ pub fn render(app: &App, prompt: &DevicePrompt, area: Rect, buf: &mut Buffer) {
     lines.push(Line::from(vec![
         Span::raw(indent),
         Span::styled(format!("└{bar}┘"), t.dialog_border()),
-        Span::styled("  c copies it", t.muted()),
+        Span::styled(
+            format!(
+                "  {} copies it",
+                key_for(Context::SignIn, Command::CopyCode)
+            ),
+            t.muted(),
+        ),
     ]));
     lines.push(Line::from(""));
 
@@ -147,7 +154,13 @@ pub fn render(app: &App, prompt: &DevicePrompt, area: Rect, buf: &mut Buffer) {
     let r = rest.centered(Constraint::Length(w), Constraint::Length(h));
     let block = Block::bordered()
         .title(Span::styled(" Sign in to Microsoft Graph ", t.label()))
-        .title_bottom(Span::styled(" Esc or q cancels and quits ", t.muted()))
+        .title_bottom(Span::styled(
+            format!(
+                " {} cancels and quits ",
+                keys_said(Context::SignIn, Command::CancelSignIn)
+            ),
+            t.muted(),
+        ))
         .border_style(t.dialog_border());
     let inner = block.inner(r);
     block.render(r, buf);

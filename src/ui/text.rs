@@ -1,9 +1,11 @@
 //! Small text helpers shared by the views: thousands separators, short ids, wrapping,
-//! and the one-line text field with a visible cursor.
+//! and the one-line text field with a visible cursor. Lengths are display widths (terminal
+//! cells: CJK and most emoji take two, combining marks none), never character counts.
 
 use chrono::{DateTime, Utc};
 use ratatui::text::{Line, Span};
 use tui_input::Input;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::expiry::{self, Status};
 
@@ -22,38 +24,85 @@ pub fn thousands(n: usize) -> String {
     out
 }
 
-/// An id cut to `width` characters with an ellipsis (narrow terminals).
-pub fn short(id: &str, width: usize) -> String {
-    if id.chars().count() <= width {
+/// Display width in terminal cells.
+pub fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// `s` in pieces that each start with a visible character and carry the zero-width ones
+/// after it (combining marks, variation selectors, joiners), so a cut never parts a mark from
+/// its letter.
+fn clusters(s: &str) -> impl Iterator<Item = &str> {
+    let mut rest = s;
+    std::iter::from_fn(move || {
+        let mut chars = rest.char_indices();
+        chars.next()?;
+        let end = chars
+            .find(|(_, c)| c.width().unwrap_or(0) > 0)
+            .map_or(rest.len(), |(i, _)| i);
+        let (head, tail) = rest.split_at(end);
+        rest = tail;
+        Some(head)
+    })
+}
+
+/// The longest head of `s` at most `max` cells wide (at least one piece, so a cut always
+/// makes progress), and the rest.
+fn split_at_width(s: &str, max: usize) -> (&str, &str) {
+    let mut end = 0;
+    let mut used = 0;
+    for c in clusters(s) {
+        let w = width(c);
+        if end > 0 && used + w > max {
+            break;
+        }
+        used += w;
+        end += c.len();
+    }
+    s.split_at(end)
+}
+
+/// An id cut to `width` cells with an ellipsis (narrow terminals).
+pub fn short(id: &str, max: usize) -> String {
+    if width(id) <= max {
         return id.to_owned();
     }
-    let keep: String = id.chars().take(width.saturating_sub(1)).collect();
+    let mut keep = String::new();
+    let mut used = 0;
+    for c in clusters(id) {
+        let w = width(c);
+        if used + w + 1 > max {
+            break;
+        }
+        used += w;
+        keep.push_str(c);
+    }
     format!("{keep}…")
 }
 
-/// Greedy word wrap (long words are cut).
-pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
+/// Greedy word wrap to `max` cells (long words are cut).
+pub fn wrap(text: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {
-        let mut word = word.to_owned();
-        while word.chars().count() > width {
+        let mut word = word;
+        while width(word) > max {
             if !line.is_empty() {
                 lines.push(std::mem::take(&mut line));
             }
-            let head: String = word.chars().take(width).collect();
-            word = word.chars().skip(width).collect();
-            lines.push(head);
+            let (head, tail) = split_at_width(word, max);
+            lines.push(head.to_owned());
+            word = tail;
         }
-        let need = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-        if need > width && !line.is_empty() {
+        let need = width(&line) + usize::from(!line.is_empty()) + width(word);
+        if need > max && !line.is_empty() {
             lines.push(std::mem::take(&mut line));
         }
         if !line.is_empty() {
             line.push(' ');
         }
-        line.push_str(&word);
+        line.push_str(word);
     }
     if !line.is_empty() {
         lines.push(line);
@@ -122,39 +171,46 @@ pub fn status_span(t: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Span<'static
     }
 }
 
-/// A one-line text field `width` wide; when focused, the cursor cell is drawn reversed
-/// (no terminal cursor to place, so snapshots show it too).
+/// A one-line text field `width` cells wide; when focused, the cursor cell is drawn reversed
+/// (no terminal cursor to place, so snapshots show it too). The input's scroll and cursor
+/// are display columns too.
 pub fn field(input: &Input, width: usize, focused: bool, placeholder: &str) -> Line<'static> {
     let t = theme();
-    let width = width.max(2);
+    let max = width.max(2);
     let value = input.value();
     if value.is_empty() && !focused {
         let mut s = placeholder.to_owned();
-        let pad = width.saturating_sub(s.chars().count());
+        let pad = max.saturating_sub(self::width(&s));
         s.push_str(&" ".repeat(pad));
         return Line::from(Span::styled(s, t.muted().patch(t.input())));
     }
-    let scroll = input.visual_scroll(width.saturating_sub(1));
-    let chars: Vec<char> = value.chars().collect();
+    let scroll = input.visual_scroll(max.saturating_sub(1));
     let cursor = input.visual_cursor();
     let mut spans = Vec::new();
-    let mut shown = 0;
-    let visible: String = chars.iter().skip(scroll).take(width).collect();
-    for (i, c) in visible.chars().enumerate() {
-        let style = if focused && scroll + i == cursor {
+    let (mut shown, mut column) = (0, 0);
+    for c in clusters(value) {
+        let (at, w) = (column, self::width(c));
+        column += w;
+        if at < scroll {
+            continue;
+        }
+        if shown + w > max {
+            break;
+        }
+        let style = if focused && at == cursor {
             t.cursor()
         } else {
             t.input()
         };
-        spans.push(Span::styled(c.to_string(), style));
-        shown += 1;
+        spans.push(Span::styled(c.to_owned(), style));
+        shown += w;
     }
-    if focused && cursor >= scroll + shown && shown < width {
+    if focused && cursor >= scroll + shown && shown < max {
         spans.push(Span::styled(" ", t.cursor()));
         shown += 1;
     }
-    if shown < width {
-        spans.push(Span::styled(" ".repeat(width - shown), t.input()));
+    if shown < max {
+        spans.push(Span::styled(" ".repeat(max - shown), t.input()));
     }
     Line::from(spans)
 }
@@ -206,5 +262,57 @@ mod tests {
     fn wrapping() {
         assert_eq!(wrap("a bb ccc dddd", 6), vec!["a bb", "ccc", "dddd"]);
         assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
+    }
+
+    #[test]
+    fn wrapping_counts_cells_not_characters() {
+        // CJK: two cells each. Six cells hold three characters, not six.
+        assert_eq!(wrap("秘密の値 です", 6), vec!["秘密の", "値", "です"]);
+        assert!(wrap("支払いAPIの秘密", 7).iter().all(|l| width(l) <= 7));
+        // Emoji: two cells.
+        assert_eq!(wrap("🔑🔑🔑 ok", 4), vec!["🔑🔑", "🔑", "ok"]);
+        // Combining marks take no cell and stay with their letter.
+        let cafe = "cafe\u{301}";
+        assert_eq!(width(cafe), 4);
+        // "café au" is seven cells (eight characters): it fits seven.
+        let words = format!("{cafe} au lait");
+        assert_eq!(
+            wrap(&words, 7),
+            vec![format!("{cafe} au"), "lait".to_owned()]
+        );
+        assert_eq!(wrap(cafe, 2), vec!["ca", "fe\u{301}"]);
+        // A two-cell character in a one-cell width still makes progress.
+        assert_eq!(wrap("界界", 1), vec!["界", "界"]);
+    }
+
+    #[test]
+    fn short_ids_cut_by_cells() {
+        assert_eq!(short("abcdef", 6), "abcdef");
+        assert_eq!(short("abcdefgh", 6), "abcde…");
+        assert_eq!(short("界界界界", 6), "界界…");
+        assert_eq!(width(&short("界界界界", 6)), 5, "never wider than asked");
+        assert_eq!(short("e\u{301}e\u{301}e\u{301}", 2), "e\u{301}…");
+    }
+
+    #[test]
+    fn fields_draw_wide_text_within_their_width() {
+        let cells = |l: &Line| l.spans.iter().map(|s| width(&s.content)).sum::<usize>();
+        for value in [
+            "秘密の値秘密の値秘密の値",
+            "🔑🔑🔑🔑🔑🔑🔑🔑",
+            "cafe\u{301} cafe\u{301} cafe\u{301}",
+        ] {
+            let input = Input::new(value.to_owned());
+            for focused in [true, false] {
+                let l = field(&input, 10, focused, "");
+                assert_eq!(cells(&l), 10, "{value:?} focused={focused}");
+            }
+        }
+        // The cursor sits after the text, reversed, when it fits.
+        let l = field(&Input::new("界".into()), 10, true, "");
+        let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert!(text.starts_with("界 "), "{text:?}");
+        let placeholder = field(&Input::default(), 8, false, "名前");
+        assert_eq!(cells(&placeholder), 8);
     }
 }

@@ -1,17 +1,26 @@
-//! The two forms: Add a client secret and New registration. Validation is pure: it reads the
-//! fields and the clock the model holds, and says what is wrong in words.
+//! Add a client secret (and Rotate's prefilled replacement): the description, the expiry
+//! choices with a live end date, and the submit. Validation is pure: it reads the fields and
+//! the clock the model holds, and says what is wrong in words. Graph's answer replaces the
+//! form with the reveal dialog, or stays inside it as an error.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, SubsecRound, TimeZone, Utc};
 use tui_input::Input;
-use url::Url;
 
+use crate::app::action::RequestId;
+use crate::app::effect::Effect;
+use crate::app::summary::CreatedSecret;
 use crate::expiry::{self, Lifetime};
 use crate::graph::{
-    AppRegistration, ClientSecret, NewApplication, ObjectId, PasswordCredentialRequest,
-    SignInAudience, WebSettings,
+    AppRegistration, ApplicationId, ClientSecret, GraphError, NewClientSecret, ObjectId,
+    PasswordCredentialRequest,
 };
+use crate::keymap::{Command, Context};
 
-use super::loadable::ErrorInfo;
+use super::form::{self, Focused, Form};
+use super::reveal::Reveal;
+use super::{Cx, FollowUp, Outcome, Room, Submit, Submits};
 
 /// One row of the Expires list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,19 +95,16 @@ impl AddFocus {
 
 /// Add a client secret (also Rotate, prefilled).
 #[derive(Debug)]
-pub struct AddSecretForm {
+pub struct AddSecret {
     pub app: ObjectId,
+    pub app_id: ApplicationId,
     pub app_name: String,
     pub description: Input,
     pub choice: usize,
     pub custom_end: Input,
     pub custom_start: Input,
     pub focus: AddFocus,
-    /// Inline message for invalid input (set on submit, cleared on edit).
-    pub invalid: Option<String>,
-    /// Graph's refusal, explained; the dialog stays open.
-    pub error: Option<ErrorInfo>,
-    pub pending: Option<u64>,
+    pub submit: Submit,
     /// The secret being rotated.
     pub rotating: Option<ClientSecret>,
 }
@@ -106,19 +112,18 @@ pub struct AddSecretForm {
 /// Description limit: Graph rejects longer `displayName`s.
 pub const MAX_DESCRIPTION: usize = 120;
 
-impl AddSecretForm {
+impl AddSecret {
     pub fn new(app: &AppRegistration) -> Self {
         Self {
             app: app.id.clone(),
+            app_id: app.app_id.clone(),
             app_name: app.display_name.clone(),
             description: Input::default(),
             choice: 0,
             custom_end: Input::default(),
             custom_start: Input::default(),
             focus: AddFocus::Description,
-            invalid: None,
-            error: None,
-            pending: None,
+            submit: Submit::default(),
             rotating: None,
         }
     }
@@ -159,27 +164,6 @@ impl AddSecretForm {
         v.push(AddFocus::Add);
         v.push(AddFocus::Cancel);
         v
-    }
-
-    pub fn cycle_focus(&mut self, forward: bool) {
-        let order = self.focus_order();
-        let at = order.iter().position(|f| *f == self.focus).unwrap_or(0);
-        let n = order.len();
-        let next = if forward {
-            (at + 1) % n
-        } else {
-            (at + n - 1) % n
-        };
-        self.focus = order[next];
-    }
-
-    pub fn focused_input(&mut self) -> Option<&mut Input> {
-        match self.focus {
-            AddFocus::Description => Some(&mut self.description),
-            AddFocus::CustomEnd => Some(&mut self.custom_end),
-            AddFocus::CustomStart => Some(&mut self.custom_start),
-            _ => None,
-        }
     }
 
     /// Start and end to send, computed from the fields and `now` (seconds precision).
@@ -242,111 +226,143 @@ impl AddSecretForm {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NewFocus {
-    Name,
-    Audience,
-    Redirect,
-    Register,
-    Cancel,
+impl Room for AddSecret {
+    fn context(&self) -> Context {
+        Context::AddSecret
+    }
+
+    fn pending(&self) -> Option<RequestId> {
+        self.submit.pending
+    }
+
+    fn command(&mut self, command: Command, cx: &mut Cx<'_>) -> Outcome {
+        form::command(self, command, cx)
+    }
+
+    fn input(&mut self, key: &ratatui::crossterm::event::KeyEvent) {
+        form::input(self, key);
+    }
 }
 
-impl NewFocus {
-    const ORDER: [NewFocus; 5] = [
-        NewFocus::Name,
-        NewFocus::Audience,
-        NewFocus::Redirect,
-        NewFocus::Register,
-        NewFocus::Cancel,
-    ];
+impl Form for AddSecret {
+    type Request = PasswordCredentialRequest;
 
-    pub fn cycle(self, forward: bool) -> Self {
-        let at = Self::ORDER.iter().position(|f| *f == self).unwrap_or(0);
-        let n = Self::ORDER.len();
-        Self::ORDER[if forward {
+    const WAITING: Option<&'static str> =
+        Some("Waiting for Graph to answer; the dialog closes when it does.");
+
+    fn focused(&self) -> Focused {
+        match self.focus {
+            AddFocus::Expires => Focused::Choice,
+            AddFocus::Add => Focused::Send,
+            AddFocus::Cancel => Focused::Cancel,
+            AddFocus::Description | AddFocus::CustomEnd | AddFocus::CustomStart => Focused::Field,
+        }
+    }
+
+    fn cycle_focus(&mut self, forward: bool) {
+        let order = self.focus_order();
+        let at = order.iter().position(|f| *f == self.focus).unwrap_or(0);
+        let n = order.len();
+        let next = if forward {
             (at + 1) % n
         } else {
             (at + n - 1) % n
-        }]
+        };
+        self.focus = order[next];
     }
-}
 
-/// The portal's limit on an application's display name.
-pub const MAX_APP_NAME: usize = 120;
-
-#[derive(Debug)]
-pub struct NewRegistrationForm {
-    pub name: Input,
-    pub audience: usize,
-    pub redirect: Input,
-    pub focus: NewFocus,
-    pub invalid: Option<String>,
-    pub error: Option<ErrorInfo>,
-    pub pending: Option<u64>,
-}
-
-impl Default for NewRegistrationForm {
-    fn default() -> Self {
-        Self {
-            name: Input::default(),
-            audience: 0,
-            redirect: Input::default(),
-            focus: NewFocus::Name,
-            invalid: None,
-            error: None,
-            pending: None,
-        }
+    fn step_choice(&mut self, down: bool) {
+        let n = ExpiryChoice::ALL.len();
+        self.choice = if down {
+            (self.choice + 1) % n
+        } else {
+            (self.choice + n - 1) % n
+        };
+        self.submit.invalid = None;
     }
-}
 
-impl NewRegistrationForm {
-    pub fn focused_input(&mut self) -> Option<&mut Input> {
+    fn focused_input(&mut self) -> Option<&mut Input> {
         match self.focus {
-            NewFocus::Name => Some(&mut self.name),
-            NewFocus::Redirect => Some(&mut self.redirect),
+            AddFocus::Description => Some(&mut self.description),
+            AddFocus::CustomEnd => Some(&mut self.custom_end),
+            AddFocus::CustomStart => Some(&mut self.custom_start),
             _ => None,
         }
     }
 
-    pub fn audience(&self) -> SignInAudience {
-        SignInAudience::ALL
-            .get(self.audience)
-            .copied()
-            .unwrap_or_default()
+    fn build(&self, cx: &Cx<'_>) -> Result<PasswordCredentialRequest, String> {
+        self.request(cx.now)
     }
 
-    pub fn request(&self) -> Result<NewApplication, String> {
-        let name = self.name.value().trim();
-        if name.is_empty() {
-            return Err("Enter a name for the application.".into());
+    fn send(&self, request: RequestId, credential: PasswordCredentialRequest) -> Effect {
+        Effect::AddSecret {
+            request,
+            app: self.app.clone(),
+            credential,
         }
-        if name.chars().count() > MAX_APP_NAME {
-            return Err(format!(
-                "The name is too long: at most {MAX_APP_NAME} characters."
-            ));
-        }
-        let redirect = self.redirect.value().trim();
-        let web = if redirect.is_empty() {
-            None
-        } else {
-            let url = Url::parse(redirect).map_err(|_| {
-                format!(
-                    "'{redirect}' is not a valid URL (e.g. https://localhost:5001/signin-oidc)."
-                )
-            })?;
-            let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-            if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
-                return Err("A redirect URI must use https (http only for localhost).".into());
-            }
-            Some(WebSettings {
-                redirect_uris: vec![redirect.to_owned()],
-            })
+    }
+}
+
+impl Submits for AddSecret {
+    type Answer = NewClientSecret;
+
+    fn submit_state(&mut self) -> &mut Submit {
+        &mut self.submit
+    }
+
+    /// The value goes straight into the reveal dialog (shared, never copied into a String).
+    fn succeeded(&mut self, new: NewClientSecret) -> Outcome {
+        let NewClientSecret {
+            metadata,
+            secret_text,
+        } = new;
+        let value = Arc::new(secret_text);
+        tracing::info!(app = %self.app, secret_id = %metadata.key_id, "client secret added");
+        let summary = CreatedSecret {
+            app: self.app_name.clone(),
+            description: metadata.description().unwrap_or_default(),
+            secret_id: metadata.key_id.clone(),
+            masked: value.masked(),
+            expires: metadata.end_date_time,
+            destinations: Vec::new(),
         };
-        Ok(NewApplication {
-            display_name: name.to_owned(),
-            sign_in_audience: self.audience(),
-            web,
+        let reveal = Reveal::new(
+            self.app.clone(),
+            self.app_name.clone(),
+            self.app_id.clone(),
+            metadata.clone(),
+            value,
+            self.rotating.take(),
+        );
+        Outcome::replace(reveal).then(FollowUp::SecretAdded {
+            app: self.app.clone(),
+            secret: metadata,
+            summary,
         })
+    }
+
+    /// The secret may exist without a value anyone saw: show the app as it is now.
+    fn failed(&mut self, error: &GraphError) -> Outcome {
+        let lost = matches!(
+            error,
+            GraphError::AddPasswordLost { .. } | GraphError::AddPasswordUnverified { .. }
+        );
+        if lost {
+            Outcome::stay().then(FollowUp::ReloadApp(self.app.clone()))
+        } else {
+            Outcome::stay()
+        }
+    }
+
+    /// Cannot happen (Esc is refused while pending), but if it did the value is dropped
+    /// unseen: say so.
+    fn unclaimed(answer: &Result<NewClientSecret, GraphError>) -> Vec<FollowUp> {
+        match answer {
+            Ok(_) => vec![FollowUp::Error(
+                "A secret was created but its dialog was gone; delete it and add another.".into(),
+            )],
+            Err(_) => Vec::new(),
+        }
     }
 }
 
@@ -394,7 +410,7 @@ mod tests {
             key_credentials: vec![],
         };
         let now = at(2026, 11, 26);
-        let mut f = AddSecretForm::new(&app);
+        let mut f = AddSecret::new(&app);
         f.choice = 5;
         assert!(f.request(now).is_err());
         f.custom_end = Input::new("2026-02-30".into());
@@ -414,20 +430,5 @@ mod tests {
             r.start_date_time.map(|d| d.to_rfc3339()),
             Some("2026-12-01T00:00:00+00:00".into())
         );
-    }
-
-    #[test]
-    fn new_registration_validation() {
-        let mut f = NewRegistrationForm::default();
-        assert!(f.request().unwrap_err().contains("name"));
-        f.name = Input::new("x".repeat(121));
-        assert!(f.request().unwrap_err().contains("too long"));
-        f.name = Input::new("payments-api".into());
-        f.redirect = Input::new("not a url".into());
-        assert!(f.request().unwrap_err().contains("not a valid URL"));
-        f.redirect = Input::new("http://example.com/cb".into());
-        assert!(f.request().is_err());
-        f.redirect = Input::new("http://localhost:5000/cb".into());
-        assert!(f.request().is_ok());
     }
 }

@@ -6,9 +6,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 use crate::app::App;
-use crate::keymap;
+use crate::keymap::{self, Command, Context, key_for, keys_said};
 
-use super::theme::theme;
+use super::super::theme::theme;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = theme();
@@ -32,7 +32,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        "Esc closes dialogs and goes back; it never quits. Ctrl-C quits anywhere.",
+        format!(
+            "{} closes dialogs and goes back; it never quits. {} quits anywhere.",
+            key_for(Context::App, Command::Back),
+            key_for(Context::Global, Command::Quit)
+        ),
         t.muted(),
     )));
     let h = (lines.len() as u16 + 2).min(area.height);
@@ -43,7 +47,10 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     Clear.render(r, buf);
     let block = Block::bordered()
         .title(Span::styled(" Keys ", t.label()))
-        .title_bottom(Span::styled(" Esc or ? closes ", t.muted()))
+        .title_bottom(Span::styled(
+            format!(" {} closes ", keys_said(Context::Help, Command::Back)),
+            t.muted(),
+        ))
         .border_style(t.dialog_border());
     let inner = block.inner(r);
     block.render(r, buf);

@@ -1,0 +1,203 @@
+//! The App registrations screen's commands: moving, the filter (and looking a pasted id up),
+//! tabs, sort, refresh, and opening an app or the New registration dialog.
+
+use crate::graph::{AppQuery, AppRegistration, GraphError, Page};
+use crate::keymap::Command;
+
+use super::action::RequestId;
+use super::apps_list::{self, ListLoad};
+use super::dialogs::NewRegistration;
+use super::effect::Effect;
+use super::{App, AppList, DetailTab, ToastLevel, explain};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AppsTab {
+    All,
+    Owned,
+}
+
+/// Rows of the apps screen around its table: title, tenant, identity, tabs, filter, the
+/// table's header, and the footer (`ui/apps.rs` lays them out; a flow test holds them equal).
+pub const APPS_CHROME: u16 = 7;
+
+impl App {
+    pub fn list(&self, tab: AppsTab) -> &AppList {
+        match tab {
+            AppsTab::All => &self.all,
+            AppsTab::Owned => &self.owned,
+        }
+    }
+
+    pub(super) fn list_mut(&mut self, tab: AppsTab) -> &mut AppList {
+        match tab {
+            AppsTab::All => &mut self.all,
+            AppsTab::Owned => &mut self.owned,
+        }
+    }
+
+    pub fn current_list(&self) -> &AppList {
+        self.list(self.tab)
+    }
+
+    /// The Owned tab needs a user (`/me`); an app-only sign-in has none.
+    pub fn owned_unavailable(&self) -> bool {
+        self.settings.source.is_app_only()
+    }
+
+    /// Rows the apps table shows at the current size (PgUp/PgDn move by this many).
+    pub fn apps_page_rows(&self) -> usize {
+        usize::from(self.size.height.saturating_sub(APPS_CHROME)).max(1)
+    }
+
+    /// A page of a listing (dropped when it belongs to an older one).
+    pub(super) fn take_apps_page(
+        &mut self,
+        request: RequestId,
+        tab: AppsTab,
+        result: Result<Page<AppRegistration>, GraphError>,
+    ) {
+        let (query, sort) = (self.filter.value().to_owned(), self.sort);
+        match result {
+            Ok(page) => {
+                let list = self.list_mut(tab);
+                list.take_page(request, page.items, page.has_more, &query, sort);
+            }
+            Err(e) => {
+                let info = explain(&e);
+                if self.list_mut(tab).fail(request, info.clone()) {
+                    self.error_toast(&info);
+                }
+            }
+        }
+    }
+
+    /// The answer to looking a pasted id up: the app joins the list, or a toast says why not.
+    pub(super) fn app_looked_up(
+        &mut self,
+        r: RequestId,
+        result: Result<AppRegistration, GraphError>,
+    ) {
+        if self.lookup.as_ref().is_none_or(|(req, _)| *req != r) {
+            return;
+        }
+        let id = self.lookup.take().map(|(_, id)| id).unwrap_or_default();
+        match result {
+            Ok(app) => {
+                let (query, sort) = (self.filter.value().to_owned(), self.sort);
+                self.list_mut(self.tab).upsert(app, &query, sort);
+            }
+            Err(e) if e.is_not_found() => self.toast(
+                ToastLevel::Error,
+                format!("No application has the Application ID or Object ID {id}."),
+                e.request_id().map(|r| format!("request-id {r}")),
+            ),
+            Err(e) => self.error_toast(&explain(&e)),
+        }
+    }
+
+    pub(super) fn refilter(&mut self, rows_changed: bool) {
+        let (query, sort) = (self.filter.value().to_owned(), self.sort);
+        self.all.refilter(&query, sort, rows_changed);
+        self.owned.refilter(&query, sort, rows_changed);
+    }
+
+    /// A pasted or typed GUID that no loaded row has: ask Graph for it.
+    pub(super) fn lookup_effect(&mut self) -> Vec<Effect> {
+        let q = self.filter.value().trim().to_owned();
+        if !apps_list::is_full_guid(&q)
+            || self.current_list().contains_id(&q)
+            || self
+                .lookup
+                .as_ref()
+                .is_some_and(|(_, id)| id.eq_ignore_ascii_case(&q))
+        {
+            return Vec::new();
+        }
+        let r = self.request();
+        self.lookup = Some((r, q.clone()));
+        vec![Effect::LookupApp { request: r, id: q }]
+    }
+
+    pub(super) fn load_list(&mut self, tab: AppsTab) -> Vec<Effect> {
+        if tab == AppsTab::Owned && self.owned_unavailable() {
+            return Vec::new();
+        }
+        let r = self.request();
+        self.list_mut(tab).start_load(r);
+        vec![Effect::LoadApps {
+            request: r,
+            tab,
+            query: AppQuery {
+                owned: tab == AppsTab::Owned,
+                ..AppQuery::default()
+            },
+        }]
+    }
+
+    pub(super) fn apps_command(&mut self, c: Command) -> Vec<Effect> {
+        let page = self.apps_page_rows() as isize;
+        let tab = self.tab;
+        match c {
+            Command::Up => self.list_mut(tab).move_by(-1),
+            Command::Down => self.list_mut(tab).move_by(1),
+            Command::PageUp => self.list_mut(tab).move_by(-page),
+            Command::PageDown => self.list_mut(tab).move_by(page),
+            Command::First => self.list_mut(tab).selected = 0,
+            Command::Last => self.list_mut(tab).select_last(),
+            Command::StartFilter => self.filtering = true,
+            Command::AcceptFilter | Command::Open => {
+                // Enter opens the selected match (a filter stays for Esc back); with no match,
+                // a whole GUID is looked up in the directory.
+                self.filtering = false;
+                if let Some(app) = self.current_list().selected_app().cloned() {
+                    return self.open_app(app, DetailTab::ClientSecrets, true);
+                }
+                return self.lookup_effect();
+            }
+            Command::Back => {
+                self.filtering = false;
+                if !self.filter.value().is_empty() {
+                    self.filter.reset();
+                    self.refilter(false);
+                }
+            }
+            Command::NextTab if self.owned_unavailable() => {
+                // The Owned tab is hidden: an app-only sign-in has no /me to own anything.
+                self.tab = AppsTab::All;
+                self.info("Owned applications need a user sign-in; this is an app-only sign-in (service principal)");
+            }
+            Command::NextTab => {
+                self.tab = match self.tab {
+                    AppsTab::All => AppsTab::Owned,
+                    AppsTab::Owned => AppsTab::All,
+                };
+                if self.list(self.tab).load == ListLoad::Idle {
+                    return self.load_list(self.tab);
+                }
+            }
+            Command::CycleSort => {
+                self.sort = self.sort.next();
+                self.refilter(true);
+                self.info(format!("Sorted by {}", self.sort.label()));
+            }
+            Command::Refresh if self.sign_in.failed => return self.sign_in_again(),
+            Command::Refresh => {
+                let mut fx = self.load_list(self.tab);
+                if self.organization.error().is_some() {
+                    let r = self.request();
+                    self.organization.start(r);
+                    fx.push(Effect::LoadOrganization { request: r });
+                }
+                if self.me.error().is_some() {
+                    let r = self.request();
+                    self.me.start(r);
+                    fx.push(Effect::LoadMe { request: r });
+                }
+                return fx;
+            }
+            Command::NewRegistration => self.dialogs.push(NewRegistration::default().into()),
+            _ => {}
+        }
+        Vec::new()
+    }
+}
