@@ -310,7 +310,7 @@ impl AzureCli {
         out.stdout.zeroize();
         let answer = parsed?;
         if let (Some(wanted), Some(actual)) = (&self.tenant, &answer.tenant)
-            && crate::graph::models::is_guid(wanted)
+            && crate::ids::is_guid(wanted)
             && !wanted.eq_ignore_ascii_case(actual)
         {
             return Err(AzCliError::WrongTenant {

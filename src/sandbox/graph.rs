@@ -204,7 +204,7 @@ fn respond(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Response {
-    let path = odata::percent_decode(uri.path(), false);
+    let path = odata::decode_path(uri.path());
     let Some(rest) = strip_version(&path) else {
         return ctx.error(
             StatusCode::NOT_FOUND,
