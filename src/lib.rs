@@ -10,6 +10,7 @@ pub mod handoff;
 pub mod ids;
 pub mod keymap;
 pub mod logging;
+pub mod new_secret;
 pub mod paths;
 pub mod sandbox;
 pub mod secret;
