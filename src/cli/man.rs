@@ -132,6 +132,9 @@ fn commands(roff: &mut Roff, cmd: &clap::Command, parent: &str) {
         }
         roff.text(head);
         let mut body = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+        if !body.is_empty() && !body.ends_with('.') {
+            body.push('.');
+        }
         let possible: Vec<String> = arg
             .get_possible_values()
             .iter()

@@ -12,7 +12,7 @@ use crate::expiry::{self, Lifetime, Status};
 use crate::graph::{
     AppQuery, AppRegistration, ClientSecret, GraphClient, RemoveOutcome, SecretId, is_guid,
 };
-use crate::handoff::{self, Clipboard, EnvBlock};
+use crate::handoff::{self, Clipboard, ClipboardMode, EnvBlock, HandoffError};
 use crate::new_secret::{InvalidRequest, NewSecretRequest};
 use crate::session::{Session, SessionConfig};
 
@@ -309,7 +309,14 @@ async fn add(
             match Clipboard::new(settings.clipboard, settings.clipboard_timeout).copy_secret(value)
             {
                 Ok(report) => report.status,
-                Err(e) => return Err(roll_back(client, &app, &meta.key_id, e.to_string()).await),
+                Err(e) => {
+                    let why = clipboard_failure(&e, settings.clipboard);
+                    return Err(roll_back(client, &app, &meta.key_id, why)
+                        .await
+                        .with_advice(
+                            "Use --to stdout or --to env-file:PATH, or another --clipboard mode.",
+                        ));
+                }
             }
         }
         Destination::EnvFile(path) => {
@@ -365,6 +372,26 @@ async fn add(
         }
     }
     Ok(ExitCode::Ok)
+}
+
+/// A failed copy in the command line's words. The hand-off layer's own reason is written for
+/// the terminal UI (it names the UI's keys), so it goes to the log and the words come from the
+/// mode the user chose.
+fn clipboard_failure(e: &HandoffError, mode: ClipboardMode) -> String {
+    tracing::info!(error = %e, "clipboard hand-off failed");
+    match (e, mode) {
+        (HandoffError::NoClipboard { .. }, ClipboardMode::None) => {
+            "the clipboard is turned off (--clipboard none)".to_owned()
+        }
+        (HandoffError::NoClipboard { .. }, ClipboardMode::Native) => {
+            "the desktop clipboard is not available here (no display, or it refused)".to_owned()
+        }
+        (HandoffError::NoClipboard { .. }, _) => {
+            "no clipboard is available here: no working display, and no terminal to send OSC 52 to"
+                .to_owned()
+        }
+        (HandoffError::Copy(_) | HandoffError::EnvFile { .. }, _) => e.to_string(),
+    }
 }
 
 async fn roll_back(
