@@ -103,9 +103,9 @@ pub struct SignInOptions {
 }
 
 /// A source and what it knows.
-pub struct Credentials {
-    pub source: Arc<dyn TokenSource>,
-    pub sign_in: SignIn,
+struct Credentials {
+    source: Arc<dyn TokenSource>,
+    sign_in: SignIn,
 }
 
 /// Why a session could not start.

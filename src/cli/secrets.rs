@@ -167,7 +167,7 @@ async fn list(
             let list: Vec<&SecretRow> = rows.iter().map(|(_, r)| r).collect();
             let text = serde_json::to_string_pretty(&list)
                 .map_err(|e| CliError::new(ExitCode::Failure, e.to_string()))?;
-            writeln!(out, "{text}").map_err(CliError::output)?;
+            keep_checking(writeln!(out, "{text}"))?;
         }
         OutputFormat::Table => {
             let table_rows: Vec<Vec<String>> = rows
@@ -208,7 +208,7 @@ async fn list(
                 output::width(),
                 &[0, 1],
             );
-            out.write_all(t.as_bytes()).map_err(CliError::output)?;
+            keep_checking(out.write_all(t.as_bytes()))?;
             eprintln!(
                 "{} secret(s) in {} app(s){}",
                 rows.len(),
@@ -220,7 +220,7 @@ async fn list(
             );
         }
     }
-    out.flush().map_err(CliError::output)?;
+    keep_checking(out.flush())?;
     if check && flagged > 0 {
         eprintln!(
             "check failed: {flagged} secret(s) expired or expiring within {}",
@@ -229,6 +229,15 @@ async fn list(
         return Ok(ExitCode::CheckFailed);
     }
     Ok(ExitCode::Ok)
+}
+
+/// A reader that stopped early (`| head`) does not change what `--check` found, so a closed pipe
+/// is not an error here; other write failures are.
+fn keep_checking(r: std::io::Result<()>) -> Result<(), CliError> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(CliError::output),
+    }
 }
 
 /// JSON carries the stable machine name of the band (`within_30_days`), tables its words.
