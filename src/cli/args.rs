@@ -379,6 +379,25 @@ mod tests {
         assert!(lifetime("6x").unwrap_err().contains("not a lifetime"));
     }
 
+    /// The help states the limit the validated request enforces (one number, checked here).
+    #[test]
+    fn description_help_states_the_one_limit() {
+        use clap::CommandFactory;
+        let cmd = Cli::command();
+        let add = cmd
+            .find_subcommand("secrets")
+            .and_then(|s| s.find_subcommand("add"))
+            .expect("secrets add");
+        let help = add
+            .get_arguments()
+            .find(|a| a.get_id() == "description")
+            .and_then(|a| a.get_help())
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        let limit = format!("at most {} characters", crate::new_secret::MAX_DESCRIPTION);
+        assert!(help.contains(&limit), "{help}");
+    }
+
     #[test]
     fn key_ids_and_fractions() {
         assert_eq!(key_id(" 0A1B2C3D-"), Ok(KeyIdPrefix("0a1b2c3d-".into())));
