@@ -1,337 +1,207 @@
-//! The command line: clap definitions and the non-interactive commands (the scripting twin).
+//! The command line: the only module that knows clap. It parses the flags once
+//! ([`args`]), builds plain configuration from them ([`config`]), runs the terminal UI or one
+//! non-interactive command (the scripting twin), and maps every layer's error to an exit code
+//! and words in one place ([`error`]).
 
 pub mod apps;
+pub mod args;
+pub mod config;
+pub mod error;
 pub mod exit;
+pub mod man;
 pub mod output;
 pub mod resolve;
+pub mod sandbox;
 pub mod secrets;
 pub mod whoami;
 
-use std::path::PathBuf;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-
-use crate::auth::Cloud;
-
+pub use args::{
+    AppsCommand, AuthMethod, Cli, ClipboardChoice, Command, GlobalArgs, OutputFormat,
+    SandboxCommand, SandboxServeArgs, SecretsCommand,
+};
+pub use config::Settings;
+pub use error::{CliError, advice};
 pub use exit::ExitCode;
 
-#[derive(Debug, Parser)]
-#[command(
-    name = "azsecrets",
-    version,
-    about = "Manage Azure app registration client secrets from the keyboard, safely",
-    long_about = "Without a command, azsecrets opens the terminal UI. With --sandbox, everything runs against an emulated tenant on 127.0.0.1: no Azure account needed."
-)]
-pub struct Cli {
-    #[command(flatten)]
-    pub global: GlobalArgs,
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct GlobalArgs {
-    /// Run against the built-in emulated tenant (started in-process on 127.0.0.1).
-    #[arg(long, global = true)]
-    pub sandbox: bool,
-    /// With --sandbox: add N generated app registrations to the seed tenant.
-    #[arg(long, global = true, value_name = "N", requires = "sandbox")]
-    pub sandbox_apps: Option<usize>,
-    /// Microsoft Graph root URL (overrides --cloud; loopback may be plain http).
-    #[arg(long, global = true, env = "AZSECRETS_GRAPH_URL", value_name = "URL")]
-    pub graph_url: Option<String>,
-    /// Microsoft identity platform root URL (overrides --cloud; loopback may be plain http).
-    #[arg(long, global = true, env = "AZSECRETS_LOGIN_URL", value_name = "URL")]
-    pub login_url: Option<String>,
-    /// Tenant: a GUID, a domain, or `organizations`.
-    #[arg(
-        long,
-        global = true,
-        env = "AZURE_TENANT_ID",
-        value_name = "TENANT",
-        hide_env_values = true
-    )]
-    pub tenant: Option<String>,
-    /// National cloud.
-    #[arg(long, global = true, value_enum, default_value_t = Cloud::Public)]
-    pub cloud: Cloud,
-    /// Force one sign-in method instead of trying them in order.
-    #[arg(long, global = true, value_enum)]
-    pub auth: Option<AuthMethod>,
-    /// Public client id for device-code sign-in.
-    #[arg(long, global = true, value_name = "GUID")]
-    pub client_id: Option<String>,
-    /// Show write actions disabled; never change anything.
-    #[arg(long, global = true)]
-    pub read_only: bool,
-    /// Log file (default: the user's cache directory). Logs never go to the terminal.
-    #[arg(long, global = true, value_name = "PATH")]
-    pub log_file: Option<PathBuf>,
-    /// How copies reach the clipboard.
-    #[arg(long, global = true, value_enum, default_value_t = ClipboardChoice::Auto)]
-    pub clipboard: ClipboardChoice,
-    /// Seconds before a copied secret is cleared from the clipboard (0: never).
-    #[arg(long, global = true, default_value_t = 45, value_name = "SECS")]
-    pub clipboard_timeout: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AuthMethod {
-    /// AZSECRETS_ACCESS_TOKEN
-    Token,
-    /// AZURE_TENANT_ID + AZURE_CLIENT_ID + AZURE_CLIENT_SECRET (client credentials)
-    Env,
-    /// Azure CLI (`az account get-access-token`)
-    Cli,
-    /// Device code
-    Device,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ClipboardChoice {
-    Auto,
-    Native,
-    Osc52,
-    None,
-}
-
-impl From<ClipboardChoice> for crate::handoff::ClipboardMode {
-    fn from(c: ClipboardChoice) -> Self {
-        use crate::handoff::ClipboardMode as M;
-        match c {
-            ClipboardChoice::Auto => M::Auto,
-            ClipboardChoice::Native => M::Native,
-            ClipboardChoice::Osc52 => M::Osc52,
-            ClipboardChoice::None => M::None,
+/// Parse the process's arguments, or print clap's message (with a hint when a global option
+/// came after the command) and exit with code 2.
+pub fn parse() -> Cli {
+    match try_parse(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = e.exit_code();
+            let hint = misplaced_global(&e);
+            let _ = e.print();
+            if let Some(flag) = hint {
+                eprintln!(
+                    "\nnote: {flag} is a global option: write it before the command, as in `azsecrets {flag} secrets list`"
+                );
+            }
+            std::process::exit(code);
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum OutputFormat {
-    #[default]
-    Table,
-    Json,
+/// [`parse`] without exiting: for tests.
+pub fn try_parse<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let mut cmd = Cli::command();
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    refuse_session_flags_on_serve(&mut cmd, &matches)?;
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
 
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// App registrations.
-    #[command(subcommand)]
-    Apps(AppsCommand),
-    /// Client secrets.
-    #[command(subcommand)]
-    Secrets(SecretsCommand),
-    /// The emulated tenant.
-    #[command(subcommand)]
-    Sandbox(SandboxCommand),
-    /// Show the tenant, the signed-in identity and how it signed in.
-    Whoami {
-        #[arg(long, value_enum, default_value_t)]
-        output: OutputFormat,
-    },
-    /// Remove the cached device-code sign-in.
-    Logout,
-    /// Print shell completions.
-    Completions {
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
-    /// Print the man page (roff).
-    Man,
-    /// Internal: holds a copied value on the clipboard after the UI exits.
-    #[command(hide = true)]
-    ClipboardHolder {
-        #[arg(long)]
-        timeout: u64,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum AppsCommand {
-    /// List app registrations.
-    List {
-        /// Only apps whose display name starts with TEXT.
-        #[arg(long, value_name = "TEXT")]
-        filter: Option<String>,
-        /// Only apps the signed-in user owns.
-        #[arg(long)]
-        owned: bool,
-        #[arg(long, value_enum, default_value_t)]
-        output: OutputFormat,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum SecretsCommand {
-    /// List client secrets (tenant-wide without --app).
-    List {
-        /// App display name, Application ID or Object ID.
-        #[arg(long)]
-        app: Option<String>,
-        /// Only secrets expired or expiring within this window (e.g. 30d, 3m).
-        #[arg(long, value_name = "DURATION")]
-        expiring_within: Option<String>,
-        /// Exit with code 6 when any listed secret is expired or inside the window.
-        #[arg(long)]
-        check: bool,
-        #[arg(long, value_enum, default_value_t)]
-        output: OutputFormat,
-    },
-    /// Add a client secret and hand its value to one destination.
-    Add {
-        #[arg(long)]
-        app: String,
-        #[arg(long)]
-        description: Option<String>,
-        /// 180d, 6m, 12m, 24m, never, or an end date YYYY-MM-DD.
-        #[arg(long, default_value = "180d")]
-        expires: String,
-        /// clipboard, env-file:PATH or stdout.
-        #[arg(long)]
-        to: String,
-        #[arg(long, value_enum, default_value_t)]
-        output: OutputFormat,
-    },
-    /// Remove a client secret by its Secret ID (keyId).
-    Remove {
-        #[arg(long)]
-        app: String,
-        #[arg(long = "key-id")]
-        key_id: String,
-        /// Do not ask for confirmation.
-        #[arg(long)]
-        yes: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum SandboxCommand {
-    /// Serve the emulated tenant until stopped.
-    Serve(SandboxServeArgs),
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct SandboxServeArgs {
-    /// Port on 127.0.0.1 (0 picks a free one).
-    #[arg(long, default_value_t = 0)]
-    pub port: u16,
-    /// Add N generated app registrations to the seed tenant.
-    #[arg(long, default_value_t = 0)]
-    pub apps: usize,
-    /// Added latency per request, in milliseconds.
-    #[arg(long, default_value_t = 0, value_name = "MS")]
-    pub latency: u64,
-    /// Answer every Nth Graph request with 429 and Retry-After.
-    #[arg(long, value_name = "N")]
-    pub throttle_every: Option<u32>,
-    /// Fraction (0..1) of Graph requests answered with a random 5xx.
-    #[arg(long, default_value_t = 0.0, value_name = "F")]
-    pub fail_rate: f64,
-    /// Device-code sign-in: polls answered `authorization_pending` before approval.
-    #[arg(long, default_value_t = 2, value_name = "N")]
-    pub device_polls: u32,
-    /// Drop the reply of the first N addPassword calls after creating the secret.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub drop_add_password: u32,
-}
-
-/// What a script's user can do about a Graph failure, in the command line's words.
-pub fn advice(cause: crate::graph::Cause) -> &'static str {
-    use crate::graph::Cause as C;
-    match cause {
-        C::PolicyLifetime => {
-            "Your tenant's app management policy caps secret lifetimes: pass a shorter --expires."
-        }
-        C::PolicySecretsBlocked => {
-            "Your tenant's policy does not allow client secrets on this app: use a certificate or a federated credential."
-        }
-        C::SecretLimit => {
-            "Apps that allow personal Microsoft accounts can have at most two client secrets: remove one first (azsecrets secrets remove)."
-        }
-        C::Forbidden => {
-            "You need to own this app or hold the Application Administrator, Cloud Application Administrator or Application Developer role."
-        }
-        C::Unauthorized => "Your sign-in expired or is not valid for Graph: sign in again.",
-        C::NotFound => {
-            "It may have been deleted, or was created seconds ago: try again in a moment."
-        }
-        C::Throttled => "Graph is throttling or busy: wait a little and try again.",
-        C::ServerError => "Graph had a problem: try again in a moment.",
-        C::Rejected => "Check the arguments and try again.",
-        C::Network => "Check the network connection and try again.",
-        C::UnreadableReply => {
-            "This is a bug or an unexpected Graph change; the log file has details."
-        }
-        C::ForeignLink => "Check --graph-url; if it is right, report this as a bug.",
-        C::InvalidId => "Give an Object ID or Application ID as a GUID.",
-        C::SignIn => "Fix the sign-in problem named above, then try again.",
-        C::OrphanCreated => {
-            "Remove the orphaned secret (azsecrets secrets remove --key-id …) and add a new one."
-        }
-        C::NothingCreated => "Try again.",
-        C::AddUnverified => {
-            "List the app's secrets (azsecrets secrets list --app …) and look for one you did not expect before adding another."
-        }
+/// `sandbox serve` is the sandbox: the options that choose a tenant, a sign-in or a clipboard
+/// mean nothing to it, so they are refused rather than silently ignored.
+fn refuse_session_flags_on_serve(
+    cmd: &mut clap::Command,
+    matches: &ArgMatches,
+) -> Result<(), clap::Error> {
+    if matches.subcommand_name() != Some("sandbox") {
+        return Ok(());
+    }
+    let given: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| a.get_help_heading() == Some("Global options"))
+        .filter(|a| a.get_id() != "log_file")
+        .filter(|a| matches.value_source(a.get_id().as_str()) == Some(ValueSource::CommandLine))
+        .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+        .collect();
+    match given.first() {
+        None => Ok(()),
+        Some(flag) => Err(cmd.error(
+            ErrorKind::ArgumentConflict,
+            format!("{flag} does not apply to `azsecrets sandbox serve`, which runs the emulated tenant on its own (only --log-file does)"),
+        )),
     }
 }
 
-/// A command's failure: the message for stderr and the exit code.
-#[derive(Debug)]
-pub struct CliError {
-    pub code: ExitCode,
-    pub message: String,
-    pub advice: Option<String>,
+/// The global option a "not expected here" error is about, if it is one.
+fn misplaced_global(e: &clap::Error) -> Option<String> {
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let flag = arg.split('=').next().unwrap_or(arg);
+    Cli::command()
+        .get_arguments()
+        .filter(|a| a.get_help_heading() == Some("Global options"))
+        .filter_map(|a| a.get_long())
+        .any(|l| flag == format!("--{l}"))
+        .then(|| flag.to_owned())
 }
 
-impl CliError {
-    pub fn new(code: ExitCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            advice: None,
+/// Run what the flags ask for: the terminal UI, or one command.
+pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    let global = cli.global;
+    match cli.command {
+        None => {
+            crate::tui::run(global.tui()).await?;
+            Ok(ExitCode::Ok)
+        }
+        Some(Command::Completions { shell }) => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "azsecrets", &mut std::io::stdout());
+            Ok(ExitCode::Ok)
+        }
+        Some(Command::Man) => man::print(),
+        Some(Command::Sandbox(SandboxCommand::Serve(args))) => sandbox::serve(args.config()).await,
+        Some(Command::Apps(AppsCommand::List {
+            filter,
+            owned,
+            output,
+        })) => apps::list(&global.session(), filter, owned, output).await,
+        Some(Command::Secrets(cmd)) => {
+            secrets::run(cmd, &global.session(), global.settings()).await
+        }
+        Some(Command::Whoami { output }) => whoami::run(&global.session(), output).await,
+        Some(Command::Logout) => whoami::logout(),
+        // Handled in `main` before any runtime or logging starts.
+        Some(Command::ClipboardHolder { .. }) => Ok(ExitCode::Ok),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        let mut argv = vec!["azsecrets"];
+        argv.extend_from_slice(args);
+        try_parse(argv)
+    }
+
+    #[test]
+    fn global_options_go_before_the_command() {
+        assert!(parse(&["--sandbox", "secrets", "list"]).is_ok());
+        let e = parse(&["secrets", "list", "--sandbox"]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::UnknownArgument);
+        assert_eq!(misplaced_global(&e).as_deref(), Some("--sandbox"));
+        let e = parse(&["apps", "list", "--clipboard=none"]).unwrap_err();
+        assert_eq!(misplaced_global(&e).as_deref(), Some("--clipboard"));
+        let e = parse(&["apps", "list", "--nope"]).unwrap_err();
+        assert_eq!(misplaced_global(&e), None);
+    }
+
+    #[test]
+    fn sandbox_serve_takes_no_session_options() {
+        assert!(parse(&["sandbox", "serve", "--apps", "3"]).is_ok());
+        assert!(parse(&["--log-file", "/tmp/x.log", "sandbox", "serve"]).is_ok());
+        for flags in [
+            vec!["--sandbox"],
+            vec!["--clipboard", "none"],
+            vec!["--tenant", "x"],
+            vec!["--read-only"],
+        ] {
+            let mut a = flags.clone();
+            a.extend(["sandbox", "serve"]);
+            let e = parse(&a).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::ArgumentConflict, "{flags:?}");
+            assert!(e.to_string().contains(flags[0]), "{e}");
+            let mut a = vec!["sandbox", "serve"];
+            a.extend(flags.iter().copied());
+            assert!(parse(&a).is_err(), "{flags:?} after serve");
         }
     }
 
-    /// Exit with `code` and print nothing.
-    pub fn silent(code: ExitCode) -> Self {
-        Self::new(code, "")
+    /// Every option and argument a user can see says what it is for.
+    #[test]
+    fn every_visible_flag_has_a_help_line() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                let id = a.get_id().as_str();
+                if a.is_hide_set() || id == "help" || id == "version" {
+                    continue;
+                }
+                if a.get_help().is_none() && a.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {} (about)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut missing = Vec::new();
+        walk(&cmd, "azsecrets", &mut missing);
+        assert!(missing.is_empty(), "no help line: {missing:?}");
     }
 
-    pub fn graph(e: crate::graph::GraphError) -> Self {
-        use crate::graph::GraphError;
-        let code = match &e {
-            GraphError::Api(a) if a.status == 404 => ExitCode::NotFound,
-            GraphError::Api(a) if a.status == 401 => ExitCode::Auth,
-            GraphError::Auth(_) => ExitCode::Auth,
-            GraphError::InvalidId(_) => ExitCode::Usage,
-            _ => ExitCode::Graph,
-        };
-        Self {
-            code,
-            advice: Some(advice(e.cause()).to_owned()),
-            message: e.to_string(),
-        }
-    }
-
-    pub fn session(e: crate::session::SessionError) -> Self {
-        use crate::session::SessionError;
-        match e {
-            SessionError::Graph(g) => Self::graph(g),
-            SessionError::Endpoint(_) => Self::new(ExitCode::Usage, e.to_string()),
-            SessionError::Auth(_) => Self::new(ExitCode::Auth, e.to_string()),
-            SessionError::Sandbox(_) => Self::new(ExitCode::Failure, e.to_string()),
-        }
-    }
-
-    /// Print to stderr (never stdout, so pipes stay clean).
-    pub fn report(&self) {
-        if self.message.is_empty() {
-            return;
-        }
-        eprintln!("error: {}", self.message);
-        if let Some(a) = &self.advice {
-            eprintln!("  what to do: {a}");
-        }
+    #[test]
+    fn clap_definitions_are_consistent() {
+        Cli::command().debug_assert();
     }
 }

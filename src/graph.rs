@@ -5,6 +5,8 @@ pub mod error;
 pub mod models;
 pub mod odata;
 
-pub use client::{AppQuery, GraphClient, Page, RemoveOutcome, RetryPolicy};
+pub use client::{
+    AppLookup, AppQuery, GraphClient, Page, RemoveOutcome, RetryPolicy, collect_pages,
+};
 pub use error::{ApiError, Cause, GraphError};
 pub use models::*;

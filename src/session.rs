@@ -1,27 +1,75 @@
-//! A session: the Graph client with its credentials, built from the global flags, plus the
-//! in-process sandbox when `--sandbox` is set (kept alive as long as the session).
-//!
-//! Sign-in order when `--auth` is not given (PRODUCT.md "Sign-in"): `--sandbox` →
-//! `AZSECRETS_ACCESS_TOKEN` → service principal from `AZURE_TENANT_ID` + `AZURE_CLIENT_ID` +
-//! `AZURE_CLIENT_SECRET` → Azure CLI (installed and signed in) → device code. `--auth` forces one
-//! and fails with a message that says what is missing.
+//! A session: the Graph client with its credentials, built from a plain [`SessionConfig`], plus
+//! the in-process sandbox when the configuration asks for it (kept alive as long as the
+//! session). Which credentials is decided by [`sign_in::choose`]; this module builds them and
+//! learns, by trying, whether the Azure CLI is signed in.
+
+pub mod sign_in;
 
 use std::sync::Arc;
 
-use secrecy::SecretString;
 use serde::Serialize;
 
-use crate::auth::azure_cli::{AzCliError, AzureCli};
+use crate::auth::azure_cli::AzureCli;
 use crate::auth::device_code::{self, DeviceCode, PromptSink};
-use crate::auth::endpoints::{Endpoints, parse_endpoint};
+use crate::auth::endpoints::{Cloud, Endpoints};
 use crate::auth::token_endpoint::TokenEndpoint;
 use crate::auth::{
-    AuthError, CacheKey, ClientCredentials, DEFAULT_PUBLIC_CLIENT_ID, SourceKind, StaticToken,
-    TokenCache, TokenSource,
+    AuthError, CacheKey, ClientCredentials, SourceKind, StaticToken, TokenCache, TokenSource,
 };
-use crate::cli::{AuthMethod, GlobalArgs};
-use crate::graph::{GraphClient, GraphError, is_guid};
+use crate::graph::{GraphClient, GraphError};
 use crate::sandbox::{self, RunningSandbox, SandboxConfig};
+
+use sign_in::Chosen;
+pub use sign_in::{Method, ProcessEnv, SignInConfigError, SignInEnv};
+
+/// What a session needs to know, with no trace of where it came from (flags, tests).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// Run against the in-process emulated tenant instead of `endpoints`.
+    pub sandbox: Option<SandboxSession>,
+    /// The Graph and login roots (a cloud's, or overrides), already validated.
+    pub endpoints: Endpoints,
+    pub sign_in: SignInConfig,
+}
+
+impl Default for SessionConfig {
+    /// The public cloud, signing in the automatic way.
+    fn default() -> Self {
+        Self {
+            sandbox: None,
+            endpoints: Endpoints::for_cloud(Cloud::Public),
+            sign_in: SignInConfig::default(),
+        }
+    }
+}
+
+impl SessionConfig {
+    /// The emulated tenant with `extra_apps` generated apps added to its seed.
+    pub fn sandbox(extra_apps: usize) -> Self {
+        Self {
+            sandbox: Some(SandboxSession { extra_apps }),
+            ..Self::default()
+        }
+    }
+}
+
+/// The in-process emulated tenant.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SandboxSession {
+    /// Generated app registrations added to the seed tenant.
+    pub extra_apps: usize,
+}
+
+/// How to sign in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignInConfig {
+    /// One method, or `None` for the automatic order.
+    pub method: Option<Method>,
+    /// A tenant GUID, a domain, or `organizations`.
+    pub tenant: Option<String>,
+    /// The public client for device-code sign-in (default: Microsoft Graph Command Line Tools).
+    pub client_id: Option<String>,
+}
 
 pub struct Session {
     pub client: GraphClient,
@@ -55,73 +103,129 @@ pub struct SignInOptions {
 }
 
 /// A source and what it knows.
-pub struct Credentials {
-    pub source: Arc<dyn TokenSource>,
-    pub sign_in: SignIn,
+struct Credentials {
+    source: Arc<dyn TokenSource>,
+    sign_in: SignIn,
 }
 
+/// Why a session could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
-    #[error("{0}")]
-    Endpoint(#[from] crate::auth::endpoints::EndpointError),
+    /// The configuration cannot sign in (nothing was tried).
+    #[error(transparent)]
+    SignInConfig(#[from] SignInConfigError),
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error(transparent)]
     Sandbox(#[from] sandbox::SandboxError),
     #[error(transparent)]
-    Graph(#[from] crate::graph::GraphError),
+    Graph(#[from] GraphError),
 }
 
 impl Session {
-    /// Build the session. With `--sandbox` this starts the emulator on 127.0.0.1.
-    pub async fn start(global: &GlobalArgs) -> Result<Self, SessionError> {
-        Self::start_with(global, SignInOptions::default()).await
+    /// Build the session. With a sandbox configured this starts the emulator on 127.0.0.1.
+    pub async fn start(config: &SessionConfig) -> Result<Self, SessionError> {
+        Self::start_with(config, SignInOptions::default()).await
     }
 
     /// [`Session::start`] with the caller's device-code prompt and cache (the TUI's screen).
     pub async fn start_with(
-        global: &GlobalArgs,
+        config: &SessionConfig,
         options: SignInOptions,
     ) -> Result<Self, SessionError> {
-        if global.sandbox {
-            let running = sandbox::start(SandboxConfig {
-                extra_apps: global.sandbox_apps.unwrap_or(0),
-                // The in-process token is a static one that cannot refresh: make it outlive
-                // any session (the sandbox itself still expires tokens as Graph would).
-                token_lifetime: std::time::Duration::from_secs(30 * 86_400),
-                ..SandboxConfig::default()
-            })
-            .await?;
-            let endpoints = Endpoints {
-                graph: running.graph_url.clone(),
-                login: running.login_url.clone(),
+        Self::start_in(config, options, &ProcessEnv).await
+    }
+
+    /// [`Session::start_with`] in a given environment (tests).
+    pub async fn start_in(
+        config: &SessionConfig,
+        options: SignInOptions,
+        env: &dyn SignInEnv,
+    ) -> Result<Self, SessionError> {
+        let mut choice = sign_in::choose(config, env)?;
+        // Only the Azure CLI is asked for a token here (running az is the only way to know it is
+        // signed in, and the token is kept); when it cannot sign in, the choice's fallback is
+        // built instead, with the reason as a note. The other sources are asked on the first
+        // Graph call.
+        loop {
+            let built = match &choice.source {
+                Chosen::Sandbox(sb) => return Self::start_sandbox(sb).await,
+                Chosen::StaticToken(token) => Ok(Credentials {
+                    source: StaticToken::new(token.clone(), SourceKind::StaticToken),
+                    sign_in: SignIn {
+                        source: SourceKind::StaticToken,
+                        client_id: None,
+                        tenant: None,
+                        skipped: Vec::new(),
+                    },
+                }),
+                Chosen::ServicePrincipal {
+                    tenant,
+                    client_id,
+                    secret,
+                } => service_principal(&config.endpoints, tenant, client_id, secret.clone()),
+                Chosen::AzureCli { program, tenant } => {
+                    azure_cli(&config.endpoints, program, tenant.clone()).await
+                }
+                Chosen::DeviceCode { tenant, client_id } => device(
+                    &config.endpoints,
+                    tenant,
+                    client_id,
+                    &options,
+                    &choice.notes,
+                )
+                .map_err(SessionError::from),
             };
-            let creds = StaticToken::new(running.access_token.clone(), SourceKind::Sandbox);
-            let client = GraphClient::new(endpoints.graph.clone(), creds)?;
-            let sign_in = SignIn {
-                source: SourceKind::Sandbox,
-                client_id: None,
-                tenant: Some(running.tenant_id.clone()),
-                skipped: Vec::new(),
-            };
-            return Ok(Self {
-                client,
-                endpoints,
-                source: SourceKind::Sandbox,
-                sandbox: Some(running),
-                sign_in,
-            });
+            match built {
+                Ok(mut creds) => {
+                    creds.sign_in.skipped = choice.notes;
+                    let endpoints = config.endpoints.clone();
+                    let client = GraphClient::new(endpoints.graph.clone(), creds.source)?;
+                    return Ok(Self {
+                        client,
+                        endpoints,
+                        source: creds.sign_in.source,
+                        sandbox: None,
+                        sign_in: creds.sign_in,
+                    });
+                }
+                // Not signed in (or az failed): a reason to try the next source, said on the way.
+                Err(SessionError::Auth(e)) => match choice.after_failure(e.to_string()) {
+                    Some(next) => choice = next,
+                    None => return Err(SessionError::Auth(e)),
+                },
+                Err(e) => return Err(e),
+            }
         }
-        let endpoints = endpoints(global)?;
-        let creds = credentials(global, &endpoints, options).await?;
-        let source = creds.sign_in.source;
-        let client = GraphClient::new(endpoints.graph.clone(), creds.source)?;
+    }
+
+    async fn start_sandbox(config: &SandboxSession) -> Result<Self, SessionError> {
+        let running = sandbox::start(SandboxConfig {
+            extra_apps: config.extra_apps,
+            // The in-process token is a static one that cannot refresh: make it outlive
+            // any session (the sandbox itself still expires tokens as Graph would).
+            token_lifetime: std::time::Duration::from_secs(30 * 86_400),
+            ..SandboxConfig::default()
+        })
+        .await?;
+        let endpoints = Endpoints {
+            graph: running.graph_url.clone(),
+            login: running.login_url.clone(),
+        };
+        let creds = StaticToken::new(running.access_token.clone(), SourceKind::Sandbox);
+        let client = GraphClient::new(endpoints.graph.clone(), creds)?;
+        let sign_in = SignIn {
+            source: SourceKind::Sandbox,
+            client_id: None,
+            tenant: Some(running.tenant_id.clone()),
+            skipped: Vec::new(),
+        };
         Ok(Self {
             client,
             endpoints,
-            source,
-            sandbox: None,
-            sign_in: creds.sign_in,
+            source: SourceKind::Sandbox,
+            sandbox: Some(running),
+            sign_in,
         })
     }
 
@@ -213,220 +317,69 @@ impl Principal {
     }
 }
 
-pub fn endpoints(global: &GlobalArgs) -> Result<Endpoints, SessionError> {
-    let mut e = Endpoints::for_cloud(global.cloud);
-    if let Some(g) = &global.graph_url {
-        e.graph = parse_endpoint(g)?;
-    }
-    if let Some(l) = &global.login_url {
-        e.login = parse_endpoint(l)?;
-    }
-    Ok(e)
-}
-
-fn env_nonempty(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// Pick the credential source: forced by `--auth`, else the first available in PRODUCT.md's
-/// order. Only the Azure CLI is tried here (running az is the only way to know it is signed in);
-/// the others are asked for a token on the first Graph call.
-pub async fn credentials(
-    global: &GlobalArgs,
-    endpoints: &Endpoints,
-    options: SignInOptions,
-) -> Result<Credentials, SessionError> {
-    let mut skipped = Vec::new();
-    match global.auth {
-        Some(AuthMethod::Token) => {
-            return static_token().ok_or_else(|| {
-                AuthError::Config("--auth token needs AZSECRETS_ACCESS_TOKEN to be set".into())
-                    .into()
-            });
-        }
-        Some(AuthMethod::Env) => return service_principal(global, endpoints),
-        Some(AuthMethod::Cli) => return azure_cli(global, endpoints, skipped).await,
-        Some(AuthMethod::Device) => return device(global, endpoints, options, skipped),
-        None => {}
-    }
-
-    if let Some(c) = static_token() {
-        return Ok(c);
-    }
-    let sp_vars = [
-        ("AZURE_CLIENT_ID", env_nonempty("AZURE_CLIENT_ID").is_some()),
-        (
-            "AZURE_CLIENT_SECRET",
-            env_nonempty("AZURE_CLIENT_SECRET").is_some(),
-        ),
-        ("AZURE_TENANT_ID", sp_tenant(global).is_some()),
-    ];
-    if sp_vars.iter().all(|(_, set)| *set) {
-        return service_principal(global, endpoints);
-    }
-    if sp_vars[1].1 {
-        // A secret without the rest is a half-configured service principal: say why it is
-        // not used rather than silently signing in as someone else.
-        let missing: Vec<&str> = sp_vars
-            .iter()
-            .filter(|(_, set)| !*set)
-            .map(|(n, _)| *n)
-            .collect();
-        skipped.push(format!(
-            "service principal not used: AZURE_CLIENT_SECRET is set but {} {} not",
-            missing.join(" and "),
-            if missing.len() == 1 { "is" } else { "are" }
-        ));
-    }
-
-    if crate::auth::azure_cli::find_az().is_none() {
-        // Not worth a note on screen: most device-code users simply do not use az.
-        tracing::info!("Azure CLI not on PATH");
-    } else {
-        match azure_cli(global, endpoints, Vec::new()).await {
-            Ok(mut c) => {
-                skipped.append(&mut c.sign_in.skipped);
-                c.sign_in.skipped = skipped;
-                return Ok(c);
-            }
-            Err(SessionError::Auth(e)) => skipped.push(e.to_string()),
-            Err(e) => return Err(e),
-        }
-    }
-    device(global, endpoints, options, skipped)
-}
-
-fn static_token() -> Option<Credentials> {
-    env_nonempty("AZSECRETS_ACCESS_TOKEN").map(|t| Credentials {
-        source: StaticToken::new(SecretString::from(t), SourceKind::StaticToken),
-        sign_in: SignIn {
-            source: SourceKind::StaticToken,
-            client_id: None,
-            tenant: None,
-            skipped: Vec::new(),
-        },
-    })
-}
-
-fn sp_tenant(global: &GlobalArgs) -> Option<String> {
-    global
-        .tenant
-        .clone()
-        .filter(|t| !t.trim().is_empty())
-        .or_else(|| env_nonempty("AZURE_TENANT_ID"))
-}
-
 fn service_principal(
-    global: &GlobalArgs,
     endpoints: &Endpoints,
+    tenant: &str,
+    client_id: &str,
+    secret: secrecy::SecretString,
 ) -> Result<Credentials, SessionError> {
-    let tenant = sp_tenant(global);
-    let client_id = env_nonempty("AZURE_CLIENT_ID");
-    let secret = env_nonempty("AZURE_CLIENT_SECRET");
-    let (Some(tenant), Some(client_id), Some(secret)) = (tenant, client_id, secret) else {
-        let missing: Vec<&str> = [
-            ("AZURE_TENANT_ID (or --tenant)", sp_tenant(global).is_none()),
-            ("AZURE_CLIENT_ID", env_nonempty("AZURE_CLIENT_ID").is_none()),
-            (
-                "AZURE_CLIENT_SECRET",
-                env_nonempty("AZURE_CLIENT_SECRET").is_none(),
-            ),
-        ]
-        .iter()
-        .filter(|(_, m)| *m)
-        .map(|(n, _)| *n)
-        .collect();
-        return Err(AuthError::Config(format!(
-            "--auth env needs {} to be set",
-            missing.join(", ")
-        ))
-        .into());
-    };
-    let endpoint = TokenEndpoint::new(&endpoints.login, tenant.trim())?;
-    let source = ClientCredentials::new(
-        endpoint,
-        client_id.trim(),
-        SecretString::from(secret),
-        endpoints.graph_default_scope(),
-    )?;
+    let endpoint = TokenEndpoint::new(&endpoints.login, tenant)?;
+    let source =
+        ClientCredentials::new(endpoint, client_id, secret, endpoints.graph_default_scope())?;
     Ok(Credentials {
         source: Arc::new(source),
         sign_in: SignIn {
             source: SourceKind::ServicePrincipal,
-            client_id: Some(client_id.trim().to_owned()),
-            tenant: Some(tenant.trim().to_owned()),
+            client_id: Some(client_id.to_owned()),
+            tenant: Some(tenant.to_owned()),
             skipped: Vec::new(),
         },
     })
 }
 
 async fn azure_cli(
-    global: &GlobalArgs,
     endpoints: &Endpoints,
-    skipped: Vec<String>,
+    program: &std::path::Path,
+    tenant: Option<String>,
 ) -> Result<Credentials, SessionError> {
-    if let Some(t) = &global.tenant
-        && !crate::auth::token_endpoint::valid_tenant(t.trim())
-    {
-        return Err(AuthError::Config(format!(
-            "'{t}' is not a valid tenant: give a tenant GUID or a domain such as contoso.onmicrosoft.com"
-        ))
-        .into());
-    }
-    let tenant = global.tenant.as_ref().map(|t| t.trim().to_owned());
-    let cli = AzureCli::from_path(tenant, endpoints).map_err(AuthError::from)?;
+    let cli = AzureCli::with_program(program, tenant.clone(), endpoints);
     // Ask for a token now: it is how we learn whether az is signed in, and the token is kept.
     cli.token(false).await?;
-    let tenant = cli.tenant_id().or_else(|| global.tenant.clone());
+    let tenant = cli.tenant_id().or(tenant);
     Ok(Credentials {
         source: Arc::new(cli),
         sign_in: SignIn {
             source: SourceKind::AzureCli,
             client_id: None,
             tenant,
-            skipped,
+            skipped: Vec::new(),
         },
     })
 }
 
 fn device(
-    global: &GlobalArgs,
     endpoints: &Endpoints,
-    options: SignInOptions,
-    skipped: Vec<String>,
-) -> Result<Credentials, SessionError> {
-    for s in &skipped {
-        tracing::info!(reason = %s, "sign-in source passed over");
+    tenant: &str,
+    client_id: &str,
+    options: &SignInOptions,
+    notes: &[String],
+) -> Result<Credentials, AuthError> {
+    for n in notes {
+        tracing::info!(reason = %n, "sign-in source passed over");
     }
-    let tenant = global
-        .tenant
-        .clone()
-        .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| "organizations".to_owned());
-    let tenant = tenant.trim().to_owned();
-    let client_id = global
-        .client_id
-        .clone()
-        .unwrap_or_else(|| DEFAULT_PUBLIC_CLIENT_ID.to_owned());
-    let client_id = client_id.trim().to_ascii_lowercase();
-    if !is_guid(&client_id) {
-        return Err(AuthError::Config(format!(
-            "--client-id '{client_id}' is not an Application (client) ID: expected a GUID"
-        ))
-        .into());
-    }
-    let endpoint = TokenEndpoint::new(&endpoints.login, &tenant)?;
+    let endpoint = TokenEndpoint::new(&endpoints.login, tenant)?;
     let prompt = options
         .device_prompt
-        .unwrap_or_else(|| device_code::stderr_prompt_with_notes(skipped.clone()));
+        .clone()
+        .unwrap_or_else(|| device_code::stderr_prompt_with_notes(notes.to_vec()));
     let mut source = DeviceCode::new(
         endpoint,
-        client_id.clone(),
+        client_id.to_owned(),
         device_code::scopes_for(endpoints.graph.as_str()),
         prompt,
     );
-    let cache = match options.cache {
-        Some(c) => Some(c),
+    let cache = match &options.cache {
+        Some(c) => Some(c.clone()),
         None => TokenCache::default_location()
             .inspect_err(|e| tracing::warn!(error = %e, "no sign-in cache: each run signs in anew"))
             .ok(),
@@ -438,7 +391,7 @@ fn device(
                 login: endpoints.login.to_string(),
                 graph: endpoints.graph.to_string(),
                 tenant: tenant.to_ascii_lowercase(),
-                client_id: client_id.clone(),
+                client_id: client_id.to_owned(),
             },
         );
     }
@@ -446,73 +399,67 @@ fn device(
         source: Arc::new(source),
         sign_in: SignIn {
             source: SourceKind::DeviceCode,
-            client_id: Some(client_id),
-            tenant: Some(tenant),
-            skipped,
+            client_id: Some(client_id.to_owned()),
+            tenant: Some(tenant.to_owned()),
+            skipped: Vec::new(),
         },
     })
-}
-
-impl From<AzCliError> for SessionError {
-    fn from(e: AzCliError) -> Self {
-        SessionError::Auth(e.into())
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn global(args: &[&str]) -> GlobalArgs {
-        use clap::Parser;
-        let mut argv = vec!["azsecrets"];
-        argv.extend_from_slice(args);
-        argv.push("whoami");
-        crate::cli::Cli::try_parse_from(argv).unwrap().global
-    }
-
-    async fn forced_error(args: &[&str]) -> String {
-        let g = global(args);
-        let e = endpoints(&g).unwrap();
-        match credentials(&g, &e, SignInOptions::default()).await {
-            Ok(c) => panic!("{args:?} chose {:?}", c.sign_in.source),
-            Err(e) => e.to_string(),
+    /// No variables, no az: only what the configuration says.
+    struct Bare;
+    impl SignInEnv for Bare {
+        fn var(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn az_program(&self) -> Option<std::path::PathBuf> {
+            None
         }
     }
 
     #[tokio::test]
-    async fn forced_sources_refuse_bad_flags_before_any_request() {
-        let m = forced_error(&["--auth", "device", "--client-id", "my-app"]).await;
-        assert!(m.contains("expected a GUID"), "{m}");
-        let m = forced_error(&["--auth", "device", "--tenant", "a/b"]).await;
-        assert!(m.contains("not a valid tenant"), "{m}");
-        let m = forced_error(&["--auth", "cli", "--tenant=--output"]).await;
-        assert!(m.contains("not a valid tenant"), "{m}");
+    async fn device_code_is_built_for_the_configured_cloud_without_a_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = SessionConfig {
+            endpoints: Endpoints::for_cloud(Cloud::Usgov),
+            ..SessionConfig::default()
+        };
+        let options = SignInOptions {
+            cache: Some(TokenCache::at(dir.path().join("c.json"))),
+            ..SignInOptions::default()
+        };
+        let s = Session::start_in(&config, options, &Bare).await.unwrap();
+        assert_eq!(s.source, SourceKind::DeviceCode);
+        assert_eq!(s.sign_in.tenant.as_deref(), Some("organizations"));
+        assert_eq!(
+            s.sign_in.client_id.as_deref(),
+            Some(crate::auth::DEFAULT_PUBLIC_CLIENT_ID)
+        );
+        assert_eq!(
+            s.endpoints.login.as_str(),
+            "https://login.microsoftonline.us/"
+        );
+        assert!(!dir.path().join("c.json").exists(), "nothing asked yet");
     }
 
     #[tokio::test]
-    async fn device_code_defaults_to_organizations_and_the_public_client() {
-        let dir = tempfile::tempdir().unwrap();
-        let g = global(&["--auth", "device", "--cloud", "usgov"]);
-        let e = endpoints(&g).unwrap();
-        let c = credentials(
-            &g,
-            &e,
-            SignInOptions {
-                cache: Some(TokenCache::at(dir.path().join("c.json"))),
-                ..SignInOptions::default()
+    async fn a_forced_source_that_cannot_work_is_a_config_error() {
+        let config = SessionConfig {
+            sign_in: SignInConfig {
+                method: Some(Method::Token),
+                ..SignInConfig::default()
             },
-        )
-        .await
-        .unwrap();
-        assert_eq!(c.sign_in.source, SourceKind::DeviceCode);
-        assert_eq!(c.sign_in.tenant.as_deref(), Some("organizations"));
-        assert_eq!(
-            c.sign_in.client_id.as_deref(),
-            Some(DEFAULT_PUBLIC_CLIENT_ID)
-        );
-        assert_eq!(c.source.client_id(), Some(DEFAULT_PUBLIC_CLIENT_ID));
-        assert_eq!(e.login.as_str(), "https://login.microsoftonline.us/");
+            ..SessionConfig::default()
+        };
+        match Session::start_in(&config, SignInOptions::default(), &Bare).await {
+            Err(SessionError::SignInConfig(SignInConfigError::TokenMissing)) => {}
+            Err(e) => panic!("{e}"),
+            Ok(s) => panic!("chose {:?}", s.source),
+        }
     }
 
     #[test]

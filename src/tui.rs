@@ -21,33 +21,59 @@ use tokio::task::AbortHandle;
 
 use crate::app::{Action, App, AppsTab, CopyTarget, Effect, Settings, SignInAccount};
 use crate::auth::device_code::{self, DevicePrompt};
-use crate::cli::{CliError, ExitCode, GlobalArgs};
 use crate::graph::{ApplicationId, GraphClient, ObjectId, TenantId};
-use crate::handoff::{self, Clipboard, CopyReport, EnvBlock, HandoffError, TerminalWrite};
+use crate::handoff::{
+    self, Clipboard, ClipboardMode, CopyReport, EnvBlock, HandoffError, TerminalWrite,
+};
 use crate::keymap::Command;
 use crate::secret::SecretValue;
-use crate::session::{Session, SignInOptions};
+use crate::session::{Session, SessionConfig, SessionError, SignInOptions};
 
 /// How often the spinner turns while something loads.
 const TICK: Duration = Duration::from_millis(120);
 
-pub async fn run(global: &GlobalArgs) -> Result<ExitCode, CliError> {
+/// What the terminal UI needs, with no trace of the flags it came from.
+#[derive(Clone, Debug)]
+pub struct TuiConfig {
+    pub session: SessionConfig,
+    /// Show write actions disabled; never change anything.
+    pub read_only: bool,
+    pub clipboard: ClipboardMode,
+    /// How long a copied secret stays on the clipboard (zero: until replaced).
+    pub clipboard_timeout: Duration,
+}
+
+/// Why the terminal UI did not end normally.
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    /// The session could not start (before the terminal was taken over).
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error("could not start the terminal UI: {0}")]
+    Terminal(io::Error),
+    #[error("the terminal UI stopped: {0}")]
+    Stopped(io::Error),
+    /// The user gave up signing in on the device-code screen.
+    #[error("sign-in cancelled")]
+    SignInCancelled,
+}
+
+pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
     // Choosing the source happens before the terminal is taken over, so its errors (a bad
     // flag, az failing) print normally. A device-code sign-in happens later, on the first
     // Graph call, and its prompt comes to the loop through `prompts` instead of stderr.
     let (sink, prompts) = device_code::watch_prompt();
     let session = Session::start_with(
-        global,
+        &config.session,
         SignInOptions {
             device_prompt: Some(sink),
             ..SignInOptions::default()
         },
     )
-    .await
-    .map_err(CliError::session)?;
+    .await?;
     let mut app = App::new(
         Settings {
-            read_only: global.read_only,
+            read_only: config.read_only,
             source: session.source,
         },
         Utc::now(),
@@ -61,24 +87,16 @@ pub async fn run(global: &GlobalArgs) -> Result<ExitCode, CliError> {
     let (tx, rx) = unbounded_channel();
     let mut runner = Runner::new(
         session.client.clone(),
-        Clipboard::new(
-            global.clipboard.into(),
-            Duration::from_secs(global.clipboard_timeout),
-        ),
+        Clipboard::new(config.clipboard, config.clipboard_timeout),
         tx,
     );
     tracing::info!(
         source = session.source.label(),
-        read_only = global.read_only,
+        read_only = config.read_only,
         "tui start"
     );
 
-    let mut terminal = ratatui::try_init().map_err(|e| {
-        CliError::new(
-            ExitCode::Failure,
-            format!("could not start the terminal UI: {e}"),
-        )
-    })?;
+    let mut terminal = ratatui::try_init().map_err(TuiError::Terminal)?;
     let result = event_loop(&mut terminal, &mut app, &mut runner, rx, prompts).await;
     ratatui::restore();
     runner.abort_all();
@@ -87,12 +105,9 @@ pub async fn run(global: &GlobalArgs) -> Result<ExitCode, CliError> {
     // Only now, on the normal screen: what this run did (masked values only).
     print!("{}", app.summary);
     match result {
-        Ok(()) if app.sign_in.cancelled => Err(CliError::new(ExitCode::Auth, "sign-in cancelled")),
-        Ok(()) => Ok(ExitCode::Ok),
-        Err(e) => Err(CliError::new(
-            ExitCode::Failure,
-            format!("the terminal UI stopped: {e}"),
-        )),
+        Ok(()) if app.sign_in.cancelled => Err(TuiError::SignInCancelled),
+        Ok(()) => Ok(()),
+        Err(e) => Err(TuiError::Stopped(e)),
     }
 }
 

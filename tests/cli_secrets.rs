@@ -261,6 +261,37 @@ async fn add_to_env_file_writes_the_block_and_json_has_no_value() {
     assert!(!stdout(&o).contains(value) && !stderr(&o).contains(value));
 }
 
+/// The description limit is Graph's (docs/contract.md section 1), the same as the TUI's: the
+/// longest is stored as given, one character more changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_longest_description_graph_takes_is_accepted_and_one_more_is_refused() {
+    let e = env().await;
+    let before = e.secret_count(BILLING).await;
+    let longest = "é".repeat(azsecrets::new_secret::MAX_DESCRIPTION);
+    let add = |d: &str| {
+        e.cmd(&[
+            "secrets",
+            "add",
+            "--app",
+            BILLING,
+            "--description",
+            d,
+            "--to",
+            "stdout",
+            "--output",
+            "json",
+        ])
+    };
+    let o = add(&longest);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["description"].as_str(), Some(longest.as_str()));
+    let o = add(&format!("{longest}x"));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--description"), "{}", stderr(&o));
+    assert_eq!(e.secret_count(BILLING).await, before + 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_refused_before_anything_changes() {
     let e = env().await;
@@ -450,6 +481,9 @@ async fn a_failed_hand_off_rolls_the_new_secret_back() {
     ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(stderr(&o).contains("deleted again"), "{}", stderr(&o));
+    // Flags and commands, never the terminal UI's keys.
+    assert!(stderr(&o).contains("--clipboard none"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("`v`"), "{}", stderr(&o));
     assert_eq!(
         e.secret_count(BILLING).await,
         before,

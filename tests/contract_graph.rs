@@ -448,3 +448,38 @@ async fn a_foreign_next_link_is_refused_and_the_token_stays_home() {
         vec!["Bearer tok-123".to_owned(), "Bearer tok-123".to_owned()]
     );
 }
+
+/// docs/contract.md section 1: the client's validated request and the sandbox agree on the
+/// longest description, counted in UTF-16 units.
+#[tokio::test]
+async fn the_description_limit_is_the_same_on_both_sides() {
+    use azsecrets::expiry::Lifetime;
+    use azsecrets::new_secret::{MAX_DESCRIPTION, NewSecretRequest};
+
+    let (_sb, client) = sandbox(SandboxConfig::default()).await;
+    let app = new_app(&client, "description-limit").await;
+    // The longest the client builds is accepted, in ASCII and in astral characters alike.
+    for longest in [
+        "d".repeat(MAX_DESCRIPTION),
+        "🔑".repeat(MAX_DESCRIPTION / 2),
+    ] {
+        let req = NewSecretRequest::new(&longest, Lifetime::Days(30), Utc::now()).expect("valid");
+        let made = client
+            .add_password(&app.id, &req.to_graph())
+            .await
+            .expect("Graph's longest description is accepted");
+        assert_eq!(
+            made.metadata.display_name.as_deref(),
+            Some(longest.as_str())
+        );
+    }
+    // One unit more is refused by both: the client before sending, the sandbox on the wire.
+    let over = format!("{}x", "🔑".repeat(MAX_DESCRIPTION / 2));
+    assert!(NewSecretRequest::new(&over, Lifetime::Days(30), Utc::now()).is_err());
+    let e = client
+        .add_password(&app.id, &request(&over, 30))
+        .await
+        .expect_err("too long for Graph");
+    assert_eq!(e.status(), Some(400), "{e}");
+    assert_eq!(e.code(), Some("Request_BadRequest"), "{e}");
+}

@@ -30,7 +30,9 @@ struct Harness {
 impl Harness {
     async fn start() -> Self {
         let cli = Cli::try_parse_from(["azsecrets", "--sandbox"]).expect("flags parse");
-        let session = Session::start(&cli.global).await.expect("sandbox session");
+        let session = Session::start(&cli.global.session())
+            .await
+            .expect("sandbox session");
         let (tx, rx) = unbounded_channel();
         let runner = Runner::new(
             session.client.clone(),

@@ -44,7 +44,7 @@ impl AzResource {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AzCliError {
     #[error(
-        "the Azure CLI (az) is not installed or not on PATH: install it, or sign in another way (e.g. --auth device)"
+        "the Azure CLI (az) is not installed or not on PATH: install it, or sign in another way"
     )]
     NotInstalled,
     #[error("the Azure CLI is not signed in{}: run `az login{}`{}", tenant_note(.tenant), tenant_arg(.tenant), detail_note(.detail))]
@@ -310,7 +310,7 @@ impl AzureCli {
         out.stdout.zeroize();
         let answer = parsed?;
         if let (Some(wanted), Some(actual)) = (&self.tenant, &answer.tenant)
-            && crate::graph::models::is_guid(wanted)
+            && crate::ids::is_guid(wanted)
             && !wanted.eq_ignore_ascii_case(actual)
         {
             return Err(AzCliError::WrongTenant {

@@ -82,9 +82,8 @@ impl TokenCache {
     /// `<user cache dir>/azsecrets/signin.json` (etcetera's base strategy: honours
     /// `XDG_CACHE_HOME` on Unix).
     pub fn default_location() -> Result<Self, CacheError> {
-        use etcetera::BaseStrategy;
-        let base = etcetera::choose_base_strategy().map_err(|_| CacheError::NoCacheDir)?;
-        Ok(Self::at(base.cache_dir().join("azsecrets").join(FILE_NAME)))
+        let dir = crate::paths::cache_dir().ok_or(CacheError::NoCacheDir)?;
+        Ok(Self::at(dir.join(FILE_NAME)))
     }
 
     pub fn at(path: impl Into<PathBuf>) -> Self {
@@ -177,7 +176,7 @@ impl TokenCache {
 
     fn write(&self, entries: &[EntryIn]) -> Result<(), CacheError> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
-        create_private_dir(dir).map_err(self.io("create the directory for"))?;
+        crate::paths::create_private_dir(dir).map_err(self.io("create the directory for"))?;
         let mut bytes = serde_json::to_vec_pretty(&FileOut {
             version: 1,
             entries,
@@ -214,18 +213,6 @@ fn write_new_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = opts.open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
-}
-
-/// Directories we create are 0700; an existing directory is left as the user made it.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
 }
 
 #[cfg(test)]

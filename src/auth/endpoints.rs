@@ -2,7 +2,7 @@
 
 use url::Url;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cloud {
     Public,
     Usgov,

@@ -6,10 +6,12 @@ use chrono::Utc;
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::cli::output;
-use crate::cli::{CliError, ExitCode, OutputFormat};
 use crate::expiry::Status;
-use crate::graph::{AppQuery, AppRegistration, GraphClient};
+use crate::graph::{AppQuery, AppRegistration};
+use crate::session::{Session, SessionConfig};
+
+use super::output;
+use super::{CliError, ExitCode, OutputFormat};
 
 /// One app in `apps list --output json` (stable; documented in the README).
 #[derive(Debug, Serialize)]
@@ -44,11 +46,13 @@ impl<'a> AppJson<'a> {
 }
 
 pub async fn list(
-    client: &GraphClient,
+    session: &SessionConfig,
     filter: Option<String>,
     owned: bool,
     format: OutputFormat,
 ) -> Result<ExitCode, CliError> {
+    let session = Session::start(session).await?;
+    let client = &session.client;
     if owned && client.source_kind().is_app_only() {
         return Err(CliError::new(
             ExitCode::Usage,
@@ -61,16 +65,16 @@ pub async fn list(
         top: None,
     };
     let now = Utc::now();
-    let mut pages = client.list_applications(&query);
     let stdout = std::io::stdout();
     match format {
         OutputFormat::Json => {
+            let mut pages = client.list_applications(&query);
             // Streamed page by page so 50,000 apps never sit in memory twice.
             let mut out = std::io::BufWriter::new(stdout.lock());
             let mut first = true;
             write_io(out.write_all(b"["))?;
             while let Some(page) = pages.next().await {
-                let page = page.map_err(CliError::graph)?;
+                let page = page?;
                 for app in &page.items {
                     write_io(out.write_all(if first { b"\n  " } else { b",\n  " }))?;
                     first = false;
@@ -84,10 +88,7 @@ pub async fn list(
             write_io(out.flush())?;
         }
         OutputFormat::Table => {
-            let mut apps = Vec::new();
-            while let Some(page) = pages.next().await {
-                apps.extend(page.map_err(CliError::graph)?.items);
-            }
+            let mut apps = client.list_all_applications(&query).await?;
             apps.sort_by_cached_key(|a| a.display_name.to_lowercase());
             let rows: Vec<Vec<String>> = apps
                 .iter()
@@ -124,13 +125,5 @@ pub async fn list(
 }
 
 fn write_io(r: std::io::Result<()>) -> Result<(), CliError> {
-    match r {
-        Ok(()) => Ok(()),
-        // A closed pipe (`| head`) is not an error worth a message.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(CliError::silent(ExitCode::Ok)),
-        Err(e) => Err(CliError::new(
-            ExitCode::Failure,
-            format!("could not write output: {e}"),
-        )),
-    }
+    r.map_err(CliError::output)
 }

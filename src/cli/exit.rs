@@ -1,4 +1,4 @@
-//! Documented exit codes (README "Exit codes").
+//! Documented exit codes (README "Exit codes", the man page's EXIT STATUS).
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -16,6 +16,39 @@ pub enum ExitCode {
     Graph = 5,
     /// `secrets list --check` found expired or expiring secrets.
     CheckFailed = 6,
+}
+
+impl ExitCode {
+    pub const ALL: [ExitCode; 7] = [
+        ExitCode::Ok,
+        ExitCode::Failure,
+        ExitCode::Usage,
+        ExitCode::Auth,
+        ExitCode::NotFound,
+        ExitCode::Graph,
+        ExitCode::CheckFailed,
+    ];
+
+    /// What the code means, for the man page.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ExitCode::Ok => "Success.",
+            ExitCode::Failure => {
+                "Something failed that has no more specific code (e.g. a hand-off of a new secret's value)."
+            }
+            ExitCode::Usage => "Bad flags or arguments; nothing was changed.",
+            ExitCode::Auth => "Sign-in failed or was cancelled.",
+            ExitCode::NotFound => {
+                "The app or secret was not found, or a name matched several apps."
+            }
+            ExitCode::Graph => {
+                "Microsoft Graph answered with an error (its code and request-id are printed)."
+            }
+            ExitCode::CheckFailed => {
+                "secrets list --check found secrets expired or expiring within the window."
+            }
+        }
+    }
 }
 
 impl From<ExitCode> for std::process::ExitCode {

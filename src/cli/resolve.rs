@@ -1,52 +1,35 @@
-//! Finding the app the user named: an Application ID, an Object ID, or a display name.
+//! The app the user named with `--app`, through the graph client's one lookup, worded for the
+//! command line.
 
-use crate::cli::{CliError, ExitCode};
-use crate::graph::{AppRegistration, ApplicationId, GraphClient, GraphError, ObjectId, is_guid};
+use crate::graph::{AppLookup, AppRegistration, GraphClient, GraphError, is_guid};
 
-/// Resolve `needle` to exactly one app. A GUID is tried as an Application ID, then as an Object
-/// ID; anything else is an exact display name (case-insensitive), and several matches are an error
-/// that lists them.
+use super::{CliError, ExitCode};
+
+/// Resolve `needle` to exactly one app (see [`GraphClient::find_application`]); none, or several
+/// sharing a name, is an error that says what to give instead.
 pub async fn app(client: &GraphClient, needle: &str) -> Result<AppRegistration, CliError> {
     let needle = needle.trim();
     if needle.is_empty() {
-        return Err(CliError::new(ExitCode::Usage, "--app must not be empty"));
+        return Err(CliError::usage("--app must not be empty"));
     }
-    if is_guid(needle) {
-        let lower = needle.to_ascii_lowercase();
-        match client
-            .get_application_by_app_id(&ApplicationId::new(lower.clone()))
-            .await
-        {
-            Ok(app) => return Ok(app),
-            Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(CliError::graph(e)),
-        }
-        return match client.get_application(&ObjectId::new(lower)).await {
-            Ok(app) => Ok(app),
-            Err(e) if e.is_not_found() => Err(CliError::new(
-                ExitCode::NotFound,
-                format!("no app registration has the Application ID or Object ID {needle}"),
-            )),
-            Err(e) => Err(CliError::graph(e)),
-        };
-    }
-    let mut matches = client
-        .find_applications_by_name(needle)
-        .await
-        .map_err(CliError::graph)?;
-    match matches.len() {
-        0 => Err(CliError::new(
+    match client.find_application(needle).await? {
+        AppLookup::Found(app) => Ok(*app),
+        AppLookup::NotFound if is_guid(needle) => Err(CliError::new(
+            ExitCode::NotFound,
+            format!("no app registration has the Application ID or Object ID {needle}"),
+        )),
+        AppLookup::NotFound => Err(CliError::new(
             ExitCode::NotFound,
             format!(
                 "no app registration is named '{needle}' (names match exactly, ignoring case; `azsecrets apps list --filter` finds by prefix)"
             ),
         )),
-        1 => Ok(matches.remove(0)),
-        n => {
+        AppLookup::Ambiguous(apps) => {
             let mut msg = format!(
-                "{n} app registrations are named '{needle}'; give the Application ID instead:"
+                "{} app registrations are named '{needle}'; give the Application ID instead:",
+                apps.len()
             );
-            for a in &matches {
+            for a in &apps {
                 msg.push_str(&format!("\n  {}  {}", a.app_id, a.display_name));
             }
             Err(CliError::new(ExitCode::NotFound, msg))

@@ -1,28 +1,30 @@
 //! `azsecrets secrets list|add|remove`: the scripting twin of the Client secrets tab.
+//!
+//! Each command checks everything it can before signing in, so bad input changes nothing and
+//! costs nothing.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
-use std::time::Duration;
 
-use chrono::{DateTime, SubsecRound, Utc};
-use futures::StreamExt;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::cli::output;
-use crate::cli::resolve;
-use crate::cli::{CliError, ExitCode, GlobalArgs, OutputFormat, SecretsCommand};
 use crate::expiry::{self, Lifetime, Status};
 use crate::graph::{
-    AppQuery, AppRegistration, ClientSecret, GraphClient, PasswordCredentialRequest, RemoveOutcome,
-    SecretId, is_guid,
+    AppQuery, AppRegistration, ClientSecret, GraphClient, RemoveOutcome, SecretId, is_guid,
 };
-use crate::handoff::{self, Clipboard, EnvBlock};
-use crate::session::Session;
+use crate::handoff::{self, Clipboard, ClipboardMode, EnvBlock, HandoffError};
+use crate::new_secret::{InvalidRequest, NewSecretRequest};
+use crate::session::{Session, SessionConfig};
+
+use super::args::{Destination, KeyIdPrefix};
+use super::output;
+use super::resolve;
+use super::{CliError, ExitCode, OutputFormat, SecretsCommand, Settings};
 
 pub async fn run(
-    session: &Session,
-    global: &GlobalArgs,
     cmd: SecretsCommand,
+    session: &SessionConfig,
+    settings: Settings,
 ) -> Result<ExitCode, CliError> {
     match cmd {
         SecretsCommand::List {
@@ -30,7 +32,10 @@ pub async fn run(
             expiring_within,
             check,
             output,
-        } => list(&session.client, app, expiring_within, check, output).await,
+        } => {
+            let session = Session::start(session).await?;
+            list(&session.client, app, expiring_within, check, output).await
+        }
         SecretsCommand::Add {
             app,
             description,
@@ -38,26 +43,47 @@ pub async fn run(
             to,
             output,
         } => {
-            let request = AddRequest::parse(app, description, &expires, &to, output)?;
-            refuse_read_only(global)?;
-            add(&session.client, global, request).await
+            let description = description.unwrap_or_default();
+            // Checked now so a bad description fails before signing in; built again with the
+            // clock of the moment it is sent.
+            new_request(&description, expires)?;
+            refuse_read_only(settings)?;
+            let session = Session::start(session).await?;
+            let request = AddRequest {
+                app,
+                description,
+                expires,
+                to,
+                output,
+            };
+            add(&session.client, settings, request).await
         }
         SecretsCommand::Remove { app, key_id, yes } => {
-            refuse_read_only(global)?;
+            refuse_read_only(settings)?;
+            let session = Session::start(session).await?;
             remove(&session.client, &app, &key_id, yes).await
         }
     }
 }
 
-fn refuse_read_only(global: &GlobalArgs) -> Result<(), CliError> {
-    if global.read_only {
-        Err(CliError::new(
-            ExitCode::Usage,
+fn refuse_read_only(settings: Settings) -> Result<(), CliError> {
+    if settings.read_only {
+        Err(CliError::usage(
             "--read-only is set: this command would change the tenant",
         ))
     } else {
         Ok(())
     }
+}
+
+/// The validated request, its failure worded with the flag at fault.
+fn new_request(description: &str, expires: Lifetime) -> Result<NewSecretRequest, CliError> {
+    NewSecretRequest::new(description, expires, Utc::now()).map_err(|e| match e {
+        InvalidRequest::DescriptionTooLong { .. } => CliError::usage(format!("--description: {e}")),
+        InvalidRequest::StartInPast(_) | InvalidRequest::Lifetime(_) => {
+            CliError::usage(format!("--expires: {e}"))
+        }
+    })
 }
 
 /// One row of `secrets list --output json` (stable; documented in the README).
@@ -98,45 +124,23 @@ impl SecretRow {
     }
 }
 
-/// Parse a window like `30d`, `3m`, `1y` (a duration, not a date or `never`).
-fn parse_window(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, CliError> {
-    let bad = |m: String| CliError::new(ExitCode::Usage, format!("--expiring-within: {m}"));
-    match Lifetime::parse(s) {
-        Ok(l @ (Lifetime::Days(_) | Lifetime::Months(_))) => {
-            l.end_from(now).map_err(|e| bad(e.to_string()))
-        }
-        Ok(_) => Err(bad(format!(
-            "'{s}' is not a duration: use Nd (days), Nm (months) or Ny (years)"
-        ))),
-        Err(e) => Err(bad(e.to_string())),
-    }
-}
-
 async fn list(
     client: &GraphClient,
     app: Option<String>,
-    expiring_within: Option<String>,
+    expiring_within: Option<Lifetime>,
     check: bool,
     format: OutputFormat,
 ) -> Result<ExitCode, CliError> {
     let now = Utc::now();
-    // Validate before any request: bad input changes nothing and costs nothing.
-    let window = match (&expiring_within, check) {
-        (Some(w), _) => Some(parse_window(w, now)?),
-        // --check alone watches the 30-day band.
-        (None, true) => Some(parse_window("30d", now)?),
-        (None, false) => None,
-    };
+    // --check alone watches the 30-day band.
+    let watched = expiring_within.or(check.then_some(Lifetime::Days(30)));
+    let window = watched
+        .map(|l| l.end_from(now))
+        .transpose()
+        .map_err(|e| CliError::usage(format!("--expiring-within: {e}")))?;
     let apps = match app {
         Some(a) => vec![resolve::app(client, &a).await?],
-        None => {
-            let mut all = Vec::new();
-            let mut pages = client.list_applications(&AppQuery::default());
-            while let Some(p) = pages.next().await {
-                all.extend(p.map_err(CliError::graph)?.items);
-            }
-            all
-        }
+        None => client.list_all_applications(&AppQuery::default()).await?,
     };
     let mut rows: Vec<(DateTime<Utc>, SecretRow)> = apps
         .iter()
@@ -163,7 +167,7 @@ async fn list(
             let list: Vec<&SecretRow> = rows.iter().map(|(_, r)| r).collect();
             let text = serde_json::to_string_pretty(&list)
                 .map_err(|e| CliError::new(ExitCode::Failure, e.to_string()))?;
-            let _ = writeln!(out, "{text}");
+            keep_checking(writeln!(out, "{text}"))?;
         }
         OutputFormat::Table => {
             let table_rows: Vec<Vec<String>> = rows
@@ -204,27 +208,36 @@ async fn list(
                 output::width(),
                 &[0, 1],
             );
-            let _ = out.write_all(t.as_bytes());
+            keep_checking(out.write_all(t.as_bytes()))?;
             eprintln!(
                 "{} secret(s) in {} app(s){}",
                 rows.len(),
                 apps.len(),
-                match (&expiring_within, window) {
-                    (Some(w), Some(_)) => format!(", expired or expiring within {w}"),
-                    _ => String::new(),
+                match expiring_within {
+                    Some(w) => format!(", expired or expiring within {w}"),
+                    None => String::new(),
                 }
             );
         }
     }
-    let _ = out.flush();
+    keep_checking(out.flush())?;
     if check && flagged > 0 {
         eprintln!(
             "check failed: {flagged} secret(s) expired or expiring within {}",
-            expiring_within.as_deref().unwrap_or("30d")
+            watched.unwrap_or(Lifetime::Days(30))
         );
         return Ok(ExitCode::CheckFailed);
     }
     Ok(ExitCode::Ok)
+}
+
+/// A reader that stopped early (`| head`) does not change what `--check` found, so a closed pipe
+/// is not an error here; other write failures are.
+fn keep_checking(r: std::io::Result<()>) -> Result<(), CliError> {
+    match r {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(CliError::output),
+    }
 }
 
 /// JSON carries the stable machine name of the band (`within_30_days`), tables its words.
@@ -235,71 +248,13 @@ fn status_key<S: serde::Serializer>(status: &Option<Status>, s: S) -> Result<S::
     }
 }
 
-/// Where `secrets add` sends the value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Destination {
-    Clipboard,
-    EnvFile(PathBuf),
-    Stdout,
-}
-
-impl Destination {
-    pub fn parse(s: &str) -> Result<Self, CliError> {
-        match s {
-            "clipboard" => Ok(Self::Clipboard),
-            "stdout" => Ok(Self::Stdout),
-            _ => match s.strip_prefix("env-file:") {
-                Some(p) if !p.trim().is_empty() => Ok(Self::EnvFile(PathBuf::from(p))),
-                _ => Err(CliError::new(
-                    ExitCode::Usage,
-                    format!("--to '{s}': use clipboard, env-file:PATH or stdout"),
-                )),
-            },
-        }
-    }
-}
-
+/// `secrets add`, checked.
 struct AddRequest {
     app: String,
-    description: Option<String>,
-    lifetime: Lifetime,
+    description: String,
+    expires: Lifetime,
     to: Destination,
     output: OutputFormat,
-}
-
-impl AddRequest {
-    fn parse(
-        app: String,
-        description: Option<String>,
-        expires: &str,
-        to: &str,
-        output: OutputFormat,
-    ) -> Result<Self, CliError> {
-        let lifetime = Lifetime::parse(expires)
-            .map_err(|e| CliError::new(ExitCode::Usage, format!("--expires: {e}")))?;
-        // Check the end date now, so a past date fails before anything is created.
-        lifetime
-            .end_from(Utc::now())
-            .map_err(|e| CliError::new(ExitCode::Usage, format!("--expires: {e}")))?;
-        let description = description
-            .map(|d| d.trim().to_owned())
-            .filter(|d| !d.is_empty());
-        if let Some(d) = &description
-            && d.chars().count() > 255
-        {
-            return Err(CliError::new(
-                ExitCode::Usage,
-                "--description is longer than 255 characters",
-            ));
-        }
-        Ok(Self {
-            app,
-            description,
-            lifetime,
-            to: Destination::parse(to)?,
-            output,
-        })
-    }
 }
 
 /// `secrets add --output json` (the value only with `--to stdout`).
@@ -322,35 +277,23 @@ struct AddedJson<'a> {
 
 async fn add(
     client: &GraphClient,
-    global: &GlobalArgs,
+    settings: Settings,
     req: AddRequest,
 ) -> Result<ExitCode, CliError> {
     let app = resolve::app(client, &req.app).await?;
-    let tenant_id = resolve::tenant_id(client).await.map_err(CliError::graph)?;
+    let tenant_id = resolve::tenant_id(client).await?;
     if req.to == Destination::Stdout && std::io::stdout().is_terminal() {
         eprintln!(
             "warning: --to stdout prints the secret value on this terminal, where it stays in scrollback; pipe it instead"
         );
     }
-    let start = Utc::now().trunc_subsecs(0);
-    let end = req
-        .lifetime
-        .end_from(start)
-        .map_err(|e| CliError::new(ExitCode::Usage, format!("--expires: {e}")))?;
-    if req.lifetime == Lifetime::Never {
+    let request = new_request(&req.description, req.expires)?;
+    if req.expires == Lifetime::Never {
         eprintln!(
             "warning: 'never' expiring secrets (2299-12-31) are no longer offered by the portal and tenant policy may refuse them"
         );
     }
-    let credential = PasswordCredentialRequest {
-        display_name: req.description.clone(),
-        start_date_time: Some(start),
-        end_date_time: Some(end),
-    };
-    let created = client
-        .add_password(&app.id, &credential)
-        .await
-        .map_err(CliError::graph)?;
+    let created = client.add_password(&app.id, &request.to_graph()).await?;
     let meta = &created.metadata;
     let value = &created.secret_text;
 
@@ -359,17 +302,30 @@ async fn add(
     let destination = match &req.to {
         Destination::Stdout => {
             let mut out = std::io::stdout().lock();
-            if req.output == OutputFormat::Table {
-                let _ = writeln!(out, "{}", value.expose());
+            let written = if req.output == OutputFormat::Table {
+                writeln!(out, "{}", value.expose()).and_then(|()| out.flush())
+            } else {
+                Ok(())
+            };
+            if let Err(e) = written {
+                // The value went nowhere: the same as a failed hand-off.
+                let why = format!("could not write the value to stdout: {e}");
+                return Err(roll_back(client, &app, &meta.key_id, why).await);
             }
-            let _ = out.flush();
             "stdout".to_owned()
         }
         Destination::Clipboard => {
-            let timeout = Duration::from_secs(global.clipboard_timeout);
-            match Clipboard::new(global.clipboard.into(), timeout).copy_secret(value) {
+            match Clipboard::new(settings.clipboard, settings.clipboard_timeout).copy_secret(value)
+            {
                 Ok(report) => report.status,
-                Err(e) => return Err(roll_back(client, &app, &meta.key_id, e.to_string()).await),
+                Err(e) => {
+                    let why = clipboard_failure(&e, settings.clipboard);
+                    return Err(roll_back(client, &app, &meta.key_id, why)
+                        .await
+                        .with_advice(
+                            "Use --to stdout or --to env-file:PATH, or another --clipboard mode.",
+                        ));
+                }
             }
         }
         Destination::EnvFile(path) => {
@@ -427,6 +383,26 @@ async fn add(
     Ok(ExitCode::Ok)
 }
 
+/// A failed copy in the command line's words. The hand-off layer's own reason is written for
+/// the terminal UI (it names the UI's keys), so it goes to the log and the words come from the
+/// mode the user chose.
+fn clipboard_failure(e: &HandoffError, mode: ClipboardMode) -> String {
+    tracing::info!(error = %e, "clipboard hand-off failed");
+    match (e, mode) {
+        (HandoffError::NoClipboard { .. }, ClipboardMode::None) => {
+            "the clipboard is turned off (--clipboard none)".to_owned()
+        }
+        (HandoffError::NoClipboard { .. }, ClipboardMode::Native) => {
+            "the desktop clipboard is not available here (no display, or it refused)".to_owned()
+        }
+        (HandoffError::NoClipboard { .. }, _) => {
+            "no clipboard is available here: no working display, and no terminal to send OSC 52 to"
+                .to_owned()
+        }
+        (HandoffError::Copy(_) | HandoffError::EnvFile { .. }, _) => e.to_string(),
+    }
+}
+
 async fn roll_back(
     client: &GraphClient,
     app: &AppRegistration,
@@ -453,18 +429,10 @@ async fn roll_back(
 async fn remove(
     client: &GraphClient,
     app: &str,
-    key_id: &str,
+    key_id: &KeyIdPrefix,
     yes: bool,
 ) -> Result<ExitCode, CliError> {
-    let key = key_id.trim().to_ascii_lowercase();
-    if key.len() < 8 || !key.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-        return Err(CliError::new(
-            ExitCode::Usage,
-            format!(
-                "--key-id '{key_id}' is not a Secret ID (a GUID, or its first 8 or more characters)"
-            ),
-        ));
-    }
+    let key = key_id.0.clone();
     let app = resolve::app(client, app).await?;
     let found: Vec<&ClientSecret> = app
         .password_credentials
@@ -524,11 +492,7 @@ async fn remove(
             return Ok(ExitCode::Failure);
         }
     }
-    match client
-        .remove_password(&app.id, &key_id)
-        .await
-        .map_err(CliError::graph)?
-    {
+    match client.remove_password(&app.id, &key_id).await? {
         RemoveOutcome::Removed => {
             eprintln!(
                 "Deleted client secret {key_id} from '{}'.",
@@ -541,30 +505,4 @@ async fn remove(
         ),
     }
     Ok(ExitCode::Ok)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn destinations() {
-        assert_eq!(Destination::parse("stdout").ok(), Some(Destination::Stdout));
-        assert_eq!(
-            Destination::parse("env-file:./x.env").ok(),
-            Some(Destination::EnvFile(PathBuf::from("./x.env")))
-        );
-        assert!(Destination::parse("env-file:").is_err());
-        assert!(Destination::parse("file").is_err());
-    }
-
-    #[test]
-    fn windows_are_durations() {
-        let now = Utc::now();
-        assert!(parse_window("30d", now).is_ok());
-        assert!(parse_window("3m", now).is_ok());
-        assert!(parse_window("never", now).is_err());
-        assert!(parse_window("2030-01-01", now).is_err());
-        assert!(parse_window("30x", now).is_err());
-    }
 }

@@ -4,8 +4,9 @@ use serde::Serialize;
 
 use crate::auth::TokenCache;
 use crate::auth::cache::Removed;
-use crate::cli::{CliError, ExitCode, OutputFormat};
-use crate::session::{Identity, Principal, Session};
+use crate::session::{Identity, Principal, Session, SessionConfig};
+
+use super::{CliError, ExitCode, OutputFormat};
 
 /// `whoami --output json` (stable; documented in the README).
 #[derive(Debug, Serialize)]
@@ -50,8 +51,9 @@ pub fn render_json(id: &Identity) -> Result<String, serde_json::Error> {
     })
 }
 
-pub async fn run(session: &Session, output: OutputFormat) -> Result<ExitCode, CliError> {
-    let id = session.identity().await.map_err(CliError::graph)?;
+pub async fn run(session: &SessionConfig, output: OutputFormat) -> Result<ExitCode, CliError> {
+    let session = Session::start(session).await?;
+    let id = session.identity().await?;
     match output {
         OutputFormat::Table => print!("{}", render_text(&id)),
         OutputFormat::Json => {

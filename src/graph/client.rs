@@ -19,11 +19,11 @@ use url::Url;
 use crate::auth::{SourceKind, TokenSource};
 use crate::graph::error::{GraphError, parse_api_error};
 use crate::graph::models::{
-    AppRegistration, ApplicationId, ClientSecret, FederatedCredential, Me, NewApplication,
-    NewClientSecret, ODataPage, ObjectId, Organization, PasswordCredentialRequest, SecretId,
-    is_guid,
+    AppRegistration, ClientSecret, FederatedCredential, Me, NewApplication, NewClientSecret,
+    ODataPage, Organization, PasswordCredentialRequest,
 };
 use crate::graph::odata;
+use crate::ids::{ApplicationId, ObjectId, SecretId, is_guid};
 
 /// The fields the UI and the scripting twin need.
 pub const APP_SELECT: &str = "id,appId,displayName,createdDateTime,signInAudience,publisherDomain,passwordCredentials,keyCredentials";
@@ -81,6 +81,26 @@ pub struct Page<T> {
     pub count: Option<u64>,
     /// True when another page follows.
     pub has_more: bool,
+}
+
+/// What an id a user gave names (see [`GraphClient::find_application`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum AppLookup {
+    Found(Box<AppRegistration>),
+    NotFound,
+    /// Several apps share the display name given.
+    Ambiguous(Vec<AppRegistration>),
+}
+
+/// Every item of every page, in order; the first failed page fails the whole.
+pub async fn collect_pages<T>(
+    mut pages: BoxStream<'_, Result<Page<T>, GraphError>>,
+) -> Result<Vec<T>, GraphError> {
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        out.extend(page?.items);
+    }
+    Ok(out)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -422,17 +442,13 @@ impl GraphClient {
         }))
     }
 
-    /// Collect every page (for the scripting twin).
+    /// Every application the query matches, all pages collected (for callers that need them all
+    /// at once; the TUI streams [`Self::list_applications`] instead).
     pub async fn list_all_applications(
         &self,
         query: &AppQuery,
     ) -> Result<Vec<AppRegistration>, GraphError> {
-        let mut out = Vec::new();
-        let mut pages = self.list_applications(query);
-        while let Some(page) = pages.next().await {
-            out.extend(page?.items);
-        }
-        Ok(out)
+        collect_pages(self.list_applications(query)).await
     }
 
     /// `GET /applications/{id}` by Object ID.
@@ -471,6 +487,34 @@ impl GraphClient {
             .collect())
     }
 
+    /// The app `id` names, as a user gives it: a GUID is tried as an Application (client) ID,
+    /// then as an Object ID (a pasted GUID may be either); anything else is an exact display
+    /// name, ignoring case, which may name several apps. The one lookup both front-ends use.
+    pub async fn find_application(&self, id: &str) -> Result<AppLookup, GraphError> {
+        let id = id.trim();
+        if id.is_empty() {
+            return Ok(AppLookup::NotFound);
+        }
+        if let Ok(app_id) = ApplicationId::parse(id) {
+            match self.get_application_by_app_id(&app_id).await {
+                Ok(app) => return Ok(AppLookup::Found(Box::new(app))),
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e),
+            }
+            return match self.get_application(&ObjectId(app_id.0)).await {
+                Ok(app) => Ok(AppLookup::Found(Box::new(app))),
+                Err(e) if e.is_not_found() => Ok(AppLookup::NotFound),
+                Err(e) => Err(e),
+            };
+        }
+        let mut matches = self.find_applications_by_name(id).await?;
+        Ok(match matches.len() {
+            0 => AppLookup::NotFound,
+            1 => AppLookup::Found(Box::new(matches.remove(0))),
+            _ => AppLookup::Ambiguous(matches),
+        })
+    }
+
     pub async fn organization(&self) -> Result<Organization, GraphError> {
         let url = self.v1("organization?$select=id,displayName,verifiedDomains")?;
         let page: ODataPage<Organization> = self.get_json("read the tenant", url).await?;
@@ -490,15 +534,11 @@ impl GraphClient {
         id: &ObjectId,
     ) -> Result<Vec<FederatedCredential>, GraphError> {
         guid(id.as_str())?;
-        let mut out = Vec::new();
-        let mut pages = self.pages::<FederatedCredential>(
+        collect_pages(self.pages::<FederatedCredential>(
             "list federated credentials",
             self.v1(&format!("applications/{id}/federatedIdentityCredentials")),
-        );
-        while let Some(p) = pages.next().await {
-            out.extend(p?.items);
-        }
-        Ok(out)
+        ))
+        .await
     }
 
     /// `addPassword`. Never retried: a lost reply is reconciled by reading the app back.

@@ -5,70 +5,11 @@
 //! the one place a value arrives (`addPassword`) deserializes into [`NewClientSecret`], whose
 //! value lives in [`crate::secret::SecretValue`].
 
-use std::fmt;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::ids::{ApplicationId, ObjectId, SecretId, TenantId, is_guid};
 use crate::secret::SecretValue;
-
-macro_rules! id_newtype {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
-        #[serde(transparent)]
-        pub struct $name(pub String);
-
-        impl $name {
-            pub fn new(s: impl Into<String>) -> Self {
-                Self(s.into())
-            }
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(s: &str) -> Self {
-                Self(s.to_owned())
-            }
-        }
-    };
-}
-
-id_newtype!(
-    /// The application object's `id` ("Object ID" in the portal).
-    ObjectId
-);
-id_newtype!(
-    /// The application's `appId` ("Application (client) ID" in the portal).
-    ApplicationId
-);
-id_newtype!(
-    /// A credential's `keyId` ("Secret ID" in the portal). It is NOT the secret value.
-    SecretId
-);
-id_newtype!(
-    /// The directory (tenant) id.
-    TenantId
-);
-
-/// True when `s` looks like a GUID (8-4-4-4-12 hex digits).
-pub fn is_guid(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    let lens = [8, 4, 4, 4, 12];
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip(lens)
-            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
-}
 
 /// An app registration (Graph `application`), with the fields the UI needs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -370,13 +311,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn guid_detection() {
-        assert!(is_guid("631a96bc-a705-4eda-9f99-fdaf9f54f6a2"));
-        assert!(!is_guid("631a96bc-a705-4eda-9f99-fdaf9f54f6a"));
-        assert!(!is_guid("my app"));
-    }
 
     #[test]
     fn legacy_description_decodes_utf16le() {

@@ -1,22 +1,23 @@
 //! OData query building: string literals with doubled quotes, percent-encoding of values.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
 /// Quote a string literal for `$filter`: `O'Brien` -> `'O''Brien'`.
 pub fn quote(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
-/// Percent-encode a query value the way the Azure CLI does (`quote(filter, safe='')`):
-/// everything but unreserved characters.
+/// Everything but unreserved characters is escaped, as the Azure CLI does
+/// (`quote(filter, safe='')`).
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encode a query value.
 pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() * 3);
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(value, QUERY_VALUE).to_string()
 }
 
 /// `startswith(displayName,'…')`.

@@ -27,6 +27,11 @@ use super::reply::Ctx;
 use super::token::{Caller, Grant, TokenCheck};
 use super::{Route, Shared};
 
+/// The longest client secret description (`passwordCredential.displayName`) accepted, in UTF-16
+/// code units as Graph counts (docs/contract.md section 1). Kept apart from the client's own
+/// copy on purpose; `tests/contract_graph.rs` pins the two together.
+const MAX_SECRET_DESCRIPTION: usize = 256;
+
 /// How an application is addressed in the path.
 #[derive(Clone, Debug)]
 enum Key {
@@ -204,7 +209,7 @@ fn respond(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Response {
-    let path = odata::percent_decode(uri.path(), false);
+    let path = odata::decode_path(uri.path());
     let Some(rest) = strip_version(&path) else {
         return ctx.error(
             StatusCode::NOT_FOUND,
@@ -785,6 +790,16 @@ impl Req<'_> {
             return ctx.bad_request(
                 "Request_BadRequest",
                 "The credential's endDateTime must be later than its startDateTime.",
+            );
+        }
+        if input
+            .display_name
+            .as_deref()
+            .is_some_and(|d| d.encode_utf16().count() > MAX_SECRET_DESCRIPTION)
+        {
+            return ctx.bad_request(
+                "Request_BadRequest",
+                "Invalid value specified for property 'displayName' of resource 'PasswordCredential'.",
             );
         }
 

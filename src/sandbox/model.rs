@@ -407,45 +407,18 @@ pub fn parse_iso_duration(s: &str) -> Option<ChronoDuration> {
 }
 
 /// The 128-bit value of a GUID string (`8-4-4-4-12` hex digits, any case), or `None` when
-/// it is not one.
+/// it is not one. Graph's form only: the other forms `uuid` reads (braces, urn, bare digits) are
+/// not ids Graph accepts in a path or a filter.
 pub fn guid_value(s: &str) -> Option<u128> {
-    let b = s.as_bytes();
-    if b.len() != 36 {
+    if s.len() != 36 {
         return None;
     }
-    let mut v = 0u128;
-    for (i, &c) in b.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            if c != b'-' {
-                return None;
-            }
-            continue;
-        }
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            b'A'..=b'F' => c - b'A' + 10,
-            _ => return None,
-        };
-        v = (v << 4) | u128::from(d);
-    }
-    Some(v)
+    uuid::Uuid::try_parse(s).ok().map(|u| u.as_u128())
 }
 
 /// The lowercase hyphenated form of a GUID value.
 pub fn guid_string(v: u128) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(36);
-    let mut shift = 128;
-    for i in 0..36 {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            out.push('-');
-        } else {
-            shift -= 4;
-            out.push(HEX[((v >> shift) & 0xf) as usize] as char);
-        }
-    }
-    out
+    uuid::Uuid::from_u128(v).hyphenated().to_string()
 }
 
 /// `8-4-4-4-12` hex digits.

@@ -6,60 +6,45 @@
 use std::hash::{BuildHasher, Hash, RandomState};
 
 use base64::Engine;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use url::form_urlencoded;
 
 use super::model::is_guid;
 
-/// Decode `%XX` escapes (and `+` as space, as HTML forms and reqwest's query encoder write it).
-pub fn percent_decode(s: &str, plus_as_space: bool) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' if i + 2 < b.len() => {
-                let hex = |c: u8| (c as char).to_digit(16);
-                match (hex(b[i + 1]), hex(b[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            b'+' if plus_as_space => out.push(b' '),
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+/// A request path with its `%XX` escapes decoded (`+` stays a plus in a path).
+pub fn decode_path(path: &str) -> String {
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
-/// Encode a query value for a nextLink: unreserved characters and OData punctuation stay
-/// readable, everything else (space, `&`, `#`, `+`, `%`, `"`, non-ASCII) is escaped.
+/// What stays readable in a nextLink's query values: unreserved characters and the OData
+/// punctuation Graph leaves alone; everything else (space, `&`, `#`, `+`, `%`, `"`, non-ASCII)
+/// is escaped.
+const NEXT_LINK_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'$')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b',')
+    .remove(b':')
+    .remove(b'*')
+    .remove(b'/');
+
+/// Encode a query name or value for a nextLink.
 pub fn encode_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => out.push(b as char),
-            b'-' | b'_' | b'.' | b'~' | b'$' | b'\'' | b'(' | b')' | b',' | b':' | b'*' | b'/' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    utf8_percent_encode(s, NEXT_LINK_VALUE).to_string()
 }
 
-/// The query string split into decoded `(name, value)` pairs, in order.
+/// The query string split into decoded `(name, value)` pairs, in order (`+` is a space, as
+/// HTML forms and reqwest's query encoder write it).
 pub fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
-    raw.unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k, true), percent_decode(v, true))
-        })
+    form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .into_owned()
         .collect()
 }
 
@@ -444,14 +429,29 @@ mod tests {
 
     #[test]
     fn decoding() {
+        let q = |raw: &str| parse_query(Some(raw));
         assert_eq!(
-            percent_decode("startswith%28displayName%2C%27a%20b%27%29", true),
-            "startswith(displayName,'a b')"
+            q("$filter=startswith%28displayName%2C%27a%20b%27%29"),
+            vec![(
+                "$filter".to_owned(),
+                "startswith(displayName,'a b')".to_owned()
+            )]
         );
-        assert_eq!(percent_decode("a+b%2Bc", true), "a b+c");
-        assert_eq!(percent_decode("100%", true), "100%");
+        assert_eq!(
+            q("a=a+b%2Bc&&b"),
+            vec![
+                ("a".to_owned(), "a b+c".to_owned()),
+                ("b".to_owned(), String::new())
+            ]
+        );
+        assert_eq!(q("x=100%")[0].1, "100%");
+        assert_eq!(
+            decode_path("/v1.0/applications(appId='a%20b+c')"),
+            "/v1.0/applications(appId='a b+c')"
+        );
         let v = "startswith(displayName,'a&b #1 +\"ü')";
-        assert_eq!(percent_decode(&encode_component(v), true), v);
+        assert_eq!(q(&format!("f={}", encode_component(v)))[0].1, v);
+        assert_eq!(encode_component("a b'(,)"), "a%20b'(,)");
     }
 
     #[test]

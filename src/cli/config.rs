@@ -1,0 +1,161 @@
+//! Plain configuration, built once from the flags: what the session, the terminal UI, the
+//! commands and `sandbox serve` need, with no clap types below this point.
+
+use std::time::Duration;
+
+use crate::auth::{Cloud, Endpoints};
+use crate::handoff::ClipboardMode;
+use crate::sandbox::SandboxConfig;
+use crate::session::{Method, SandboxSession, SessionConfig, SignInConfig};
+use crate::tui::TuiConfig;
+
+use super::args::{AuthMethod, ClipboardChoice, CloudArg, GlobalArgs, SandboxServeArgs};
+
+/// What a command needs besides its session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Refuse commands that change the tenant.
+    pub read_only: bool,
+    pub clipboard: ClipboardMode,
+    pub clipboard_timeout: Duration,
+}
+
+impl GlobalArgs {
+    pub fn session(&self) -> SessionConfig {
+        let cloud = Endpoints::for_cloud(self.cloud.into());
+        SessionConfig {
+            sandbox: self.sandbox.then(|| SandboxSession {
+                extra_apps: self.sandbox_apps.unwrap_or(0),
+            }),
+            endpoints: Endpoints {
+                graph: self.graph_url.clone().unwrap_or(cloud.graph),
+                login: self.login_url.clone().unwrap_or(cloud.login),
+            },
+            sign_in: SignInConfig {
+                method: self.auth.map(Into::into),
+                tenant: self
+                    .tenant
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned),
+                client_id: self.client_id.clone(),
+            },
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        Settings {
+            read_only: self.read_only,
+            clipboard: self.clipboard.into(),
+            clipboard_timeout: Duration::from_secs(self.clipboard_timeout),
+        }
+    }
+
+    pub fn tui(&self) -> TuiConfig {
+        let s = self.settings();
+        TuiConfig {
+            session: self.session(),
+            read_only: s.read_only,
+            clipboard: s.clipboard,
+            clipboard_timeout: s.clipboard_timeout,
+        }
+    }
+}
+
+impl SandboxServeArgs {
+    pub fn config(&self) -> SandboxConfig {
+        SandboxConfig {
+            port: self.port,
+            extra_apps: self.apps,
+            latency: Duration::from_millis(self.latency),
+            throttle_every: self.throttle_every.filter(|n| *n > 0),
+            fail_rate: self.fail_rate,
+            device_polls: self.device_polls,
+            drop_add_password: self.drop_add_password,
+            ..SandboxConfig::default()
+        }
+    }
+}
+
+impl From<CloudArg> for Cloud {
+    fn from(c: CloudArg) -> Self {
+        match c {
+            CloudArg::Public => Cloud::Public,
+            CloudArg::Usgov => Cloud::Usgov,
+            CloudArg::UsgovDod => Cloud::UsgovDod,
+            CloudArg::China => Cloud::China,
+        }
+    }
+}
+
+impl From<AuthMethod> for Method {
+    fn from(m: AuthMethod) -> Self {
+        match m {
+            AuthMethod::Token => Method::Token,
+            AuthMethod::Env => Method::ServicePrincipal,
+            AuthMethod::Cli => Method::AzureCli,
+            AuthMethod::Device => Method::DeviceCode,
+        }
+    }
+}
+
+impl From<ClipboardChoice> for ClipboardMode {
+    fn from(c: ClipboardChoice) -> Self {
+        match c {
+            ClipboardChoice::Auto => ClipboardMode::Auto,
+            ClipboardChoice::Native => ClipboardMode::Native,
+            ClipboardChoice::Osc52 => ClipboardMode::Osc52,
+            ClipboardChoice::None => ClipboardMode::None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::super::args::Cli;
+    use super::*;
+
+    fn global(args: &[&str]) -> GlobalArgs {
+        let mut argv = vec!["azsecrets"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).unwrap().global
+    }
+
+    #[test]
+    fn flags_become_plain_configuration() {
+        let g = global(&[
+            "--cloud",
+            "usgov",
+            "--login-url",
+            "http://127.0.0.1:9",
+            "--tenant",
+            "  contoso.onmicrosoft.com ",
+            "--auth",
+            "env",
+            "--clipboard",
+            "osc52",
+            "--clipboard-timeout",
+            "0",
+            "--read-only",
+        ]);
+        let s = g.session();
+        assert_eq!(s.sandbox, None);
+        assert_eq!(s.endpoints.graph.as_str(), "https://graph.microsoft.us/");
+        assert_eq!(s.endpoints.login.as_str(), "http://127.0.0.1:9/");
+        assert_eq!(s.sign_in.method, Some(Method::ServicePrincipal));
+        assert_eq!(s.sign_in.tenant.as_deref(), Some("contoso.onmicrosoft.com"));
+        assert_eq!(
+            g.settings(),
+            Settings {
+                read_only: true,
+                clipboard: ClipboardMode::Osc52,
+                clipboard_timeout: Duration::ZERO,
+            }
+        );
+        let s = global(&["--sandbox", "--sandbox-apps", "7"]).session();
+        assert_eq!(s.sandbox, Some(SandboxSession { extra_apps: 7 }));
+    }
+}
