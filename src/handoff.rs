@@ -59,7 +59,7 @@ pub struct CopyReport {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HandoffError {
-    /// No clipboard works here; `reason` says why and what to do (e.g. reveal with `v`).
+    /// No clipboard works here; `reason` says why (each front-end says what to do).
     #[error("no clipboard available: {reason}")]
     NoClipboard { reason: String },
     #[error("could not copy: {0}")]
@@ -292,9 +292,7 @@ impl Clipboard {
         match self.mode {
             // Nothing reaches a clipboard here, so an earlier holder keeps what it holds.
             ClipboardMode::None => Err(HandoffError::NoClipboard {
-                reason: "the clipboard is turned off (--clipboard none); reveal the value \
-                             with `v` and select it by hand"
-                    .into(),
+                reason: "the clipboard is turned off".into(),
             }),
             ClipboardMode::Osc52 => {
                 self.stop_previous_holder();
@@ -303,19 +301,11 @@ impl Clipboard {
             ClipboardMode::Native => {
                 if let Some(reason) = self.display_reason() {
                     return Err(HandoffError::NoClipboard {
-                        reason: format!(
-                            "{reason}; try --clipboard osc52, or reveal the value with `v` and \
-                             select it by hand"
-                        ),
+                        reason: reason.to_owned(),
                     });
                 }
                 self.copy_native(text, kind)
-                    .map_err(|reason| HandoffError::NoClipboard {
-                        reason: format!(
-                            "{reason}; try --clipboard osc52, or reveal the value with `v` and \
-                             select it by hand"
-                        ),
-                    })
+                    .map_err(|reason| HandoffError::NoClipboard { reason })
             }
             ClipboardMode::Auto => {
                 if self.over_ssh() || self.display_reason().is_some() {

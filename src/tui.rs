@@ -21,7 +21,7 @@ use tokio::task::AbortHandle;
 
 use crate::app::{Action, App, AppsTab, CopyTarget, Effect, Settings, SignInAccount};
 use crate::auth::device_code::{self, DevicePrompt};
-use crate::graph::{ApplicationId, GraphClient, ObjectId, TenantId};
+use crate::graph::{ApplicationId, GraphClient, TenantId};
 use crate::handoff::{
     self, Clipboard, ClipboardMode, CopyReport, EnvBlock, HandoffError, TerminalWrite,
 };
@@ -310,15 +310,7 @@ impl Runner {
                 self.lists.insert(tab, task.abort_handle());
             }
             Effect::LookupApp { request, id } => self.graph(move |c| async move {
-                // A pasted GUID may be either id: Application ID first, then Object ID.
-                let r = match c
-                    .get_application_by_app_id(&ApplicationId::new(id.clone()))
-                    .await
-                {
-                    Err(e) if e.is_not_found() => c.get_application(&ObjectId::new(id)).await,
-                    other => other,
-                };
-                Action::AppLookedUp(request, r)
+                Action::AppLookedUp(request, c.find_application(&id).await)
             }),
             Effect::LoadApp { request, id } => self.graph(move |c| async move {
                 Action::AppLoaded(request, c.get_application(&id).await)

@@ -551,7 +551,10 @@ fn pasted_guid_not_loaded_is_looked_up() {
     found.app_id = azsecrets::graph::ApplicationId::new(guid);
     found.id = ObjectId::new("99999999-0000-4000-8000-000000000099");
     found.display_name = "far-away-app".into();
-    app.update(Action::AppLookedUp(request, Ok(found)));
+    app.update(Action::AppLookedUp(
+        request,
+        Ok(azsecrets::graph::AppLookup::Found(Box::new(found))),
+    ));
     assert_eq!(app.all.view.len(), 1);
     assert_eq!(
         app.all.selected_app().map(|a| a.display_name.as_str()),
@@ -569,7 +572,7 @@ fn pasted_guid_not_loaded_is_looked_up() {
     };
     app.update(Action::AppLookedUp(
         request,
-        Err(api_error(404, "Request_ResourceNotFound", "does not exist")),
+        Ok(azsecrets::graph::AppLookup::NotFound),
     ));
     assert!(app.toasts.iter().any(|t| t.text.contains("No application")));
 }

@@ -7,8 +7,8 @@ use ratatui::layout::Size;
 
 use crate::auth::device_code::DevicePrompt;
 use crate::graph::{
-    AppRegistration, FederatedCredential, GraphError, Me, NewClientSecret, Organization, Page,
-    RemoveOutcome,
+    AppLookup, AppRegistration, FederatedCredential, GraphError, Me, NewClientSecret, Organization,
+    Page, RemoveOutcome,
 };
 use crate::handoff::{CopyReport, EnvFileReport, HandoffError};
 use crate::keymap::Command;
@@ -53,7 +53,7 @@ pub enum Action {
         result: Result<Page<AppRegistration>, GraphError>,
     },
     /// A GUID typed in the filter, looked up as an Application ID, then as an Object ID.
-    AppLookedUp(RequestId, Result<AppRegistration, GraphError>),
+    AppLookedUp(RequestId, Result<AppLookup, GraphError>),
     AppLoaded(RequestId, Result<AppRegistration, GraphError>),
     FederatedLoaded(RequestId, Result<Vec<FederatedCredential>, GraphError>),
     SecretAdded(RequestId, Result<NewClientSecret, GraphError>),

@@ -1,7 +1,7 @@
 //! The App registrations screen's commands: moving, the filter (and looking a pasted id up),
 //! tabs, sort, refresh, and opening an app or the New registration dialog.
 
-use crate::graph::{AppQuery, AppRegistration, GraphError, Page};
+use crate::graph::{AppLookup, AppQuery, AppRegistration, GraphError, Page};
 use crate::keymap::Command;
 
 use super::action::RequestId;
@@ -72,24 +72,21 @@ impl App {
     }
 
     /// The answer to looking a pasted id up: the app joins the list, or a toast says why not.
-    pub(super) fn app_looked_up(
-        &mut self,
-        r: RequestId,
-        result: Result<AppRegistration, GraphError>,
-    ) {
+    pub(super) fn app_looked_up(&mut self, r: RequestId, result: Result<AppLookup, GraphError>) {
         if self.lookup.as_ref().is_none_or(|(req, _)| *req != r) {
             return;
         }
         let id = self.lookup.take().map(|(_, id)| id).unwrap_or_default();
         match result {
-            Ok(app) => {
+            Ok(AppLookup::Found(app)) => {
                 let (query, sort) = (self.filter.value().to_owned(), self.sort);
-                self.list_mut(self.tab).upsert(app, &query, sort);
+                self.list_mut(self.tab).upsert(*app, &query, sort);
             }
-            Err(e) if e.is_not_found() => self.toast(
+            // Only whole GUIDs are looked up, so a name never matches several apps here.
+            Ok(AppLookup::NotFound | AppLookup::Ambiguous(_)) => self.toast(
                 ToastLevel::Error,
                 format!("No application has the Application ID or Object ID {id}."),
-                e.request_id().map(|r| format!("request-id {r}")),
+                None,
             ),
             Err(e) => self.error_toast(&explain(&e)),
         }

@@ -23,7 +23,7 @@ use super::action::RequestId;
 use super::effect::Effect;
 use super::summary::{CreatedSecret, DeletedSecret};
 
-pub use add_secret::{AddFocus, AddSecret, ExpiryChoice, MAX_DESCRIPTION};
+pub use add_secret::{AddFocus, AddSecret, ExpiryChoice};
 pub use confirm::{Confirm, ConfirmFocus, ConfirmKind};
 pub use copy_menu::{CopyItem, CopyKind, CopyMenu};
 pub use form::Submit;

@@ -75,7 +75,7 @@ pub struct GlobalArgs {
     /// Show write actions disabled; never change anything.
     #[arg(long)]
     pub read_only: bool,
-    /// Log file (default: the user's cache directory). Logs never go to the terminal.
+    /// Log file (default: $XDG_STATE_HOME/azsecrets/azsecrets.log). Logs never go to the terminal.
     #[arg(long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
     /// How copies reach the clipboard.

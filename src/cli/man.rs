@@ -32,7 +32,11 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "XDG_CACHE_HOME",
-        "Where the sign-in cache and the default log file go (default ~/.cache).",
+        "Where the sign-in cache goes (default ~/.cache).",
+    ),
+    (
+        "XDG_STATE_HOME",
+        "Where the default log file goes (default ~/.local/state).",
     ),
     ("COLUMNS", "The width of command tables (default 80)."),
     (
@@ -49,8 +53,8 @@ const FILES: &[(&str, &str)] = &[
         "The device-code sign-in's refresh tokens, readable by the owner only (the folder is created 0700). azsecrets logout removes it.",
     ),
     (
-        "$XDG_CACHE_HOME/azsecrets/azsecrets.log",
-        "The default log file (see --log-file). It never holds a secret value or a token.",
+        "$XDG_STATE_HOME/azsecrets/azsecrets.log",
+        "The default log file (see --log-file), readable by the owner only. It never holds a secret value or a token.",
     ),
 ];
 

@@ -56,9 +56,7 @@ pub(super) fn write_to_terminal(seq: &[u8]) -> Result<(), HandoffError> {
             .map_err(|e| HandoffError::Copy(format!("could not write to the terminal: {e}")));
     }
     Err(HandoffError::NoClipboard {
-        reason: "no display and no terminal to send OSC 52 to; reveal the value with `v` and \
-                 select it by hand"
-            .into(),
+        reason: "no display and no terminal to send OSC 52 to".into(),
     })
 }
 

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, SubsecRound, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use tui_input::Input;
 
 use crate::app::action::RequestId;
@@ -17,6 +17,7 @@ use crate::graph::{
     PasswordCredentialRequest,
 };
 use crate::keymap::{Command, Context};
+use crate::new_secret::{InvalidRequest, MAX_DESCRIPTION, NewSecretRequest};
 
 use super::form::{self, Focused, Form};
 use super::reveal::Reveal;
@@ -109,9 +110,6 @@ pub struct AddSecret {
     pub rotating: Option<ClientSecret>,
 }
 
-/// Description limit: Graph rejects longer `displayName`s.
-pub const MAX_DESCRIPTION: usize = 120;
-
 impl AddSecret {
     pub fn new(app: &AppRegistration) -> Self {
         Self {
@@ -166,18 +164,35 @@ impl AddSecret {
         v
     }
 
-    /// Start and end to send, computed from the fields and `now` (seconds precision).
+    /// Start and end to send, computed from the fields and `now` (seconds precision), for the
+    /// live expiry line: the description does not matter here.
     pub fn dates(&self, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<Utc>), String> {
-        let now = now.trunc_subsecs(0);
+        self.validated("", now).map(|r| (r.start(), r.end()))
+    }
+
+    /// The request to send, or what is wrong (in the form's words).
+    pub fn request(&self, now: DateTime<Utc>) -> Result<PasswordCredentialRequest, String> {
+        self.validated(self.description.value(), now)
+            .map(|r| r.to_graph())
+    }
+
+    /// The fields through the one rule shared with `secrets add` ([`NewSecretRequest`]).
+    fn validated(&self, description: &str, now: DateTime<Utc>) -> Result<NewSecretRequest, String> {
+        let words = |e: InvalidRequest| match e {
+            InvalidRequest::DescriptionTooLong { len } => {
+                format!("The description is too long: {len} characters, at most {MAX_DESCRIPTION}.")
+            }
+            InvalidRequest::StartInPast(_) => "The start date cannot be in the past.".into(),
+            InvalidRequest::Lifetime(e) => format!("End date: {e}."),
+        };
         match self.expiry_choice() {
             ExpiryChoice::Preset(i) => {
                 let lifetime = expiry::PRESETS.get(i).map_or(Lifetime::Days(180), |p| p.0);
-                lifetime
-                    .end_from(now)
-                    .map(|end| (now, end))
-                    .map_err(|e| e.to_string())
+                NewSecretRequest::new(description, lifetime, now).map_err(words)
             }
-            ExpiryChoice::Never => Ok((now, expiry::never_end())),
+            ExpiryChoice::Never => {
+                NewSecretRequest::new(description, Lifetime::Never, now).map_err(words)
+            }
             ExpiryChoice::Custom => {
                 let end_text = self.custom_end.value().trim();
                 if end_text.is_empty() {
@@ -186,43 +201,17 @@ impl AddSecret {
                 let end_day = NaiveDate::parse_from_str(end_text, "%Y-%m-%d")
                     .map_err(|_| format!("'{end_text}' is not a date: use YYYY-MM-DD."))?;
                 let start_text = self.custom_start.value().trim();
-                let start = if start_text.is_empty() {
-                    now
+                let start_day = if start_text.is_empty() {
+                    now.date_naive()
                 } else {
-                    let day = NaiveDate::parse_from_str(start_text, "%Y-%m-%d").map_err(|_| {
+                    NaiveDate::parse_from_str(start_text, "%Y-%m-%d").map_err(|_| {
                         format!("Start date '{start_text}' is not a date: use YYYY-MM-DD.")
-                    })?;
-                    if day < now.date_naive() {
-                        return Err("The start date cannot be in the past.".into());
-                    }
-                    if day == now.date_naive() {
-                        now
-                    } else {
-                        Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN))
-                    }
+                    })?
                 };
-                let end = Lifetime::Until(end_day)
-                    .end_from(start)
-                    .map_err(|e| format!("End date: {e}."))?;
-                Ok((start, end))
+                NewSecretRequest::starting(description, start_day, Lifetime::Until(end_day), now)
+                    .map_err(words)
             }
         }
-    }
-
-    /// The request to send, or what is wrong.
-    pub fn request(&self, now: DateTime<Utc>) -> Result<PasswordCredentialRequest, String> {
-        let description = self.description.value().trim();
-        if description.chars().count() > MAX_DESCRIPTION {
-            return Err(format!(
-                "The description is too long: at most {MAX_DESCRIPTION} characters."
-            ));
-        }
-        let (start, end) = self.dates(now)?;
-        Ok(PasswordCredentialRequest {
-            display_name: (!description.is_empty()).then(|| description.to_owned()),
-            start_date_time: Some(start),
-            end_date_time: Some(end),
-        })
     }
 }
 
@@ -369,6 +358,7 @@ impl Submits for AddSecret {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, m, d, 10, 30, 15)
