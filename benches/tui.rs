@@ -5,6 +5,7 @@
 //! - `render/apps_screen/N`: one frame of the apps screen (120x40) with N apps loaded.
 //!
 //! Run: `cargo bench --bench tui`. Numbers are in bench/README.md.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 use std::time::{Duration, Instant};
 

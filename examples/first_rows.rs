@@ -3,6 +3,7 @@
 //! alone with a fresh connection. Used by `bench/first_rows.sh`.
 //!
 //! usage: AZSECRETS_ACCESS_TOKEN=… first_rows GRAPH_URL AZSECRETS_BINARY [RUNS]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 use std::io::Read;
 

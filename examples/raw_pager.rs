@@ -2,6 +2,7 @@
 //! pages as `azsecrets apps list --output json` (same `$select`, `$top=999`) and discards them.
 //!
 //! usage: AZSECRETS_ACCESS_TOKEN=… cargo run --release --example raw_pager -- http://127.0.0.1:PORT/
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 use std::time::Instant;
 

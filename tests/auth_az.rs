@@ -1,6 +1,6 @@
 //! The Azure CLI source against the fake `az` scripts in `tests/fake-az/` (real output formats
 //! and real failure messages; see its README).
-
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 #![cfg(unix)]
 
 use std::path::PathBuf;

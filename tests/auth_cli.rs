@@ -2,7 +2,7 @@
 //! refresh-token cache (0600, reused, removed), and no token in a trace-level log file.
 //! Each run gets a clean environment (no inherited AZURE_* / AZSECRETS_* variables), a temporary
 //! `XDG_CACHE_HOME`, and a sandbox started in this process.
-
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 #![cfg(unix)]
 
 use std::path::{Path, PathBuf};

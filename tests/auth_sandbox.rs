@@ -1,6 +1,7 @@
 //! Sign-in sources end to end against the sandbox's identity-platform endpoints
 //! (`{login}/{tenant}/oauth2/v2.0/token` and `/devicecode`), with the Graph client on top.
 //! Device-code tests run on a paused clock: polling sleeps cost no real time.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 use std::sync::{Arc, Mutex};
 

@@ -1,4 +1,5 @@
 //! `azsecrets --sandbox apps list` as a real process.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 use assert_cmd::Command;
 use serde_json::Value;

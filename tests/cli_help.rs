@@ -1,6 +1,7 @@
 //! Help, man page and flag parsing as the real binary shows them: global options once, a help
 //! line for every flag, no stray `[env: …=]`, a man page with the sections a man page has, and
 //! bad values refused with exit code 2 before any sign-in (no credentials exist in these runs).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 use std::process::Output;
 

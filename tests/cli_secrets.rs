@@ -1,5 +1,6 @@
 //! The scripting twin as real processes against a sandbox running in this test process
 //! (so state persists between commands): outputs, exit codes, errors, `--check`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 use std::process::Output;
 

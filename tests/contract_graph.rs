@@ -1,4 +1,5 @@
 //! Contract tests: the Graph client against the sandbox over real HTTP on loopback.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 use std::collections::HashSet;
 use std::sync::Arc;

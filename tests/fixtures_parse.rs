@@ -1,5 +1,6 @@
 //! The client must parse every real Graph exchange recorded by the Azure CLI's tests
 //! (`tests/fixtures/graph-recorded/`, copied from the shared fixtures with their README).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 use std::path::PathBuf;
 

@@ -2,6 +2,7 @@
 //! copying process exits, clears it after the timeout, and leaves a newer copy alone.
 //! Needs Xvfb and xclip (`apt-get install -y xvfb xclip`); without them these tests are
 //! skipped with a notice, or fail under `AZSECRETS_REQUIRE_DISPLAY=1`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 mod handoff_support;
 

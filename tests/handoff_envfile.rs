@@ -1,5 +1,6 @@
 //! The `.env` writer: 0600, atomic (no partial file on failure), no symlinks, other lines kept
 //! in order, keys updated in place, and a warning when git would track the file.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};

@@ -1,5 +1,6 @@
 //! OSC 52: the exact bytes sent to the terminal, tmux wrapping, when Auto picks it, and that
 //! the value travels only inside the sequence (base64), never in the report or an error.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

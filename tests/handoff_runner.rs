@@ -3,7 +3,7 @@
 //! the action channel. Copies still run one after the other, so two quick copies leave only
 //! the newest holder running. A stand-in holder (a shell script) plays the slow holder, so no
 //! display is needed. Runs on a current-thread runtime, where nothing may block the one thread.
-
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 #![cfg(target_os = "linux")]
 
 #[path = "handoff_support/mod.rs"]

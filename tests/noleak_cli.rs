@@ -1,6 +1,7 @@
 //! End to end: `azsecrets --sandbox secrets add --to env-file:PATH` with trace logging. The
 //! value that lands in the .env file must appear nowhere else: not in stdout/stderr, not in the
 //! log, not in any other file the run created (cache, config, runtime dirs).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 #[path = "handoff_support/mod.rs"]
 mod handoff_support;

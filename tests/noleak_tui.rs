@@ -5,7 +5,7 @@
 //! sampled during the run, and not in any file under the working, home and cache folders other
 //! than the chosen `.env`. (The token is handed to azsecrets in its own environment, as a user
 //! would with `AZSECRETS_ACCESS_TOKEN`; it must not spread from there.)
-
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 #![cfg(target_os = "linux")]
 
 use std::collections::HashSet;

@@ -3,7 +3,7 @@
 //! the test-only `AZSECRETS_HOLDER_EXE`). While the copy waits, frames keep coming (the spinner
 //! turns) and keys take effect (`v` shows and hides the value); the copy's result shows once
 //! the holder answers.
-
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 #![cfg(target_os = "linux")]
 
 use std::collections::HashSet;

@@ -1,6 +1,6 @@
 //! The real binary in a pseudo-terminal against `--sandbox`: keys in, the screen parsed with
 //! vt100 (never raw bytes: ratatui writes only the cells that change).
-
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 #![cfg(unix)]
 
 use std::num::NonZeroU16;

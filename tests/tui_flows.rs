@@ -1,4 +1,5 @@
 //! Headless flows through `update` (no terminal): keys in, effects out, results fed back.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 #[path = "tui_support.rs"]
 mod support;

@@ -1,6 +1,7 @@
 //! The model and the effect runner together, headless, against the in-process sandbox: the
 //! same path as the terminal UI minus the terminal. Keys go through the key map; every effect
 //! really reaches the emulated Graph (and the real `.env` writer).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 #[path = "tui_support.rs"]
 mod support;

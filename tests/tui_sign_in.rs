@@ -1,6 +1,7 @@
 //! The device-code sign-in screen: headless flows through `update` (prompt arrives, `c` copies
 //! the code, the prompt clears, the apps load; decline and cancel) and snapshots of the screen
 //! with a fixed prompt and clock.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 #[path = "tui_support.rs"]
 mod support;

@@ -1,6 +1,7 @@
 //! Every screen and dialog in its main states, drawn into a `TestBackend` with fixed data and
 //! a fixed clock, at 80x24 and 120x40. No real secret value appears anywhere; the fake one
 //! only after `v`, and that snapshot is checked for it rather than stored.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 #[path = "tui_support.rs"]
 mod support;

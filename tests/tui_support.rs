@@ -1,6 +1,7 @@
 //! Shared fixtures for the TUI tests: a fixed clock, a fixed tenant, and helpers that feed
 //! effects their canned answers. Included by the other `tui_*` tests with `#[path]`; on its
 //! own it checks that the fixtures hold together.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 #![allow(dead_code)]
 
 use chrono::{DateTime, TimeZone, Utc};
