@@ -1,6 +1,9 @@
-//! Credentials: where the Graph access token comes from. Knows no terminal.
+//! Credentials: where access tokens come from. Knows no terminal.
 //!
-//! One trait, [`TokenSource`], used by the Graph client. Sources: a ready token
+//! One trait, [`TokenSource`], used by the Graph, Key Vault and Resource Manager clients: `token`
+//! gives a Graph token, `token_for` a token for any [`Resource`] from the same sign-in (Azure
+//! CLI with `--resource`, client credentials with `{resource}/.default`, device code through its
+//! refresh token; the ready token is Graph-only). Sources: a ready token
 //! (`AZSECRETS_ACCESS_TOKEN`, the sandbox), the service principal from the environment
 //! ([`client_credentials`]), the Azure CLI ([`azure_cli`]), and device code ([`device_code`],
 //! whose refresh token is kept by [`cache`]). [`token_endpoint`] speaks the identity platform's
@@ -15,6 +18,7 @@ pub mod cache;
 pub mod client_credentials;
 pub mod device_code;
 pub mod endpoints;
+pub mod resource;
 pub mod token_endpoint;
 
 use std::fmt;
@@ -30,6 +34,7 @@ pub use cache::{CacheKey, TokenCache};
 pub use client_credentials::ClientCredentials;
 pub use device_code::{DeviceCode, DeviceCodeEvent, DevicePrompt, PromptSink};
 pub use endpoints::{Cloud, Endpoints};
+pub use resource::{Resource, ResourceKind, TokenRequest};
 pub use token_endpoint::TokenEndpoint;
 
 /// The public client azsecrets signs in with by default (Microsoft Graph Command Line Tools,
@@ -105,16 +110,85 @@ pub enum AuthError {
         source_name: &'static str,
         detail: String,
     },
+    /// A token for a resource other than Graph could not be had (see [`ResourceTokenError`]).
+    #[error(transparent)]
+    Resource(#[from] ResourceTokenError),
     #[error("device-code sign-in was declined in the browser")]
     Declined,
     #[error("the device code expired before sign-in finished: start again to get a new code")]
     DeviceCodeExpired,
 }
 
-/// Anything that can hand out a Graph access token.
+/// Why a token for Key Vault or Resource Manager could not be had, beyond the failures every
+/// sign-in shares.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResourceTokenError {
+    /// The source cannot give tokens for this resource (the ready token is Graph-only).
+    #[error(
+        "{source_name} gives Microsoft Graph tokens only, and a Graph token is never sent to {resource}: sign in with the Azure CLI, a service principal or device code to use {resource}"
+    )]
+    NotForResource {
+        source_name: &'static str,
+        resource: ResourceKind,
+    },
+    /// The identity platform refused a token for another resource for want of consent:
+    /// AADSTS65001 (the user or an administrator has not consented to the client for that
+    /// resource) or AADSTS65002 (a Microsoft first-party client not preauthorized for it).
+    #[error("{}", consent_display(.client_id, *.resource, *.code, .description))]
+    ConsentRequired {
+        client_id: String,
+        resource: ResourceKind,
+        /// 65001 or 65002.
+        code: u64,
+        /// The first line of the identity platform's description.
+        description: String,
+    },
+}
+
+fn consent_display(
+    client_id: &str,
+    resource: ResourceKind,
+    code: u64,
+    description: &str,
+) -> String {
+    let why = if code == 65002 {
+        format!(
+            "the sign-in's client ({client_id}) is a Microsoft first-party app that is not preauthorized for {resource}"
+        )
+    } else {
+        format!("nobody has consented to the sign-in's client ({client_id}) using {resource}")
+    };
+    format!(
+        "could not get a token for {resource}: {why} (AADSTS{code}: {description}). Sign in with the Azure CLI (`az login`, then --auth cli), with a service principal, or pass --client-id of your own public client app that has {resource}'s user_impersonation delegated permission (with consent)"
+    )
+}
+
+/// Anything that can hand out access tokens.
 pub trait TokenSource: Send + Sync {
-    /// A valid token; `force_refresh` after Graph answered 401 with the previous one.
+    /// A valid Microsoft Graph token; `force_refresh` after Graph answered 401 with the
+    /// previous one.
     fn token(&self, force_refresh: bool) -> BoxFuture<'_, Result<AccessToken, AuthError>>;
+
+    /// A valid token for `request`'s resource, from the same sign-in; `force_refresh` after
+    /// the resource answered 401. The default serves Graph only (and ignores the tenant).
+    fn token_for<'a>(
+        &'a self,
+        request: &'a TokenRequest,
+        force_refresh: bool,
+    ) -> BoxFuture<'a, Result<AccessToken, AuthError>> {
+        if request.resource.kind() == ResourceKind::Graph {
+            return self.token(force_refresh);
+        }
+        let err = ResourceTokenError::NotForResource {
+            source_name: match self.kind() {
+                SourceKind::StaticToken => "the access token in AZSECRETS_ACCESS_TOKEN",
+                other => other.label(),
+            },
+            resource: request.resource.kind(),
+        };
+        Box::pin(async move { Err(err.into()) })
+    }
+
     fn kind(&self) -> SourceKind;
     /// The application (client) id the token is issued to, when the source knows it: the
     /// service principal's `AZURE_CLIENT_ID`, or the device-code public client.
@@ -230,6 +304,22 @@ where
             _ => Err(e.into()),
         },
         Err(e) => Err(e.into()),
+    }
+}
+
+/// One held token per [`TokenRequest`], each behind its own lock so a slow fetch for one
+/// resource does not hold up another (used with [`held_or_fetch`]).
+#[derive(Default)]
+pub(crate) struct HeldByRequest(
+    std::sync::Mutex<
+        std::collections::HashMap<TokenRequest, Arc<tokio::sync::Mutex<Option<Held>>>>,
+    >,
+);
+
+impl HeldByRequest {
+    pub fn slot(&self, request: &TokenRequest) -> Arc<tokio::sync::Mutex<Option<Held>>> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(request.clone()).or_default().clone()
     }
 }
 

@@ -4,11 +4,16 @@
 //!
 //! Layout: `model` (state), `seed` (the embedded tenant and generated apps), `odata` (query
 //! options and page tokens), `json` (wire shapes), `reply` (Graph framing and errors), `graph`
-//! (the v1.0 routes), `token` (sign-in endpoints and issued tokens). The sandbox is never looser
-//! than Graph: where the contract documents a rule, the sandbox enforces it.
+//! (the v1.0 routes), `token` (sign-in endpoints and issued tokens, one audience each),
+//! `keyvault` (the Key Vault data plane of the seeded vaults, under `/kv/{vault}/`), `arm` (Azure
+//! Resource Manager's tenant, subscription and vault listings, under `/arm/`). The sandbox is
+//! never looser than the services it emulates: where the contract documents a rule, the sandbox
+//! enforces it (docs/contract.md lists what it enforces for Key Vault and ARM).
 
+mod arm;
 mod graph;
 mod json;
+mod keyvault;
 mod model;
 mod odata;
 mod reply;
@@ -23,7 +28,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use tokio::sync::oneshot;
@@ -57,6 +62,14 @@ pub struct SandboxConfig {
     pub token_lifetime: Duration,
     /// The `interval` the device-code endpoint advertises (Entra sends 5).
     pub device_interval_secs: u64,
+    /// A client secret created here is refused by the client-credentials grant (AADSTS7000215)
+    /// for this long, as a new secret is while it replicates in Entra.
+    pub propagation_delay: Duration,
+    /// Key Vault refuses `set` on every seeded vault (403 in its permission model's shape).
+    pub deny_vault_set: bool,
+    /// Refresh grants for Key Vault or Resource Manager scopes are refused with AADSTS65001
+    /// (the client has no consent for that resource).
+    pub consent_missing: bool,
 }
 
 impl Default for SandboxConfig {
@@ -73,6 +86,9 @@ impl Default for SandboxConfig {
             drop_add_password: 0,
             token_lifetime: Duration::from_secs(3600),
             device_interval_secs: 5,
+            propagation_delay: Duration::ZERO,
+            deny_vault_set: false,
+            consent_missing: false,
         }
     }
 }
@@ -137,10 +153,14 @@ pub enum Route {
     DeviceCode,
     /// Anything else under `/v1.0/`.
     OtherGraph,
+    /// Any request to a Key Vault (`/kv/{vault}/…`).
+    KeyVault,
+    /// Any request to Resource Manager (`/arm/…`).
+    Arm,
 }
 
-const ROUTES: usize = 13;
-const _: () = assert!(Route::OtherGraph as usize + 1 == ROUTES);
+const ROUTES: usize = 15;
+const _: () = assert!(Route::Arm as usize + 1 == ROUTES);
 
 impl Route {
     fn index(self) -> usize {
@@ -176,6 +196,14 @@ pub(crate) struct Shared {
     token_lifetime: Duration,
     /// The seeded automation principal's published client id and secret.
     automation: (String, SecretString),
+    propagation_delay: Duration,
+    /// When each client secret created here was created (seeded ones are not listed: they
+    /// replicated long ago).
+    secrets_created: Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    consent_missing: bool,
+    deny_vault_set: std::sync::atomic::AtomicBool,
+    vaults: Mutex<keyvault::Vaults>,
+    arm: arm::Directory,
 }
 
 impl Shared {
@@ -197,6 +225,29 @@ impl Shared {
         self.auth.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn note_secret_created(&self, key_id: &str) {
+        if self.propagation_delay.is_zero() {
+            return;
+        }
+        self.secrets_created
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key_id.to_ascii_lowercase(), std::time::Instant::now());
+    }
+
+    /// Whether a secret created here is still inside the propagation delay.
+    fn is_propagating(&self, key_id: &str) -> bool {
+        self.secrets_created
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key_id.to_ascii_lowercase())
+            .is_some_and(|at| at.elapsed() < self.propagation_delay)
+    }
+
+    fn vaults(&self) -> std::sync::MutexGuard<'_, keyvault::Vaults> {
+        self.vaults.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn faults(&self) -> Faults {
         self.faults
             .lock()
@@ -215,6 +266,13 @@ pub struct RunningSandbox {
     pub access_token: SecretString,
     /// The sandbox tenant's id.
     pub tenant_id: String,
+    /// Where a vault name points: `http://127.0.0.1:PORT/kv/{name}/` (for
+    /// `--vault-url-template`).
+    pub vault_url_template: String,
+    /// Resource Manager's root, e.g. `http://127.0.0.1:PORT/arm/` (for `--arm-url`).
+    pub arm_url: Url,
+    /// The seeded vaults' names.
+    pub vault_names: Vec<String>,
     control: SandboxControl,
     /// Dropping it ends the server task (graceful shutdown).
     _shutdown: oneshot::Sender<()>,
@@ -292,6 +350,45 @@ impl SandboxControl {
             .issue_app(&app_id, perms, self.shared.token_lifetime)
     }
 
+    /// A refresh token for the sandbox user, as a device-code sign-in by `client_id` with
+    /// Graph's scopes and `offline_access` leaves it (the in-process session starts from it, so
+    /// tokens for Key Vault and ARM come from real refresh grants).
+    pub fn issue_refresh_token(&self, client_id: &str) -> SecretString {
+        self.shared.auth().issue_refresh(client_id)
+    }
+
+    /// A fresh delegated token for the sandbox user for Key Vault (`https://vault.azure.net`)
+    /// or Resource Manager (`https://management.azure.com/`).
+    pub fn issue_user_token_for(&self, resource: SandboxResource) -> SecretString {
+        let audience = match resource {
+            SandboxResource::KeyVault => token::Audience::Vault(token::VAULT_RESOURCE.to_owned()),
+            SandboxResource::Arm => {
+                token::Audience::Arm("https://management.azure.com/".to_owned())
+            }
+        };
+        self.shared.auth().issue_for(
+            token::Caller::User,
+            model::Perms::default(),
+            audience,
+            None,
+            self.shared.token_lifetime,
+        )
+    }
+
+    /// Key Vault refuses (or allows again) `set` on every seeded vault.
+    pub fn set_deny_vault_set(&self, deny: bool) {
+        self.shared.deny_vault_set.store(deny, Ordering::SeqCst);
+    }
+
+    /// A vault secret's versions as the vault holds them, newest first (metadata only).
+    pub fn vault_secret_versions(
+        &self,
+        vault: &str,
+        name: &str,
+    ) -> Option<Vec<VaultSecretVersion>> {
+        self.shared.vaults().versions(vault, name)
+    }
+
     /// A fresh delegated token for the sandbox user.
     pub fn issue_user_token(&self) -> SecretString {
         self.shared
@@ -313,6 +410,15 @@ impl SandboxControl {
         self.shared.tenant_read().info.id.clone()
     }
 }
+
+/// A resource other than Graph, for [`SandboxControl::issue_user_token_for`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SandboxResource {
+    KeyVault,
+    Arm,
+}
+
+pub use keyvault::VaultSecretVersion;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SandboxError {
@@ -341,6 +447,11 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
     let (tenant, automation) =
         seed::build(Utc::now(), config.extra_apps).map_err(SandboxError::Seed)?;
     let tenant_id = tenant.info.id.clone();
+    let vault_url_template = format!("{origin}/kv/{{name}}/");
+    let directory =
+        arm::Directory::seed(&tenant_id, &tenant.info.display_name, &tenant.info.domain);
+    let vaults = keyvault::Vaults::seed(&tenant, &directory, &origin);
+    let vault_names = vaults.names();
 
     let faults = Faults::from_config(&config);
     let shared = Arc::new(Shared {
@@ -357,6 +468,12 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         device_interval_secs: config.device_interval_secs,
         token_lifetime: config.token_lifetime,
         automation: (automation.app_id, automation.client_secret),
+        propagation_delay: config.propagation_delay,
+        secrets_created: Mutex::new(std::collections::HashMap::new()),
+        consent_missing: config.consent_missing,
+        deny_vault_set: std::sync::atomic::AtomicBool::new(config.deny_vault_set),
+        vaults: Mutex::new(vaults),
+        arm: directory,
     });
     let access_token = shared
         .auth()
@@ -366,6 +483,9 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         .route("/{tenant}/oauth2/v2.0/token", post(token::token))
         .route("/{tenant}/oauth2/v2.0/devicecode", post(token::devicecode))
         .route("/devicelogin", get(token::devicelogin))
+        .route("/kv/{vault}", any(keyvault::entry))
+        .route("/kv/{vault}/{*rest}", any(keyvault::entry))
+        .route("/arm/{*rest}", any(arm::entry))
         .fallback(graph::entry)
         .layer(middleware::from_fn_with_state(shared.clone(), latency))
         .with_state(shared.clone());
@@ -386,12 +506,19 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         port,
         detail: e.to_string(),
     })?;
+    let arm_url = Url::parse(&format!("{origin}/arm/")).map_err(|e| SandboxError::Bind {
+        port,
+        detail: e.to_string(),
+    })?;
     tracing::info!(%origin, "sandbox started");
     Ok(RunningSandbox {
         graph_url: root.clone(),
         login_url: root,
         access_token,
         tenant_id,
+        vault_url_template,
+        arm_url,
+        vault_names,
         control: SandboxControl { shared },
         _shutdown: tx,
     })

@@ -113,7 +113,7 @@ impl ErrorInfo {
                 ),
                 true,
             ),
-            AuthError::Config(_) => (
+            AuthError::Config(_) | AuthError::Resource(_) => (
                 "Fix the option named above and start azsecrets again.".to_owned(),
                 false,
             ),

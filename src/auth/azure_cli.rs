@@ -1,6 +1,8 @@
 //! Azure CLI sign-in: `az account get-access-token` (contract section 12), run with
 //! `tokio::process`. The token comes back on az's stdout and is never put on a command line;
 //! az caches and refreshes its own tokens, so a refresh here is simply running az again.
+//! Tokens for other resources (Key Vault, Resource Manager) come from the same az with
+//! `--resource {resource}` and, when the resource names its tenant, `--tenant`.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -14,7 +16,8 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use super::endpoints::{Cloud, Endpoints};
-use super::{AccessToken, AuthError, Held, SourceKind, TokenSource, first_line};
+use super::resource::{ResourceKind, TokenRequest};
+use super::{AccessToken, AuthError, Held, HeldByRequest, SourceKind, TokenSource, first_line};
 
 const NAME: &str = "Azure CLI";
 /// az can be slow to start (Python) and may refresh its own token over the network.
@@ -206,7 +209,9 @@ pub struct AzureCli {
     resource: AzResource,
     timeout: Option<Duration>,
     held: Mutex<Option<Held>>,
-    /// The tenant az reported with the last token.
+    /// Tokens for other resources (or tenants).
+    others: HeldByRequest,
+    /// The tenant az reported with the last Graph token.
     seen_tenant: std::sync::Mutex<Option<String>>,
 }
 
@@ -230,6 +235,7 @@ impl AzureCli {
             resource: AzResource::for_endpoints(endpoints),
             timeout: Some(DEFAULT_TIMEOUT),
             held: Mutex::new(None),
+            others: HeldByRequest::default(),
             seen_tenant: std::sync::Mutex::new(None),
         }
     }
@@ -246,24 +252,55 @@ impl AzureCli {
         self.seen_tenant.lock().ok().and_then(|t| t.clone())
     }
 
-    /// The arguments: never a token, never a secret.
+    /// The arguments for a Graph token: never a token, never a secret.
     pub fn args(&self) -> Vec<String> {
-        let mut a: Vec<String> = vec!["account".into(), "get-access-token".into()];
-        match &self.resource {
-            AzResource::MsGraph => a.extend(["--resource-type".into(), "ms-graph".into()]),
-            AzResource::Resource(r) => a.extend(["--resource".into(), r.clone()]),
-        }
-        if let Some(t) = &self.tenant {
-            a.extend(["--tenant".into(), t.clone()]);
-        }
-        a.extend(["--output".into(), "json".into()]);
-        a
+        build_args(&self.resource, self.tenant.as_deref())
     }
 
-    /// Run az once and check what it returned.
+    /// The arguments for another resource: `--resource` as the request names it (no slash is
+    /// added: Key Vault refuses a token for `https://vault.azure.net/`), and the request's tenant
+    /// or else the configured one.
+    pub fn args_for(&self, request: &TokenRequest) -> Result<Vec<String>, AzCliError> {
+        let tenant = match request.tenant.as_deref() {
+            // It may come from a server's challenge: it goes onto az's command line, so it must
+            // be a tenant and never read as an option.
+            Some(t) if !super::token_endpoint::valid_tenant(t) => {
+                return Err(AzCliError::Output(format!("'{t}' is not a tenant")));
+            }
+            Some(t) => Some(t),
+            None => self.tenant.as_deref(),
+        };
+        Ok(build_args(
+            &AzResource::Resource(request.resource.id().to_owned()),
+            tenant,
+        ))
+    }
+
+    /// Run az once for a Graph token and remember the tenant it reports.
     async fn fetch(&self) -> Result<Held, AzCliError> {
+        let (held, tenant) = self.run(self.args(), self.tenant.as_deref()).await?;
+        if let Ok(mut t) = self.seen_tenant.lock() {
+            t.clone_from(&tenant);
+        }
+        Ok(held)
+    }
+
+    async fn fetch_for(&self, request: &TokenRequest) -> Result<Held, AzCliError> {
+        let args = self.args_for(request)?;
+        let wanted = request.tenant.as_deref().or(self.tenant.as_deref());
+        let (held, _) = self.run(args, wanted).await?;
+        tracing::info!(resource = %request.resource.id(), "Azure CLI token obtained for another resource");
+        Ok(held)
+    }
+
+    /// Run az once and check what it returned: the token and the tenant az reported.
+    async fn run(
+        &self,
+        args: Vec<String>,
+        wanted_tenant: Option<&str>,
+    ) -> Result<(Held, Option<String>), AzCliError> {
         let mut cmd = tokio::process::Command::new(&self.program);
-        cmd.args(self.args())
+        cmd.args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -304,17 +341,21 @@ impl AzureCli {
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         if !out.status.success() {
             out.stdout.zeroize();
-            return Err(self.classify_failure(out.status, &stderr));
+            return Err(classify_failure(
+                out.status,
+                &stderr,
+                wanted_tenant.map(str::to_owned),
+            ));
         }
         let parsed = parse_output(&out.stdout, &chrono::Local);
         out.stdout.zeroize();
         let answer = parsed?;
-        if let (Some(wanted), Some(actual)) = (&self.tenant, &answer.tenant)
+        if let (Some(wanted), Some(actual)) = (wanted_tenant, &answer.tenant)
             && crate::ids::is_guid(wanted)
             && !wanted.eq_ignore_ascii_case(actual)
         {
             return Err(AzCliError::WrongTenant {
-                wanted: wanted.clone(),
+                wanted: wanted.to_owned(),
                 actual: actual.clone(),
             });
         }
@@ -322,43 +363,56 @@ impl AzureCli {
         if answer.expires_at <= now {
             return Err(AzCliError::StaleToken(answer.expires_at));
         }
-        if let Ok(mut t) = self.seen_tenant.lock() {
-            t.clone_from(&answer.tenant);
-        }
         tracing::info!(
             tenant = answer.tenant.as_deref().unwrap_or(""),
             expires_at = %answer.expires_at,
             "Azure CLI token obtained"
         );
-        Ok(Held::until(answer.token, answer.expires_at))
+        Ok((Held::until(answer.token, answer.expires_at), answer.tenant))
     }
+}
 
-    fn classify_failure(&self, status: std::process::ExitStatus, stderr: &str) -> AzCliError {
-        // AADSTS messages run on with trace and correlation ids: noise for the reader.
-        let first = first_line(stderr.trim_start_matches("ERROR: "), 300);
-        let detail = match first.find(" Trace ID:") {
-            Some(i) => first[..i].to_owned(),
-            None => first,
-        };
-        let lower = stderr.to_ascii_lowercase();
-        let tenant = self.tenant.clone();
-        // az's refusals all end with advice to run `az login`; AADSTS700082 / 70043 mean the
-        // refresh token behind az's session expired.
-        if lower.contains("aadsts700082")
-            || lower.contains("aadsts70043")
-            || (lower.contains("az login") && lower.contains("expired"))
-        {
-            AzCliError::SessionExpired { tenant, detail }
-        } else if lower.contains("az login") {
-            AzCliError::NotSignedIn { tenant, detail }
-        } else {
-            AzCliError::Failed {
-                status: status
-                    .code()
-                    .map(|c| format!("exit code {c}"))
-                    .unwrap_or_else(|| "killed by a signal".into()),
-                detail,
-            }
+fn build_args(resource: &AzResource, tenant: Option<&str>) -> Vec<String> {
+    let mut a: Vec<String> = vec!["account".into(), "get-access-token".into()];
+    match resource {
+        AzResource::MsGraph => a.extend(["--resource-type".into(), "ms-graph".into()]),
+        AzResource::Resource(r) => a.extend(["--resource".into(), r.clone()]),
+    }
+    if let Some(t) = tenant {
+        a.extend(["--tenant".into(), t.to_owned()]);
+    }
+    a.extend(["--output".into(), "json".into()]);
+    a
+}
+
+fn classify_failure(
+    status: std::process::ExitStatus,
+    stderr: &str,
+    tenant: Option<String>,
+) -> AzCliError {
+    // AADSTS messages run on with trace and correlation ids: noise for the reader.
+    let first = first_line(stderr.trim_start_matches("ERROR: "), 300);
+    let detail = match first.find(" Trace ID:") {
+        Some(i) => first[..i].to_owned(),
+        None => first,
+    };
+    let lower = stderr.to_ascii_lowercase();
+    // az's refusals all end with advice to run `az login`; AADSTS700082 / 70043 mean the
+    // refresh token behind az's session expired.
+    if lower.contains("aadsts700082")
+        || lower.contains("aadsts70043")
+        || (lower.contains("az login") && lower.contains("expired"))
+    {
+        AzCliError::SessionExpired { tenant, detail }
+    } else if lower.contains("az login") {
+        AzCliError::NotSignedIn { tenant, detail }
+    } else {
+        AzCliError::Failed {
+            status: status
+                .code()
+                .map(|c| format!("exit code {c}"))
+                .unwrap_or_else(|| "killed by a signal".into()),
+            detail,
         }
     }
 }
@@ -372,6 +426,31 @@ impl TokenSource for AzureCli {
             || self.fetch(),
             |e| matches!(e, AzCliError::Timeout(_) | AzCliError::Failed { .. }),
         ))
+    }
+
+    fn token_for<'a>(
+        &'a self,
+        request: &'a TokenRequest,
+        force_refresh: bool,
+    ) -> BoxFuture<'a, Result<AccessToken, AuthError>> {
+        let own_tenant = match (&request.tenant, &self.tenant) {
+            (None, _) => true,
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            (Some(_), None) => false,
+        };
+        if request.resource.kind() == ResourceKind::Graph && own_tenant {
+            return self.token(force_refresh);
+        }
+        Box::pin(async move {
+            let slot = self.others.slot(request);
+            crate::auth::held_or_fetch(
+                &slot,
+                force_refresh,
+                || self.fetch_for(request),
+                |e| matches!(e, AzCliError::Timeout(_) | AzCliError::Failed { .. }),
+            )
+            .await
+        })
     }
 
     fn kind(&self) -> SourceKind {

@@ -1,13 +1,16 @@
 //! Service principal sign-in: the client credentials grant (contract 11b) with
 //! `AZURE_CLIENT_ID` + `AZURE_CLIENT_SECRET` for one tenant. App-only: no refresh token, so a
-//! refresh is simply a new grant.
+//! refresh is simply a new grant. Tokens for other resources are the same grant with
+//! `{resource}/.default`, from the tenant the request names (a multi-tenant app may sign in to a
+//! vault's tenant) or the configured one.
 
 use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 
+use super::resource::{ResourceKind, TokenRequest};
 use super::token_endpoint::{EndpointError, TokenEndpoint, is_multi_tenant_alias};
-use super::{AccessToken, AuthError, Held, SourceKind, TokenSource};
+use super::{AccessToken, AuthError, Held, HeldByRequest, SourceKind, TokenSource};
 
 const NAME: &str = "service principal";
 
@@ -18,6 +21,7 @@ pub struct ClientCredentials {
     /// `{graph root}/.default`: app-only flows take exactly one resource's default scope.
     scope: String,
     held: Mutex<Option<Held>>,
+    others: HeldByRequest,
 }
 
 impl ClientCredentials {
@@ -44,19 +48,33 @@ impl ClientCredentials {
             secret,
             scope: scope.into(),
             held: Mutex::new(None),
+            others: HeldByRequest::default(),
         })
     }
 
     async fn fetch(&self) -> Result<Held, AuthError> {
+        self.grant(&self.endpoint, &self.scope).await
+    }
+
+    async fn fetch_for(&self, request: &TokenRequest) -> Result<Held, AuthError> {
+        let endpoint = match request.tenant.as_deref() {
+            Some(t) => self.endpoint.for_tenant(t)?,
+            None => self.endpoint.clone(),
+        };
+        self.grant(&endpoint, &request.resource.default_scope())
+            .await
+    }
+
+    async fn grant(&self, endpoint: &TokenEndpoint, scope: &str) -> Result<Held, AuthError> {
         let form = [
             ("grant_type", "client_credentials"),
             ("client_id", self.client_id.as_str()),
-            ("scope", self.scope.as_str()),
+            ("scope", scope),
             // Only ever in the form body, encoded by the form encoder.
             ("client_secret", self.secret.expose_secret()),
         ];
-        let resp = self.endpoint.token(&form).await.map_err(explain)?;
-        tracing::info!(client_id = %self.client_id, "service principal token issued");
+        let resp = endpoint.token(&form).await.map_err(explain)?;
+        tracing::info!(client_id = %self.client_id, scope, "service principal token issued");
         let lifetime = resp.lifetime();
         Ok(Held::new(resp.access_token, lifetime))
     }
@@ -108,6 +126,26 @@ impl TokenSource for ClientCredentials {
             || self.fetch(),
             |e| matches!(e, AuthError::Transport { .. }),
         ))
+    }
+
+    fn token_for<'a>(
+        &'a self,
+        request: &'a TokenRequest,
+        force_refresh: bool,
+    ) -> BoxFuture<'a, Result<AccessToken, AuthError>> {
+        if request.resource.kind() == ResourceKind::Graph && request.tenant.is_none() {
+            return self.token(force_refresh);
+        }
+        Box::pin(async move {
+            let slot = self.others.slot(request);
+            crate::auth::held_or_fetch(
+                &slot,
+                force_refresh,
+                || self.fetch_for(request),
+                |e| matches!(e, AuthError::Transport { .. }),
+            )
+            .await
+        })
     }
 
     fn kind(&self) -> SourceKind {

@@ -4,6 +4,13 @@
 //! root, tenant and client is tried first; only when there is none, or it is refused, does the
 //! user see a code. Every refresh rotates the refresh token, in memory and in the cache.
 //!
+//! Tokens for other resources (Key Vault, Resource Manager) are refresh grants with
+//! `{resource}/.default`: Entra's refresh tokens serve every resource the client may reach, so the
+//! user signs in once. Whether the client may reach it is Entra's call: the default public client
+//! is a Microsoft first-party app, and one not preauthorized for a resource is refused with
+//! AADSTS65002; an own app without consent with AADSTS65001. Both become
+//! [`ResourceTokenError::ConsentRequired`], which says what to do instead.
+//!
 //! The prompt (user code, URL, message, deadline) goes to a [`PromptSink`]: the CLI prints it to
 //! stderr ([`stderr_prompt`]); the TUI passes its own sink (e.g. [`watch_prompt`]) and draws a
 //! screen. Polling sleeps with `tokio::time::sleep`, so tests run it on a paused clock.
@@ -18,8 +25,9 @@ use tokio::sync::{Mutex, watch};
 use tokio::time::Instant;
 
 use super::cache::{CacheKey, TokenCache};
+use super::resource::{ResourceKind, TokenRequest};
 use super::token_endpoint::{EndpointError, TokenEndpoint, TokenResponse};
-use super::{AccessToken, AuthError, Held, SourceKind, TokenSource};
+use super::{AccessToken, AuthError, Held, ResourceTokenError, SourceKind, TokenSource};
 
 const NAME: &str = "device code";
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -98,6 +106,8 @@ pub fn scopes_for(graph_root: &str) -> String {
 
 struct State {
     held: Option<Held>,
+    /// Tokens for other resources (or tenants), from refresh grants.
+    others: std::collections::HashMap<TokenRequest, Held>,
     refresh: Option<SecretString>,
     /// The cache is read once, on the first need.
     cache_loaded: bool,
@@ -133,6 +143,7 @@ impl DeviceCode {
             cache: None,
             state: Mutex::new(State {
                 held: None,
+                others: std::collections::HashMap::new(),
                 refresh: None,
                 cache_loaded: false,
                 sign_ins: 0,
@@ -173,9 +184,39 @@ impl DeviceCode {
         }
     }
 
+    /// Start from a refresh token obtained elsewhere (the in-process sandbox hands one out): the
+    /// first `token_for` refreshes with it instead of asking for a code.
+    pub fn with_refresh_token(self, refresh_token: SecretString) -> Self {
+        if let Ok(mut st) = self.state.try_lock() {
+            st.refresh = Some(refresh_token);
+        }
+        self
+    }
+
     /// Remember a token answer: the access token, and the rotated refresh token (contract 11c:
     /// always replace the stored one; keep the old one only if none came back).
     fn accept(&self, st: &mut State, resp: TokenResponse) -> AccessToken {
+        let held = self.keep_refresh(st, resp);
+        let token = held.token.clone();
+        st.held = Some(held);
+        token
+    }
+
+    /// [`Self::accept`] for a token of another resource: the Graph token stays as it is.
+    fn accept_other(
+        &self,
+        st: &mut State,
+        request: &TokenRequest,
+        resp: TokenResponse,
+    ) -> AccessToken {
+        let held = self.keep_refresh(st, resp);
+        let token = held.token.clone();
+        st.others.insert(request.clone(), held);
+        token
+    }
+
+    /// Store the rotated refresh token, if one came back; the access token as held.
+    fn keep_refresh(&self, st: &mut State, resp: TokenResponse) -> Held {
         let lifetime = resp.lifetime();
         if let Some(rt) = resp.refresh_token {
             if let Some((cache, key)) = &self.cache
@@ -186,10 +227,7 @@ impl DeviceCode {
             }
             st.refresh = Some(rt);
         }
-        let held = Held::new(resp.access_token, lifetime);
-        let token = held.token.clone();
-        st.held = Some(held);
-        token
+        Held::new(resp.access_token, lifetime)
     }
 
     fn forget_refresh(&self, st: &mut State) {
@@ -202,15 +240,79 @@ impl DeviceCode {
     }
 
     async fn refresh(&self, rt: &SecretString) -> Result<TokenResponse, EndpointError> {
-        self.endpoint
-            .token(&[
-                ("grant_type", "refresh_token"),
-                ("client_id", self.client_id.as_str()),
-                ("scope", self.scopes.as_str()),
-                // Public client: no secret (AADSTS700025).
-                ("refresh_token", rt.expose_secret()),
-            ])
-            .await
+        refresh_grant(&self.endpoint, &self.client_id, &self.scopes, rt).await
+    }
+
+    /// A token for another resource (or tenant) through the refresh token; signs in first when
+    /// there is none, and once more when the refresh token was refused.
+    async fn other_token(
+        &self,
+        request: &TokenRequest,
+        force_refresh: bool,
+    ) -> Result<AccessToken, AuthError> {
+        let resource = request.resource.kind();
+        let endpoint = match request.tenant.as_deref() {
+            Some(t) => self.endpoint.for_tenant(t)?,
+            None => self.endpoint.clone(),
+        };
+        let scope = format!("{} offline_access", request.resource.default_scope());
+        let mut signed_in_again = false;
+        loop {
+            let mut st = self.state.lock().await;
+            if let Some(h) = st.others.get(request)
+                && !force_refresh
+                && h.is_fresh()
+            {
+                return Ok(h.token.clone());
+            }
+            self.load_cache(&mut st);
+            let Some(rt) = st.refresh.clone() else {
+                if signed_in_again {
+                    return Err(AuthError::Failed {
+                        source_name: NAME,
+                        message: format!(
+                            "the sign-in gave no refresh token, which a token for {resource} needs: sign in again"
+                        ),
+                    });
+                }
+                // Sign in (the Graph scopes, with a code if need be): its refresh token serves
+                // the other resource too.
+                drop(st);
+                self.token(false).await?;
+                signed_in_again = true;
+                continue;
+            };
+            match refresh_grant(&endpoint, &self.client_id, &scope, &rt).await {
+                Ok(resp) => {
+                    tracing::info!(%resource, "token for another resource obtained through the refresh token");
+                    return Ok(self.accept_other(&mut st, request, resp));
+                }
+                Err(e) => {
+                    if let Some(consent) = consent_error(&e, &self.client_id, resource) {
+                        tracing::info!(%resource, error = %e, "no consent for the resource");
+                        return Err(consent.into());
+                    }
+                    if needs_new_sign_in(&e) && !signed_in_again {
+                        tracing::info!(error = %e, "refresh token refused; signing in again");
+                        self.forget_refresh(&mut st);
+                        st.held = None;
+                        drop(st);
+                        self.token(false).await?;
+                        signed_in_again = true;
+                        continue;
+                    }
+                    if !needs_new_sign_in(&e)
+                        && let Some(h) = st.others.get(request)
+                        && !force_refresh
+                        && h.is_valid()
+                    {
+                        tracing::warn!(error = %e, "token refresh failed; using the current token until it expires");
+                        return Ok(h.token.clone());
+                    }
+                    return Err(explain(e, &format!("get a token for {resource}")));
+                }
+            }
+        }
     }
 
     /// The interactive flow: get a code, show it, poll until the user finishes.
@@ -293,6 +395,56 @@ impl DeviceCode {
         });
         result
     }
+}
+
+async fn refresh_grant(
+    endpoint: &TokenEndpoint,
+    client_id: &str,
+    scope: &str,
+    rt: &SecretString,
+) -> Result<TokenResponse, EndpointError> {
+    endpoint
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", client_id),
+            ("scope", scope),
+            // Public client: no secret (AADSTS700025).
+            ("refresh_token", rt.expose_secret()),
+        ])
+        .await
+}
+
+/// AADSTS65001 / 65002 (or a bare `consent_required`) as the typed cause.
+fn consent_error(
+    e: &EndpointError,
+    client_id: &str,
+    resource: ResourceKind,
+) -> Option<ResourceTokenError> {
+    let EndpointError::OAuth {
+        error,
+        description,
+        codes,
+        ..
+    } = e
+    else {
+        return None;
+    };
+    let code = if codes.contains(&65002) {
+        65002
+    } else if codes.contains(&65001) || error == "consent_required" {
+        65001
+    } else {
+        return None;
+    };
+    Some(ResourceTokenError::ConsentRequired {
+        client_id: client_id.to_owned(),
+        resource,
+        code,
+        description: description
+            .trim_start_matches(&format!("AADSTS{code}:"))
+            .trim()
+            .to_owned(),
+    })
 }
 
 fn explain(e: EndpointError, doing: &str) -> AuthError {
@@ -393,6 +545,17 @@ impl TokenSource for DeviceCode {
             tracing::info!("signed in with a device code");
             Ok(self.accept(&mut st, resp))
         })
+    }
+
+    fn token_for<'a>(
+        &'a self,
+        request: &'a TokenRequest,
+        force_refresh: bool,
+    ) -> BoxFuture<'a, Result<AccessToken, AuthError>> {
+        if request.resource.kind() == ResourceKind::Graph && request.tenant.is_none() {
+            return self.token(force_refresh);
+        }
+        Box::pin(self.other_token(request, force_refresh))
     }
 
     fn kind(&self) -> SourceKind {

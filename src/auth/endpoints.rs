@@ -27,6 +27,39 @@ impl Cloud {
             Cloud::China => "https://login.chinacloudapi.cn",
         }
     }
+
+    /// The DNS suffix of the cloud's key vaults, without the leading dot (Key Vault docs, "DNS
+    /// suffixes for object identifiers"; Azure CLI `cloud.py` `keyvault_dns`).
+    pub fn key_vault_dns_suffix(self) -> &'static str {
+        match self {
+            Cloud::Public => "vault.azure.net",
+            Cloud::Usgov | Cloud::UsgovDod => "vault.usgovcloudapi.net",
+            Cloud::China => "vault.azure.cn",
+        }
+    }
+
+    /// Key Vault's resource identifier (the token audience): `https://` and the DNS suffix, no
+    /// trailing slash (a token for `https://vault.azure.net/` is refused with AKV10022).
+    pub fn key_vault_resource(self) -> String {
+        format!("https://{}", self.key_vault_dns_suffix())
+    }
+
+    /// Where a vault name points by default: `https://{name}.vault.azure.net/` and its sovereign
+    /// twins.
+    pub fn key_vault_url_template(self) -> String {
+        format!("https://{{name}}.{}/", self.key_vault_dns_suffix())
+    }
+
+    /// Azure Resource Manager's root (Azure CLI `cloud.py` `resource_manager`). ARM accepts
+    /// tokens for this identifier, with or without the trailing slash, as well as for the
+    /// older `https://management.core.windows.net/` family.
+    pub fn arm(self) -> &'static str {
+        match self {
+            Cloud::Public => "https://management.azure.com/",
+            Cloud::Usgov | Cloud::UsgovDod => "https://management.usgovcloudapi.net/",
+            Cloud::China => "https://management.chinacloudapi.cn/",
+        }
+    }
 }
 
 /// The Graph root (origin, no version) and the login authority root.
@@ -107,6 +140,22 @@ mod tests {
             parse_endpoint("https://graph.microsoft.us").map(|u| u.to_string()),
             Ok("https://graph.microsoft.us/".to_owned())
         );
+    }
+
+    #[test]
+    fn key_vault_and_arm_per_cloud() {
+        assert_eq!(
+            Cloud::Public.key_vault_resource(),
+            "https://vault.azure.net"
+        );
+        assert_eq!(
+            Cloud::UsgovDod.key_vault_url_template(),
+            "https://{name}.vault.usgovcloudapi.net/"
+        );
+        assert_eq!(Cloud::China.key_vault_resource(), "https://vault.azure.cn");
+        for c in [Cloud::Public, Cloud::Usgov, Cloud::UsgovDod, Cloud::China] {
+            assert!(parse_endpoint(c.arm()).is_ok());
+        }
     }
 
     #[test]

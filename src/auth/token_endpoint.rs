@@ -14,6 +14,8 @@ use url::Url;
 #[derive(Clone, Debug)]
 pub struct TokenEndpoint {
     http: reqwest::Client,
+    /// The authority root, for [`Self::for_tenant`].
+    login: Url,
     base: Url,
     tenant: String,
 }
@@ -146,6 +148,7 @@ impl TokenEndpoint {
             .map_err(|e| super::AuthError::Config(format!("bad login URL {login}: {e}")))?;
         Ok(Self {
             http,
+            login: login.clone(),
             base,
             tenant: tenant.to_owned(),
         })
@@ -153,6 +156,15 @@ impl TokenEndpoint {
 
     pub fn tenant(&self) -> &str {
         &self.tenant
+    }
+
+    /// The same authority root and HTTP client, for another tenant (a vault's tenant, named by
+    /// its 401 challenge). Validated like any tenant: it goes into the URL path.
+    pub fn for_tenant(&self, tenant: &str) -> Result<Self, super::AuthError> {
+        if tenant.eq_ignore_ascii_case(&self.tenant) {
+            return Ok(self.clone());
+        }
+        Self::with_http(&self.login, tenant, self.http.clone())
     }
 
     /// `{login}/{tenant}/oauth2/v2.0/token`.
@@ -330,6 +342,14 @@ mod tests {
             "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token"
         );
         assert!(TokenEndpoint::new(&login, "a/../b").is_err());
+        let other = e
+            .for_tenant("84841066-274d-4ec0-a5c1-276be684bdd3")
+            .unwrap();
+        assert_eq!(
+            other.token_url().as_str(),
+            "https://login.microsoftonline.com/84841066-274d-4ec0-a5c1-276be684bdd3/oauth2/v2.0/token"
+        );
+        assert!(e.for_tenant("../x").is_err());
     }
 
     #[test]

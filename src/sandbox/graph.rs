@@ -858,6 +858,7 @@ impl Req<'_> {
         tenant.remember_secret(value, &app_id, &cred.key_id);
         tenant.apps[idx].passwords.insert(0, cred.clone());
         drop(tenant);
+        self.shared.note_secret_created(&cred.key_id);
 
         let context = ctx.context("microsoft.graph.passwordCredential");
         let mut out = Vec::with_capacity(512);

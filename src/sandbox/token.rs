@@ -1,7 +1,12 @@
 //! The identity platform side (contract §11): `/{tenant}/oauth2/v2.0/devicecode` and
 //! `/{tenant}/oauth2/v2.0/token` (device code, client credentials, refresh token with rotation),
-//! OAuth error bodies with AADSTS codes, and the store of issued tokens that the Graph routes
-//! check. Tokens are opaque random strings; nothing here is logged.
+//! OAuth error bodies with AADSTS codes, and the store of issued tokens that the Graph, Key Vault
+//! and Resource Manager routes check. Every token has one audience, named by the scope it was
+//! asked for (`https://graph.microsoft.com/…`, `https://vault.azure.net/…`,
+//! `https://management.azure.com/…`): each resource refuses the others' tokens with its own
+//! error shape. A client secret created here is refused with AADSTS7000215 until the configured
+//! propagation delay has passed, as Entra does while a new secret replicates. Tokens are opaque
+//! random strings; nothing here is logged.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,10 +32,43 @@ pub enum Caller {
     App { app_id: String },
 }
 
+/// What a token may be presented to (its `aud`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Audience {
+    Graph,
+    /// Key Vault, with `aud` as the scope named it: `https://vault.azure.net`, or with a
+    /// trailing slash (`https://vault.azure.net//.default`), which the vault refuses (AKV10022).
+    Vault(String),
+    /// Resource Manager, with `aud` as the scope named it.
+    Arm(String),
+}
+
+impl Audience {
+    pub fn aud(&self) -> &str {
+        match self {
+            Audience::Graph => "https://graph.microsoft.com",
+            Audience::Vault(a) | Audience::Arm(a) => a,
+        }
+    }
+}
+
+/// Key Vault's resource identifier and first-party app id.
+pub const VAULT_RESOURCE: &str = "https://vault.azure.net";
+const VAULT_APP_ID: &str = "cfa8b339-82a2-471a-a3c9-0fc0be7a4093";
+/// Resource Manager's identifiers and first-party app id (ARM accepts both families).
+const ARM_RESOURCES: [&str; 3] = [
+    "https://management.azure.com",
+    "https://management.core.windows.net",
+    "797f4846-ba00-4fd7-ba43-dac1f8f63013",
+];
+
 #[derive(Clone, Debug)]
 pub struct Grant {
     pub caller: Caller,
     pub perms: Perms,
+    pub audience: Audience,
+    /// The client the token was issued to, when known (`appid` in Key Vault's messages).
+    pub client_id: Option<String>,
     expires: Instant,
 }
 
@@ -42,6 +80,7 @@ pub enum TokenCheck {
 
 struct RefreshGrant {
     client_id: String,
+    /// What the sign-in asked for: a refresh without `scope` gets these again.
     scopes: Scopes,
 }
 
@@ -75,6 +114,18 @@ fn random_token(bytes: usize) -> String {
 
 impl AuthState {
     fn issue(&mut self, caller: Caller, perms: Perms, lifetime: Duration) -> SecretString {
+        self.issue_for(caller, perms, Audience::Graph, None, lifetime)
+    }
+
+    /// A token for `audience`.
+    pub fn issue_for(
+        &mut self,
+        caller: Caller,
+        perms: Perms,
+        audience: Audience,
+        client_id: Option<&str>,
+        lifetime: Duration,
+    ) -> SecretString {
         // Forget tokens that expired long ago; recent ones still answer "expired".
         if self.access.len() > 10_000 {
             let horizon = Instant::now() - Duration::from_secs(3600);
@@ -86,6 +137,8 @@ impl AuthState {
             Grant {
                 caller,
                 perms,
+                audience,
+                client_id: client_id.map(str::to_owned),
                 expires: Instant::now() + lifetime,
             },
         );
@@ -106,12 +159,45 @@ impl AuthState {
         )
     }
 
+    /// A token presented to Graph: one for another audience is as unknown to Graph as a forged
+    /// one (Graph answers both "Invalid audience").
     pub fn check(&self, token: &str) -> TokenCheck {
+        match self.check_any(token) {
+            TokenCheck::Valid(g) if g.audience != Audience::Graph => TokenCheck::Unknown,
+            TokenCheck::Expired => match self.access.get(token) {
+                Some(g) if g.audience != Audience::Graph => TokenCheck::Unknown,
+                _ => TokenCheck::Expired,
+            },
+            other => other,
+        }
+    }
+
+    /// A token of any audience: the caller checks the audience and words its own refusal.
+    pub fn check_any(&self, token: &str) -> TokenCheck {
         match self.access.get(token) {
             None => TokenCheck::Unknown,
             Some(g) if g.expires <= Instant::now() => TokenCheck::Expired,
             Some(g) => TokenCheck::Valid(g.clone()),
         }
+    }
+
+    /// A refresh token for the sandbox user and `client_id`, as a device-code sign-in with
+    /// Graph's scopes and `offline_access` would leave (the in-process session starts from it).
+    pub fn issue_refresh(&mut self, client_id: &str) -> SecretString {
+        let rt = random_token(96);
+        self.refresh.insert(
+            rt.clone(),
+            RefreshGrant {
+                client_id: client_id.to_owned(),
+                scopes: Scopes {
+                    perms: user_perms(),
+                    names: vec!["Application.ReadWrite.All".into(), "User.Read".into()],
+                    offline: true,
+                    audience: Audience::Graph,
+                },
+            },
+        );
+        SecretString::from(rt)
     }
 
     pub fn expire_all(&mut self) {
@@ -131,6 +217,8 @@ struct Scopes {
     /// Short Graph permission names plus OIDC scopes, for the `scope` reply field.
     names: Vec<String>,
     offline: bool,
+    /// One resource per request (AADSTS28000 otherwise).
+    audience: Audience,
 }
 
 /// An OAuth error (contract §11e).
@@ -275,6 +363,42 @@ fn graph_permission<'a>(origin: &str, scope: &'a str) -> Option<&'a str> {
     None
 }
 
+/// The audience and permission a scope names, for Key Vault and Resource Manager: `{resource}/.default`,
+/// `{resource}/user_impersonation`, and the double slash Azure CLI produces (`…//.default`, whose
+/// token audience keeps the trailing slash).
+fn other_resource(scope: &str) -> Option<(Audience, &str)> {
+    let lower = scope.to_ascii_lowercase();
+    let split = |resource: &str| -> Option<(bool, &str)> {
+        let rest = lower.strip_prefix(&resource.to_ascii_lowercase())?;
+        let slash = rest.starts_with("//");
+        let perm = rest.strip_prefix('/')?.trim_start_matches('/');
+        (!perm.contains('/') && !perm.is_empty())
+            .then(|| (slash, &scope[scope.len() - perm.len()..]))
+    };
+    for resource in [VAULT_RESOURCE, VAULT_APP_ID] {
+        if let Some((slash, perm)) = split(resource) {
+            let aud = if slash {
+                format!("{VAULT_RESOURCE}/")
+            } else {
+                VAULT_RESOURCE.to_owned()
+            };
+            return Some((Audience::Vault(aud), perm));
+        }
+    }
+    for resource in ARM_RESOURCES {
+        if let Some((_, perm)) = split(resource) {
+            // ARM tokens carry the identifier that was asked for, with its slash.
+            let base = if resource.starts_with("https://") {
+                format!("{resource}/")
+            } else {
+                resource.to_owned()
+            };
+            return Some((Audience::Arm(base), perm));
+        }
+    }
+    None
+}
+
 fn resource_of(scope: &str) -> &str {
     scope.rsplit_once('/').map(|(r, _)| r).unwrap_or(scope)
 }
@@ -296,10 +420,20 @@ fn delegated_scopes(shared: &Shared, scope: &str) -> Result<Scopes, OAuthError> 
     let mut perms = Perms::default();
     let mut names: Vec<String> = Vec::new();
     let mut offline = false;
+    let mut audience: Option<Audience> = None;
     let push = |n: &str, names: &mut Vec<String>| {
         if !names.iter().any(|x| x.eq_ignore_ascii_case(n)) {
             names.push(n.to_owned());
         }
+    };
+    let more_than_one = |s: &str| {
+        OAuthError::new(
+            "invalid_scope",
+            28000,
+            format!(
+                "Provided value for the input parameter scope is not valid because it contains more than one resource. Scope {s} is not valid."
+            ),
+        )
     };
     for s in scope.split_whitespace() {
         match s.to_ascii_lowercase().as_str() {
@@ -313,8 +447,33 @@ fn delegated_scopes(shared: &Shared, scope: &str) -> Result<Scopes, OAuthError> 
             }
             _ => {}
         }
+        if graph_permission(&shared.origin, s).is_none()
+            && let Some((aud, perm)) = other_resource(s)
+        {
+            if !perm.eq_ignore_ascii_case(".default")
+                && !perm.eq_ignore_ascii_case("user_impersonation")
+            {
+                return Err(OAuthError::new(
+                    "invalid_scope",
+                    70011,
+                    format!(
+                        "The provided value for the input parameter 'scope' is not valid. The scope {s} is not valid."
+                    ),
+                ));
+            }
+            if audience.as_ref().is_some_and(|a| *a != aud) {
+                return Err(more_than_one(s));
+            }
+            audience = Some(aud);
+            push(s, &mut names);
+            continue;
+        }
         let perm =
             graph_permission(&shared.origin, s).ok_or_else(|| invalid_resource(shared, s))?;
+        if audience.as_ref().is_some_and(|a| *a != Audience::Graph) {
+            return Err(more_than_one(s));
+        }
+        audience = Some(Audience::Graph);
         if perm == ".default" {
             perms = perms.union(user_perms());
             push("Application.ReadWrite.All", &mut names);
@@ -337,10 +496,16 @@ fn delegated_scopes(shared: &Shared, scope: &str) -> Result<Scopes, OAuthError> 
     if perms == Perms::default() && names.is_empty() && !offline {
         return Err(OAuthError::missing("scope"));
     }
+    let audience = audience.unwrap_or(Audience::Graph);
+    if audience != Audience::Graph {
+        // Delegated tokens for Key Vault and ARM carry no Graph permissions.
+        perms = Perms::default();
+    }
     Ok(Scopes {
         perms,
         names,
         offline,
+        audience,
     })
 }
 
@@ -441,9 +606,27 @@ fn grant(
 }
 
 fn user_success(shared: &Shared, client_id: &str, scopes: Scopes) -> Response {
+    user_tokens(shared, client_id, scopes, None)
+}
+
+/// Tokens for the sandbox user: an access token for `scopes`, and a refresh token when the
+/// sign-in asked for `offline_access` (`sign_in`: the scopes the refresh token was first issued
+/// for, which it keeps; `None` when this is the sign-in).
+fn user_tokens(
+    shared: &Shared,
+    client_id: &str,
+    scopes: Scopes,
+    sign_in: Option<Scopes>,
+) -> Response {
     let lifetime = shared.token_lifetime;
     let mut auth = shared.auth();
-    let access = auth.issue_user(scopes.perms, lifetime);
+    let access = auth.issue_for(
+        Caller::User,
+        scopes.perms,
+        scopes.audience.clone(),
+        Some(client_id),
+        lifetime,
+    );
     let mut body = serde_json::json!({
         "token_type": "Bearer",
         "scope": scopes.names.join(" "),
@@ -452,14 +635,15 @@ fn user_success(shared: &Shared, client_id: &str, scopes: Scopes) -> Response {
         "access_token": access.expose_secret(),
     });
     // A refresh token only when offline_access was asked for (contract §11a).
-    if scopes.offline {
+    let kept = sign_in.unwrap_or(scopes);
+    if kept.offline {
         let rt = random_token(96);
         body["refresh_token"] = serde_json::Value::String(rt.clone());
         auth.refresh.insert(
             rt,
             RefreshGrant {
                 client_id: client_id.to_owned(),
-                scopes,
+                scopes: kept,
             },
         );
     }
@@ -532,15 +716,36 @@ fn refresh(shared: &Shared, f: &HashMap<String, String>) -> Result<Response, OAu
             "Provided grant is invalid or malformed.",
         )
     };
+    // A refresh may ask for another resource's scopes (Entra's refresh tokens serve every
+    // resource the client may reach); without `scope` it gets the sign-in's scopes again.
+    let asked = match nonempty(f, "scope") {
+        Some(scope) => Some(delegated_scopes(shared, scope)?),
+        None => None,
+    };
     let mut auth = shared.auth();
     match auth.refresh.get(rt) {
         Some(g) if g.client_id == client_id => {}
         _ => return Err(invalid()),
     }
+    if let Some(s) = &asked
+        && s.audience != Audience::Graph
+        && shared.consent_missing
+    {
+        let name = shared.tenant_read().info.display_name.clone();
+        return Err(OAuthError::new(
+            "invalid_grant",
+            65001,
+            format!(
+                "The user or administrator has not consented to use the application with ID '{client_id}' named '{name}'. Send an interactive authorization request for this user and resource."
+            ),
+        ));
+    }
     // Rotation: the old refresh token is spent.
     let old = auth.refresh.remove(rt).ok_or_else(invalid)?;
     drop(auth);
-    Ok(user_success(shared, client_id, old.scopes))
+    let scopes = asked.unwrap_or_else(|| old.scopes.clone());
+    // The rotated refresh token keeps the sign-in's scopes, for a later refresh without `scope`.
+    Ok(user_tokens(shared, client_id, scopes, Some(old.scopes)))
 }
 
 fn client_credentials(
@@ -591,9 +796,14 @@ fn client_credentials(
             ),
         ));
     }
-    if graph_permission(&shared.origin, scopes[0]) != Some(".default") {
-        return Err(invalid_resource(shared, scopes[0]));
-    }
+    let audience = if graph_permission(&shared.origin, scopes[0]) == Some(".default") {
+        Audience::Graph
+    } else {
+        match other_resource(scopes[0]) {
+            Some((aud, perm)) if perm == ".default" => aud,
+            _ => return Err(invalid_resource(shared, scopes[0])),
+        }
+    };
     let secret = f
         .get("client_secret")
         .filter(|s| !s.is_empty())
@@ -651,10 +861,28 @@ fn client_credentials(
     if cred.start.at > now {
         return Err(invalid());
     }
+    // A secret created here works only once it has "replicated" (the propagation delay): until
+    // then Entra answers exactly as for a wrong secret.
+    if shared.is_propagating(&cred.key_id) {
+        return Err(invalid());
+    }
     let (app_id, perms) = (app.app_id.clone(), app.granted);
     drop(tenant);
     let lifetime = shared.token_lifetime;
-    let access = shared.auth().issue_app(&app_id, perms, lifetime);
+    let perms = if audience == Audience::Graph {
+        perms
+    } else {
+        Perms::default()
+    };
+    let access = shared.auth().issue_for(
+        Caller::App {
+            app_id: app_id.clone(),
+        },
+        perms,
+        audience,
+        Some(&app_id),
+        lifetime,
+    );
     Ok(ok_json(serde_json::json!({
         "token_type": "Bearer",
         "expires_in": lifetime.as_secs(),
@@ -688,5 +916,46 @@ mod tests {
             None
         );
         assert_eq!(graph_permission(o, "http://127.0.0.1:40001/.default"), None);
+    }
+
+    #[test]
+    fn vault_and_arm_scopes() {
+        assert_eq!(
+            other_resource("https://vault.azure.net/.default"),
+            Some((
+                Audience::Vault("https://vault.azure.net".into()),
+                ".default"
+            ))
+        );
+        assert_eq!(
+            other_resource("https://vault.azure.net//.default"),
+            Some((
+                Audience::Vault("https://vault.azure.net/".into()),
+                ".default"
+            ))
+        );
+        assert_eq!(
+            other_resource("https://vault.azure.net/user_impersonation"),
+            Some((
+                Audience::Vault("https://vault.azure.net".into()),
+                "user_impersonation"
+            ))
+        );
+        assert_eq!(
+            other_resource("https://management.core.windows.net//.default"),
+            Some((
+                Audience::Arm("https://management.core.windows.net/".into()),
+                ".default"
+            ))
+        );
+        assert_eq!(
+            other_resource("https://management.azure.com/.default"),
+            Some((
+                Audience::Arm("https://management.azure.com/".into()),
+                ".default"
+            ))
+        );
+        assert_eq!(other_resource("https://vault.azure.network/.default"), None);
+        assert_eq!(other_resource("https://vault.azure.net"), None);
     }
 }
