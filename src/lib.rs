@@ -2,13 +2,16 @@
 //! client secrets, speaking the real Microsoft Graph, with an emulated tenant (the sandbox).
 
 pub mod app;
+pub mod arm;
 pub mod auth;
 pub mod cli;
+pub mod destination;
 pub mod expiry;
 pub mod graph;
 pub mod handoff;
 pub mod ids;
 pub mod keymap;
+pub mod keyvault;
 pub mod logging;
 pub mod new_secret;
 pub mod paths;
@@ -17,3 +20,4 @@ pub mod secret;
 pub mod session;
 pub mod tui;
 pub mod ui;
+pub mod verify;

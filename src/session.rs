@@ -1,7 +1,10 @@
 //! A session: the Graph client with its credentials, built from a plain [`SessionConfig`], plus
 //! the in-process sandbox when the configuration asks for it (kept alive as long as the
 //! session). Which credentials is decided by [`sign_in::choose`]; this module builds them and
-//! learns, by trying, whether the Azure CLI is signed in.
+//! learns, by trying, whether the Azure CLI is signed in. The same credentials give tokens for
+//! Key Vault and Resource Manager: [`Session::key_vault`] and [`Session::arm`] build those
+//! clients, [`Session::verifier`] checks a new client secret against the session's login
+//! endpoint.
 
 pub mod sign_in;
 
@@ -9,6 +12,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::arm::{ArmClient, ArmConfig, ArmError};
 use crate::auth::azure_cli::AzureCli;
 use crate::auth::device_code::{self, DeviceCode, PromptSink};
 use crate::auth::endpoints::{Cloud, Endpoints};
@@ -17,7 +21,10 @@ use crate::auth::{
     AuthError, CacheKey, ClientCredentials, SourceKind, StaticToken, TokenCache, TokenSource,
 };
 use crate::graph::{GraphClient, GraphError};
+use crate::ids::ApplicationId;
+use crate::keyvault::{KeyVaultClient, KeyVaultConfig, KeyVaultError, VaultUrlTemplate};
 use crate::sandbox::{self, RunningSandbox, SandboxConfig};
+use crate::verify::{Verifier, VerifyError};
 
 use sign_in::Chosen;
 pub use sign_in::{Method, ProcessEnv, SignInConfigError, SignInEnv};
@@ -30,6 +37,8 @@ pub struct SessionConfig {
     /// The Graph and login roots (a cloud's, or overrides), already validated.
     pub endpoints: Endpoints,
     pub sign_in: SignInConfig,
+    /// Where Key Vault and Resource Manager are (a cloud's, or overrides).
+    pub resources: ResourceConfig,
 }
 
 impl Default for SessionConfig {
@@ -39,6 +48,24 @@ impl Default for SessionConfig {
             sandbox: None,
             endpoints: Endpoints::for_cloud(Cloud::Public),
             sign_in: SignInConfig::default(),
+            resources: ResourceConfig::default(),
+        }
+    }
+}
+
+/// Key Vault and Resource Manager for a cloud (`--vault-url-template`, `--arm-url` override
+/// where they are; the token resources stay the cloud's).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResourceConfig {
+    pub key_vault: KeyVaultConfig,
+    pub arm: ArmConfig,
+}
+
+impl ResourceConfig {
+    pub fn for_cloud(cloud: Cloud) -> Self {
+        Self {
+            key_vault: KeyVaultConfig::for_cloud(cloud),
+            arm: ArmConfig::for_cloud(cloud),
         }
     }
 }
@@ -79,6 +106,9 @@ pub struct Session {
     pub sandbox: Option<RunningSandbox>,
     /// Who signed in and how, as far as is known before calling Graph.
     pub sign_in: SignIn,
+    /// The sign-in's credentials, for any resource.
+    credentials: Arc<dyn TokenSource>,
+    resources: ResourceConfig,
 }
 
 /// What the chosen source knows about the sign-in.
@@ -180,13 +210,15 @@ impl Session {
                 Ok(mut creds) => {
                     creds.sign_in.skipped = choice.notes;
                     let endpoints = config.endpoints.clone();
-                    let client = GraphClient::new(endpoints.graph.clone(), creds.source)?;
+                    let client = GraphClient::new(endpoints.graph.clone(), creds.source.clone())?;
                     return Ok(Self {
                         client,
                         endpoints,
                         source: creds.sign_in.source,
                         sandbox: None,
                         sign_in: creds.sign_in,
+                        credentials: creds.source,
+                        resources: config.resources.clone(),
                     });
                 }
                 // Not signed in (or az failed): a reason to try the next source, said on the way.
@@ -213,12 +245,35 @@ impl Session {
             login: running.login_url.clone(),
         };
         let creds = StaticToken::new(running.access_token.clone(), SourceKind::Sandbox);
-        let client = GraphClient::new(endpoints.graph.clone(), creds)?;
+        let client = GraphClient::new(endpoints.graph.clone(), creds.clone())?;
         let sign_in = SignIn {
             source: SourceKind::Sandbox,
             client_id: None,
             tenant: Some(running.tenant_id.clone()),
             skipped: Vec::new(),
+        };
+        // Key Vault and ARM tokens come from real refresh grants against the sandbox's login
+        // endpoint, starting from a refresh token it hands out (as a device-code sign-in would
+        // leave one); Graph keeps the ready token.
+        let endpoint = TokenEndpoint::new(&endpoints.login, &running.tenant_id)?;
+        let refresh = running
+            .control()
+            .issue_refresh_token(crate::auth::DEFAULT_PUBLIC_CLIENT_ID);
+        let others = DeviceCode::new(
+            endpoint,
+            crate::auth::DEFAULT_PUBLIC_CLIENT_ID,
+            device_code::scopes_for(endpoints.graph.as_str()),
+            // Never shown: the refresh token is valid for the session's lifetime.
+            Arc::new(|_| {}),
+        )
+        .with_refresh_token(refresh);
+        let resources = ResourceConfig {
+            key_vault: KeyVaultConfig {
+                url_template: VaultUrlTemplate::parse(&running.vault_url_template)
+                    .map_err(|e| sandbox::SandboxError::Seed(e.to_string()))?,
+                resource: crate::auth::Cloud::Public.key_vault_resource(),
+            },
+            arm: ArmConfig::for_cloud(Cloud::Public).with_url(running.arm_url.clone()),
         };
         Ok(Self {
             client,
@@ -226,7 +281,49 @@ impl Session {
             source: SourceKind::Sandbox,
             sandbox: Some(running),
             sign_in,
+            credentials: Arc::new(SandboxCredentials {
+                graph: creds,
+                others,
+            }),
+            resources,
         })
+    }
+
+    /// The sign-in's credentials: Graph tokens, and through
+    /// [`TokenSource::token_for`] tokens for Key Vault and Resource Manager.
+    pub fn credentials(&self) -> Arc<dyn TokenSource> {
+        self.credentials.clone()
+    }
+
+    /// Where Key Vault and Resource Manager are for this session.
+    pub fn resources(&self) -> &ResourceConfig {
+        &self.resources
+    }
+
+    /// A Key Vault client on the session's credentials.
+    pub fn key_vault(&self) -> Result<KeyVaultClient, KeyVaultError> {
+        KeyVaultClient::new(self.resources.key_vault.clone(), self.credentials())
+    }
+
+    /// A Resource Manager client on the session's credentials.
+    pub fn arm(&self) -> Result<ArmClient, ArmError> {
+        ArmClient::new(self.resources.arm.clone(), self.credentials())
+    }
+
+    /// A check that `application` signs in with a new secret, in `tenant` (a GUID or domain:
+    /// the tenant the app lives in, e.g. [`Identity::tenant_id`]), through the session's login
+    /// endpoint, for the session's Graph.
+    pub fn verifier(
+        &self,
+        tenant: &str,
+        application: &ApplicationId,
+    ) -> Result<Verifier, VerifyError> {
+        Verifier::new(
+            &self.endpoints.login,
+            tenant,
+            application,
+            &self.endpoints.graph_default_scope(),
+        )
     }
 
     /// Tenant and identity for the header and `whoami`: `/organization`, and `/me` unless the
@@ -264,6 +361,36 @@ impl Session {
             principal,
             source: self.source,
         })
+    }
+}
+
+/// The in-process sandbox's credentials: the ready token for Graph, refresh grants for the rest.
+struct SandboxCredentials {
+    graph: Arc<StaticToken>,
+    others: DeviceCode,
+}
+
+impl TokenSource for SandboxCredentials {
+    fn token(
+        &self,
+        force_refresh: bool,
+    ) -> futures::future::BoxFuture<'_, Result<crate::auth::AccessToken, AuthError>> {
+        self.graph.token(force_refresh)
+    }
+
+    fn token_for<'a>(
+        &'a self,
+        request: &'a crate::auth::TokenRequest,
+        force_refresh: bool,
+    ) -> futures::future::BoxFuture<'a, Result<crate::auth::AccessToken, AuthError>> {
+        if request.resource.kind() == crate::auth::ResourceKind::Graph {
+            return self.graph.token(force_refresh);
+        }
+        self.others.token_for(request, force_refresh)
+    }
+
+    fn kind(&self) -> SourceKind {
+        SourceKind::Sandbox
     }
 }
 

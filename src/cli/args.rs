@@ -55,6 +55,26 @@ pub struct GlobalArgs {
         value_parser = endpoint
     )]
     pub login_url: Option<Url>,
+    /// Where a key vault name points: a URL with {name} (default per cloud,
+    /// https://{name}.vault.azure.net/; loopback may be plain http).
+    #[arg(
+        long,
+        env = "AZSECRETS_VAULT_URL_TEMPLATE",
+        hide_env_values = true,
+        value_name = "URL",
+        value_parser = vault_url_template
+    )]
+    pub vault_url_template: Option<crate::keyvault::VaultUrlTemplate>,
+    /// Azure Resource Manager root URL, for listing vaults (overrides --cloud; loopback may be
+    /// plain http).
+    #[arg(
+        long,
+        env = "AZSECRETS_ARM_URL",
+        hide_env_values = true,
+        value_name = "URL",
+        value_parser = endpoint
+    )]
+    pub arm_url: Option<Url>,
     /// Tenant: a GUID, a domain, or `organizations`.
     #[arg(
         long,
@@ -267,6 +287,14 @@ pub struct SandboxServeArgs {
     /// Drop the reply of the first N addPassword calls after creating the secret.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub drop_add_password: u32,
+    /// Refuse a new client secret's client-credentials sign-in (AADSTS7000215) for SECS
+    /// seconds after it is created, as Entra does while it replicates.
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    pub propagation_delay: u64,
+    /// Key Vault refuses to store secrets in every seeded vault (403, in each vault's
+    /// permission model: RBAC or access policy).
+    #[arg(long)]
+    pub deny_vault_set: bool,
 }
 
 /// Where `secrets add` sends the value.
@@ -312,6 +340,11 @@ pub fn destination(s: &str) -> Result<Destination, String> {
             _ => Err(format!("'{s}': use clipboard, env-file:PATH or stdout")),
         },
     }
+}
+
+/// `--vault-url-template`: a URL with `{name}`, https or loopback http.
+pub fn vault_url_template(s: &str) -> Result<crate::keyvault::VaultUrlTemplate, String> {
+    crate::keyvault::VaultUrlTemplate::parse(s).map_err(|e| e.to_string())
 }
 
 /// `--key-id`.

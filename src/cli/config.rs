@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::auth::{Cloud, Endpoints};
 use crate::handoff::ClipboardMode;
 use crate::sandbox::SandboxConfig;
-use crate::session::{Method, SandboxSession, SessionConfig, SignInConfig};
+use crate::session::{Method, ResourceConfig, SandboxSession, SessionConfig, SignInConfig};
 use crate::tui::TuiConfig;
 
 use super::args::{AuthMethod, ClipboardChoice, CloudArg, GlobalArgs, SandboxServeArgs};
@@ -23,7 +23,15 @@ pub struct Settings {
 impl GlobalArgs {
     pub fn session(&self) -> SessionConfig {
         let cloud = Endpoints::for_cloud(self.cloud.into());
+        let mut resources = ResourceConfig::for_cloud(self.cloud.into());
+        if let Some(t) = &self.vault_url_template {
+            resources.key_vault.url_template = t.clone();
+        }
+        if let Some(u) = &self.arm_url {
+            resources.arm.url = u.clone();
+        }
         SessionConfig {
+            resources,
             sandbox: self.sandbox.then(|| SandboxSession {
                 extra_apps: self.sandbox_apps.unwrap_or(0),
             }),
@@ -73,6 +81,8 @@ impl SandboxServeArgs {
             fail_rate: self.fail_rate,
             device_polls: self.device_polls,
             drop_add_password: self.drop_add_password,
+            propagation_delay: Duration::from_secs(self.propagation_delay),
+            deny_vault_set: self.deny_vault_set,
             ..SandboxConfig::default()
         }
     }
@@ -157,5 +167,62 @@ mod tests {
         );
         let s = global(&["--sandbox", "--sandbox-apps", "7"]).session();
         assert_eq!(s.sandbox, Some(SandboxSession { extra_apps: 7 }));
+    }
+
+    #[test]
+    fn vault_and_arm_options_follow_the_cloud_unless_overridden() {
+        let s = global(&["--cloud", "china"]).session();
+        assert_eq!(
+            s.resources.key_vault.url_template.as_str(),
+            "https://{name}.vault.azure.cn/"
+        );
+        assert_eq!(s.resources.key_vault.resource, "https://vault.azure.cn");
+        assert_eq!(
+            s.resources.arm.url.as_str(),
+            "https://management.chinacloudapi.cn/"
+        );
+        let s = global(&[
+            "--vault-url-template",
+            "http://127.0.0.1:8080/kv/{name}/",
+            "--arm-url",
+            "http://127.0.0.1:8080/arm/",
+        ])
+        .session();
+        assert_eq!(
+            s.resources.key_vault.url_template.as_str(),
+            "http://127.0.0.1:8080/kv/{name}/"
+        );
+        assert_eq!(s.resources.key_vault.resource, "https://vault.azure.net");
+        assert_eq!(s.resources.arm.url.as_str(), "http://127.0.0.1:8080/arm/");
+        let bad = |args: &[&str]| {
+            let mut argv = vec!["azsecrets"];
+            argv.extend_from_slice(args);
+            Cli::try_parse_from(argv).is_err()
+        };
+        assert!(bad(&["--vault-url-template", "https://vault.example.com/"]));
+        assert!(bad(&["--vault-url-template", "http://{name}.example.com/"]));
+        assert!(bad(&["--arm-url", "http://management.example.com/"]));
+    }
+
+    #[test]
+    fn sandbox_serve_knobs() {
+        let cli = Cli::try_parse_from([
+            "azsecrets",
+            "sandbox",
+            "serve",
+            "--propagation-delay",
+            "20",
+            "--deny-vault-set",
+        ])
+        .unwrap();
+        let Some(super::super::args::Command::Sandbox(super::super::args::SandboxCommand::Serve(
+            a,
+        ))) = cli.command
+        else {
+            panic!("sandbox serve")
+        };
+        let c = a.config();
+        assert_eq!(c.propagation_delay, Duration::from_secs(20));
+        assert!(c.deny_vault_set);
     }
 }

@@ -37,6 +37,15 @@ pub async fn serve(config: SandboxConfig) -> Result<ExitCode, CliError> {
         "  AZSECRETS_ACCESS_TOKEN={token} azsecrets --graph-url {graph} --login-url {login} apps list"
     );
     println!();
+    println!("Key Vault and Resource Manager:");
+    println!("  Vault URL template: {}", running.vault_url_template);
+    println!("  Seeded vaults:      {}", running.vault_names.join(", "));
+    println!("  ARM URL:            {}", running.arm_url);
+    println!(
+        "  azsecrets --graph-url {graph} --login-url {login} --vault-url-template '{}' --arm-url {} …",
+        running.vault_url_template, running.arm_url
+    );
+    println!();
     println!("Service principal (client credentials):");
     println!(
         "  AZURE_TENANT_ID={} AZURE_CLIENT_ID={client_id} AZURE_CLIENT_SECRET={}",
