@@ -199,7 +199,7 @@ impl KeyVaultClient {
             .list("list the secret's versions", vault, first)
             .await?;
         // The service's order is not documented: newest first by creation.
-        all.sort_by(|a, b| b.created.cmp(&a.created));
+        all.sort_by_key(|p| std::cmp::Reverse(p.created));
         Ok(all)
     }
 
@@ -227,7 +227,7 @@ impl KeyVaultClient {
                     .is_some_and(|t| t.eq_ignore_ascii_case(secret_id.as_str()))
             })
             .collect();
-        found.sort_by(|a, b| b.updated.cmp(&a.updated));
+        found.sort_by_key(|p| std::cmp::Reverse(p.updated));
         Ok(found.into_iter().next())
     }
 

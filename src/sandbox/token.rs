@@ -800,7 +800,7 @@ fn client_credentials(
         Audience::Graph
     } else {
         match other_resource(scopes[0]) {
-            Some((aud, perm)) if perm == ".default" => aud,
+            Some((aud, ".default")) => aud,
             _ => return Err(invalid_resource(shared, scopes[0])),
         }
     };
