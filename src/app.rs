@@ -42,7 +42,7 @@ pub use dialogs::{
     RevealMode, Room, StatusLine, Submit, Submits, handoff_advice,
 };
 pub use effect::Effect;
-pub use loadable::{ErrorInfo, Loadable};
+pub use loadable::{ErrorInfo, Loadable, Retrying};
 pub use sign_in::{SIGN_IN_CODE, SignInAccount, SignInState};
 pub use summary::{CreatedSecret, DeletedSecret, Summary};
 
@@ -105,6 +105,8 @@ pub struct App {
     pub spinner: usize,
     /// Device-code sign-in: the prompt screen and what it is for.
     pub sign_in: SignInState,
+    /// Graph asked to wait and the client is waiting to retry (shown in the title bar).
+    pub retrying: Option<Retrying>,
     requests: dialogs::RequestIds,
 }
 
@@ -132,6 +134,7 @@ impl App {
             should_quit: false,
             spinner: 0,
             sign_in: SignInState::default(),
+            retrying: None,
             requests: dialogs::RequestIds::default(),
         }
     }
@@ -180,6 +183,7 @@ impl App {
             || self.all.is_loading()
             || self.owned.is_loading()
             || self.lookup.is_some()
+            || self.retrying.is_some()
             || self
                 .detail
                 .as_ref()
@@ -316,6 +320,9 @@ impl App {
             Action::Resize(size) => self.size = size,
             Action::Quit => self.should_quit = true,
             Action::SignInPrompt(prompt) => self.sign_in_prompt(prompt),
+            Action::GraphRetry(event) => {
+                self.retrying = Retrying::after(self.retrying.take(), event, self.now);
+            }
             Action::OrganizationLoaded(r, result) => return self.organization_loaded(r, result),
             Action::MeLoaded(r, result) => {
                 self.me.settle(r, result.map_err(|e| explain(&e)));

@@ -15,6 +15,7 @@ mod reply;
 mod seed;
 mod token;
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -29,14 +30,16 @@ use secrecy::SecretString;
 use tokio::sync::oneshot;
 use url::Url;
 
-use model::Tenant;
-use token::AuthState;
+use model::{ErrorTexts, Tenant};
+use token::{AuthState, TokenIdentity};
 
 /// How the emulator behaves.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// A tenant file (`docs/tenant-file.md`) to serve instead of the built-in seed.
+    pub tenant_file: Option<PathBuf>,
     /// Generated apps added to the seed tenant.
     pub extra_apps: usize,
     /// Added latency per request.
@@ -63,6 +66,7 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
             port: 0,
+            tenant_file: None,
             extra_apps: 0,
             latency: Duration::ZERO,
             throttle_every: None,
@@ -176,6 +180,8 @@ pub(crate) struct Shared {
     token_lifetime: Duration,
     /// The seeded automation principal's published client id and secret.
     automation: (String, SecretString),
+    /// Error texts the tenant file replaced (every request's `Ctx` shares them).
+    errors: Arc<ErrorTexts>,
 }
 
 impl Shared {
@@ -215,6 +221,10 @@ pub struct RunningSandbox {
     pub access_token: SecretString,
     /// The sandbox tenant's id.
     pub tenant_id: String,
+    /// The tenant's display name, as its tenant file has it (not cleaned).
+    pub tenant_name: String,
+    /// The signed-in user as "Name <upn>", as the tenant file has it (not cleaned).
+    pub user_label: String,
     control: SandboxControl,
     /// Dropping it ends the server task (graceful shutdown).
     _shutdown: oneshot::Sender<()>,
@@ -292,6 +302,20 @@ impl SandboxControl {
             .issue_app(&app_id, perms, self.shared.token_lifetime)
     }
 
+    /// An app-only token of any app in the tenant, with the permissions granted to it.
+    pub fn issue_app_token(&self, app_id: &str) -> Option<SecretString> {
+        let t = self.shared.tenant_read();
+        let idx = t.index_by_app_id(app_id)?;
+        let perms = t.apps[idx].granted;
+        let app_id = t.apps[idx].app_id.clone();
+        drop(t);
+        Some(
+            self.shared
+                .auth()
+                .issue_app(&app_id, perms, self.shared.token_lifetime),
+        )
+    }
+
     /// A fresh delegated token for the sandbox user.
     pub fn issue_user_token(&self) -> SecretString {
         self.shared
@@ -320,6 +344,8 @@ pub enum SandboxError {
     Bind { port: u16, detail: String },
     #[error("the sandbox seed tenant is invalid: {0}")]
     Seed(String),
+    #[error("the tenant file {} cannot be used: {detail}", .path.display())]
+    TenantFile { path: PathBuf, detail: String },
 }
 
 /// Start the emulator in this process (on the current tokio runtime).
@@ -338,9 +364,30 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         })?
         .port();
     let origin = format!("http://127.0.0.1:{port}");
-    let (tenant, automation) =
-        seed::build(Utc::now(), config.extra_apps).map_err(SandboxError::Seed)?;
+    let (tenant, automation) = match &config.tenant_file {
+        None => seed::build(Utc::now(), config.extra_apps).map_err(SandboxError::Seed)?,
+        Some(path) => {
+            let failed = |detail: String| SandboxError::TenantFile {
+                path: path.clone(),
+                detail,
+            };
+            let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+            seed::build_from(&text, Utc::now(), config.extra_apps).map_err(failed)?
+        }
+    };
     let tenant_id = tenant.info.id.clone();
+    let tenant_name = tenant.info.display_name.clone();
+    let user_label = format!(
+        "{} <{}>",
+        tenant.user.display_name, tenant.user.user_principal_name
+    );
+    let identity = TokenIdentity {
+        tenant_id: tenant_id.clone(),
+        user_id: tenant.user.id.clone(),
+        user_principal_name: tenant.user.user_principal_name.clone(),
+        user_name: tenant.user.display_name.clone(),
+    };
+    let errors = Arc::new(tenant.errors.clone());
 
     let faults = Faults::from_config(&config);
     let shared = Arc::new(Shared {
@@ -357,7 +404,9 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         device_interval_secs: config.device_interval_secs,
         token_lifetime: config.token_lifetime,
         automation: (automation.app_id, automation.client_secret),
+        errors,
     });
+    shared.auth().set_identity(identity);
     let access_token = shared
         .auth()
         .issue_user(token::user_perms(), config.token_lifetime);
@@ -392,6 +441,8 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         login_url: root,
         access_token,
         tenant_id,
+        tenant_name,
+        user_label,
         control: SandboxControl { shared },
         _shutdown: tx,
     })

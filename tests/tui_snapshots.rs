@@ -46,6 +46,7 @@ fn apps_streaming_counter() {
                         items: apps().into_iter().take(2).collect(),
                         count: None,
                         has_more: true,
+                        skipped: 0,
                     }),
                 });
             }
@@ -84,6 +85,7 @@ fn apps_empty() {
                     items: vec![],
                     count: None,
                     has_more: false,
+                    skipped: 0,
                 }),
             });
         } else if let Effect::LoadOrganization { request } = e {

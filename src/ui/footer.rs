@@ -31,5 +31,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if app.settings.read_only {
         spans.push(Span::styled("(dimmed: read-only)", t.disabled()));
     }
-    Paragraph::new(Line::from(spans)).render(area, buf);
+    Paragraph::new(super::text::fit_line(
+        Line::from(spans),
+        usize::from(area.width),
+    ))
+    .render(area, buf);
 }
