@@ -126,6 +126,9 @@ fn empty(area: Rect, buf: &mut Buffer, text: &str) {
         .render(r, buf);
 }
 
+/// Cells a description keeps before ids give way.
+const NAME_FLOOR: u16 = 16;
+
 /// Columns of a credential table: header names and widths.
 struct Columns {
     header: Vec<&'static str>,
@@ -225,8 +228,15 @@ fn certificates(app: &App, d: &AppScreen, reg: &AppRegistration, area: Rect, buf
         return empty(area, buf, "No certificates.");
     }
     let wide = area.width >= 120;
-    let id_w: u16 = if wide { 36 } else { 9 };
-    let thumb_w: u16 = if wide { 40 } else { 13 };
+    let mut id_w: u16 = if wide { 36 } else { 9 };
+    let mut thumb_w: u16 = if wide { 40 } else { 13 };
+    // Names win over ids: the thumbprint, then the id, give way (down to 13 and 14 cells,
+    // cut with `…`) before the description goes under NAME_FLOOR.
+    let fixed = 2 + 10 + 20 + 4;
+    let short = (fixed + thumb_w + id_w.max(14) + NAME_FLOOR).saturating_sub(area.width);
+    let from_thumb = short.min(thumb_w.saturating_sub(13));
+    thumb_w -= from_thumb;
+    id_w = id_w.saturating_sub(short - from_thumb).max(9);
     let widths = vec![
         Constraint::Fill(1),
         Constraint::Length(thumb_w),
