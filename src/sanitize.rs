@@ -18,6 +18,10 @@
 //! - A flood of combining marks on one letter (which draws over the lines above and below):
 //!   the first [`MAX_MARKS`] stay, the rest show as `⟨+N marks⟩`.
 //!
+//! JSON keeps the exact text, and is still safe on a terminal: [`json_pretty`] and
+//! [`json_to_writer`] write every such character as a `\uXXXX` escape, which a parser reads
+//! back as the same character.
+//!
 //! Everything else (letters of every script, combining marks, emoji, CJK) passes unchanged.
 //! Width is measured in terminal columns (`unicode-width`), never in chars or bytes; every cut
 //! ends in `…`.
@@ -73,15 +77,12 @@ fn needs_cleaning(s: &str, keep_newlines: bool) -> bool {
         return false;
     }
     let mut marks = 0usize;
-    let mut prev: Option<char> = None;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
+    for (c, hostile) in judged(s) {
         if keep_newlines && c == '\n' {
             marks = 0;
-            prev = Some(c);
             continue;
         }
-        if is_hostile(c) && !allowed_in_context(prev, c, chars.peek().copied()) {
+        if hostile {
             return true;
         }
         if is_mark(c) {
@@ -92,7 +93,6 @@ fn needs_cleaning(s: &str, keep_newlines: bool) -> bool {
         } else {
             marks = 0;
         }
-        prev = Some(c);
     }
     false
 }
@@ -103,15 +103,41 @@ fn is_mark(c: char) -> bool {
     !c.is_control() && UnicodeWidthChar::width(c) == Some(0)
 }
 
-/// The zero-width joiner between two pictographs, or tag characters after a black flag (or
-/// another tag), are how emoji are written: they stay.
-fn allowed_in_context(prev: Option<char>, c: char, next: Option<char>) -> bool {
-    match c {
-        ZWJ => prev.is_some_and(is_pictographic) && next.is_some_and(is_pictographic),
-        '\u{E0020}'..='\u{E007F}' => {
-            prev.is_some_and(|p| p == BLACK_FLAG || ('\u{E0020}'..='\u{E007E}').contains(&p))
-        }
-        _ => false,
+/// Each character of a string with whether it must be neutralized there: [`is_hostile`], except
+/// the zero-width joiner between two pictographs and tag characters in a flag (a black flag,
+/// then tags up to the cancel tag), which are how emoji are written.
+struct Judged<'a> {
+    chars: std::iter::Peekable<std::str::Chars<'a>>,
+    prev: Option<char>,
+    in_flag: bool,
+}
+
+fn judged(s: &str) -> Judged<'_> {
+    Judged {
+        chars: s.chars().peekable(),
+        prev: None,
+        in_flag: false,
+    }
+}
+
+impl Iterator for Judged<'_> {
+    type Item = (char, bool);
+
+    fn next(&mut self) -> Option<(char, bool)> {
+        let c = self.chars.next()?;
+        let next = self.chars.peek().copied();
+        let allowed = match c {
+            ZWJ => self.prev.is_some_and(is_pictographic) && next.is_some_and(is_pictographic),
+            '\u{E0020}'..='\u{E007F}' => self.in_flag,
+            _ => false,
+        };
+        self.in_flag = match c {
+            BLACK_FLAG => true,
+            '\u{E0020}'..='\u{E007E}' => self.in_flag,
+            _ => false,
+        };
+        self.prev = Some(c);
+        Some((c, is_hostile(c) && !allowed))
     }
 }
 
@@ -131,23 +157,18 @@ fn clean_with(s: &str, keep_newlines: bool) -> Cow<'_, str> {
     let mut out = String::with_capacity(s.len() + 16);
     let mut marks = 0usize;
     let mut dropped = 0usize;
-    let mut prev: Option<char> = None;
     let flush = |out: &mut String, dropped: &mut usize| {
         if *dropped > 0 {
             let _ = write!(out, "⟨+{dropped} marks⟩");
             *dropped = 0;
         }
     };
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
+    for (c, hostile) in judged(s) {
         if keep_newlines && c == '\n' {
             flush(&mut out, &mut dropped);
             out.push('\n');
             marks = 0;
-            prev = Some(c);
-            continue;
-        }
-        if is_hostile(c) && !allowed_in_context(prev, c, chars.peek().copied()) {
+        } else if hostile {
             flush(&mut out, &mut dropped);
             push_placeholder(&mut out, c);
             marks = 0;
@@ -163,7 +184,6 @@ fn clean_with(s: &str, keep_newlines: bool) -> Cow<'_, str> {
             marks = 0;
             out.push(c);
         }
-        prev = Some(c);
     }
     flush(&mut out, &mut dropped);
     Cow::Owned(out)
@@ -185,32 +205,15 @@ pub fn clean_lines(s: &str) -> Cow<'_, str> {
 /// `s` without its hostile characters, nothing shown in their place: the last net for a
 /// terminal cell that some view forgot to clean (the views clean, with placeholders).
 pub fn strip(s: &str) -> Cow<'_, str> {
-    if plain_ascii(s) || !has_hostile(s) {
+    if plain_ascii(s) || !judged(s).any(|(_, hostile)| hostile) {
         return Cow::Borrowed(s);
     }
-    let mut out = String::with_capacity(s.len());
-    let mut prev: Option<char> = None;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if !is_hostile(c) || allowed_in_context(prev, c, chars.peek().copied()) {
-            out.push(c);
-        }
-        prev = Some(c);
-    }
-    Cow::Owned(out)
-}
-
-/// Whether `s` holds a character [`strip`] would remove (no allocation).
-fn has_hostile(s: &str) -> bool {
-    let mut prev: Option<char> = None;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if is_hostile(c) && !allowed_in_context(prev, c, chars.peek().copied()) {
-            return true;
-        }
-        prev = Some(c);
-    }
-    false
+    Cow::Owned(
+        judged(s)
+            .filter(|(_, hostile)| !hostile)
+            .map(|(c, _)| c)
+            .collect(),
+    )
 }
 
 /// A display name for a cell or a line: cleaned, and `(no name)` when missing, empty or blank.
@@ -272,6 +275,94 @@ pub fn pad(s: &str, cols: usize) -> String {
     out
 }
 
+/// A serde_json formatter that writes [`is_hostile`] characters inside strings as `\uXXXX`
+/// escapes (serde_json escapes only C0 and the quote): the same JSON to a parser, nothing a
+/// terminal acts on.
+pub struct TerminalSafe<F>(pub F);
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for TerminalSafe<F> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if !is_hostile(c) {
+                continue;
+            }
+            w.write_all(&fragment.as_bytes()[start..i])?;
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                write!(w, "\\u{u:04x}")?;
+            }
+            start = i + c.len_utf8();
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn end_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_key(w)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// `value` as pretty JSON, exact and terminal-safe ([`TerminalSafe`]).
+pub fn json_pretty<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    let mut out = Vec::with_capacity(256);
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut out,
+        TerminalSafe(serde_json::ser::PrettyFormatter::new()),
+    );
+    value.serialize(&mut ser)?;
+    // The serializer writes only valid UTF-8 (str fragments and ASCII escapes).
+    String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.to_string()))
+}
+
+/// `value` as compact JSON into `w`, exact and terminal-safe ([`TerminalSafe`]).
+pub fn json_to_writer<W: std::io::Write, T: serde::Serialize + ?Sized>(
+    w: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut ser =
+        serde_json::Serializer::with_formatter(w, TerminalSafe(serde_json::ser::CompactFormatter));
+    value.serialize(&mut ser)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,8 +421,9 @@ mod tests {
         }
         // A joiner between letters is not an emoji: it hides a difference between two names.
         assert_eq!(clean("pay\u{200d}pal"), "pay⟨U+200D⟩pal");
-        // Tags outside a flag smuggle invisible text.
+        // Tags outside a flag smuggle invisible text, however many in a row.
         assert_eq!(clean("a\u{e0041}"), "a⟨U+E0041⟩");
+        assert_eq!(clean("a\u{e0041}\u{e0042}"), "a⟨U+E0041⟩⟨U+E0042⟩");
     }
 
     #[test]
@@ -388,6 +480,24 @@ mod tests {
         assert_eq!(strip("\u{1b}"), "");
         assert!(matches!(strip("👩\u{200d}💻"), Cow::Borrowed(_)));
         assert!(matches!(strip("x"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn json_is_exact_and_terminal_safe() {
+        let v = serde_json::json!({"name": "a\u{9b}b\u{202e}c\u{1b}d 👩\u{200d}💻 \u{e0041} 日本"});
+        for text in [json_pretty(&v).unwrap(), {
+            let mut w = Vec::new();
+            json_to_writer(&mut w, &v).unwrap();
+            String::from_utf8(w).unwrap()
+        }] {
+            assert!(!text.chars().any(is_hostile), "{text}");
+            assert!(
+                text.contains("\\u009b") && text.contains("\\udb40\\udc41"),
+                "{text}"
+            );
+            let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, v);
+        }
     }
 
     #[test]

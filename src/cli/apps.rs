@@ -52,7 +52,7 @@ pub async fn list(
     format: OutputFormat,
 ) -> Result<ExitCode, CliError> {
     let session = Session::start(session).await?;
-    let client = &session.client;
+    let client = &output::observed(session.client.clone());
     if owned && client.source_kind().is_app_only() {
         return Err(CliError::new(
             ExitCode::Usage,
@@ -81,7 +81,7 @@ pub async fn list(
                     write_io(out.write_all(if first { b"\n  " } else { b",\n  " }))?;
                     first = false;
                     write_io(
-                        serde_json::to_writer(&mut out, &AppJson::from_app(app, now))
+                        crate::sanitize::json_to_writer(&mut out, &AppJson::from_app(app, now))
                             .map_err(std::io::Error::other),
                     )?;
                 }

@@ -117,6 +117,20 @@ pub fn note(line: &str) {
     console::err_line_clean(line);
 }
 
+/// `client`, saying on stderr when Graph makes it wait ("note: Graph is throttling; retrying
+/// in 12 s, attempt 2 of 6"), so a throttled command is not silently stuck.
+pub fn observed(client: crate::graph::GraphClient) -> crate::graph::GraphClient {
+    client.with_observer(std::sync::Arc::new(|event| {
+        if let crate::graph::RetryEvent::Waiting(w) = event {
+            let secs = w.wait.as_millis().div_ceil(1000);
+            note(&format!(
+                "note: {}",
+                w.describe(u64::try_from(secs).unwrap_or(u64::MAX))
+            ));
+        }
+    }))
+}
+
 /// The warning for records Graph sent that could not be read (README "Unreadable records").
 pub fn skipped_warning(skipped: usize, what: &str) -> String {
     let plural = if skipped == 1 { "" } else { "s" };

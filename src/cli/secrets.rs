@@ -34,7 +34,8 @@ pub async fn run(
             output,
         } => {
             let session = Session::start(session).await?;
-            list(&session.client, app, expiring_within, check, output).await
+            let client = output::observed(session.client.clone());
+            list(&client, app, expiring_within, check, output).await
         }
         SecretsCommand::Add {
             app,
@@ -168,7 +169,7 @@ async fn list(
     match format {
         OutputFormat::Json => {
             let list: Vec<&SecretRow> = rows.iter().map(|(_, r)| r).collect();
-            let text = serde_json::to_string_pretty(&list)
+            let text = crate::sanitize::json_pretty(&list)
                 .map_err(|e| CliError::new(ExitCode::Failure, e.to_string()))?;
             keep_checking(writeln!(out, "{text}"))?;
         }
@@ -368,7 +369,7 @@ async fn add(
                 destination: destination.clone(),
                 secret_text: (req.to == Destination::Stdout).then(|| value.expose()),
             };
-            let text = serde_json::to_string_pretty(&json)
+            let text = crate::sanitize::json_pretty(&json)
                 .map_err(|e| CliError::new(ExitCode::Failure, e.to_string()))?;
             // With --to stdout the value is in this JSON: if it cannot be written, nobody has
             // it. Otherwise the value already went where it was sent; the JSON is a receipt.

@@ -60,7 +60,7 @@ fn render_json_with(
     id: &Identity,
     missing_permission: Option<&'static str>,
 ) -> Result<String, serde_json::Error> {
-    serde_json::to_string_pretty(&WhoamiJson {
+    crate::sanitize::json_pretty(&WhoamiJson {
         tenant: TenantJson {
             id: &id.tenant_id,
             name: id.tenant_name.as_deref(),

@@ -272,8 +272,15 @@ fn inject_fault(shared: &Shared, ctx: &Ctx) -> Option<Response> {
         return Some(ctx.throttled(faults.throttle_retry_after));
     }
     if faults.fail_rate > 0.0 && rand::random::<f64>() < faults.fail_rate {
+        // A tenant file's own text: as a 503 with Retry-After, so clients retry it as they
+        // would Graph's.
         if let Some(e) = &ctx.errors.server_error {
-            return Some(ctx.error(StatusCode::INTERNAL_SERVER_ERROR, &e.code, &e.message));
+            let mut r = ctx.error(StatusCode::SERVICE_UNAVAILABLE, &e.code, &e.message);
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(faults.throttle_retry_after),
+            );
+            return Some(r);
         }
         let r = match rand::random_range(0..3u8) {
             0 => {
