@@ -82,7 +82,8 @@ pub async fn list(
                     first = false;
                     write_io(
                         crate::sanitize::json_to_writer(&mut out, &AppJson::from_app(app, now))
-                            .map_err(std::io::Error::other),
+                            // Keeps an I/O error as it was, so a closed pipe is still one.
+                            .map_err(std::io::Error::from),
                     )?;
                 }
             }
