@@ -55,6 +55,8 @@ pub enum Screen {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ToastLevel {
     Info,
+    /// Something worth knowing went partly wrong (records skipped); the rest worked.
+    Warning,
     Error,
 }
 
@@ -271,7 +273,7 @@ impl App {
     fn toast(&mut self, level: ToastLevel, text: impl Into<String>, reference: Option<String>) {
         let secs = match level {
             ToastLevel::Info => 5,
-            ToastLevel::Error => 15,
+            ToastLevel::Warning | ToastLevel::Error => 15,
         };
         self.toasts.push(Toast {
             level,

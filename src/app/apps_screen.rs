@@ -65,7 +65,7 @@ impl App {
                     list.skipped += skipped;
                     let total = list.skipped;
                     if last && total > 0 {
-                        self.toast(ToastLevel::Error, skipped_words(total), None);
+                        self.toast(ToastLevel::Warning, skipped_words(total), None);
                     }
                 }
             }

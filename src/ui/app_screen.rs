@@ -171,9 +171,12 @@ fn secrets(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
     }
     let wide = area.width >= 120;
     let id_w: u16 = if wide { 36 } else { 9 };
+    // Descriptions win over the long expiry words: those go compact before a description
+    // gets fewer than 24 cells.
+    let long_expiry = wide && area.width >= 2 + 4 + 32 + 8 + id_w + 20 + 24;
     let widths = vec![
         Constraint::Fill(1),
-        Constraint::Length(if wide { 32 } else { 26 }),
+        Constraint::Length(if long_expiry { 32 } else { 26 }),
         Constraint::Length(8),
         Constraint::Length(id_w),
         Constraint::Length(if wide { 20 } else { 18 }),
@@ -199,7 +202,7 @@ fn secrets(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
                 s.description().as_deref().unwrap_or("(no description)"),
                 desc_w,
             )),
-            Line::from(if wide {
+            Line::from(if long_expiry {
                 text::expires(s.end_date_time, now)
             } else {
                 text::expires_compact(s.end_date_time, now)

@@ -14,8 +14,9 @@ use super::super::text::{self, wrap};
 use super::super::theme::theme;
 use super::{button, error_lines, fit_rows, frame};
 
-/// Lines the question may take (the description and app name are the tenant's).
-const QUESTION_LINES: usize = 3;
+/// Lines the question may take (the description and app name are the tenant's): the
+/// description is cut to about two of them, so the app's name still shows after it.
+const QUESTION_LINES: usize = 4;
 
 pub fn render(app: &App, c: &Confirm, area: Rect, buf: &mut Buffer) {
     let t = theme();
@@ -27,7 +28,7 @@ pub fn render(app: &App, c: &Confirm, area: Rect, buf: &mut Buffer) {
             .description()
             .as_deref()
             .unwrap_or("(no description)"),
-        inner_w * QUESTION_LINES,
+        inner_w * 2,
     );
     let app_name = text::name_cell(&c.app_name, inner_w);
     let (title, question, warning, safe, danger) = match c.kind {
