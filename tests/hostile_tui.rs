@@ -153,7 +153,11 @@ impl Tui {
                 );
                 return;
             }
-            assert!(Instant::now() < deadline, "did not exit:\n{}", self.screen());
+            assert!(
+                Instant::now() < deadline,
+                "did not exit:\n{}",
+                self.screen()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }

@@ -171,16 +171,39 @@ fn secrets(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
     }
     let wide = area.width >= 120;
     let id_w: u16 = if wide { 36 } else { 9 };
-    // Descriptions win over the long expiry words: those go compact before a description
-    // gets fewer than 24 cells.
-    let long_expiry = wide && area.width >= 2 + 4 + 32 + 8 + id_w + 20 + 24;
-    let widths = vec![
-        Constraint::Fill(1),
-        Constraint::Length(if long_expiry { 32 } else { 26 }),
-        Constraint::Length(8),
-        Constraint::Length(id_w),
-        Constraint::Length(if wide { 20 } else { 18 }),
-    ];
+    // Descriptions win: the long expiry words go compact before a description gets fewer
+    // than 24 cells; on a narrow screen the value's hint, the status column, then the
+    // expiry's words go before it gets fewer than 12.
+    let mut expiry_w: u16 = 32;
+    let mut status_w: u16 = if wide { 20 } else { 18 };
+    let mut value_w: u16 = 8;
+    let used = |e: u16, v: u16, st: u16| {
+        2 + e + v + id_w + st + [e, v, id_w, st].iter().filter(|w| **w > 0).count() as u16
+    };
+    for step in 0..4 {
+        let floor = if step == 0 { 24 } else { 12 };
+        if area.width >= used(expiry_w, value_w, status_w) + floor {
+            break;
+        }
+        match step {
+            0 => expiry_w = 26,
+            1 => value_w = 0,
+            2 => status_w = 0,
+            _ => expiry_w = 10,
+        }
+    }
+    let mut header = vec!["Description", "Expires"];
+    let mut widths = vec![Constraint::Fill(1), Constraint::Length(expiry_w)];
+    if value_w > 0 {
+        header.push("Value");
+        widths.push(Constraint::Length(value_w));
+    }
+    header.push("Secret ID");
+    widths.push(Constraint::Length(id_w));
+    if status_w > 0 {
+        header.push("Status");
+        widths.push(Constraint::Length(status_w));
+    }
     let cols = text::column_widths(area.width, 2, &widths, 1);
     let desc_w = cols.first().copied().unwrap_or(0);
     let now = app.now;
@@ -197,32 +220,30 @@ fn secrets(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
             }
             None => Line::from("—"),
         };
-        Some(Row::new(vec![
+        let mut cells = vec![
             Line::from(text::cell(
                 s.description().as_deref().unwrap_or("(no description)"),
                 desc_w,
             )),
-            Line::from(if long_expiry {
-                text::expires(s.end_date_time, now)
-            } else {
-                text::expires_compact(s.end_date_time, now)
+            Line::from(match expiry_w {
+                32 => text::expires(s.end_date_time, now),
+                26 => text::expires_compact(s.end_date_time, now),
+                _ => text::date(s.end_date_time),
             }),
-            Line::from(text::cell(&s.masked_value(), 8)),
-            Line::from(text::short(s.key_id.as_str(), usize::from(id_w))),
-            status,
-        ]))
+        ];
+        if value_w > 0 {
+            cells.push(Line::from(text::cell(&s.masked_value(), 8)));
+        }
+        cells.push(Line::from(text::short(
+            s.key_id.as_str(),
+            usize::from(id_w),
+        )));
+        if status_w > 0 {
+            cells.push(status);
+        }
+        Some(Row::new(cells))
     };
-    draw_table(
-        d,
-        area,
-        buf,
-        Columns {
-            header: vec!["Description", "Expires", "Value", "Secret ID", "Status"],
-            widths,
-        },
-        list.len(),
-        &row,
-    );
+    draw_table(d, area, buf, Columns { header, widths }, list.len(), &row);
 }
 
 fn certificates(app: &App, d: &AppScreen, reg: &AppRegistration, area: Rect, buf: &mut Buffer) {

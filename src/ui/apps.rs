@@ -20,7 +20,7 @@ pub fn title_bar(app: &App, crumbs: &str, area: Rect, buf: &mut Buffer) {
     let right = if app.sign_in.prompt.is_some() {
         format!("{} waiting for sign-in ", app.spinner_frame())
     } else if let Some(r) = &app.retrying {
-        format!("{} {} ", app.spinner_frame(), r.words(app.now))
+        format!("{} ", r.words(app.now))
     } else if app.is_busy() {
         format!("{} loading ", app.spinner_frame())
     } else if app.settings.read_only {
@@ -28,11 +28,16 @@ pub fn title_bar(app: &App, crumbs: &str, area: Rect, buf: &mut Buffer) {
     } else {
         String::new()
     };
-    // The status on the right wins the space it needs (up to half the bar); the breadcrumb
-    // is cut with `…` before it.
+    // The status on the right wins the space it needs (all but 26 cells); the breadcrumb is
+    // cut with `…` before it.
+    let style = if app.retrying.is_some() {
+        t.warning()
+    } else {
+        t.muted()
+    };
     let right = text::fit_line(
-        Line::from(Span::styled(right, t.muted())),
-        usize::from(area.width / 2).max(12),
+        Line::from(Span::styled(right, style)),
+        usize::from(area.width.saturating_sub(26)).max(12),
     );
     let w = right.width() as u16;
     let left = Line::from(vec![
