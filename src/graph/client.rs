@@ -1100,6 +1100,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn lone_surrogate_escapes_are_repaired_and_nothing_else() {
+        let fix = |s: &[u8]| repair_lone_surrogates(s).map(|v| String::from_utf8(v).unwrap());
+        assert_eq!(
+            fix(br#"{"a":"x\ud800y"}"#).as_deref(),
+            Some(r#"{"a":"x\ufffdy"}"#)
+        );
+        assert_eq!(
+            fix(br#"{"a":"\udc00"}"#).as_deref(),
+            Some(r#"{"a":"\ufffd"}"#)
+        );
+        assert_eq!(
+            fix(br#"{"a":"\ud800\ud800\udc00"}"#).as_deref(),
+            Some(r#"{"a":"\ufffd\ud800\udc00"}"#),
+            "a lone high before a pair"
+        );
+        // A valid pair, an escaped backslash before "ud800", other escapes: untouched.
+        assert_eq!(fix(br#"{"a":"\ud83d\ude80"}"#), None);
+        assert_eq!(fix(br#"{"a":"\\ud800"}"#), None);
+        assert_eq!(fix(br#"{"a":"\n\"\u0041"}"#), None);
+        let page: ODataPage<serde_json::Value> =
+            serde_json::from_slice(&repair_lone_surrogates(br#"{"value":["\ud800"]}"#).unwrap())
+                .unwrap();
+        assert_eq!(page.value[0], "\u{fffd}");
+    }
+
+    #[test]
+    fn a_page_decodes_record_by_record_only_when_it_must() {
+        #[derive(serde::Deserialize)]
+        struct R {
+            #[allow(dead_code)]
+            id: u32,
+        }
+        let (p, skipped) = decode_page::<R>("list", br#"{"value":[{"id":1},{"id":2}]}"#).unwrap();
+        assert_eq!((p.value.len(), skipped), (2, 0));
+        let (p, skipped) =
+            decode_page::<R>("list", br#"{"value":[{"id":1},{"id":"x"},{"nope":1}]}"#).unwrap();
+        assert_eq!((p.value.len(), skipped), (1, 2));
+        assert!(decode_page::<R>("list", b"not json").is_err());
+    }
+
+    #[test]
     fn next_link_is_peeked_from_raw_bytes() {
         let body = br#"{"@odata.context":"x","@odata.nextLink" : "https:\/\/graph.microsoft.com\/v1.0\/applications?$skiptoken=A\u0026b","value":[]}"#;
         assert_eq!(
