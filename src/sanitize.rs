@@ -205,7 +205,8 @@ pub fn clean_lines(s: &str) -> Cow<'_, str> {
 /// `s` without its hostile characters, nothing shown in their place: the last net for a
 /// terminal cell that some view forgot to clean (the views clean, with placeholders).
 pub fn strip(s: &str) -> Cow<'_, str> {
-    if plain_ascii(s) || !judged(s).any(|(_, hostile)| hostile) {
+    // Context only ever allows more, so no hostile character at all needs no context.
+    if plain_ascii(s) || !s.chars().any(is_hostile) || !judged(s).any(|(_, hostile)| hostile) {
         return Cow::Borrowed(s);
     }
     Cow::Owned(

@@ -57,6 +57,10 @@ fn last_net(area: Rect, buf: &mut Buffer) {
             let Some(cell) = buf.cell_mut((x, y)) else {
                 continue;
             };
+            // One byte is ASCII: ratatui itself never writes a control into a cell.
+            if cell.symbol().len() == 1 {
+                continue;
+            }
             if let std::borrow::Cow::Owned(clean) = crate::sanitize::strip(cell.symbol()) {
                 let clean = if clean.is_empty() {
                     " ".to_owned()
