@@ -318,6 +318,9 @@ impl App {
                 self.now = now;
                 self.spinner = self.spinner.wrapping_add(1);
                 self.toasts.retain(|t| t.until > now);
+                // A retried request that was dropped (a newer listing replaced it) never
+                // says it settled: its status goes a minute after its last wait.
+                self.retrying = self.retrying.take().filter(|r| !r.stale(now));
             }
             Action::Resize(size) => self.size = size,
             Action::Quit => self.should_quit = true,

@@ -186,6 +186,11 @@ impl Retrying {
         }
     }
 
+    /// Long past its wait with no word since: the request it was about is gone.
+    pub fn stale(&self, now: DateTime<Utc>) -> bool {
+        now > self.until + chrono::Duration::seconds(60)
+    }
+
     /// The words, counting down from `now`.
     pub fn words(&self, now: DateTime<Utc>) -> String {
         let left = (self.until - now).num_milliseconds().max(0);
@@ -280,6 +285,41 @@ mod tests {
         assert!(l.settle(2, Err(ErrorInfo::plain("boom", "retry"))));
         assert_eq!(l.value(), Some(&7), "old data stays after a failed refresh");
         assert!(l.error().is_some());
+    }
+
+    #[test]
+    fn retry_status_counts_down_and_ends_with_its_request() {
+        use chrono::TimeZone;
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 26, 12, 0, 0)
+            .single()
+            .expect("date");
+        let wait = RetryWait {
+            operation: "list applications",
+            status: Some(429),
+            wait: std::time::Duration::from_millis(11_500),
+            next_attempt: 2,
+            attempts: 6,
+        };
+        let r = Retrying::after(None, RetryEvent::Waiting(wait), now).expect("waiting");
+        assert_eq!(
+            r.words(now),
+            "Graph is throttling; retrying in 12 s, attempt 2 of 6"
+        );
+        let later = now + chrono::Duration::seconds(12);
+        assert_eq!(
+            r.words(later),
+            "Graph is throttling; retrying now, attempt 2 of 6"
+        );
+        let other = RetryEvent::Settled {
+            operation: "read the tenant",
+        };
+        let r = Retrying::after(Some(r), other, now).expect("another request's end");
+        assert!(!r.stale(later) && r.stale(later + chrono::Duration::seconds(61)));
+        let own = RetryEvent::Settled {
+            operation: "list applications",
+        };
+        assert_eq!(Retrying::after(Some(r), own, now), None);
     }
 
     use crate::keymap::test_rebind;
