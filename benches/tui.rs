@@ -5,6 +5,7 @@
 //! - `render/apps_screen/N`: one frame of the apps screen (120x40) with N apps loaded.
 //!
 //! Run: `cargo bench --bench tui`. Numbers are in bench/README.md.
+#![allow(clippy::print_stdout)] // the benchmark reports its percentiles on the terminal
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
 
 use std::time::{Duration, Instant};
@@ -106,6 +107,7 @@ fn loaded(n: usize) -> App {
                     items: std::mem::take(&mut rows),
                     count: None,
                     has_more: false,
+                    skipped: 0,
                 }),
             });
         }

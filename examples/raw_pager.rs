@@ -3,6 +3,7 @@
 //!
 //! usage: AZSECRETS_ACCESS_TOKEN=… cargo run --release --example raw_pager -- http://127.0.0.1:PORT/
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a measuring tool reports on its terminal
 
 use std::time::Instant;
 

@@ -42,7 +42,7 @@ pub use dialogs::{
     RevealMode, Room, StatusLine, Submit, Submits, handoff_advice,
 };
 pub use effect::Effect;
-pub use loadable::{ErrorInfo, Loadable};
+pub use loadable::{ErrorInfo, Loadable, Retrying};
 pub use sign_in::{SIGN_IN_CODE, SignInAccount, SignInState};
 pub use summary::{CreatedSecret, DeletedSecret, Summary};
 
@@ -55,6 +55,8 @@ pub enum Screen {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ToastLevel {
     Info,
+    /// Something worth knowing went partly wrong (records skipped); the rest worked.
+    Warning,
     Error,
 }
 
@@ -105,6 +107,8 @@ pub struct App {
     pub spinner: usize,
     /// Device-code sign-in: the prompt screen and what it is for.
     pub sign_in: SignInState,
+    /// Graph asked to wait and the client is waiting to retry (shown in the title bar).
+    pub retrying: Option<Retrying>,
     requests: dialogs::RequestIds,
 }
 
@@ -132,6 +136,7 @@ impl App {
             should_quit: false,
             spinner: 0,
             sign_in: SignInState::default(),
+            retrying: None,
             requests: dialogs::RequestIds::default(),
         }
     }
@@ -180,6 +185,7 @@ impl App {
             || self.all.is_loading()
             || self.owned.is_loading()
             || self.lookup.is_some()
+            || self.retrying.is_some()
             || self
                 .detail
                 .as_ref()
@@ -267,7 +273,7 @@ impl App {
     fn toast(&mut self, level: ToastLevel, text: impl Into<String>, reference: Option<String>) {
         let secs = match level {
             ToastLevel::Info => 5,
-            ToastLevel::Error => 15,
+            ToastLevel::Warning | ToastLevel::Error => 15,
         };
         self.toasts.push(Toast {
             level,
@@ -312,10 +318,16 @@ impl App {
                 self.now = now;
                 self.spinner = self.spinner.wrapping_add(1);
                 self.toasts.retain(|t| t.until > now);
+                // A retried request that was dropped (a newer listing replaced it) never
+                // says it settled: its status goes a minute after its last wait.
+                self.retrying = self.retrying.take().filter(|r| !r.stale(now));
             }
             Action::Resize(size) => self.size = size,
             Action::Quit => self.should_quit = true,
             Action::SignInPrompt(prompt) => self.sign_in_prompt(prompt),
+            Action::GraphRetry(event) => {
+                self.retrying = Retrying::after(self.retrying.take(), event, self.now);
+            }
             Action::OrganizationLoaded(r, result) => return self.organization_loaded(r, result),
             Action::MeLoaded(r, result) => {
                 self.me.settle(r, result.map_err(|e| explain(&e)));

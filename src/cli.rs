@@ -37,9 +37,9 @@ pub fn parse() -> Cli {
             let hint = misplaced_global(&e);
             let _ = e.print();
             if let Some(flag) = hint {
-                eprintln!(
+                crate::console::err_line(&format!(
                     "\nnote: {flag} is a global option: write it before the command, as in `azsecrets {flag} secrets list`"
-                );
+                ));
             }
             std::process::exit(code);
         }
@@ -109,8 +109,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             Ok(ExitCode::Ok)
         }
         Some(Command::Completions { shell }) => {
+            // Into memory first: clap_complete panics when its writer fails (`| head`).
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "azsecrets", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "azsecrets", &mut script);
+            output::emit(&script)?;
             Ok(ExitCode::Ok)
         }
         Some(Command::Man) => man::print(),

@@ -1,8 +1,15 @@
-//! Thin entry: parse the CLI, install logging and color-eyre, hand off to the TUI or a command.
+//! Thin entry: harden the process, parse the CLI, install logging and color-eyre, hand off to
+//! the TUI or a command.
 
 use azsecrets::cli::{self, Command, ExitCode};
+use azsecrets::{console, hardening};
 
 fn main() -> std::process::ExitCode {
+    // First of all: this process will hold tokens and secret values, which a core dump would
+    // write to disk (README "Safety"; `AZSECRETS_ALLOW_CORE_DUMPS=1` opts out for debugging).
+    if !hardening::opted_out() {
+        hardening::deny_core_dumps();
+    }
     let cli = cli::parse();
 
     // The clipboard holder is a tiny detached process: no logging, no runtime of ours.
@@ -19,7 +26,7 @@ fn main() -> std::process::ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: could not start the async runtime: {e}");
+            console::err_line(&format!("error: could not start the async runtime: {e}"));
             return ExitCode::Failure.into();
         }
     };

@@ -20,6 +20,7 @@ mod reply;
 mod seed;
 mod token;
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -34,14 +35,16 @@ use secrecy::SecretString;
 use tokio::sync::oneshot;
 use url::Url;
 
-use model::Tenant;
-use token::AuthState;
+use model::{ErrorTexts, Tenant};
+use token::{AuthState, TokenIdentity};
 
 /// How the emulator behaves.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// A tenant file (`docs/tenant-file.md`) to serve instead of the built-in seed.
+    pub tenant_file: Option<PathBuf>,
     /// Generated apps added to the seed tenant.
     pub extra_apps: usize,
     /// Added latency per request.
@@ -76,6 +79,7 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
             port: 0,
+            tenant_file: None,
             extra_apps: 0,
             latency: Duration::ZERO,
             throttle_every: None,
@@ -204,6 +208,8 @@ pub(crate) struct Shared {
     deny_vault_set: std::sync::atomic::AtomicBool,
     vaults: Mutex<keyvault::Vaults>,
     arm: arm::Directory,
+    /// Error texts the tenant file replaced (every request's `Ctx` shares them).
+    errors: Arc<ErrorTexts>,
 }
 
 impl Shared {
@@ -273,6 +279,10 @@ pub struct RunningSandbox {
     pub arm_url: Url,
     /// The seeded vaults' names.
     pub vault_names: Vec<String>,
+    /// The tenant's display name, as its tenant file has it (not cleaned).
+    pub tenant_name: String,
+    /// The signed-in user as "Name <upn>", as the tenant file has it (not cleaned).
+    pub user_label: String,
     control: SandboxControl,
     /// Dropping it ends the server task (graceful shutdown).
     _shutdown: oneshot::Sender<()>,
@@ -389,6 +399,20 @@ impl SandboxControl {
         self.shared.vaults().versions(vault, name)
     }
 
+    /// An app-only token of any app in the tenant, with the permissions granted to it.
+    pub fn issue_app_token(&self, app_id: &str) -> Option<SecretString> {
+        let t = self.shared.tenant_read();
+        let idx = t.index_by_app_id(app_id)?;
+        let perms = t.apps[idx].granted;
+        let app_id = t.apps[idx].app_id.clone();
+        drop(t);
+        Some(
+            self.shared
+                .auth()
+                .issue_app(&app_id, perms, self.shared.token_lifetime),
+        )
+    }
+
     /// A fresh delegated token for the sandbox user.
     pub fn issue_user_token(&self) -> SecretString {
         self.shared
@@ -426,6 +450,8 @@ pub enum SandboxError {
     Bind { port: u16, detail: String },
     #[error("the sandbox seed tenant is invalid: {0}")]
     Seed(String),
+    #[error("the tenant file {} cannot be used: {detail}", .path.display())]
+    TenantFile { path: PathBuf, detail: String },
 }
 
 /// Start the emulator in this process (on the current tokio runtime).
@@ -444,14 +470,35 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         })?
         .port();
     let origin = format!("http://127.0.0.1:{port}");
-    let (tenant, automation) =
-        seed::build(Utc::now(), config.extra_apps).map_err(SandboxError::Seed)?;
+    let (tenant, automation) = match &config.tenant_file {
+        None => seed::build(Utc::now(), config.extra_apps).map_err(SandboxError::Seed)?,
+        Some(path) => {
+            let failed = |detail: String| SandboxError::TenantFile {
+                path: path.clone(),
+                detail,
+            };
+            let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+            seed::build_from(&text, Utc::now(), config.extra_apps).map_err(failed)?
+        }
+    };
     let tenant_id = tenant.info.id.clone();
     let vault_url_template = format!("{origin}/kv/{{name}}/");
     let directory =
         arm::Directory::seed(&tenant_id, &tenant.info.display_name, &tenant.info.domain);
     let vaults = keyvault::Vaults::seed(&tenant, &directory, &origin);
     let vault_names = vaults.names();
+    let tenant_name = tenant.info.display_name.clone();
+    let user_label = format!(
+        "{} <{}>",
+        tenant.user.display_name, tenant.user.user_principal_name
+    );
+    let identity = TokenIdentity {
+        tenant_id: tenant_id.clone(),
+        user_id: tenant.user.id.clone(),
+        user_principal_name: tenant.user.user_principal_name.clone(),
+        user_name: tenant.user.display_name.clone(),
+    };
+    let errors = Arc::new(tenant.errors.clone());
 
     let faults = Faults::from_config(&config);
     let shared = Arc::new(Shared {
@@ -474,7 +521,9 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         deny_vault_set: std::sync::atomic::AtomicBool::new(config.deny_vault_set),
         vaults: Mutex::new(vaults),
         arm: directory,
+        errors,
     });
+    shared.auth().set_identity(identity);
     let access_token = shared
         .auth()
         .issue_user(token::user_perms(), config.token_lifetime);
@@ -519,6 +568,8 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         vault_url_template,
         arm_url,
         vault_names,
+        tenant_name,
+        user_label,
         control: SandboxControl { shared },
         _shutdown: tx,
     })

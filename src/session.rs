@@ -74,7 +74,10 @@ impl SessionConfig {
     /// The emulated tenant with `extra_apps` generated apps added to its seed.
     pub fn sandbox(extra_apps: usize) -> Self {
         Self {
-            sandbox: Some(SandboxSession { extra_apps }),
+            sandbox: Some(SandboxSession {
+                extra_apps,
+                tenant_file: None,
+            }),
             ..Self::default()
         }
     }
@@ -85,6 +88,8 @@ impl SessionConfig {
 pub struct SandboxSession {
     /// Generated app registrations added to the seed tenant.
     pub extra_apps: usize,
+    /// A tenant file to serve instead of the built-in seed.
+    pub tenant_file: Option<std::path::PathBuf>,
 }
 
 /// How to sign in.
@@ -234,6 +239,7 @@ impl Session {
     async fn start_sandbox(config: &SandboxSession) -> Result<Self, SessionError> {
         let running = sandbox::start(SandboxConfig {
             extra_apps: config.extra_apps,
+            tenant_file: config.tenant_file.clone(),
             // The in-process token is a static one that cannot refresh: make it outlive
             // any session (the sandbox itself still expires tokens as Graph would).
             token_lifetime: std::time::Duration::from_secs(30 * 86_400),

@@ -56,9 +56,19 @@ pub enum TuiError {
     /// The user gave up signing in on the device-code screen.
     #[error("sign-in cancelled")]
     SignInCancelled,
+    /// stdout is a file or a pipe: the UI would draw into it, unseen.
+    #[error(
+        "the terminal UI needs a terminal, but stdout is not one (it is redirected to a file or a pipe); run azsecrets without redirecting its output, or use a command such as `azsecrets apps list`"
+    )]
+    NotATerminal,
 }
 
 pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
+    // Drawn into a file, the UI would run unseen and wait for keys forever: refuse first,
+    // before anything signs in.
+    if !io::IsTerminal::is_terminal(&io::stdout()) {
+        return Err(TuiError::NotATerminal);
+    }
     // Choosing the source happens before the terminal is taken over, so its errors (a bad
     // flag, az failing) print normally. A device-code sign-in happens later, on the first
     // Graph call, and its prompt comes to the loop through `prompts` instead of stderr.
@@ -85,8 +95,13 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
         notes: session.sign_in.skipped.clone(),
     };
     let (tx, rx) = unbounded_channel();
+    // Retry waits come to the loop as actions, so the screen can say Graph is throttling.
+    let observer_tx = tx.clone();
+    let client = session.client.clone().with_observer(Arc::new(move |event| {
+        let _ = observer_tx.send(Action::GraphRetry(event));
+    }));
     let mut runner = Runner::new(
-        session.client.clone(),
+        client,
         Clipboard::new(config.clipboard, config.clipboard_timeout),
         tx,
     );
@@ -102,8 +117,9 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
     runner.abort_all();
     drop(session);
 
-    // Only now, on the normal screen: what this run did (masked values only).
-    print!("{}", app.summary);
+    // Only now, on the normal screen: what this run did (masked values only). Names in it are
+    // the tenant's: cleaned; a closed stdout is no reason to fail the run.
+    let _ = crate::console::out(crate::sanitize::clean_lines(&app.summary.to_string()).as_bytes());
     match result {
         Ok(()) if app.sign_in.cancelled => Err(TuiError::SignInCancelled),
         Ok(()) => Ok(()),

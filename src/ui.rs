@@ -36,6 +36,7 @@ impl Widget for &App {
             }
             toasts::render(self, body, buf);
             footer::render(self, foot, buf);
+            last_net(area, buf);
             return;
         }
         for dialog in &self.dialogs {
@@ -43,6 +44,32 @@ impl Widget for &App {
         }
         toasts::render(self, body, buf);
         footer::render(self, foot, buf);
+        last_net(area, buf);
+    }
+}
+
+/// The views clean every tenant string (placeholders show what was there); this is the net
+/// under them: no cell leaves with a control, bidi or invisible character in it, whatever a
+/// view forgot. Cheap: almost every cell is one ASCII character.
+fn last_net(area: Rect, buf: &mut Buffer) {
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            let Some(cell) = buf.cell_mut((x, y)) else {
+                continue;
+            };
+            // One byte is ASCII: ratatui itself never writes a control into a cell.
+            if cell.symbol().len() == 1 {
+                continue;
+            }
+            if let std::borrow::Cow::Owned(clean) = crate::sanitize::strip(cell.symbol()) {
+                let clean = if clean.is_empty() {
+                    " ".to_owned()
+                } else {
+                    clean
+                };
+                cell.set_symbol(&clean);
+            }
+        }
     }
 }
 

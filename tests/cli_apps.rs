@@ -95,3 +95,42 @@ fn bad_flags_are_usage_errors() {
         .code(2)
         .stderr(predicates::str::contains("must use https"));
 }
+
+/// Issue 12: a request refused before it is sent is named for what it is, not "network".
+#[test]
+fn a_huge_filter_and_an_unsendable_token_are_not_network_errors() {
+    let huge = "x".repeat(100_000);
+    let out = azsecrets()
+        .args(["--sandbox", "apps", "list", "--filter", &huge])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "bad input");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the request was not sent"), "{err}");
+    assert!(err.contains("256 characters"), "{err}");
+    assert!(!err.to_lowercase().contains("network"), "{err}");
+
+    let out = azsecrets()
+        .args([
+            "--graph-url",
+            "http://127.0.0.1:9",
+            "--login-url",
+            "http://127.0.0.1:9",
+            "apps",
+            "list",
+        ])
+        .env("AZSECRETS_ACCESS_TOKEN", "eyJ0.with\nline-break.sig")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "a sign-in problem");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the access token holds characters an HTTP header cannot carry"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("line-break"),
+        "the token is never printed: {err}"
+    );
+    assert!(!err.to_lowercase().contains("network"), "{err}");
+}

@@ -484,3 +484,207 @@ async fn the_description_limit_is_the_same_on_both_sides() {
     assert_eq!(e.status(), Some(400), "{e}");
     assert_eq!(e.code(), Some("Request_BadRequest"), "{e}");
 }
+
+/// Issue 12: reads outlive 5xx and 429 (with jitter, within a bound), every wait is reported
+/// to the observer, and the end of the retries too.
+#[tokio::test]
+async fn reads_retry_5xx_and_report_each_wait_to_the_observer() {
+    use azsecrets::graph::RetryEvent;
+    use azsecrets::sandbox::{Faults, Route};
+    let (sb, client) = sandbox(SandboxConfig {
+        throttle_retry_after: 0,
+        ..SandboxConfig::default()
+    })
+    .await;
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let client = client
+        .with_retry(RetryPolicy {
+            max_retries: 8,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(50),
+        })
+        .with_observer(Arc::new(move |e| seen.lock().unwrap().push(e)));
+
+    // A third of all requests fail with 500, 503 or 504: every listing still completes.
+    sb.control().set_faults(Faults {
+        fail_rate: 0.3,
+        throttle_retry_after: 0,
+        ..Faults::none()
+    });
+    for _ in 0..6 {
+        let all = client
+            .list_all_applications(&AppQuery::default())
+            .await
+            .expect("5xx on reads are retried");
+        assert!(all.len() > 30);
+    }
+    {
+        let events = events.lock().unwrap();
+        let statuses: HashSet<Option<u16>> = events
+            .iter()
+            .filter_map(|e| match e {
+                RetryEvent::Waiting(w) => Some(w.status),
+                RetryEvent::Settled { .. } => None,
+            })
+            .collect();
+        assert!(
+            statuses.iter().all(|s| matches!(s, Some(500 | 503 | 504))),
+            "{statuses:?}"
+        );
+        assert!(!statuses.is_empty(), "some request was retried");
+        assert!(events.iter().any(
+            |e| matches!(e, RetryEvent::Settled { operation } if *operation == "list applications")
+        ));
+    }
+
+    // Every request fails: the read gives up after the bound, each wait said, in order.
+    events.lock().unwrap().clear();
+    sb.control().set_faults(Faults {
+        fail_rate: 1.0,
+        throttle_retry_after: 0,
+        ..Faults::none()
+    });
+    let before = sb.control().requests(Route::Organization);
+    let e = client.organization().await.expect_err("gives up");
+    assert!(matches!(e.status(), Some(500 | 503 | 504)), "{e}");
+    assert_eq!(sb.control().requests(Route::Organization) - before, 9);
+    let waits: Vec<(u32, u32)> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            RetryEvent::Waiting(w) => Some((w.next_attempt, w.attempts)),
+            RetryEvent::Settled { .. } => None,
+        })
+        .collect();
+    assert_eq!(waits, (2..=9).map(|n| (n, 9)).collect::<Vec<_>>());
+    assert!(matches!(
+        events.lock().unwrap().last(),
+        Some(RetryEvent::Settled { .. })
+    ));
+
+    // addPassword is never retried, whatever the status.
+    let before = sb.control().requests(Route::AddPassword);
+    let app = ObjectId::new("22a3fcf1-b48e-5d59-b922-75c78969b291");
+    let _ = client.add_password(&app, &request("never twice", 30)).await;
+    assert_eq!(sb.control().requests(Route::AddPassword) - before, 1);
+}
+
+/// Issue 12: a record Graph sends that cannot be read is left out and counted; a lone
+/// surrogate escape is repaired to U+FFFD and the record kept.
+#[tokio::test]
+async fn unreadable_records_are_skipped_and_counted_not_fatal() {
+    let tenant = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/hostile-tenant.json");
+    let (sb, client) = sandbox(SandboxConfig {
+        tenant_file: Some(tenant),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let listing = client
+        .collect_applications(&AppQuery::default())
+        .await
+        .expect("one bad record does not fail the list");
+    assert_eq!(
+        listing.skipped, 2,
+        "a bad createdDateTime and a credential without keyId"
+    );
+    assert_eq!(listing.items.len(), sb.control().app_count() - 2);
+    let repaired = listing
+        .items
+        .iter()
+        .find(|a| a.display_name.starts_with("wire lone"))
+        .expect("the lone surrogate record is kept");
+    assert_eq!(repaired.display_name, "wire lone \u{fffd} surrogate");
+    assert_eq!(
+        repaired.password_credentials[0].display_name.as_deref(),
+        Some("lone \u{fffd} low")
+    );
+    // A null name and null collections read as empty.
+    assert!(listing.items.iter().any(|a| a.display_name.is_empty()));
+
+    // Paged small, the skipped records are counted page by page all the same.
+    let mut pages = client.list_applications(&AppQuery {
+        top: Some(7),
+        ..AppQuery::default()
+    });
+    let mut skipped = 0;
+    while let Some(p) = pages.next().await {
+        skipped += p.expect("page").skipped;
+    }
+    assert_eq!(skipped, 2);
+
+    // One record read alone: repaired when it can be, a clear decode error when not.
+    let lone = client
+        .get_application(&repaired.id)
+        .await
+        .expect("repaired");
+    assert_eq!(lone.display_name, "wire lone \u{fffd} surrogate");
+    let all_ids: HashSet<&str> = listing.items.iter().map(|a| a.id.as_str()).collect();
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile-tenant.json"),
+    )
+    .unwrap()
+    .replace("\\ud800", "?")
+    .replace("\\udc00", "?");
+    let fixture: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let bad = fixture["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .find(|id| !all_ids.contains(id))
+        .expect("a skipped app");
+    let e = client
+        .get_application(&ObjectId::new(bad))
+        .await
+        .expect_err("cannot be read");
+    assert_eq!(e.cause(), azsecrets::graph::Cause::UnreadableReply, "{e}");
+}
+
+/// Issue 12: a request refused before it is sent names its cause, never the network.
+#[tokio::test]
+async fn requests_refused_before_sending_are_not_network_errors() {
+    use azsecrets::graph::{Cause, NotSent};
+    use azsecrets::sandbox::Route;
+    let (sb, client) = sandbox(SandboxConfig::default()).await;
+    let before = sb.control().requests(Route::ListApplications);
+    let e = client
+        .list_all_applications(&AppQuery {
+            name_prefix: Some("x".repeat(100_000)),
+            ..AppQuery::default()
+        })
+        .await
+        .expect_err("too long to send");
+    assert!(
+        matches!(
+            &e,
+            GraphError::NotSent {
+                reason: NotSent::UrlTooLong { .. },
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(e.cause(), Cause::RequestTooLong);
+    assert!(!e.to_string().contains("network"), "{e}");
+    assert_eq!(
+        sb.control().requests(Route::ListApplications),
+        before,
+        "nothing was sent"
+    );
+
+    let creds = StaticToken::new(
+        SecretString::from("eyJ0.line\nbreak.sig".to_owned()),
+        SourceKind::StaticToken,
+    );
+    let broken = GraphClient::new(sb.graph_url.clone(), creds).expect("client");
+    let e = broken.organization().await.expect_err("unsendable token");
+    assert_eq!(e.cause(), Cause::TokenNotSendable, "{e}");
+    assert!(
+        !e.to_string().contains("line\nbreak"),
+        "the token is never shown"
+    );
+    assert!(!e.to_string().contains("network"), "{e}");
+}

@@ -3,6 +3,7 @@
 //! Needs Xvfb and xclip (`apt-get install -y xvfb xclip`); without them these tests are
 //! skipped with a notice, or fail under `AZSECRETS_REQUIRE_DISPLAY=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a test may say what it saw or skipped
 
 mod handoff_support;
 

@@ -2,6 +2,7 @@
 //! names, content types, request ids, error codes and messages, paging, query options,
 //! credentials rules, the token endpoint, fault knobs, scale, and the seed tenant's coverage.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a test may say what it saw or skipped
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};

@@ -632,6 +632,7 @@ fn stale_results_are_dropped_and_old_rows_stay_while_refreshing() {
             items: apps().into_iter().take(1).collect(),
             count: None,
             has_more: false,
+            skipped: 0,
         }),
     });
     assert_eq!(app.all.rows.len(), 4);
@@ -644,6 +645,7 @@ fn stale_results_are_dropped_and_old_rows_stay_while_refreshing() {
             items: apps().into_iter().take(2).collect(),
             count: None,
             has_more: true,
+            skipped: 0,
         }),
     });
     assert_eq!(app.all.rows.len(), 4, "still the old rows mid-refresh");
@@ -654,6 +656,7 @@ fn stale_results_are_dropped_and_old_rows_stay_while_refreshing() {
             items: apps().into_iter().skip(2).take(1).collect(),
             count: None,
             has_more: false,
+            skipped: 0,
         }),
     });
     assert_eq!(
@@ -794,6 +797,7 @@ fn filtering_fifty_thousand_apps_finds_the_right_rows() {
                     items: std::mem::take(&mut rows),
                     count: None,
                     has_more: false,
+                    skipped: 0,
                 }),
             });
         }
@@ -923,6 +927,7 @@ fn many_apps(n: usize, width: u16, height: u16) -> App {
                     items: rows.clone(),
                     count: None,
                     has_more: false,
+                    skipped: 0,
                 }),
             });
         }

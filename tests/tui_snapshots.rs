@@ -46,6 +46,7 @@ fn apps_streaming_counter() {
                         items: apps().into_iter().take(2).collect(),
                         count: None,
                         has_more: true,
+                        skipped: 0,
                     }),
                 });
             }
@@ -84,6 +85,7 @@ fn apps_empty() {
                     items: vec![],
                     count: None,
                     has_more: false,
+                    skipped: 0,
                 }),
             });
         } else if let Effect::LoadOrganization { request } = e {
@@ -485,4 +487,127 @@ fn tiny_terminals_do_not_panic() {
             assert!(!text.contains(FAKE_VALUE));
         }
     }
+}
+
+/// payments-api as Graph would return it with hostile text: a 10,000-character description on
+/// every secret, an escape sequence and a line feed in the name.
+fn hostile_payments(app: &mut App) {
+    let fx = app.handle_key(key('r'));
+    let Some(Effect::LoadApp { request, .. }) =
+        fx.into_iter().find(|e| matches!(e, Effect::LoadApp { .. }))
+    else {
+        panic!("refresh reloads the app");
+    };
+    let mut reg = apps()
+        .into_iter()
+        .find(|a| a.id.as_str() == PAYMENTS_OBJ)
+        .unwrap();
+    reg.display_name = format!(
+        "payments-api \u{1b}]0;PWNED\u{7}\nforged {}",
+        "N".repeat(300)
+    );
+    let long = ("A very long description that goes on and on ").repeat(250);
+    for (i, s) in reg.password_credentials.iter_mut().enumerate() {
+        s.display_name = Some(format!("{i} {}", &long[..10_000 - 2]));
+    }
+    app.update(Action::AppLoaded(request, Ok(reg)));
+}
+
+/// Issue 12: a 10,000-character description (and a hostile app name) never pushes the Secret
+/// ID, the warning or the buttons off the delete dialog; the cut ends in `…`.
+#[test]
+fn delete_confirm_long_description() {
+    let mut app = open_payments(false);
+    hostile_payments(&mut app);
+    press(&mut app, &[key('d')]);
+    for (w, h) in [(80, 24), (120, 40), (60, 16)] {
+        let s = screen_text(&app, w, h);
+        for kept in ["Secret ID", "cannot be undone", "Cancel", "Delete ]", "…"] {
+            assert!(s.contains(kept), "{kept:?} at {w}x{h}:\n{s}");
+        }
+        assert!(!s.contains('\u{1b}'), "{s}");
+    }
+    snap!("delete_confirm_long_description", &app);
+}
+
+/// Hostile names in the app's header and secrets table: placeholders, cut with `…`.
+#[test]
+fn app_hostile_names() {
+    let mut app = open_payments(false);
+    hostile_payments(&mut app);
+    snap!("app_hostile_names", &app);
+}
+
+/// At 45 columns the ids in the header are not cut: each goes on the line below its label.
+#[test]
+fn app_header_ids_at_45_columns() {
+    let app = open_payments(false);
+    let s = screen_text(&app, 45, 20);
+    for id in [PAYMENTS_APPID, PAYMENTS_OBJ] {
+        assert!(s.contains(id), "{id} whole:\n{s}");
+    }
+    insta::assert_snapshot!("app_header_45x20", s);
+}
+
+/// While the client waits to retry, the title bar says why and counts down.
+#[test]
+fn apps_throttled() {
+    use azsecrets::graph::{RetryEvent, RetryWait};
+    let mut app = loaded(false);
+    app.update(Action::GraphRetry(RetryEvent::Waiting(RetryWait {
+        operation: "list applications",
+        status: Some(429),
+        wait: std::time::Duration::from_secs(12),
+        next_attempt: 2,
+        attempts: 6,
+    })));
+    let s = screen_text(&app, 120, 40);
+    assert!(
+        s.contains("Graph is throttling; retrying in 12 s, attempt 2 of 6"),
+        "{s}"
+    );
+    app.update(Action::Tick(now() + chrono::Duration::seconds(5)));
+    let s = screen_text(&app, 120, 40);
+    assert!(s.contains("retrying in 7 s"), "{s}");
+    snap!("apps_throttled", &app);
+    // Another request's end does not clear it; its own does.
+    app.update(Action::GraphRetry(RetryEvent::Settled {
+        operation: "read the tenant",
+    }));
+    assert!(app.retrying.is_some());
+    app.update(Action::GraphRetry(RetryEvent::Settled {
+        operation: "list applications",
+    }));
+    assert!(app.retrying.is_none());
+}
+
+/// Records Graph sent unreadable: the list shows the rest and a warning counts them.
+#[test]
+fn apps_skipped_records() {
+    let mut app = App::new(settings(false), now());
+    app.update(Action::Resize(size()));
+    for e in app.start() {
+        match e {
+            Effect::LoadApps { request, tab, .. } => {
+                app.update(Action::AppsPage {
+                    request,
+                    tab,
+                    result: Ok(Page {
+                        items: apps(),
+                        count: None,
+                        has_more: false,
+                        skipped: 2,
+                    }),
+                });
+            }
+            Effect::LoadOrganization { request } => {
+                app.update(Action::OrganizationLoaded(request, Ok(org())));
+            }
+            Effect::LoadMe { request } => {
+                app.update(Action::MeLoaded(request, Ok(me())));
+            }
+            _ => {}
+        }
+    }
+    snap!("apps_skipped_records", &app);
 }

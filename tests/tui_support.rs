@@ -125,6 +125,7 @@ pub fn answer(app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
                     items: apps(),
                     count: None,
                     has_more: false,
+                    skipped: 0,
                 }),
             }),
             Effect::LoadApp { request, id } => {

@@ -8,7 +8,7 @@ use ratatui::layout::Size;
 use crate::auth::device_code::DevicePrompt;
 use crate::graph::{
     AppLookup, AppRegistration, FederatedCredential, GraphError, Me, NewClientSecret, Organization,
-    Page, RemoveOutcome,
+    Page, RemoveOutcome, RetryEvent,
 };
 use crate::handoff::{CopyReport, EnvFileReport, HandoffError};
 use crate::keymap::Command;
@@ -44,6 +44,8 @@ pub enum Action {
     Quit,
     /// A device-code sign-in is waiting for the user (`Some`) or has ended (`None`).
     SignInPrompt(Option<DevicePrompt>),
+    /// The Graph client is waiting to retry a read (throttled, 5xx), or is done retrying.
+    GraphRetry(RetryEvent),
 
     OrganizationLoaded(RequestId, Result<Organization, GraphError>),
     MeLoaded(RequestId, Result<Me, GraphError>),

@@ -75,6 +75,8 @@ pub struct AppList {
     /// A refresh's pages, swapped in when the last one arrives (old rows stay meanwhile).
     incoming: Option<Vec<AppRegistration>>,
     pub load: ListLoad,
+    /// Records of the current load that Graph sent unreadable and were left out.
+    pub skipped: usize,
     /// Indices into `rows`, filtered and sorted.
     pub view: Vec<u32>,
     pub selected: usize,
@@ -106,6 +108,7 @@ impl AppList {
             request,
             received: 0,
         };
+        self.skipped = 0;
         // With rows on screen, collect the new pages aside; the first load streams in directly.
         self.incoming = if self.rows.is_empty() {
             None

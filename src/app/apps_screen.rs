@@ -59,8 +59,15 @@ impl App {
         let (query, sort) = (self.filter.value().to_owned(), self.sort);
         match result {
             Ok(page) => {
+                let (skipped, last) = (page.skipped, !page.has_more);
                 let list = self.list_mut(tab);
-                list.take_page(request, page.items, page.has_more, &query, sort);
+                if list.take_page(request, page.items, page.has_more, &query, sort) {
+                    list.skipped += skipped;
+                    let total = list.skipped;
+                    if last && total > 0 {
+                        self.toast(ToastLevel::Warning, skipped_words(total), None);
+                    }
+                }
             }
             Err(e) => {
                 let info = explain(&e);
@@ -197,4 +204,12 @@ impl App {
         }
         Vec::new()
     }
+}
+
+/// The toast for records left out of a listing (README "Unreadable records").
+pub fn skipped_words(n: usize) -> String {
+    let plural = if n == 1 { "" } else { "s" };
+    format!(
+        "Skipped {n} app registration{plural} that Graph sent in a form azsecrets cannot read (the log file names the fields); the rest of the list is complete."
+    )
 }

@@ -1,9 +1,12 @@
 //! Remote data as the screen sees it: never asked, on its way, here, or failed. Old data stays
 //! visible while a refresh runs or after it fails.
 
+use chrono::{DateTime, Utc};
+
 use crate::auth::AuthError;
-use crate::graph::{Cause, GraphError};
+use crate::graph::{Cause, GraphError, RetryEvent, RetryWait};
 use crate::keymap::{Command, Context, key_for};
+use crate::sanitize::clean;
 
 use super::action::RequestId;
 
@@ -30,6 +33,13 @@ fn advice(cause: Cause) -> String {
         Cause::ServerError => "Graph had a problem: try again in a moment.",
         Cause::Rejected => "Check the request and try again.",
         Cause::Network => "Check the network connection and try again.",
+        Cause::RequestTooLong => {
+            "The request is too long to send: shorten what you typed (display names are at most 256 characters)."
+        }
+        Cause::TokenNotSendable => {
+            "The access token holds a line break or another character a header cannot carry: check AZSECRETS_ACCESS_TOKEN, or sign in another way."
+        }
+        Cause::NotSent => "This is a bug; the log file has details.",
         Cause::UnreadableReply => {
             "This is a bug or an unexpected Graph change; the log file has details."
         }
@@ -71,10 +81,13 @@ impl ErrorInfo {
             return Self::from_auth(a);
         }
         // Graph's own words without the code and request-id, which `reference()` shows apart.
+        // Graph's text is the tenant's: cleaned here, once, for every view that shows it.
         let message = match e.api() {
             Some(a) => format!(
                 "Could not {} (HTTP {}): {}",
-                a.operation, a.status, a.message
+                a.operation,
+                a.status,
+                clean(&a.message)
             ),
             None => e.to_string(),
         };
@@ -82,8 +95,8 @@ impl ErrorInfo {
             message,
             advice: advice(e.cause()),
             names_retry: false,
-            code: e.code().map(str::to_owned),
-            request_id: e.request_id().map(str::to_owned),
+            code: e.code().map(|c| clean(c).into_owned()),
+            request_id: e.request_id().map(|r| clean(r).into_owned()),
         }
     }
 
@@ -118,7 +131,7 @@ impl ErrorInfo {
                 false,
             ),
         };
-        let text = e.to_string();
+        let text = clean(&e.to_string()).into_owned();
         let message = match text.strip_prefix("sign-in failed") {
             Some(rest) => format!("Sign-in failed{rest}"),
             None => format!("Sign-in failed: {text}"),
@@ -147,6 +160,43 @@ impl ErrorInfo {
             (None, Some(r)) => Some(format!("request-id {r}")),
             (None, None) => None,
         }
+    }
+}
+
+/// Graph asked to wait: what the screen says until the request it concerns settles ("Graph
+/// is throttling; retrying in 12 s, attempt 2 of 6"), so a 429 storm is not just "loading".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retrying {
+    pub wait: RetryWait,
+    /// When the next attempt starts.
+    pub until: DateTime<Utc>,
+}
+
+impl Retrying {
+    /// The status after `event` (at `now`), given the one shown before.
+    pub fn after(shown: Option<Self>, event: RetryEvent, now: DateTime<Utc>) -> Option<Self> {
+        match event {
+            RetryEvent::Waiting(wait) => {
+                let until =
+                    now + chrono::Duration::from_std(wait.wait).unwrap_or(chrono::Duration::zero());
+                Some(Self { wait, until })
+            }
+            // Another request's end does not end this one's wait.
+            RetryEvent::Settled { operation } => shown.filter(|r| r.wait.operation != operation),
+        }
+    }
+
+    /// Long past its wait with no word since: the request it was about is gone.
+    pub fn stale(&self, now: DateTime<Utc>) -> bool {
+        now > self.until + chrono::Duration::seconds(60)
+    }
+
+    /// The words, counting down from `now`.
+    pub fn words(&self, now: DateTime<Utc>) -> String {
+        let left = (self.until - now).num_milliseconds().max(0);
+        // Rounded up: "in 1 s" until the second is over.
+        let secs = u64::try_from((left + 999) / 1000).unwrap_or(0);
+        self.wait.describe(secs)
     }
 }
 
@@ -235,6 +285,41 @@ mod tests {
         assert!(l.settle(2, Err(ErrorInfo::plain("boom", "retry"))));
         assert_eq!(l.value(), Some(&7), "old data stays after a failed refresh");
         assert!(l.error().is_some());
+    }
+
+    #[test]
+    fn retry_status_counts_down_and_ends_with_its_request() {
+        use chrono::TimeZone;
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 26, 12, 0, 0)
+            .single()
+            .expect("date");
+        let wait = RetryWait {
+            operation: "list applications",
+            status: Some(429),
+            wait: std::time::Duration::from_millis(11_500),
+            next_attempt: 2,
+            attempts: 6,
+        };
+        let r = Retrying::after(None, RetryEvent::Waiting(wait), now).expect("waiting");
+        assert_eq!(
+            r.words(now),
+            "Graph is throttling; retrying in 12 s, attempt 2 of 6"
+        );
+        let later = now + chrono::Duration::seconds(12);
+        assert_eq!(
+            r.words(later),
+            "Graph is throttling; retrying now, attempt 2 of 6"
+        );
+        let other = RetryEvent::Settled {
+            operation: "read the tenant",
+        };
+        let r = Retrying::after(Some(r), other, now).expect("another request's end");
+        assert!(!r.stale(later) && r.stale(later + chrono::Duration::seconds(61)));
+        let own = RetryEvent::Settled {
+            operation: "list applications",
+        };
+        assert_eq!(Retrying::after(Some(r), own, now), None);
     }
 
     use crate::keymap::test_rebind;

@@ -68,17 +68,19 @@ pub fn stderr_prompt() -> PromptSink {
 /// not signed in), so a code prompt does not come as a surprise.
 pub fn stderr_prompt_with_notes(notes: Vec<String>) -> PromptSink {
     Arc::new(move |event| match event {
+        // Pipe-safe (a closed stderr is ignored) and cleaned: the message is the login
+        // endpoint's text.
         DeviceCodeEvent::Prompt(p) => {
             for n in &notes {
-                eprintln!("note: {n}");
+                crate::console::err_line_clean(&format!("note: {n}"));
             }
-            eprintln!("{}", p.message);
-            eprintln!(
+            crate::console::err_line(&crate::sanitize::clean(&p.message));
+            crate::console::err_line(&format!(
                 "(the code expires at {} UTC)",
                 p.expires_at.format("%H:%M:%S")
-            );
+            ));
         }
-        DeviceCodeEvent::Finished { signed_in: true } => eprintln!("Signed in."),
+        DeviceCodeEvent::Finished { signed_in: true } => crate::console::err_line("Signed in."),
         DeviceCodeEvent::Finished { signed_in: false } => {}
     })
 }

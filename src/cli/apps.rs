@@ -10,7 +10,7 @@ use crate::expiry::Status;
 use crate::graph::{AppQuery, AppRegistration};
 use crate::session::{Session, SessionConfig};
 
-use super::output;
+use super::output::{self, Col};
 use super::{CliError, ExitCode, OutputFormat};
 
 /// One app in `apps list --output json` (stable; documented in the README).
@@ -52,7 +52,7 @@ pub async fn list(
     format: OutputFormat,
 ) -> Result<ExitCode, CliError> {
     let session = Session::start(session).await?;
-    let client = &session.client;
+    let client = &output::observed(session.client.clone());
     if owned && client.source_kind().is_app_only() {
         return Err(CliError::new(
             ExitCode::Usage,
@@ -65,37 +65,42 @@ pub async fn list(
         top: None,
     };
     let now = Utc::now();
-    let stdout = std::io::stdout();
-    match format {
+    let skipped = match format {
         OutputFormat::Json => {
             let mut pages = client.list_applications(&query);
             // Streamed page by page so 50,000 apps never sit in memory twice.
+            let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             let mut first = true;
+            let mut skipped = 0;
             write_io(out.write_all(b"["))?;
             while let Some(page) = pages.next().await {
                 let page = page?;
+                skipped += page.skipped;
                 for app in &page.items {
                     write_io(out.write_all(if first { b"\n  " } else { b",\n  " }))?;
                     first = false;
                     write_io(
-                        serde_json::to_writer(&mut out, &AppJson::from_app(app, now))
-                            .map_err(std::io::Error::other),
+                        crate::sanitize::json_to_writer(&mut out, &AppJson::from_app(app, now))
+                            // Keeps an I/O error as it was, so a closed pipe is still one.
+                            .map_err(std::io::Error::from),
                     )?;
                 }
             }
             write_io(out.write_all(if first { b"]\n" } else { b"\n]\n" }))?;
             write_io(out.flush())?;
+            skipped
         }
         OutputFormat::Table => {
-            let mut apps = client.list_all_applications(&query).await?;
+            let listing = client.collect_applications(&query).await?;
+            let mut apps = listing.items;
             apps.sort_by_cached_key(|a| a.display_name.to_lowercase());
             let rows: Vec<Vec<String>> = apps
                 .iter()
                 .map(|a| {
                     let next = a.next_expiry();
                     vec![
-                        a.display_name.clone(),
+                        crate::sanitize::name(Some(&a.display_name)).into_owned(),
                         a.app_id.to_string(),
                         a.password_credentials.len().to_string(),
                         next.map(|d| {
@@ -114,12 +119,15 @@ pub async fn list(
                 ],
                 &rows,
                 output::width(),
-                &[0],
+                &[Col::Name, Col::Id],
             );
-            let mut out = stdout.lock();
-            write_io(out.write_all(t.as_bytes()))?;
-            eprintln!("{} app registration(s)", apps.len());
+            output::emit(t.as_bytes())?;
+            output::note(&format!("{} app registration(s)", apps.len()));
+            listing.skipped
         }
+    };
+    if skipped > 0 {
+        output::note(&output::skipped_warning(skipped, "app registration"));
     }
     Ok(ExitCode::Ok)
 }

@@ -37,6 +37,9 @@ pub struct GlobalArgs {
     /// With --sandbox: add N generated app registrations to the seed tenant.
     #[arg(long, value_name = "N", requires = "sandbox")]
     pub sandbox_apps: Option<usize>,
+    /// With --sandbox: serve the tenant in this file instead of the built-in one (docs/tenant-file.md).
+    #[arg(long, value_name = "PATH", requires = "sandbox")]
+    pub sandbox_tenant_file: Option<PathBuf>,
     /// Microsoft Graph root URL (overrides --cloud; loopback may be plain http).
     #[arg(
         long,
@@ -269,6 +272,9 @@ pub struct SandboxServeArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
+    /// Serve the tenant in this file instead of the built-in one (docs/tenant-file.md).
+    #[arg(long, value_name = "PATH")]
+    pub tenant_file: Option<PathBuf>,
     /// Add N generated app registrations to the seed tenant.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub apps: usize,

@@ -34,6 +34,7 @@ impl GlobalArgs {
             resources,
             sandbox: self.sandbox.then(|| SandboxSession {
                 extra_apps: self.sandbox_apps.unwrap_or(0),
+                tenant_file: self.sandbox_tenant_file.clone(),
             }),
             endpoints: Endpoints {
                 graph: self.graph_url.clone().unwrap_or(cloud.graph),
@@ -75,6 +76,7 @@ impl SandboxServeArgs {
     pub fn config(&self) -> SandboxConfig {
         SandboxConfig {
             port: self.port,
+            tenant_file: self.tenant_file.clone(),
             extra_apps: self.apps,
             latency: Duration::from_millis(self.latency),
             throttle_every: self.throttle_every.filter(|n| *n > 0),
@@ -166,7 +168,19 @@ mod tests {
             }
         );
         let s = global(&["--sandbox", "--sandbox-apps", "7"]).session();
-        assert_eq!(s.sandbox, Some(SandboxSession { extra_apps: 7 }));
+        assert_eq!(
+            s.sandbox,
+            Some(SandboxSession {
+                extra_apps: 7,
+                tenant_file: None
+            })
+        );
+        let s = global(&["--sandbox", "--sandbox-tenant-file", "t.json"]).session();
+        assert_eq!(
+            s.sandbox.and_then(|s| s.tenant_file),
+            Some(std::path::PathBuf::from("t.json"))
+        );
+        assert!(Cli::try_parse_from(["azsecrets", "--sandbox-tenant-file", "t.json"]).is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! flags and commands, never the terminal UI's keys. Every other module returns its own error
 //! type; `?` in a command brings it here.
 
-use crate::graph::{Cause, GraphError};
+use crate::graph::{Cause, GraphError, NotSent};
 use crate::handoff::HandoffError;
 use crate::sandbox::SandboxError;
 use crate::session::{SessionError, SignInConfigError};
@@ -51,14 +51,16 @@ impl CliError {
         }
     }
 
-    /// Print to stderr (never stdout, so pipes stay clean).
+    /// Print to stderr (never stdout, so pipes stay clean). Tenant text inside the message
+    /// was cleaned where it was quoted; the whole is cleaned again here as a last net (only
+    /// our own line breaks survive). A closed stderr is ignored: the exit code still tells.
     pub fn report(&self) {
         if self.message.is_empty() {
             return;
         }
-        eprintln!("error: {}", self.message);
+        crate::console::err_line_clean(&format!("error: {}", self.message));
         if let Some(a) = &self.advice {
-            eprintln!("  what to do: {a}");
+            crate::console::err_line_clean(&format!("  what to do: {a}"));
         }
     }
 }
@@ -70,6 +72,12 @@ impl From<GraphError> for CliError {
             GraphError::Api(a) if a.status == 401 => ExitCode::Auth,
             GraphError::Auth(_) => ExitCode::Auth,
             GraphError::InvalidId(_) => ExitCode::Usage,
+            GraphError::NotSent { reason, .. } => match reason {
+                // A huge --filter: bad input.
+                NotSent::UrlTooLong { .. } => ExitCode::Usage,
+                NotSent::TokenNotSendable => ExitCode::Auth,
+                NotSent::Build(_) => ExitCode::Failure,
+            },
             _ => ExitCode::Graph,
         };
         Self {
@@ -147,6 +155,7 @@ impl From<TuiError> for CliError {
         match e {
             TuiError::Session(s) => s.into(),
             TuiError::SignInCancelled => Self::new(ExitCode::Auth, "sign-in cancelled"),
+            TuiError::NotATerminal => Self::new(ExitCode::Usage, e.to_string()),
             TuiError::Terminal(_) | TuiError::Stopped(_) => {
                 Self::new(ExitCode::Failure, e.to_string())
             }
@@ -184,6 +193,13 @@ pub fn advice(cause: Cause) -> &'static str {
         C::ServerError => "Graph had a problem: try again in a moment.",
         C::Rejected => "Check the arguments and try again.",
         C::Network => "Check the network connection and try again.",
+        C::RequestTooLong => {
+            "Shorten it: a display name is at most 256 characters, so a longer --filter matches nothing."
+        }
+        C::TokenNotSendable => {
+            "The access token holds a line break or another character a header cannot carry: check AZSECRETS_ACCESS_TOKEN (or sign in another way)."
+        }
+        C::NotSent => "This is a bug; the log file has details.",
         C::UnreadableReply => {
             "This is a bug or an unexpected Graph change; the log file has details."
         }
@@ -241,6 +257,9 @@ mod tests {
             C::ServerError,
             C::Rejected,
             C::Network,
+            C::RequestTooLong,
+            C::TokenNotSendable,
+            C::NotSent,
             C::UnreadableReply,
             C::ForeignLink,
             C::InvalidId,

@@ -1,95 +1,156 @@
-//! Table output for the scripting twin. Widths are terminal columns (`unicode-width`), not
-//! characters: CJK and emoji take two columns, combining marks none.
+//! Output for the scripting twin: tables for people, and the pipe-safe ways results and
+//! messages leave the process.
+//!
+//! Tables: every cell is cleaned ([`crate::sanitize`]: no escape sequence, control, bidi or
+//! invisible character from the tenant reaches the terminal, a line feed shows as `↵`), widths
+//! are terminal columns (`unicode-width`: CJK and emoji take two, combining marks none), and
+//! every cut ends in `…`. When the table is too wide, names give way first down to a floor,
+//! then ids, then names again: a name is what a person reads, an id can be looked up.
+//!
+//! Results go to stdout through [`emit`] (a reader that went away ends the command quietly);
+//! messages go to stderr through [`note`] (a closed stderr is ignored).
 
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use std::borrow::Cow;
+use std::io::IsTerminal;
 
-/// Render rows as an aligned text table. Only the `flex` columns are cut (with `…`) to fit
-/// `width`, the widest first; the others (ids, dates) are never truncated.
-pub fn table(headers: &[&str], rows: &[Vec<String>], width: usize, flex: &[usize]) -> String {
-    let cols = headers.len();
-    let mut w: Vec<usize> = headers.iter().map(|h| h.width()).collect();
-    for r in rows {
-        for (i, c) in r.iter().enumerate().take(cols) {
-            w[i] = w[i].max(c.width());
+use crate::console;
+use crate::sanitize::{self, fit, pad, width as cols};
+
+use super::CliError;
+
+/// How a column behaves when the table is too wide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Col {
+    /// Never cut (dates, counts, words of ours).
+    Fixed,
+    /// A name or description: first to give way down to [`NAME_FLOOR`], last below it.
+    Name,
+    /// An id: gives way after names reach their floor, down to [`ID_FLOOR`].
+    Id,
+}
+
+/// Columns a name keeps before ids give way.
+pub const NAME_FLOOR: usize = 20;
+/// Columns an id keeps at least (eight characters and `…`, as the secrets table shows them).
+pub const ID_FLOOR: usize = 9;
+/// Columns a name keeps at the very least.
+const NAME_MIN: usize = 8;
+
+/// Render rows as an aligned text table at most `width` columns wide when it can be. Cells
+/// are cleaned here; `kinds` says how each column gives way (missing kinds are `Fixed`).
+pub fn table(headers: &[&str], rows: &[Vec<String>], width: usize, kinds: &[Col]) -> String {
+    let ncols = headers.len();
+    let kind = |i: usize| kinds.get(i).copied().unwrap_or(Col::Fixed);
+    let cleaned: Vec<Vec<Cow<'_, str>>> = rows
+        .iter()
+        .map(|r| r.iter().take(ncols).map(|c| sanitize::clean(c)).collect())
+        .collect();
+    let mut w: Vec<usize> = headers.iter().map(|h| cols(h)).collect();
+    for r in &cleaned {
+        for (i, c) in r.iter().enumerate() {
+            w[i] = w[i].max(cols(c));
         }
     }
-    // Shrink the widest flexible column one column at a time until the table fits.
-    let gaps = 2 * cols.saturating_sub(1);
-    while w.iter().sum::<usize>() + gaps > width {
-        let widest = flex
-            .iter()
-            .copied()
-            .filter(|&i| i < cols && w[i] > 8)
-            .max_by_key(|&i| w[i]);
-        match widest {
-            Some(i) => w[i] -= 1,
-            None => break,
+    let gaps = 2 * ncols.saturating_sub(1);
+    let total = |w: &[usize]| w.iter().sum::<usize>() + gaps;
+    // Shrink the widest column of a kind, one column at a time, down to `floor`.
+    let shrink = |w: &mut Vec<usize>, of: Col, floor: usize| {
+        while total(w) > width {
+            let widest = (0..ncols)
+                .filter(|&i| kind(i) == of && w[i] > floor)
+                .max_by_key(|&i| w[i]);
+            match widest {
+                Some(i) => w[i] -= 1,
+                None => break,
+            }
         }
-    }
+    };
+    shrink(&mut w, Col::Name, NAME_FLOOR);
+    shrink(&mut w, Col::Id, ID_FLOOR);
+    shrink(&mut w, Col::Name, NAME_MIN);
+
     let mut out = String::new();
-    let mut line = |cells: Vec<&str>| {
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
         let mut l = String::new();
-        for (i, c) in cells.iter().enumerate() {
-            let cell = fit(c, w[i]);
-            if i + 1 == cols {
-                l.push_str(cell.trim_end());
+        for (i, c) in cells.enumerate().take(ncols) {
+            if i + 1 == ncols {
+                l.push_str(&fit(c, w[i]));
             } else {
-                l.push_str(&cell);
+                l.push_str(&pad(c, w[i]));
                 l.push_str("  ");
             }
         }
         out.push_str(l.trim_end());
         out.push('\n');
     };
-    line(headers.to_vec());
-    for r in rows {
-        line(r.iter().map(String::as_str).collect());
+    line(&mut headers.iter().copied());
+    for r in &cleaned {
+        line(&mut r.iter().map(|c| c.as_ref()));
     }
     out
 }
 
-/// `s` padded with spaces to exactly `width` columns, or cut to `width - 1` columns plus `…`.
-fn fit(s: &str, width: usize) -> String {
-    let n = s.width();
-    if n <= width {
-        let mut t = s.to_owned();
-        t.extend(std::iter::repeat_n(' ', width - n));
-        return t;
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut t = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let cw = c.width().unwrap_or(0);
-        if used + cw > width - 1 {
-            break;
-        }
-        used += cw;
-        t.push(c);
-    }
-    t.push('…');
-    // A wide character that did not fit leaves one column short: pad it.
-    t.extend(std::iter::repeat_n(' ', width - 1 - used));
-    t
+/// Terminal width for tables: `$COLUMNS` when set, else the terminal's width when stdout is
+/// one, else 80 (tables are readable at 80 columns).
+pub fn width() -> usize {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok());
+    let terminal = || {
+        std::io::stdout()
+            .is_terminal()
+            .then(crossterm::terminal::size)
+            .and_then(Result::ok)
+            .map(|(w, _)| usize::from(w))
+    };
+    columns.or_else(terminal).filter(|w| *w >= 40).unwrap_or(80)
 }
 
-/// Terminal width for tables: $COLUMNS, else 80 (tables are readable at 80 columns).
-pub fn width() -> usize {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .filter(|w: &usize| *w >= 40)
-        .unwrap_or(80)
+/// Write a command's result to stdout. A reader that went away (`| head`) ends the command
+/// quietly with exit 0; another failure is an error.
+pub fn emit(bytes: &[u8]) -> Result<(), CliError> {
+    console::out(bytes).map_err(CliError::output)
+}
+
+/// A message on stderr (cleaned as a last net; a closed stderr is ignored).
+pub fn note(line: &str) {
+    console::err_line_clean(line);
+}
+
+/// `client`, saying on stderr when Graph makes it wait ("note: Graph is throttling; retrying
+/// in 12 s, attempt 2 of 6"), so a throttled command is not silently stuck.
+pub fn observed(client: crate::graph::GraphClient) -> crate::graph::GraphClient {
+    client.with_observer(std::sync::Arc::new(|event| {
+        if let crate::graph::RetryEvent::Waiting(w) = event {
+            let secs = w.wait.as_millis().div_ceil(1000);
+            note(&format!(
+                "note: {}",
+                w.describe(u64::try_from(secs).unwrap_or(u64::MAX))
+            ));
+        }
+    }))
+}
+
+/// The warning for records Graph sent that could not be read (README "Unreadable records").
+pub fn skipped_warning(skipped: usize, what: &str) -> String {
+    let plural = if skipped == 1 { "" } else { "s" };
+    format!(
+        "warning: skipped {skipped} {what}{plural} that Graph sent in a form azsecrets cannot read (the log file names the fields); the rest is complete"
+    )
+}
+
+/// `s` cut to `max` columns after cleaning, for one-line messages that quote tenant text.
+pub fn quote(s: &str, max: usize) -> String {
+    fit(&sanitize::clean(s), max).into_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use unicode_width::UnicodeWidthStr;
 
     #[test]
-    fn aligns_and_truncates_the_flex_column() {
+    fn aligns_and_truncates_the_name_column() {
         let rows = vec![
             vec!["short".to_owned(), "x".to_owned()],
             vec![
@@ -97,7 +158,7 @@ mod tests {
                 "y".to_owned(),
             ],
         ];
-        let t = table(&["NAME", "ID"], &rows, 20, &[0]);
+        let t = table(&["NAME", "ID"], &rows, 20, &[Col::Name]);
         for l in t.lines() {
             assert!(l.width() <= 20, "{l}");
         }
@@ -122,7 +183,7 @@ mod tests {
             vec!["billing 🚀 api".to_owned(), "id-2".to_owned()],
             vec!["cafe\u{301} plain".to_owned(), "id-3".to_owned()],
         ];
-        let t = table(&["NAME", "ID"], &rows, 80, &[0]);
+        let t = table(&["NAME", "ID"], &rows, 80, &[Col::Name]);
         let cols = id_columns(&t);
         assert!(cols.iter().all(|c| *c == cols[0]), "{t}\n{cols:?}");
         // "支払いサービス" is 7 characters but 14 columns wide.
@@ -133,12 +194,45 @@ mod tests {
     fn cutting_never_splits_a_wide_character_or_overflows() {
         let rows = vec![vec!["支払いサービスの請求".to_owned(), "x".to_owned()]];
         for width in 10..20 {
-            let t = table(&["NAME", "ID"], &rows, width, &[0]);
+            let t = table(&["NAME", "ID"], &rows, width, &[Col::Name]);
             let cols = id_columns(&t);
             assert!(cols.iter().all(|c| *c == cols[0]), "{width}: {t}");
             for l in t.lines() {
                 assert!(l.width() <= width.max(12), "{width}: {l}");
             }
         }
+    }
+
+    #[test]
+    fn cells_are_cleaned_and_rows_stay_rows() {
+        let rows = vec![vec![
+            "evil\u{1b}]0;PWNED\u{7}\nsecond row".to_owned(),
+            "\u{202e}id".to_owned(),
+        ]];
+        let t = table(&["NAME", "ID"], &rows, 200, &[Col::Name, Col::Id]);
+        assert_eq!(t.lines().count(), 2, "{t}");
+        assert!(!t.contains('\u{1b}') && !t.contains('\u{7}') && !t.contains('\u{202e}'));
+        assert!(t.contains("evil⟨U+001B⟩]0;PWNED⟨U+0007⟩↵second row"), "{t}");
+    }
+
+    #[test]
+    fn names_win_over_ids_when_columns_are_short() {
+        let id = "b5784c6f-9642-501b-b761-8be2eec92262";
+        let rows = vec![vec![
+            "contoso-billing-api (production)".to_owned(),
+            id.to_owned(),
+        ]];
+        // Wide enough: nothing is cut.
+        let t = table(&["NAME", "ID"], &rows, 80, &[Col::Name, Col::Id]);
+        assert!(t.contains(id) && t.contains("(production)"), "{t}");
+        // Narrow: the name keeps its floor and the id gives way, with a mark.
+        let t = table(&["NAME", "ID"], &rows, 50, &[Col::Name, Col::Id]);
+        let row = t.lines().nth(1).unwrap();
+        assert!(row.starts_with("contoso-billing-api…"), "{t}");
+        assert!(row.ends_with('…') && row.width() <= 50, "{t}");
+        // Very narrow: the id stops at its floor, then the name gives way again.
+        let t = table(&["NAME", "ID"], &rows, 20, &[Col::Name, Col::Id]);
+        let row = t.lines().nth(1).unwrap();
+        assert!(row.contains("b5784c6f…"), "{t}");
     }
 }

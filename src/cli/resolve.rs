@@ -30,7 +30,12 @@ pub async fn app(client: &GraphClient, needle: &str) -> Result<AppRegistration, 
                 apps.len()
             );
             for a in &apps {
-                msg.push_str(&format!("\n  {}  {}", a.app_id, a.display_name));
+                // The names are the tenant's: one line each, whatever they hold.
+                msg.push_str(&format!(
+                    "\n  {}  {}",
+                    a.app_id,
+                    super::output::quote(&a.display_name, 100)
+                ));
             }
             Err(CliError::new(ExitCode::NotFound, msg))
         }

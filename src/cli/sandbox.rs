@@ -13,47 +13,63 @@ pub async fn serve(config: SandboxConfig) -> Result<ExitCode, CliError> {
     let login = running.login_url.as_str();
     let token = running.access_token.expose_secret();
     let (client_id, secret) = running.control().automation_credentials();
-    println!("azsecrets sandbox: tenant \"Contoso Sandbox\" is running.");
-    println!();
-    println!("  Graph URL:    {graph}  (API at {graph}v1.0/)");
-    println!(
+    let name = crate::sanitize::clean(&running.tenant_name);
+    let user = crate::sanitize::clean(&running.user_label);
+    let mut text = String::new();
+    let mut line = |l: String| {
+        text.push_str(&l);
+        text.push('\n');
+    };
+    line(format!("azsecrets sandbox: tenant \"{name}\" is running."));
+    line(String::new());
+    line(format!("  Graph URL:    {graph}  (API at {graph}v1.0/)"));
+    line(format!(
         "  Login URL:    {login}  (token endpoint {login}{}/oauth2/v2.0/token)",
         running.tenant_id
-    );
-    println!("  Tenant ID:    {}", running.tenant_id);
-    println!("  Signed in as: Sandra Box <sandra@contoso-sandbox.onmicrosoft.com>");
-    println!("  Access token: {token}");
-    println!(
+    ));
+    line(format!("  Tenant ID:    {}", running.tenant_id));
+    line(format!("  Signed in as: {user}"));
+    line(format!("  Access token: {token}"));
+    line(
         "  (valid for 1 hour; device-code sign-in against the login URL is approved automatically)"
+            .to_owned(),
     );
-    println!();
-    println!("Try it:");
-    println!(
+    line(String::new());
+    line("Try it:".to_owned());
+    line(format!(
         "  curl -s -H \"Authorization: Bearer {token}\" '{graph}v1.0/applications?$top=5&$select=displayName,appId'"
-    );
-    println!();
-    println!("Point azsecrets at it:");
-    println!(
+    ));
+    line(String::new());
+    line("Point azsecrets at it:".to_owned());
+    line(format!(
         "  AZSECRETS_ACCESS_TOKEN={token} azsecrets --graph-url {graph} --login-url {login} apps list"
-    );
-    println!();
-    println!("Key Vault and Resource Manager:");
-    println!("  Vault URL template: {}", running.vault_url_template);
-    println!("  Seeded vaults:      {}", running.vault_names.join(", "));
-    println!("  ARM URL:            {}", running.arm_url);
-    println!(
+    ));
+    line(String::new());
+    line("Key Vault and Resource Manager:".to_owned());
+    line(format!(
+        "  Vault URL template: {}",
+        running.vault_url_template
+    ));
+    line(format!(
+        "  Seeded vaults:      {}",
+        running.vault_names.join(", ")
+    ));
+    line(format!("  ARM URL:            {}", running.arm_url));
+    line(format!(
         "  azsecrets --graph-url {graph} --login-url {login} --vault-url-template '{}' --arm-url {} …",
         running.vault_url_template, running.arm_url
-    );
-    println!();
-    println!("Service principal (client credentials):");
-    println!(
+    ));
+    line(String::new());
+    line("Service principal (client credentials):".to_owned());
+    line(format!(
         "  AZURE_TENANT_ID={} AZURE_CLIENT_ID={client_id} AZURE_CLIENT_SECRET={}",
         running.tenant_id,
         secret.expose_secret()
-    );
-    println!();
-    println!("Press Ctrl-C to stop.");
+    ));
+    line(String::new());
+    line("Press Ctrl-C to stop.".to_owned());
+    // A closed stdout does not stop the sandbox: whoever started it may only want it running.
+    let _ = crate::console::out(text.as_bytes());
 
     wait_for_stop().await;
     drop(running);

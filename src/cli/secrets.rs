@@ -17,7 +17,7 @@ use crate::new_secret::{InvalidRequest, NewSecretRequest};
 use crate::session::{Session, SessionConfig};
 
 use super::args::{Destination, KeyIdPrefix};
-use super::output;
+use super::output::{self, Col, note, quote};
 use super::resolve;
 use super::{CliError, ExitCode, OutputFormat, SecretsCommand, Settings};
 
@@ -34,7 +34,8 @@ pub async fn run(
             output,
         } => {
             let session = Session::start(session).await?;
-            list(&session.client, app, expiring_within, check, output).await
+            let client = output::observed(session.client.clone());
+            list(&client, app, expiring_within, check, output).await
         }
         SecretsCommand::Add {
             app,
@@ -138,9 +139,12 @@ async fn list(
         .map(|l| l.end_from(now))
         .transpose()
         .map_err(|e| CliError::usage(format!("--expiring-within: {e}")))?;
-    let apps = match app {
-        Some(a) => vec![resolve::app(client, &a).await?],
-        None => client.list_all_applications(&AppQuery::default()).await?,
+    let (apps, skipped) = match app {
+        Some(a) => (vec![resolve::app(client, &a).await?], 0),
+        None => {
+            let listing = client.collect_applications(&AppQuery::default()).await?;
+            (listing.items, listing.skipped)
+        }
     };
     let mut rows: Vec<(DateTime<Utc>, SecretRow)> = apps
         .iter()
@@ -165,7 +169,7 @@ async fn list(
     match format {
         OutputFormat::Json => {
             let list: Vec<&SecretRow> = rows.iter().map(|(_, r)| r).collect();
-            let text = serde_json::to_string_pretty(&list)
+            let text = crate::sanitize::json_pretty(&list)
                 .map_err(|e| CliError::new(ExitCode::Failure, e.to_string()))?;
             keep_checking(writeln!(out, "{text}"))?;
         }
@@ -179,7 +183,7 @@ async fn list(
                         (None, _) => "-".to_owned(),
                     };
                     vec![
-                        r.app_name.clone(),
+                        crate::sanitize::name(Some(&r.app_name)).into_owned(),
                         r.description.clone().unwrap_or_else(|| "-".into()),
                         r.secret_id.chars().take(8).collect(),
                         format!("{}*****", r.hint.as_deref().unwrap_or("")),
@@ -206,10 +210,10 @@ async fn list(
                 ],
                 &table_rows,
                 output::width(),
-                &[0, 1],
+                &[Col::Name, Col::Name, Col::Id],
             );
             keep_checking(out.write_all(t.as_bytes()))?;
-            eprintln!(
+            note(&format!(
                 "{} secret(s) in {} app(s){}",
                 rows.len(),
                 apps.len(),
@@ -217,15 +221,19 @@ async fn list(
                     Some(w) => format!(", expired or expiring within {w}"),
                     None => String::new(),
                 }
-            );
+            ));
         }
     }
     keep_checking(out.flush())?;
+    // An unreadable record is not a finding: --check judges what could be read, and says so.
+    if skipped > 0 {
+        note(&output::skipped_warning(skipped, "app registration"));
+    }
     if check && flagged > 0 {
-        eprintln!(
+        note(&format!(
             "check failed: {flagged} secret(s) expired or expiring within {}",
             watched.unwrap_or(Lifetime::Days(30))
-        );
+        ));
         return Ok(ExitCode::CheckFailed);
     }
     Ok(ExitCode::Ok)
@@ -283,14 +291,14 @@ async fn add(
     let app = resolve::app(client, &req.app).await?;
     let tenant_id = resolve::tenant_id(client).await?;
     if req.to == Destination::Stdout && std::io::stdout().is_terminal() {
-        eprintln!(
-            "warning: --to stdout prints the secret value on this terminal, where it stays in scrollback; pipe it instead"
+        note(
+            "warning: --to stdout prints the secret value on this terminal, where it stays in scrollback; pipe it instead",
         );
     }
     let request = new_request(&req.description, req.expires)?;
     if req.expires == Lifetime::Never {
-        eprintln!(
-            "warning: 'never' expiring secrets (2299-12-31) are no longer offered by the portal and tenant policy may refuse them"
+        note(
+            "warning: 'never' expiring secrets (2299-12-31) are no longer offered by the portal and tenant policy may refuse them",
         );
     }
     let created = client.add_password(&app.id, &request.to_graph()).await?;
@@ -337,7 +345,7 @@ async fn add(
             match handoff::write_env_file(path, &block) {
                 Ok(report) => {
                     if let Some(w) = &report.git_warning {
-                        eprintln!("warning: {w}");
+                        note(&format!("warning: {w}"));
                     }
                     format!("written to {}", report.path.display())
                 }
@@ -361,23 +369,30 @@ async fn add(
                 destination: destination.clone(),
                 secret_text: (req.to == Destination::Stdout).then(|| value.expose()),
             };
-            let text = serde_json::to_string_pretty(&json)
+            let text = crate::sanitize::json_pretty(&json)
                 .map_err(|e| CliError::new(ExitCode::Failure, e.to_string()))?;
-            println!("{text}");
+            // With --to stdout the value is in this JSON: if it cannot be written, nobody has
+            // it. Otherwise the value already went where it was sent; the JSON is a receipt.
+            if let Err(e) = crate::console::out_line(&text)
+                && req.to == Destination::Stdout
+            {
+                let why = format!("could not write the value to stdout: {e}");
+                return Err(roll_back(client, &app, &meta.key_id, why).await);
+            }
         }
         OutputFormat::Table => {
-            eprintln!(
+            note(&format!(
                 "Added client secret {} to '{}': Secret ID {}, value {}, expires {}; {}",
                 meta.display_name
                     .as_deref()
-                    .map(|d| format!("'{d}'"))
+                    .map(|d| format!("'{}'", quote(d, 80)))
                     .unwrap_or_else(|| "(no description)".into()),
-                app.display_name,
+                quote(&app.display_name, 80),
                 meta.key_id,
                 value.masked(),
                 end_s.as_deref().unwrap_or("-"),
                 destination
-            );
+            ));
         }
     }
     Ok(ExitCode::Ok)
@@ -447,7 +462,7 @@ async fn remove(
                 ExitCode::NotFound,
                 format!(
                     "'{}' has no client secret whose Secret ID starts with {key}",
-                    app.display_name
+                    quote(&app.display_name, 80)
                 ),
             ));
         }
@@ -456,7 +471,7 @@ async fn remove(
                 ExitCode::Usage,
                 format!(
                     "{key} matches several Secret IDs on '{}': give more characters",
-                    app.display_name
+                    quote(&app.display_name, 80)
                 ),
             ));
         }
@@ -474,35 +489,35 @@ async fn remove(
                 "refusing to delete without --yes: no terminal to confirm on",
             ));
         }
-        eprint!(
+        // The description and name are the tenant's: cleaned and cut, so they can neither
+        // rewrite this prompt nor push it off the screen.
+        crate::console::err(&format!(
             "Delete client secret {} (Secret ID {}, expires {}) from '{}'?\nApps using it will stop signing in. Type 'yes' to delete: ",
             s.description()
-                .map(|d| format!("'{d}'"))
+                .map(|d| format!("'{}'", quote(&d, 80)))
                 .unwrap_or_else(|| "(no description)".into()),
-            s.key_id,
+            crate::sanitize::clean(s.key_id.as_str()),
             s.end_date_time
                 .map(|d| d.format("%Y-%m-%d").to_string())
                 .unwrap_or_else(|| "-".into()),
-            app.display_name
-        );
+            quote(&app.display_name, 80)
+        ));
         let mut answer = String::new();
         let _ = stdin.lock().read_line(&mut answer);
         if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-            eprintln!("Not deleted.");
+            note("Not deleted.");
             return Ok(ExitCode::Failure);
         }
     }
     match client.remove_password(&app.id, &key_id).await? {
-        RemoveOutcome::Removed => {
-            eprintln!(
-                "Deleted client secret {key_id} from '{}'.",
-                app.display_name
-            )
-        }
-        RemoveOutcome::AlreadyGone => eprintln!(
+        RemoveOutcome::Removed => note(&format!(
+            "Deleted client secret {key_id} from '{}'.",
+            quote(&app.display_name, 80)
+        )),
+        RemoveOutcome::AlreadyGone => note(&format!(
             "Client secret {key_id} was already removed from '{}'; nothing to do.",
-            app.display_name
-        ),
+            quote(&app.display_name, 80)
+        )),
     }
     Ok(ExitCode::Ok)
 }

@@ -2,9 +2,14 @@
 //!
 //! Rules it keeps (graph-contract.md): `$top=999` pages followed by `@odata.nextLink` verbatim,
 //! headers resent on every page; the bearer token only ever goes to the configured Graph origin;
-//! reads retry 429/503/504 (Retry-After, else exponential backoff with jitter, bounded);
-//! `addPassword` and create are never retried, and a lost `addPassword` reply is reconciled by
-//! reading the app back; removePassword's "No password credential found with keyId" is success.
+//! reads retry 429/500/502/503/504 and transport failures (Retry-After, else exponential backoff
+//! with jitter, bounded), telling a [`RetryObserver`] about each wait; `addPassword` and create
+//! are never retried, and a lost `addPassword` reply is reconciled by reading the app back;
+//! removePassword's "No password credential found with keyId" is success.
+//!
+//! Replies are decoded page by page, fast; only when a page does not decode are lone UTF-16
+//! surrogate escapes repaired (to U+FFFD), and then each record decoded on its own: one record
+//! azsecrets cannot read is skipped and counted ([`Page::skipped`]) instead of failing the list.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,7 +22,8 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::auth::{SourceKind, TokenSource};
-use crate::graph::error::{GraphError, parse_api_error};
+use crate::graph::claims::TokenClaims;
+use crate::graph::error::{GraphError, NotSent, parse_api_error};
 use crate::graph::models::{
     AppRegistration, ClientSecret, FederatedCredential, Me, NewApplication, NewClientSecret,
     ODataPage, Organization, PasswordCredentialRequest,
@@ -30,6 +36,57 @@ pub const APP_SELECT: &str = "id,appId,displayName,createdDateTime,signInAudienc
 
 /// Graph's maximum page size for applications.
 pub const MAX_TOP: u16 = 999;
+
+/// The longest URL azsecrets sends. Graph's front door refuses far shorter ones; anything this
+/// long is a mistake (a pasted file as `--filter`) and is refused before it is sent.
+pub const MAX_URL: usize = 16 * 1024;
+
+/// A retry the client is about to wait for, or the end of one, for whoever shows progress
+/// (the TUI says "Graph is throttling; retrying in 12 s, attempt 2 of 6").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RetryEvent {
+    /// A read failed in a way worth retrying; the client waits `wait`, then tries again.
+    Waiting(RetryWait),
+    /// The request that was being retried has an answer (success or a final error).
+    Settled { operation: &'static str },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryWait {
+    /// What was being done ("list applications").
+    pub operation: &'static str,
+    /// Graph's status (429, 5xx), or `None` when the request did not reach Graph.
+    pub status: Option<u16>,
+    /// How long the client waits before the next attempt.
+    pub wait: Duration,
+    /// The attempt that follows the wait (the first attempt is 1).
+    pub next_attempt: u32,
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+}
+
+impl RetryWait {
+    /// "Graph is throttling; retrying in 12 s, attempt 2 of 6", with `secs_left` of the wait.
+    pub fn describe(&self, secs_left: u64) -> String {
+        let what = match self.status {
+            Some(429) => "Graph is throttling".to_owned(),
+            Some(s) => format!("Graph answered {s}"),
+            None => "Graph did not answer".to_owned(),
+        };
+        let when = if secs_left == 0 {
+            "retrying now".to_owned()
+        } else {
+            format!("retrying in {secs_left} s")
+        };
+        format!(
+            "{what}; {when}, attempt {} of {}",
+            self.next_attempt, self.attempts
+        )
+    }
+}
+
+/// Who hears about retries; called from the client's tasks, so it must be quick.
+pub type RetryObserver = Arc<dyn Fn(RetryEvent) + Send + Sync>;
 
 #[derive(Clone, Debug)]
 pub struct RetryPolicy {
@@ -81,6 +138,15 @@ pub struct Page<T> {
     pub count: Option<u64>,
     /// True when another page follows.
     pub has_more: bool,
+    /// Records of this page that could not be read and were left out.
+    pub skipped: usize,
+}
+
+/// Every item of every page, and how many records were skipped as unreadable.
+#[derive(Debug)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub skipped: usize,
 }
 
 /// What an id a user gave names (see [`GraphClient::find_application`]).
@@ -94,11 +160,23 @@ pub enum AppLookup {
 
 /// Every item of every page, in order; the first failed page fails the whole.
 pub async fn collect_pages<T>(
-    mut pages: BoxStream<'_, Result<Page<T>, GraphError>>,
+    pages: BoxStream<'_, Result<Page<T>, GraphError>>,
 ) -> Result<Vec<T>, GraphError> {
-    let mut out = Vec::new();
+    Ok(collect_listing(pages).await?.items)
+}
+
+/// [`collect_pages`], counting the records skipped as unreadable.
+pub async fn collect_listing<T>(
+    mut pages: BoxStream<'_, Result<Page<T>, GraphError>>,
+) -> Result<Listing<T>, GraphError> {
+    let mut out = Listing {
+        items: Vec::new(),
+        skipped: 0,
+    };
     while let Some(page) = pages.next().await {
-        out.extend(page?.items);
+        let page = page?;
+        out.items.extend(page.items);
+        out.skipped += page.skipped;
     }
     Ok(out)
 }
@@ -121,6 +199,7 @@ struct Inner {
     v1: Url,
     creds: Arc<dyn TokenSource>,
     retry: RetryPolicy,
+    observer: Option<RetryObserver>,
 }
 
 struct Request<'a> {
@@ -156,11 +235,23 @@ impl GraphClient {
                 v1,
                 creds,
                 retry: RetryPolicy::default(),
+                observer: None,
             }),
         })
     }
 
     pub fn with_retry(self, retry: RetryPolicy) -> Self {
+        let observer = self.inner.observer.clone();
+        self.rebuilt(retry, observer)
+    }
+
+    /// The same client, telling `observer` about every retry wait (the TUI shows them).
+    pub fn with_observer(self, observer: RetryObserver) -> Self {
+        let retry = self.inner.retry.clone();
+        self.rebuilt(retry, Some(observer))
+    }
+
+    fn rebuilt(&self, retry: RetryPolicy, observer: Option<RetryObserver>) -> Self {
         let i = &self.inner;
         Self {
             inner: Arc::new(Inner {
@@ -169,8 +260,23 @@ impl GraphClient {
                 v1: i.v1.clone(),
                 creds: i.creds.clone(),
                 retry,
+                observer,
             }),
         }
+    }
+
+    fn notify(&self, event: RetryEvent) {
+        if let Some(o) = &self.inner.observer {
+            o(event);
+        }
+    }
+
+    /// What the current access token says about itself (tenant, app, user), read from its
+    /// payload without verifying it: for `whoami` when Graph will not say. `None` when the
+    /// token is not a JWT (the token itself is never returned or shown).
+    pub async fn token_claims(&self) -> Result<Option<TokenClaims>, GraphError> {
+        let token = self.inner.creds.token(false).await?;
+        Ok(TokenClaims::decode(token.token.expose_secret()))
     }
 
     pub fn source_kind(&self) -> SourceKind {
@@ -213,20 +319,61 @@ impl GraphClient {
 
     async fn execute(&self, req: Request<'_>) -> Result<reqwest::Response, GraphError> {
         self.check_origin(&req.url)?;
+        let len = req.url.as_str().len();
+        if len > MAX_URL {
+            return Err(GraphError::NotSent {
+                operation: req.operation,
+                reason: NotSent::UrlTooLong { len, max: MAX_URL },
+            });
+        }
+        self.execute_retrying(&req).await
+    }
+
+    /// [`Self::execute`]'s loop: one attempt after another while the answer is worth retrying
+    /// and the request may be repeated; the observer hears of every wait and of the end.
+    async fn execute_retrying(&self, req: &Request<'_>) -> Result<reqwest::Response, GraphError> {
         let policy = &self.inner.retry;
+        let attempts = policy.max_retries + 1;
         let mut attempt = 0u32;
         let mut refreshed = false;
         let mut force_refresh = false;
+        let mut waited = false;
+        let settled = |client: &Self, waited: bool| {
+            if waited {
+                client.notify(RetryEvent::Settled {
+                    operation: req.operation,
+                });
+            }
+        };
         loop {
             // Force a refresh only right after a 401, never on later retries of the same request.
-            let token = self.inner.creds.token(force_refresh).await?;
+            let token = match self.inner.creds.token(force_refresh).await {
+                Ok(t) => t,
+                Err(e) => {
+                    settled(self, waited);
+                    return Err(e.into());
+                }
+            };
             force_refresh = false;
+            // Checked here so a token with a line break is named as such, never as the network.
+            let Ok(mut auth) = reqwest::header::HeaderValue::from_str(&format!(
+                "Bearer {}",
+                token.token.expose_secret()
+            )) else {
+                settled(self, waited);
+                return Err(GraphError::NotSent {
+                    operation: req.operation,
+                    reason: NotSent::TokenNotSendable,
+                });
+            };
+            auth.set_sensitive(true);
+            drop(token);
             let client_request_id = uuid::Uuid::new_v4().to_string();
             let mut rb = self
                 .inner
                 .http
                 .request(req.method.clone(), req.url.clone())
-                .bearer_auth(token.token.expose_secret())
+                .header(reqwest::header::AUTHORIZATION, auth)
                 .header("client-request-id", &client_request_id)
                 .header("Accept", "application/json");
             if let Some(body) = req.body {
@@ -234,8 +381,14 @@ impl GraphClient {
             }
             let started = Instant::now();
             let sent = rb.send().await;
-            drop(token);
             match sent {
+                Err(e) if e.is_builder() => {
+                    settled(self, waited);
+                    return Err(GraphError::NotSent {
+                        operation: req.operation,
+                        reason: NotSent::Build(transport_detail(&e)),
+                    });
+                }
                 Err(e) => {
                     tracing::warn!(
                         op = req.operation,
@@ -246,10 +399,20 @@ impl GraphClient {
                         "graph request failed in transport"
                     );
                     if req.retry && attempt < policy.max_retries {
-                        tokio::time::sleep(policy.backoff(attempt)).await;
+                        let wait = policy.backoff(attempt);
                         attempt += 1;
+                        waited = true;
+                        self.notify(RetryEvent::Waiting(RetryWait {
+                            operation: req.operation,
+                            status: None,
+                            wait,
+                            next_attempt: attempt + 1,
+                            attempts,
+                        }));
+                        tokio::time::sleep(wait).await;
                         continue;
                     }
+                    settled(self, waited);
                     return Err(GraphError::Transport {
                         operation: req.operation,
                         detail: transport_detail(&e),
@@ -268,6 +431,7 @@ impl GraphClient {
                         "graph"
                     );
                     if status.is_success() {
+                        settled(self, waited);
                         return Ok(resp);
                     }
                     if status == StatusCode::UNAUTHORIZED && !refreshed {
@@ -276,8 +440,7 @@ impl GraphClient {
                         continue;
                     }
                     let retry_after = retry_after(&resp);
-                    let transient = matches!(status.as_u16(), 429 | 503 | 504);
-                    if req.retry && transient && attempt < policy.max_retries {
+                    if req.retry && is_transient(status) && attempt < policy.max_retries {
                         let wait = retry_after
                             .unwrap_or_else(|| policy.backoff(attempt))
                             .min(policy.max_delay);
@@ -287,10 +450,21 @@ impl GraphClient {
                             wait_ms = wait.as_millis() as u64,
                             "graph asked to retry"
                         );
-                        tokio::time::sleep(wait).await;
                         attempt += 1;
+                        waited = true;
+                        self.notify(RetryEvent::Waiting(RetryWait {
+                            operation: req.operation,
+                            status: Some(status.as_u16()),
+                            wait,
+                            next_attempt: attempt + 1,
+                            attempts,
+                        }));
+                        // Read the body away so the connection can be reused.
+                        let _ = resp.bytes().await;
+                        tokio::time::sleep(wait).await;
                         continue;
                     }
+                    settled(self, waited);
                     let client_request_id = header(&resp, "client-request-id");
                     let body = resp.text().await.unwrap_or_default();
                     let err = parse_api_error(
@@ -304,7 +478,7 @@ impl GraphClient {
                     tracing::warn!(
                         op = req.operation,
                         status = err.status,
-                        code = %err.code,
+                        code = %crate::sanitize::clean(&err.code),
                         request_id = err.request_id.as_deref().unwrap_or(""),
                         "graph error"
                     );
@@ -320,7 +494,7 @@ impl GraphClient {
         url: Url,
     ) -> Result<T, GraphError> {
         let body = self.get_bytes(operation, url).await?;
-        decode_bytes(operation, &body)
+        decode_repairing(operation, &body)
     }
 
     /// A GET (retried as reads are) and its whole reply.
@@ -398,7 +572,7 @@ impl GraphClient {
                     Some(Err(e)) => PageState::Failed(e),
                     None => PageState::Done,
                 };
-                let page: ODataPage<T> = match decode_bytes(operation, &body) {
+                let (page, skipped): (ODataPage<T>, usize) = match decode_page(operation, &body) {
                     Ok(p) => p,
                     Err(e) => return Some((Err(e), PageState::Done)),
                 };
@@ -418,6 +592,7 @@ impl GraphClient {
                     has_more: !matches!(next_state, PageState::Done),
                     count: page.count,
                     items: page.value,
+                    skipped,
                 };
                 Some((Ok(out), next_state))
             }
@@ -443,12 +618,21 @@ impl GraphClient {
     }
 
     /// Every application the query matches, all pages collected (for callers that need them all
-    /// at once; the TUI streams [`Self::list_applications`] instead).
+    /// at once; the TUI streams [`Self::list_applications`] instead). Records that could not
+    /// be read are left out; [`Self::collect_applications`] counts them.
     pub async fn list_all_applications(
         &self,
         query: &AppQuery,
     ) -> Result<Vec<AppRegistration>, GraphError> {
         collect_pages(self.list_applications(query)).await
+    }
+
+    /// [`Self::list_all_applications`], with the number of records skipped as unreadable.
+    pub async fn collect_applications(
+        &self,
+        query: &AppQuery,
+    ) -> Result<Listing<AppRegistration>, GraphError> {
+        collect_listing(self.list_applications(query)).await
     }
 
     /// `GET /applications/{id}` by Object ID.
@@ -699,9 +883,145 @@ fn decode_bytes<T: DeserializeOwned>(
 ) -> Result<T, GraphError> {
     serde_json::from_slice(body).map_err(|e| GraphError::Decode {
         operation,
-        // serde_json errors name a position and a type, never the content.
+        // serde_json errors name a position and a type, rarely the content (cleaned on display).
         detail: e.to_string(),
     })
+}
+
+/// One object: decoded as sent, or else after lone surrogate escapes are repaired.
+fn decode_repairing<T: DeserializeOwned>(
+    operation: &'static str,
+    body: &[u8],
+) -> Result<T, GraphError> {
+    match serde_json::from_slice(body) {
+        Ok(v) => Ok(v),
+        Err(first) => match repair_lone_surrogates(body) {
+            Some(fixed) => decode_bytes(operation, &fixed),
+            None => Err(GraphError::Decode {
+                operation,
+                detail: first.to_string(),
+            }),
+        },
+    }
+}
+
+/// A page: decoded whole (the fast path, almost always); else with lone surrogate escapes
+/// repaired; else record by record, leaving out (and counting) those that cannot be read. Only
+/// a reply that is not a page at all is an error.
+fn decode_page<T: DeserializeOwned>(
+    operation: &'static str,
+    body: &[u8],
+) -> Result<(ODataPage<T>, usize), GraphError> {
+    let first = match serde_json::from_slice::<ODataPage<T>>(body) {
+        Ok(p) => return Ok((p, 0)),
+        Err(e) => e,
+    };
+    let repaired = repair_lone_surrogates(body);
+    let body: &[u8] = match &repaired {
+        Some(fixed) => {
+            tracing::info!(
+                op = operation,
+                "a page held lone UTF-16 surrogate escapes; shown as U+FFFD"
+            );
+            if let Ok(p) = serde_json::from_slice::<ODataPage<T>>(fixed) {
+                return Ok((p, 0));
+            }
+            fixed
+        }
+        None => body,
+    };
+    let loose: ODataPage<serde_json::Value> =
+        serde_json::from_slice(body).map_err(|_| GraphError::Decode {
+            operation,
+            detail: first.to_string(),
+        })?;
+    let mut items = Vec::with_capacity(loose.value.len());
+    let mut skipped = 0;
+    for (i, record) in loose.value.into_iter().enumerate() {
+        match serde_json::from_value::<T>(record) {
+            Ok(item) => items.push(item),
+            Err(e) => {
+                skipped += 1;
+                tracing::warn!(
+                    op = operation,
+                    index = i,
+                    error = %crate::sanitize::clean(&e.to_string()),
+                    "skipped a record that cannot be read"
+                );
+            }
+        }
+    }
+    Ok((
+        ODataPage {
+            next_link: loose.next_link,
+            count: loose.count,
+            value: items,
+        },
+        skipped,
+    ))
+}
+
+/// `body` with every lone UTF-16 surrogate escape (`\ud800` without its pair, which Graph can
+/// send and serde_json refuses) replaced by `\ufffd`; `None` when there is none. Escaped
+/// backslashes are skipped, so `\\ud800` (a backslash and text) is left alone.
+pub fn repair_lone_surrogates(body: &[u8]) -> Option<Vec<u8>> {
+    fn hex4(b: &[u8]) -> Option<u16> {
+        let s = std::str::from_utf8(b.get(..4)?).ok()?;
+        u16::from_str_radix(s, 16).ok()
+    }
+    fn escape_at(body: &[u8], i: usize) -> Option<u16> {
+        (body.get(i) == Some(&b'\\') && body.get(i + 1) == Some(&b'u'))
+            .then(|| hex4(body.get(i + 2..)?))
+            .flatten()
+    }
+    let mut out: Option<Vec<u8>> = None;
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] != b'\\' {
+            if let Some(o) = out.as_mut() {
+                o.push(body[i]);
+            }
+            i += 1;
+            continue;
+        }
+        let Some(unit) = escape_at(body, i) else {
+            // Another escape (`\"`, `\\`, `\n`…): copy both bytes.
+            let end = (i + 2).min(body.len());
+            if let Some(o) = out.as_mut() {
+                o.extend_from_slice(&body[i..end]);
+            }
+            i = end;
+            continue;
+        };
+        let high = (0xD800..0xDC00).contains(&unit);
+        let low = (0xDC00..0xE000).contains(&unit);
+        let paired = high && escape_at(body, i + 6).is_some_and(|u| (0xDC00..0xE000).contains(&u));
+        if paired {
+            if let Some(o) = out.as_mut() {
+                o.extend_from_slice(&body[i..i + 12]);
+            }
+            i += 12;
+        } else if high || low {
+            let o = out.get_or_insert_with(|| {
+                let mut v = Vec::with_capacity(body.len());
+                v.extend_from_slice(&body[..i]);
+                v
+            });
+            o.extend_from_slice(b"\\ufffd");
+            i += 6;
+        } else {
+            if let Some(o) = out.as_mut() {
+                o.extend_from_slice(&body[i..i + 6]);
+            }
+            i += 6;
+        }
+    }
+    out
+}
+
+/// Statuses a read is retried on: throttling and the server errors a retry can outlive.
+fn is_transient(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
 }
 
 fn matches_request(c: &ClientSecret, sent: &PasswordCredentialRequest) -> bool {
@@ -727,7 +1047,7 @@ async fn decode<T: DeserializeOwned>(
     operation: &'static str,
     resp: reqwest::Response,
 ) -> Result<T, GraphError> {
-    decode_bytes(operation, &read_body(operation, resp).await?)
+    decode_repairing(operation, &read_body(operation, resp).await?)
 }
 
 async fn read_body(
@@ -778,6 +1098,47 @@ fn redact_query(url: &Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_surrogate_escapes_are_repaired_and_nothing_else() {
+        let fix = |s: &[u8]| repair_lone_surrogates(s).map(|v| String::from_utf8(v).unwrap());
+        assert_eq!(
+            fix(br#"{"a":"x\ud800y"}"#).as_deref(),
+            Some(r#"{"a":"x\ufffdy"}"#)
+        );
+        assert_eq!(
+            fix(br#"{"a":"\udc00"}"#).as_deref(),
+            Some(r#"{"a":"\ufffd"}"#)
+        );
+        assert_eq!(
+            fix(br#"{"a":"\ud800\ud800\udc00"}"#).as_deref(),
+            Some(r#"{"a":"\ufffd\ud800\udc00"}"#),
+            "a lone high before a pair"
+        );
+        // A valid pair, an escaped backslash before "ud800", other escapes: untouched.
+        assert_eq!(fix(br#"{"a":"\ud83d\ude80"}"#), None);
+        assert_eq!(fix(br#"{"a":"\\ud800"}"#), None);
+        assert_eq!(fix(br#"{"a":"\n\"\u0041"}"#), None);
+        let page: ODataPage<serde_json::Value> =
+            serde_json::from_slice(&repair_lone_surrogates(br#"{"value":["\ud800"]}"#).unwrap())
+                .unwrap();
+        assert_eq!(page.value[0], "\u{fffd}");
+    }
+
+    #[test]
+    fn a_page_decodes_record_by_record_only_when_it_must() {
+        #[derive(serde::Deserialize)]
+        struct R {
+            #[allow(dead_code)]
+            id: u32,
+        }
+        let (p, skipped) = decode_page::<R>("list", br#"{"value":[{"id":1},{"id":2}]}"#).unwrap();
+        assert_eq!((p.value.len(), skipped), (2, 0));
+        let (p, skipped) =
+            decode_page::<R>("list", br#"{"value":[{"id":1},{"id":"x"},{"nope":1}]}"#).unwrap();
+        assert_eq!((p.value.len(), skipped), (1, 2));
+        assert!(decode_page::<R>("list", b"not json").is_err());
+    }
 
     #[test]
     fn next_link_is_peeked_from_raw_bytes() {

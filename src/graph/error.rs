@@ -1,5 +1,9 @@
 //! Graph errors: typed, carrying what failed, the HTTP status, Graph's `code`, `message` and
 //! `request-id`, and a typed [`Cause`] (the front-ends word what to do about it).
+//!
+//! Graph's own words (code, message, request ids) are tenant-controlled text: the `Display`
+//! forms here pass them through [`crate::sanitize::clean`], so no message built from an error
+//! can carry an escape sequence or a line break to a terminal (or into a log).
 
 use std::time::Duration;
 
@@ -7,6 +11,7 @@ use serde::Deserialize;
 
 use crate::auth::AuthError;
 use crate::graph::models::ClientSecret;
+use crate::sanitize::clean;
 
 /// An error answer from Graph (`{"error":{"code","message","innerError":{...}}}`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,21 +30,30 @@ pub struct ApiError {
 pub enum GraphError {
     #[error("{}", api_display(.0))]
     Api(Box<ApiError>),
-    #[error("could not {operation}: {detail}")]
+    #[error("could not {operation}: {}", clean(.detail))]
     Transport {
         operation: &'static str,
         detail: String,
     },
-    #[error("could not {operation}: Graph sent a reply azsecrets cannot read ({detail})")]
+    #[error(
+        "could not {operation}: Graph sent a reply azsecrets cannot read ({})",
+        clean(.detail)
+    )]
     Decode {
         operation: &'static str,
         detail: String,
     },
+    /// The request never left: azsecrets refused or could not build it. Not a network error.
+    #[error("could not {operation}: the request was not sent: {reason}")]
+    NotSent {
+        operation: &'static str,
+        reason: NotSent,
+    },
     #[error(
-        "refused to follow a paging link to {url}: it is not the configured Graph endpoint {expected}, and the access token is only sent there"
+        "refused to follow a paging link to {}: it is not the configured Graph endpoint {expected}, and the access token is only sent there", clean(.url)
     )]
     ForeignLink { url: String, expected: String },
-    #[error("'{0}' is not a valid identifier (expected a GUID)")]
+    #[error("'{}' is not a valid identifier (expected a GUID)", clean(.0))]
     InvalidId(String),
     #[error(transparent)]
     Auth(#[from] AuthError),
@@ -55,13 +69,33 @@ pub enum GraphError {
     },
 }
 
+/// Why a request was not sent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotSent {
+    /// The URL is longer than Graph accepts (a huge filter).
+    #[error(
+        "it would be {len} characters long, and Graph takes URLs of at most {max} (is the filter that long?)"
+    )]
+    UrlTooLong { len: usize, max: usize },
+    /// The access token holds characters an HTTP header cannot carry (a line break, a
+    /// control character). The token itself is never shown.
+    #[error("the access token holds characters an HTTP header cannot carry")]
+    TokenNotSendable,
+    /// The HTTP client could not build the request.
+    #[error("the HTTP request could not be built ({0})")]
+    Build(String),
+}
+
 fn api_display(e: &ApiError) -> String {
     let mut s = format!(
         "could not {}: {} {} — {}",
-        e.operation, e.status, e.code, e.message
+        e.operation,
+        e.status,
+        clean(&e.code),
+        clean(&e.message)
     );
     if let Some(id) = &e.request_id {
-        s.push_str(&format!(" (request-id {id})"));
+        s.push_str(&format!(" (request-id {})", clean(id)));
     }
     s
 }
@@ -70,8 +104,8 @@ fn lost_display(created: &Option<Box<ClientSecret>>) -> String {
     match created {
         Some(s) => format!(
             "the secret was created (Secret ID {}, hint {}) but Graph's reply was lost, so its value can never be shown; delete it and add a new one",
-            s.key_id,
-            s.hint.as_deref().unwrap_or("none")
+            clean(s.key_id.as_str()),
+            clean(s.hint.as_deref().unwrap_or("none"))
         ),
         None => "Graph's reply was lost and reading the app back shows no new secret: nothing was created, it is safe to try again".to_owned(),
     }
@@ -108,6 +142,11 @@ impl GraphError {
             GraphError::Api(e) => cause_of(e),
             GraphError::Transport { .. } => Cause::Network,
             GraphError::Decode { .. } => Cause::UnreadableReply,
+            GraphError::NotSent { reason, .. } => match reason {
+                NotSent::UrlTooLong { .. } => Cause::RequestTooLong,
+                NotSent::TokenNotSendable => Cause::TokenNotSendable,
+                NotSent::Build(_) => Cause::NotSent,
+            },
             GraphError::ForeignLink { .. } => Cause::ForeignLink,
             GraphError::InvalidId(_) => Cause::InvalidId,
             GraphError::Auth(_) => Cause::SignIn,
@@ -135,7 +174,7 @@ pub enum Cause {
     Unauthorized,
     /// The object is gone, or was created seconds ago and has not replicated (404).
     NotFound,
-    /// Graph throttled (429) or was briefly unavailable (503, 504).
+    /// Graph throttled (429) or was briefly unavailable (502, 503, 504).
     Throttled,
     /// Graph failed (other 5xx).
     ServerError,
@@ -143,6 +182,12 @@ pub enum Cause {
     Rejected,
     /// The request did not reach Graph, or the reply did not come back.
     Network,
+    /// The request was too long to send (a huge filter): it never left.
+    RequestTooLong,
+    /// The access token cannot be sent in a header (a line break in it): it never left.
+    TokenNotSendable,
+    /// The request could not be built: it never left.
+    NotSent,
     /// Graph's reply could not be read: a bug, or a Graph change.
     UnreadableReply,
     /// A paging link pointed away from the configured Graph endpoint.
@@ -167,7 +212,7 @@ fn cause_of(e: &ApiError) -> Cause {
         (403, _) | (_, "Authorization_RequestDenied") => Cause::Forbidden,
         (401, _) => Cause::Unauthorized,
         (404, _) => Cause::NotFound,
-        (429, _) | (503, _) | (504, _) => Cause::Throttled,
+        (429, _) | (502, _) | (503, _) | (504, _) => Cause::Throttled,
         (s, _) if s >= 500 => Cause::ServerError,
         _ => Cause::Rejected,
     }

@@ -364,22 +364,7 @@ pub(super) fn read_request(input: &mut impl Read) -> Result<Request, String> {
 /// No core dumps of a process holding a secret; on Linux also no ptrace by other processes of
 /// the same user (PR_SET_DUMPABLE 0 makes /proc/<pid>/mem and environ root-only).
 fn harden() {
-    #[cfg(unix)]
-    {
-        let zero = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: plain syscalls with a valid pointer to a local struct.
-        unsafe {
-            libc::setrlimit(libc::RLIMIT_CORE, &zero);
-        }
-    }
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl(PR_SET_DUMPABLE, 0) takes no pointers.
-    unsafe {
-        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
-    }
+    crate::hardening::deny_core_dumps();
 }
 
 fn hold(

@@ -188,7 +188,7 @@ pub async fn entry(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let ctx = Ctx::new(&headers, &shared.origin);
+    let ctx = Ctx::new(&headers, &shared.origin, shared.errors.clone());
     let r = respond(&shared, &ctx, &method, &uri, &headers, &body);
     // Method, path and status only: queries may hold search text, headers hold the token.
     tracing::debug!(
@@ -272,6 +272,16 @@ fn inject_fault(shared: &Shared, ctx: &Ctx) -> Option<Response> {
         return Some(ctx.throttled(faults.throttle_retry_after));
     }
     if faults.fail_rate > 0.0 && rand::random::<f64>() < faults.fail_rate {
+        // A tenant file's own text: as a 503 with Retry-After, so clients retry it as they
+        // would Graph's.
+        if let Some(e) = &ctx.errors.server_error {
+            let mut r = ctx.error(StatusCode::SERVICE_UNAVAILABLE, &e.code, &e.message);
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(faults.throttle_retry_after),
+            );
+            return Some(r);
+        }
         let r = match rand::random_range(0..3u8) {
             0 => {
                 let mut r = ctx.error(
@@ -1094,6 +1104,7 @@ impl Req<'_> {
             write_protected: false,
             policy: None,
             granted: Perms::default(),
+            wire: None,
         });
         let context = ctx.context("applications/$entity");
         let mut r = self.entity(

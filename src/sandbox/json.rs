@@ -226,6 +226,10 @@ struct Web<'a> {
 impl Serialize for AppJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let a = self.app;
+        // A tenant file's `wire` record goes out exactly as written (malformed on purpose).
+        if let Some(wire) = &a.wire {
+            return wire.serialize(s);
+        }
         let mut m = s.serialize_map(None)?;
         if self.odata_type {
             m.serialize_entry("@odata.type", "#microsoft.graph.application")?;

@@ -210,6 +210,9 @@ pub struct App {
     pub policy: Option<usize>,
     /// What an app-only token of this app may do.
     pub granted: Perms,
+    /// Sent instead of the app's JSON, verbatim (a tenant file's malformed record); writes
+    /// change the app but not this.
+    pub wire: Option<Box<serde_json::value::RawValue>>,
 }
 
 #[derive(Clone, Debug)]
@@ -270,6 +273,26 @@ pub struct SecretRef {
     pub key_id: String,
 }
 
+/// A Graph error's code and message, as a tenant file overrides them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorText {
+    pub code: String,
+    pub message: String,
+}
+
+/// The error texts a tenant file may replace (to test how clients show hostile text).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ErrorTexts {
+    /// 403 Authorization_RequestDenied.
+    pub forbidden: Option<ErrorText>,
+    /// 404 Request_ResourceNotFound.
+    pub not_found: Option<ErrorText>,
+    /// Injected 429s (`--throttle-every`).
+    pub throttled: Option<ErrorText>,
+    /// Injected 5xx (`--fail-rate`).
+    pub server_error: Option<ErrorText>,
+}
+
 pub struct Tenant {
     pub info: TenantInfo,
     pub user: User,
@@ -282,6 +305,7 @@ pub struct Tenant {
     hasher: RandomState,
     /// The seeded automation principal (client credentials), an index into `apps`.
     pub automation_app: Option<usize>,
+    pub errors: ErrorTexts,
 }
 
 impl Tenant {
@@ -296,6 +320,7 @@ impl Tenant {
             secrets: HashMap::new(),
             hasher: RandomState::new(),
             automation_app: None,
+            errors: ErrorTexts::default(),
         }
     }
 

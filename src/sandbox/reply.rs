@@ -7,7 +7,9 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde::Serialize;
 
-use super::model::inner_error_date;
+use std::sync::Arc;
+
+use super::model::{ErrorTexts, inner_error_date};
 
 pub const ODATA_JSON: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
@@ -18,10 +20,12 @@ pub struct Ctx {
     pub client_request_id: String,
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub origin: String,
+    /// Error texts the tenant file replaced.
+    pub errors: Arc<ErrorTexts>,
 }
 
 impl Ctx {
-    pub fn new(headers: &HeaderMap, origin: &str) -> Self {
+    pub fn new(headers: &HeaderMap, origin: &str, errors: Arc<ErrorTexts>) -> Self {
         let request_id = uuid::Uuid::new_v4().to_string();
         let client_request_id = headers
             .get("client-request-id")
@@ -34,6 +38,7 @@ impl Ctx {
             request_id,
             client_request_id,
             origin: origin.to_owned(),
+            errors,
         }
     }
 
@@ -162,6 +167,9 @@ impl Ctx {
     }
 
     pub fn not_found(&self, id: &str) -> Response {
+        if let Some(e) = &self.errors.not_found {
+            return self.error(StatusCode::NOT_FOUND, &e.code, &e.message);
+        }
         self.error(
             StatusCode::NOT_FOUND,
             "Request_ResourceNotFound",
@@ -172,6 +180,9 @@ impl Ctx {
     }
 
     pub fn forbidden(&self) -> Response {
+        if let Some(e) = &self.errors.forbidden {
+            return self.error(StatusCode::FORBIDDEN, &e.code, &e.message);
+        }
         self.error(
             StatusCode::FORBIDDEN,
             "Authorization_RequestDenied",
@@ -212,6 +223,12 @@ impl Ctx {
 
     /// The documented 429 body (contract §9) with `Retry-After`.
     pub fn throttled(&self, retry_after: u64) -> Response {
+        if let Some(e) = &self.errors.throttled {
+            let mut r = self.error(StatusCode::TOO_MANY_REQUESTS, &e.code, &e.message);
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            return r;
+        }
         let body = serde_json::json!({
             "error": {
                 "code": "TooManyRequests",

@@ -1,17 +1,21 @@
-//! Building the tenant: the embedded seed (`assets/sandbox/tenant.json`, dates relative to the
-//! server's start so every expiry state holds on any day) plus `extra_apps` generated
-//! deterministically for scale tests.
+//! Building the tenant from a tenant file (`docs/tenant-file.md`): the embedded seed
+//! (`assets/sandbox/tenant.json`) or one given with `--tenant-file`, read by the same code. Dates
+//! are relative to the server's start so every expiry state holds on any day; `extra_apps` are
+//! generated deterministically for scale tests.
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use secrecy::SecretString;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::model::{
-    App, Audience, FederatedCred, GraphTime, KeyCred, PasswordCred, Perms, Policy, PolicyRule,
-    Restriction, Tenant, TenantInfo, User, guid_string, is_guid, never, parse_iso_duration,
+    App, Audience, ErrorText, ErrorTexts, FederatedCred, GraphTime, KeyCred, PasswordCred, Perms,
+    Policy, PolicyRule, Restriction, Tenant, TenantInfo, User, guid_string, is_guid, never,
+    parse_iso_duration,
 };
 
-const SEED: &str = include_str!("../../assets/sandbox/tenant.json");
+/// The built-in tenant file.
+pub const SEED: &str = include_str!("../../assets/sandbox/tenant.json");
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -19,9 +23,43 @@ struct SeedFile {
     tenant: SeedTenant,
     user: SeedUser,
     automation: SeedAutomation,
+    /// More service principals whose secrets are published (same shape as `automation`).
+    #[serde(default)]
+    principals: Vec<SeedAutomation>,
     #[serde(default)]
     policies: Vec<SeedPolicy>,
+    #[serde(default)]
+    errors: SeedErrors,
     apps: Vec<SeedApp>,
+}
+
+/// Graph error texts to send instead of the usual ones.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct SeedErrors {
+    #[serde(default)]
+    forbidden: Option<SeedErrorText>,
+    #[serde(default)]
+    not_found: Option<SeedErrorText>,
+    #[serde(default)]
+    throttled: Option<SeedErrorText>,
+    #[serde(default)]
+    server_error: Option<SeedErrorText>,
+}
+
+#[derive(Deserialize)]
+struct SeedErrorText {
+    code: String,
+    message: String,
+}
+
+impl From<SeedErrorText> for ErrorText {
+    fn from(e: SeedErrorText) -> Self {
+        Self {
+            code: e.code,
+            message: e.message,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -125,6 +163,9 @@ struct SeedApp {
     key_credentials: Vec<SeedKey>,
     #[serde(default)]
     federated_identity_credentials: Vec<SeedFederated>,
+    /// Sent verbatim instead of the app's JSON (malformed records for tests).
+    #[serde(default)]
+    wire: Option<Box<RawValue>>,
 }
 
 #[derive(Deserialize)]
@@ -199,7 +240,16 @@ pub struct Automation {
 
 /// Build the seed tenant plus `extra_apps` generated ones, with dates relative to `now`.
 pub fn build(now: DateTime<Utc>, extra_apps: usize) -> Result<(Tenant, Automation), String> {
-    let seed: SeedFile = serde_json::from_str(SEED).map_err(|e| e.to_string())?;
+    build_from(SEED, now, extra_apps)
+}
+
+/// Build the tenant a tenant file describes, plus `extra_apps` generated ones.
+pub fn build_from(
+    text: &str,
+    now: DateTime<Utc>,
+    extra_apps: usize,
+) -> Result<(Tenant, Automation), String> {
+    let seed: SeedFile = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let info = TenantInfo {
         id: seed.tenant.id,
         display_name: seed.tenant.display_name,
@@ -227,6 +277,12 @@ pub fn build(now: DateTime<Utc>, extra_apps: usize) -> Result<(Tenant, Automatio
         .collect::<Result<Vec<_>, _>>()?;
     let policy_ids: Vec<String> = seed.policies.iter().map(|p| p.id.clone()).collect();
     let mut tenant = Tenant::new(info, user, policies);
+    tenant.errors = ErrorTexts {
+        forbidden: seed.errors.forbidden.map(Into::into),
+        not_found: seed.errors.not_found.map(Into::into),
+        throttled: seed.errors.throttled.map(Into::into),
+        server_error: seed.errors.server_error.map(Into::into),
+    };
     tenant.reserve(seed.apps.len() + extra_apps);
 
     let at = |days: i64| GraphTime::with_digits(now + ChronoDuration::days(days), 7);
@@ -333,7 +389,25 @@ pub fn build(now: DateTime<Utc>, extra_apps: usize) -> Result<(Tenant, Automatio
                 .granted_application_permissions
                 .iter()
                 .fold(Perms::default(), |p, n| p.union(Perms::from_name(n))),
+            wire: a.wire,
         });
+    }
+
+    for p in &seed.principals {
+        let idx = tenant
+            .index_by_app_id(&p.app_id)
+            .ok_or_else(|| format!("principal {}: appId is not an app in the file", p.app_id))?;
+        if !tenant.apps[idx]
+            .passwords
+            .iter()
+            .any(|s| s.key_id == p.key_id)
+        {
+            return Err(format!(
+                "principal {}: keyId is not a secret of that app",
+                p.app_id
+            ));
+        }
+        tenant.remember_secret(&p.client_secret, &p.app_id, &p.key_id);
     }
 
     let auto = seed.automation;
@@ -561,6 +635,7 @@ fn generate(tenant: &mut Tenant, now: DateTime<Utc>, n: usize) {
             write_protected: false,
             policy: None,
             granted: Perms::default(),
+            wire: None,
         });
     }
 }

@@ -5,8 +5,10 @@
 //! asked for (`https://graph.microsoft.com/…`, `https://vault.azure.net/…`,
 //! `https://management.azure.com/…`): each resource refuses the others' tokens with its own
 //! error shape. A client secret created here is refused with AADSTS7000215 until the configured
-//! propagation delay has passed, as Entra does while a new secret replicates. Tokens are opaque
-//! random strings; nothing here is logged.
+//! propagation delay has passed, as Entra does while a new secret replicates. Tokens are shaped
+//! like the platform's (a JWT: header, claims, and a random part the sandbox alone knows, never
+//! verified by clients, which only read the claims); the store of issued tokens is what the
+//! routes trust. Nothing here is logged.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -98,6 +100,66 @@ pub struct AuthState {
     access: HashMap<String, Grant>,
     refresh: HashMap<String, RefreshGrant>,
     devices: HashMap<String, DeviceFlow>,
+    /// Who tokens speak for, written into their claims.
+    identity: TokenIdentity,
+}
+
+/// The tenant and user that issued tokens name in their claims (`tid`, `oid`, `upn`, `name`).
+#[derive(Clone, Debug, Default)]
+pub struct TokenIdentity {
+    pub tenant_id: String,
+    pub user_id: String,
+    pub user_principal_name: String,
+    pub user_name: String,
+}
+
+/// The claims part of an access token, as the identity platform writes them (v1 names).
+fn claims(identity: &TokenIdentity, caller: &Caller, perms: Perms, lifetime: Duration) -> String {
+    let now = Utc::now().timestamp();
+    let exp = now + i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2);
+    let names = perm_names(perms);
+    let mut c = serde_json::json!({
+        "aud": "https://graph.microsoft.com",
+        "iss": format!("https://sts.windows.net/{}/", identity.tenant_id),
+        "iat": now,
+        "nbf": now,
+        "exp": exp,
+        "tid": identity.tenant_id,
+        "ver": "1.0",
+    });
+    match caller {
+        Caller::User => {
+            c["oid"] = identity.user_id.clone().into();
+            c["upn"] = identity.user_principal_name.clone().into();
+            c["name"] = identity.user_name.clone().into();
+            c["appid"] = "14d82eec-204b-4c2f-b7e8-296a70dab67e".into();
+            c["scp"] = names.join(" ").into();
+            c["idtyp"] = "user".into();
+        }
+        Caller::App { app_id } => {
+            c["appid"] = app_id.clone().into();
+            c["roles"] = names.into();
+            c["idtyp"] = "app".into();
+        }
+    }
+    c.to_string()
+}
+
+/// Graph permission names for `perms` (delegated scopes and application roles share them).
+fn perm_names(perms: Perms) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if perms.has(Perms::WRITE_APPS) {
+        v.push("Application.ReadWrite.All");
+    } else if perms.has(Perms::READ_APPS) {
+        v.push("Application.Read.All");
+    }
+    if perms.has(Perms::READ_ORG) {
+        v.push("Organization.Read.All");
+    }
+    if perms.has(Perms::USER_READ) {
+        v.push("User.Read");
+    }
+    v
 }
 
 /// What the sandbox user has consented to: Application.ReadWrite.All and User.Read.
@@ -131,7 +193,13 @@ impl AuthState {
             let horizon = Instant::now() - Duration::from_secs(3600);
             self.access.retain(|_, g| g.expires > horizon);
         }
-        let token = random_token(48);
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let token = format!(
+            "{}.{}.{}",
+            b64(br#"{"typ":"JWT","alg":"RS256","kid":"azsecrets-sandbox"}"#),
+            b64(claims(&self.identity, &caller, perms, lifetime).as_bytes()),
+            random_token(48)
+        );
         self.access.insert(
             token.clone(),
             Grant {
@@ -143,6 +211,11 @@ impl AuthState {
             },
         );
         SecretString::from(token)
+    }
+
+    /// Who the tokens issued from now on name.
+    pub fn set_identity(&mut self, identity: TokenIdentity) {
+        self.identity = identity;
     }
 
     pub fn issue_user(&mut self, perms: Perms, lifetime: Duration) -> SecretString {

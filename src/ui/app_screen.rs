@@ -27,16 +27,17 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let Some(d) = app.detail.as_ref() else {
         return;
     };
-    let [title, info, tabs, body] = area.layout(&Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(5),
-        Constraint::Length(1),
-        Constraint::Fill(1),
-    ]));
+    let width = usize::from(area.width);
     let Some(reg) = d.registration() else {
+        let [title, info] = area.layout(&Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(5),
+        ]));
         title_bar(app, "App registrations › …", title, buf);
         let msg = match &d.app {
-            Loadable::Failed { error, .. } => format!("Error: {} {}", error.message, error.advice),
+            Loadable::Failed { error, .. } => {
+                format!("Error: {} {}", text::clean(&error.message), error.advice)
+            }
             _ => format!("{} Loading the application…", app.spinner_frame()),
         };
         Paragraph::new(msg)
@@ -44,12 +45,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             .render(info, buf);
         return;
     };
-    title_bar(
-        app,
-        &format!("App registrations › {}", reg.display_name),
-        title,
-        buf,
-    );
+    let name = crate::sanitize::name(Some(&reg.display_name));
     let tenant = app
         .tenant_id()
         .map_or_else(|| "(loading…)".to_owned(), |id| id.0.clone());
@@ -59,20 +55,34 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             Span::raw(v),
         ])
     };
-    let mut lines = vec![
-        kv("Display name", reg.display_name.clone()),
-        kv("Application (client) ID", reg.app_id.0.clone()),
-        kv("Object ID", reg.id.0.clone()),
-        kv("Directory (tenant) ID", tenant),
-        kv("Supported account types", audience(reg)),
-    ];
+    // Ids are never cut: when one does not fit beside its label it goes on the line below.
+    let id = |k: &str, v: &str| {
+        text::label_and_id(
+            Span::styled(format!(" {k:<25}"), t.muted()),
+            v,
+            width,
+            ratatui::style::Style::new(),
+        )
+    };
+    let mut lines = vec![kv("Display name", name.to_string())];
+    lines.extend(id("Application (client) ID", reg.app_id.as_str()));
+    lines.extend(id("Object ID", reg.id.as_str()));
+    lines.extend(id("Directory (tenant) ID", &tenant));
+    lines.push(kv("Supported account types", text::clean(&audience(reg))));
     if let (Some(e), Some(first)) = (d.app.error(), lines.first_mut()) {
         first.spans.push(Span::styled(
             format!("   refresh failed: {}", e.advice),
             t.error(),
         ));
     }
-    Paragraph::new(lines).render(info, buf);
+    let [title, info, tabs, body] = area.layout(&Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(lines.len() as u16),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+    ]));
+    title_bar(app, &format!("App registrations › {name}"), title, buf);
+    Paragraph::new(text::fit_lines(lines, width)).render(info, buf);
 
     let counts = [
         reg.key_credentials.len(),
@@ -95,7 +105,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         });
         spans.push(Span::raw(" "));
     }
-    Paragraph::new(Line::from(spans)).render(tabs, buf);
+    Paragraph::new(text::fit_line(Line::from(spans), width)).render(tabs, buf);
 
     match d.tab {
         DetailTab::ClientSecrets => secrets(app, d, body, buf),
@@ -115,6 +125,9 @@ fn empty(area: Rect, buf: &mut Buffer, text: &str) {
         .wrap(Wrap { trim: true })
         .render(r, buf);
 }
+
+/// Cells a description keeps before ids give way.
+const NAME_FLOOR: u16 = 16;
 
 /// Columns of a credential table: header names and widths.
 struct Columns {
@@ -158,6 +171,41 @@ fn secrets(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
     }
     let wide = area.width >= 120;
     let id_w: u16 = if wide { 36 } else { 9 };
+    // Descriptions win: the long expiry words go compact before a description gets fewer
+    // than 24 cells; on a narrow screen the value's hint, the status column, then the
+    // expiry's words go before it gets fewer than 12.
+    let mut expiry_w: u16 = 32;
+    let mut status_w: u16 = if wide { 20 } else { 18 };
+    let mut value_w: u16 = 8;
+    let used = |e: u16, v: u16, st: u16| {
+        2 + e + v + id_w + st + [e, v, id_w, st].iter().filter(|w| **w > 0).count() as u16
+    };
+    for step in 0..4 {
+        let floor = if step == 0 { 24 } else { 12 };
+        if area.width >= used(expiry_w, value_w, status_w) + floor {
+            break;
+        }
+        match step {
+            0 => expiry_w = 26,
+            1 => value_w = 0,
+            2 => status_w = 0,
+            _ => expiry_w = 10,
+        }
+    }
+    let mut header = vec!["Description", "Expires"];
+    let mut widths = vec![Constraint::Fill(1), Constraint::Length(expiry_w)];
+    if value_w > 0 {
+        header.push("Value");
+        widths.push(Constraint::Length(value_w));
+    }
+    header.push("Secret ID");
+    widths.push(Constraint::Length(id_w));
+    if status_w > 0 {
+        header.push("Status");
+        widths.push(Constraint::Length(status_w));
+    }
+    let cols = text::column_widths(area.width, 2, &widths, 1);
+    let desc_w = cols.first().copied().unwrap_or(0);
     let now = app.now;
     let row = |i: usize| -> Option<Row<'static>> {
         let s = list.get(i)?;
@@ -172,35 +220,30 @@ fn secrets(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
             }
             None => Line::from("—"),
         };
-        Some(Row::new(vec![
-            Line::from(s.description().unwrap_or_else(|| "(no description)".into())),
-            Line::from(if wide {
-                text::expires(s.end_date_time, now)
-            } else {
-                text::expires_compact(s.end_date_time, now)
+        let mut cells = vec![
+            Line::from(text::cell(
+                s.description().as_deref().unwrap_or("(no description)"),
+                desc_w,
+            )),
+            Line::from(match expiry_w {
+                32 => text::expires(s.end_date_time, now),
+                26 => text::expires_compact(s.end_date_time, now),
+                _ => text::date(s.end_date_time),
             }),
-            Line::from(s.masked_value()),
-            Line::from(text::short(s.key_id.as_str(), usize::from(id_w))),
-            status,
-        ]))
+        ];
+        if value_w > 0 {
+            cells.push(Line::from(text::cell(&s.masked_value(), 8)));
+        }
+        cells.push(Line::from(text::short(
+            s.key_id.as_str(),
+            usize::from(id_w),
+        )));
+        if status_w > 0 {
+            cells.push(status);
+        }
+        Some(Row::new(cells))
     };
-    draw_table(
-        d,
-        area,
-        buf,
-        Columns {
-            header: vec!["Description", "Expires", "Value", "Secret ID", "Status"],
-            widths: vec![
-                Constraint::Fill(1),
-                Constraint::Length(if wide { 32 } else { 26 }),
-                Constraint::Length(8),
-                Constraint::Length(id_w),
-                Constraint::Length(if wide { 20 } else { 18 }),
-            ],
-        },
-        list.len(),
-        &row,
-    );
+    draw_table(d, area, buf, Columns { header, widths }, list.len(), &row);
 }
 
 fn certificates(app: &App, d: &AppScreen, reg: &AppRegistration, area: Rect, buf: &mut Buffer) {
@@ -209,17 +252,34 @@ fn certificates(app: &App, d: &AppScreen, reg: &AppRegistration, area: Rect, buf
         return empty(area, buf, "No certificates.");
     }
     let wide = area.width >= 120;
-    let id_w: u16 = if wide { 36 } else { 9 };
-    let thumb_w: u16 = if wide { 40 } else { 13 };
+    let mut id_w: u16 = if wide { 36 } else { 9 };
+    let mut thumb_w: u16 = if wide { 40 } else { 13 };
+    // Names win over ids: the thumbprint, then the id, give way (down to 13 and 14 cells,
+    // cut with `…`) before the description goes under NAME_FLOOR.
+    let fixed = 2 + 10 + 20 + 4;
+    let short = (fixed + thumb_w + id_w.max(14) + NAME_FLOOR).saturating_sub(area.width);
+    let from_thumb = short.min(thumb_w.saturating_sub(13));
+    thumb_w -= from_thumb;
+    id_w = id_w.saturating_sub(short - from_thumb).max(9);
+    let widths = vec![
+        Constraint::Fill(1),
+        Constraint::Length(thumb_w),
+        Constraint::Length(10),
+        Constraint::Length(20),
+        Constraint::Length(id_w.max(14)),
+    ];
+    let desc_w = text::column_widths(area.width, 2, &widths, 1)
+        .first()
+        .copied()
+        .unwrap_or(0);
     let now = app.now;
     let row = |i: usize| -> Option<Row<'static>> {
         let c = certs.get(i)?;
         Some(Row::new(vec![
-            Line::from(
-                c.display_name
-                    .clone()
-                    .unwrap_or_else(|| "(no description)".into()),
-            ),
+            Line::from(text::cell(
+                c.display_name.as_deref().unwrap_or("(no description)"),
+                desc_w,
+            )),
             Line::from(text::short(
                 c.custom_key_identifier.as_deref().unwrap_or("—"),
                 usize::from(thumb_w),
@@ -244,13 +304,7 @@ fn certificates(app: &App, d: &AppScreen, reg: &AppRegistration, area: Rect, buf
                 "Expires",
                 "Certificate ID",
             ],
-            widths: vec![
-                Constraint::Fill(1),
-                Constraint::Length(thumb_w),
-                Constraint::Length(10),
-                Constraint::Length(20),
-                Constraint::Length(id_w.max(14)),
-            ],
+            widths,
         },
         certs.len(),
         &row,
@@ -262,9 +316,9 @@ fn federated(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
         Loadable::Loaded(v) => v,
         Loadable::Loading { stale: Some(v), .. } => v,
         Loadable::Failed { error, .. } => {
-            let mut s = format!("Error: {} {}", error.message, error.advice);
+            let mut s = format!("Error: {} {}", text::clean(&error.message), error.advice);
             if let Some(r) = error.reference() {
-                s.push_str(&format!(" ({r})"));
+                s.push_str(&format!(" ({})", text::clean(&r)));
             }
             return empty(area, buf, &s);
         }
@@ -279,13 +333,21 @@ fn federated(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
     if creds.is_empty() {
         return empty(area, buf, "No federated credentials.");
     }
+    let widths = vec![
+        Constraint::Percentage(20),
+        Constraint::Percentage(35),
+        Constraint::Percentage(30),
+        Constraint::Percentage(15),
+    ];
+    let cols = text::column_widths(area.width, 2, &widths, 1);
+    let w = |i: usize| cols.get(i).copied().unwrap_or(0);
     let row = |i: usize| -> Option<Row<'static>> {
         let c = creds.get(i)?;
         Some(Row::new(vec![
-            c.name.clone(),
-            c.issuer.clone(),
-            c.subject.clone(),
-            c.audiences.join(", "),
+            text::name_cell(&c.name, w(0)),
+            text::cell(&c.issuer, w(1)),
+            text::cell(&c.subject, w(2)),
+            text::cell(&c.audiences.join(", "), w(3)),
         ]))
     };
     draw_table(
@@ -294,12 +356,7 @@ fn federated(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
         buf,
         Columns {
             header: vec!["Name", "Issuer", "Subject", "Audiences"],
-            widths: vec![
-                Constraint::Percentage(20),
-                Constraint::Percentage(35),
-                Constraint::Percentage(30),
-                Constraint::Percentage(15),
-            ],
+            widths,
         },
         creds.len(),
         &row,

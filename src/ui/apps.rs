@@ -13,11 +13,14 @@ use crate::keymap::{Command, Context, key_for};
 use super::text::{self, thousands};
 use super::theme::theme;
 
-/// Title bar shared by both screens: name, breadcrumb, spinner on the right.
+/// Title bar shared by both screens: name, breadcrumb (tenant text in it already cleaned),
+/// spinner on the right; while Graph makes the client wait, what it waits for.
 pub fn title_bar(app: &App, crumbs: &str, area: Rect, buf: &mut Buffer) {
     let t = theme();
     let right = if app.sign_in.prompt.is_some() {
         format!("{} waiting for sign-in ", app.spinner_frame())
+    } else if let Some(r) = &app.retrying {
+        format!("{} ", r.words(app.now))
     } else if app.is_busy() {
         format!("{} loading ", app.spinner_frame())
     } else if app.settings.read_only {
@@ -25,16 +28,28 @@ pub fn title_bar(app: &App, crumbs: &str, area: Rect, buf: &mut Buffer) {
     } else {
         String::new()
     };
-    let line = Line::from(vec![
+    // The status on the right wins the space it needs (all but 26 cells); the breadcrumb is
+    // cut with `…` before it.
+    let style = if app.retrying.is_some() {
+        t.warning()
+    } else {
+        t.muted()
+    };
+    let right = text::fit_line(
+        Line::from(Span::styled(right, style)),
+        usize::from(area.width.saturating_sub(26)).max(12),
+    );
+    let w = right.width() as u16;
+    let left = Line::from(vec![
         Span::styled(" azsecrets ", t.title()),
         Span::raw(" "),
         Span::styled(crumbs.to_owned(), t.label()),
     ]);
-    Paragraph::new(line).render(area, buf);
-    let w = text::width(&right) as u16;
+    let left_w = usize::from(area.width.saturating_sub(w + u16::from(w > 0)));
+    Paragraph::new(text::fit_line(left, left_w)).render(area, buf);
     if w > 0 && area.width > w {
         let r = Rect::new(area.right() - w, area.y, w, 1);
-        Paragraph::new(Span::styled(right, t.muted())).render(r, buf);
+        Paragraph::new(right).render(r, buf);
     }
 }
 
@@ -44,12 +59,15 @@ pub fn identity_lines(app: &App) -> [Line<'static>; 2] {
     let tenant = match &app.organization {
         Loadable::Loaded(o) | Loadable::Loading { stale: Some(o), .. } => Line::from(vec![
             Span::styled(" Tenant: ", t.muted()),
-            Span::raw(o.display_name.clone().unwrap_or_else(|| "(no name)".into())),
-            Span::styled(format!(" ({})", o.id), t.muted()),
+            Span::raw(crate::sanitize::name(o.display_name.as_deref()).into_owned()),
+            Span::styled(format!(" ({})", text::clean(o.id.as_str())), t.muted()),
         ]),
         Loadable::Failed { error, .. } => Line::from(vec![
             Span::styled(" Tenant: ", t.muted()),
-            Span::styled(format!("unknown — {}", error.message), t.error()),
+            Span::styled(
+                format!("unknown — {}", text::clean(&error.message)),
+                t.error(),
+            ),
         ]),
         _ => Line::from(vec![
             Span::styled(" Tenant: ", t.muted()),
@@ -66,12 +84,13 @@ pub fn identity_lines(app: &App) -> [Line<'static>; 2] {
     } else {
         match &app.me {
             Loadable::Loaded(m) | Loadable::Loading { stale: Some(m), .. } => {
-                let name = m.display_name.clone().unwrap_or_default();
-                let upn = m
-                    .user_principal_name
-                    .clone()
-                    .or_else(|| m.mail.clone())
-                    .unwrap_or_default();
+                let name = crate::sanitize::name(m.display_name.as_deref()).into_owned();
+                let upn = text::clean(
+                    m.user_principal_name
+                        .as_deref()
+                        .or(m.mail.as_deref())
+                        .unwrap_or_default(),
+                );
                 Line::from(vec![
                     Span::styled(" Signed in: ", t.muted()),
                     Span::raw(name),
@@ -81,7 +100,10 @@ pub fn identity_lines(app: &App) -> [Line<'static>; 2] {
             }
             Loadable::Failed { error, .. } => Line::from(vec![
                 Span::styled(" Signed in: ", t.muted()),
-                Span::styled(format!("unknown — {}", error.message), t.error()),
+                Span::styled(
+                    format!("unknown — {}", text::clean(&error.message)),
+                    t.error(),
+                ),
                 via,
             ]),
             _ => Line::from(vec![
@@ -106,8 +128,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     ]));
     title_bar(app, "App registrations", title, buf);
     let [l1, l2] = identity_lines(app);
-    Paragraph::new(l1).render(tenant, buf);
-    Paragraph::new(l2).render(who, buf);
+    let width = usize::from(area.width);
+    Paragraph::new(text::fit_line(l1, width)).render(tenant, buf);
+    Paragraph::new(text::fit_line(l2, width)).render(who, buf);
 
     // Tabs and sort.
     let tab = |name: &str, this: AppsTab| {
@@ -127,7 +150,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         tab_line.push(Span::raw(" "));
         tab_line.push(tab("Owned applications", AppsTab::Owned));
     }
-    Paragraph::new(Line::from(tab_line)).render(tabs, buf);
+    Paragraph::new(text::fit_line(Line::from(tab_line), width)).render(tabs, buf);
     let sort = if app.filter.value().trim().is_empty() {
         format!("sort: {} ", app.sort.label())
     } else {
@@ -165,7 +188,8 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             t.muted(),
         ))
     };
-    Paragraph::new(filter_line).render(Rect::new(filter.x, filter.y, fw, 1), buf);
+    Paragraph::new(text::fit_line(filter_line, usize::from(fw)))
+        .render(Rect::new(filter.x, filter.y, fw, 1), buf);
     if filter.width > cw {
         Paragraph::new(Span::styled(counter, t.muted()))
             .render(Rect::new(filter.right() - cw, filter.y, cw, 1), buf);
@@ -187,11 +211,11 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let lines: Vec<(String, ratatui::style::Style)> = match &list.load {
             ListLoad::Failed(e) if list.rows.is_empty() => {
                 let mut v = vec![
-                    (format!("Error: {}", e.message), t.error()),
+                    (format!("Error: {}", text::clean(&e.message)), t.error()),
                     (e.advice.clone(), t.label()),
                 ];
                 if let Some(r) = e.reference() {
-                    v.push((r, t.muted()));
+                    v.push((text::clean(&r), t.muted()));
                 }
                 // Sign-in failures already say which key tries again.
                 if !e.names_retry {
@@ -208,7 +232,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 let mut v = vec![(
                     format!(
                         "No app matches \"{}\". {} clears the filter.",
-                        app.filter.value(),
+                        text::cell(app.filter.value(), 60),
                         key_for(Context::Filter, Command::Back)
                     ),
                     t.muted(),
@@ -313,7 +337,24 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
     let t = theme();
     let list = app.current_list();
     let wide = area.width >= 120;
-    let id_w: u16 = if wide { 36 } else { 13 };
+    // Names win over ids when the screen is narrow: the id column gives way first (down to
+    // eight characters and `…`), so a name keeps at least NAME_FLOOR cells when it can.
+    const NAME_FLOOR: u16 = 20;
+    const FIXED: u16 = 2 + 10 + 7 + 20 + 4; // selection, created, secrets, expiry, spacing
+    let full_id: u16 = if wide { 36 } else { 13 };
+    let room = area.width.saturating_sub(FIXED + NAME_FLOOR);
+    let id_w = full_id.min(room.max(9));
+    let widths = [
+        Constraint::Fill(1),
+        Constraint::Length(id_w),
+        Constraint::Length(10),
+        Constraint::Length(7),
+        Constraint::Length(20),
+    ];
+    let name_w = text::column_widths(area.width, 2, &widths, 1)
+        .first()
+        .copied()
+        .unwrap_or(0);
     let rows_h = usize::from(area.height.saturating_sub(1));
     let (offset, mut state) = window(list.offset, list.selected, rows_h, list.view.len());
     let now = app.now;
@@ -333,7 +374,7 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
                 None => Line::from(Span::styled("none", theme().muted())),
             };
             Row::new(vec![
-                Line::from(a.display_name.clone()),
+                Line::from(text::name_cell(&a.display_name, name_w)),
                 Line::from(text::short(a.app_id.as_str(), usize::from(id_w))),
                 Line::from(text::date(a.created_date_time)),
                 Line::from(format!("{:>7}", a.password_credentials.len())),
@@ -353,13 +394,6 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
         "Next expiry",
     ])
     .style(t.header_row());
-    let widths = [
-        Constraint::Fill(1),
-        Constraint::Length(id_w),
-        Constraint::Length(10),
-        Constraint::Length(7),
-        Constraint::Length(20),
-    ];
     let table = Table::new(rows, widths)
         .header(header)
         .column_spacing(1)

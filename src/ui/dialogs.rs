@@ -1,6 +1,10 @@
 //! Dialog views, one file each under `ui/dialogs/` beside its model in `app/dialogs/`: Add a
 //! client secret, Reveal once, Delete / Rotate confirmation, New registration, Copy menu, and
 //! the help overlay. Each draws over a cleared, bordered box; the helpers here are shared.
+//!
+//! A dialog never lets tenant text push its controls away: names and descriptions are cleaned
+//! and cut with `…` ([`fit_rows`] keeps the buttons, ids and warnings and gives the rest what
+//! is left), and every line is cut with `…` rather than silently at the border.
 
 mod add_secret;
 mod confirm;
@@ -18,7 +22,7 @@ use ratatui::widgets::{Block, Clear, Widget};
 use crate::app::{App, Dialog, ErrorInfo, Submit};
 use crate::keymap::{Command, Context, key_for};
 
-use super::text::wrap;
+use super::text::{self, clip_lines, fit_line, wrap};
 use super::theme::theme;
 
 /// Draw one dialog of the stack.
@@ -47,9 +51,11 @@ pub(super) fn frame(
         Constraint::Length(h.min(area.height)),
     );
     Clear.render(r, buf);
-    let block = Block::bordered()
-        .title(Span::styled(format!(" {title} "), theme().label()))
-        .border_style(border);
+    let title = fit_line(
+        Line::from(Span::styled(format!(" {title} "), theme().label())),
+        usize::from(r.width.saturating_sub(2)),
+    );
+    let block = Block::bordered().title(title).border_style(border);
     let inner = block.inner(r);
     block.render(r, buf);
     Rect::new(
@@ -68,26 +74,49 @@ pub(super) fn button(label: &str, focused: bool) -> Span<'static> {
     }
 }
 
-/// Error lines for a Graph refusal: what, what to do, code and request-id.
+/// Error lines for a Graph refusal: what, what to do, code and request-id. Graph's message
+/// is the tenant's text: cleaned, and at most three lines.
 pub(super) fn error_lines(e: &ErrorInfo, width: usize) -> Vec<Line<'static>> {
     let t = theme();
-    let mut out: Vec<Line> = wrap(&format!("Error: {}", e.message), width)
-        .into_iter()
-        .map(|l| Line::from(Span::styled(l, t.error())))
-        .collect();
+    let mut out = text::wrapped(
+        &format!("Error: {}", text::clean(&e.message)),
+        width,
+        3,
+        t.error(),
+    );
     out.extend(
         wrap(&e.advice, width)
             .into_iter()
             .map(|l| Line::from(Span::styled(l, t.label()))),
     );
     if let Some(r) = e.reference() {
-        out.extend(
-            wrap(&r, width)
-                .into_iter()
-                .map(|l| Line::from(Span::styled(l, t.muted()))),
-        );
+        out.extend(text::wrapped(&text::clean(&r), width, 2, t.muted()));
     }
     out
+}
+
+/// The lines of a dialog whose inner area has `rows` rows: `keep` (ids, warnings, buttons)
+/// always, spacer lines in it dropped first when short of room; `shrink` (the tenant's text)
+/// gets the rows left, at least one, its last line ending in `…` when cut. Every line is cut
+/// to `width` with `…`.
+pub(super) fn fit_rows(
+    shrink: Vec<Line<'static>>,
+    mut keep: Vec<Line<'static>>,
+    rows: usize,
+    width: usize,
+) -> Vec<Line<'static>> {
+    // Short of room even for one line of text: spacers go before any of the dialog's lines.
+    let least = shrink.len().min(1);
+    while keep.len() + least > rows {
+        let Some(at) = keep.iter().rposition(|l| l.width() == 0) else {
+            break;
+        };
+        keep.remove(at);
+    }
+    let room = rows.saturating_sub(keep.len());
+    let mut lines = clip_lines(shrink, room.max(1), width);
+    lines.extend(keep);
+    text::fit_lines(lines, width)
 }
 
 pub(super) fn marker(focused: bool) -> Span<'static> {

@@ -1,4 +1,6 @@
-//! The footer: the keys that work here, from the key map; disabled ones dimmed.
+//! The footer: the keys that work here, from the key map; disabled ones dimmed. When they do
+//! not all fit, whole bindings are left out (never half a word) and `…` says so; the help key,
+//! which lists them all, stays.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -6,30 +8,66 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
 use crate::app::App;
-use crate::keymap;
+use crate::keymap::{self, Command};
 
+use super::text;
 use super::theme::theme;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = theme();
-    let mut spans = vec![Span::raw(" ")];
-    let mut seen = Vec::new();
+    // One (key, label) pair of spans per binding, in the key map's order.
+    let mut items: Vec<(Command, [Span<'static>; 2])> = Vec::new();
     for b in keymap::bindings_for(app.context()).filter(|b| b.footer) {
-        if seen.contains(&b.command) {
+        if items.iter().any(|(c, _)| *c == b.command) {
             continue;
         }
-        seen.push(b.command);
         let disabled = app.disabled_reason(b.command).is_some();
         let (ks, ls) = if disabled {
             (t.disabled(), t.disabled())
         } else {
             (t.key(), t.muted())
         };
-        spans.push(Span::styled(b.shown, ks));
-        spans.push(Span::styled(format!(" {}  ", b.label), ls));
+        items.push((
+            b.command,
+            [
+                Span::styled(b.shown, ks),
+                Span::styled(format!(" {}  ", b.label), ls),
+            ],
+        ));
     }
-    if app.settings.read_only {
-        spans.push(Span::styled("(dimmed: read-only)", t.disabled()));
+    let read_only = app
+        .settings
+        .read_only
+        .then(|| Span::styled("(dimmed: read-only)", t.disabled()));
+    let width = usize::from(area.width);
+    let item_w = |i: &[Span<'static>; 2]| i[0].width() + i[1].width();
+    let all: usize = 1 + items.iter().map(|(_, i)| item_w(i)).sum::<usize>();
+    let mut spans = vec![Span::raw(" ")];
+    if all <= width {
+        spans.extend(items.into_iter().flat_map(|(_, i)| i));
+        // The title bar also says read-only: this note goes first when room is short.
+        if all + read_only.as_ref().map_or(0, Span::width) <= width {
+            spans.extend(read_only);
+        }
+    } else {
+        // Keep the help binding at the end, fill from the start, mark what was left out.
+        let help = items
+            .iter()
+            .position(|(c, _)| *c == Command::Help)
+            .map(|at| items.remove(at).1);
+        let mark = Span::styled("…  ", t.muted());
+        let reserve = 1 + mark.width() + help.as_ref().map_or(0, item_w);
+        let mut used = reserve;
+        for (_, item) in items {
+            let w = item_w(&item);
+            if used + w > width {
+                break;
+            }
+            used += w;
+            spans.extend(item);
+        }
+        spans.push(mark);
+        spans.extend(help.into_iter().flatten());
     }
-    Paragraph::new(Line::from(spans)).render(area, buf);
+    Paragraph::new(text::fit_line(Line::from(spans), width)).render(area, buf);
 }

@@ -56,13 +56,16 @@ pub fn render(app: &App, prompt: &DevicePrompt, area: Rect, buf: &mut Buffer) {
         )),
         Line::from(vec![
             Span::raw(indent),
-            Span::styled(prompt.verification_uri.clone(), t.title()),
+            Span::styled(
+                crate::sanitize::clean(&prompt.verification_uri).into_owned(),
+                t.title(),
+            ),
         ]),
         Line::from(""),
         Line::from(Span::styled("2. Enter this code:", t.label())),
     ];
     // The code, spaced and framed: the one thing on screen a person must read exactly.
-    let code = spaced(&prompt.user_code);
+    let code = spaced(&crate::sanitize::clean(&prompt.user_code));
     let bar = "─".repeat(width(&code) + 4);
     lines.push(Line::from(vec![
         Span::raw(indent),
@@ -115,12 +118,15 @@ pub fn render(app: &App, prompt: &DevicePrompt, area: Rect, buf: &mut Buffer) {
             Span::raw(v),
         ])
     };
-    lines.push(kv("Account", account.tenant_words()));
+    lines.push(kv(
+        "Account",
+        crate::sanitize::clean(&account.tenant_words()).into_owned(),
+    ));
     if let Some(cloud) = account.cloud_words() {
         lines.push(kv("Cloud", cloud));
     }
     if let Some(c) = &account.client_id {
-        lines.push(kv("Client", c.clone()));
+        lines.push(kv("Client", crate::sanitize::clean(c).into_owned()));
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
@@ -137,16 +143,22 @@ pub fn render(app: &App, prompt: &DevicePrompt, area: Rect, buf: &mut Buffer) {
             ("✗ ", t.error())
         };
         lines.extend(
-            wrap(&format!("{prefix}{}", s.text), inner_w)
-                .into_iter()
-                .map(|l| Line::from(Span::styled(l, style))),
+            wrap(
+                &format!("{prefix}{}", crate::sanitize::clean_lines(&s.text)),
+                inner_w,
+            )
+            .into_iter()
+            .map(|l| Line::from(Span::styled(l, style))),
         );
     }
     for note in &account.notes {
         lines.extend(
-            wrap(&format!("Why a code: {note}"), inner_w)
-                .into_iter()
-                .map(|l| Line::from(Span::styled(l, t.muted()))),
+            wrap(
+                &format!("Why a code: {}", crate::sanitize::clean_lines(note)),
+                inner_w,
+            )
+            .into_iter()
+            .map(|l| Line::from(Span::styled(l, t.muted()))),
         );
     }
 
@@ -170,7 +182,7 @@ pub fn render(app: &App, prompt: &DevicePrompt, area: Rect, buf: &mut Buffer) {
         inner.width.saturating_sub(2),
         inner.height,
     );
-    Paragraph::new(lines).render(inner, buf);
+    Paragraph::new(super::text::fit_lines(lines, inner_w)).render(inner, buf);
 }
 
 #[cfg(test)]

@@ -1,13 +1,18 @@
-//! Small text helpers shared by the views: thousands separators, short ids, wrapping,
-//! and the one-line text field with a visible cursor. Lengths are display widths (terminal
-//! cells: CJK and most emoji take two, combining marks none), never character counts.
+//! Small text helpers shared by the views: thousands separators, short ids, wrapping, lines
+//! cut to a width with `…`, a table's column widths, and the one-line text field with a
+//! visible cursor. Lengths are display widths (terminal cells: CJK and most emoji take two,
+//! combining marks none), never character counts. Tenant text is cleaned
+//! ([`crate::sanitize`]) before it gets here; every cut ends in `…`.
 
 use chrono::{DateTime, Utc};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use tui_input::Input;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::expiry::{self, Status};
+use crate::sanitize;
 
 use super::theme::theme;
 
@@ -62,8 +67,9 @@ fn split_at_width(s: &str, max: usize) -> (&str, &str) {
     s.split_at(end)
 }
 
-/// An id cut to `width` cells with an ellipsis (narrow terminals).
+/// An id cut to `width` cells with an ellipsis (a table's abbreviation; cleaned).
 pub fn short(id: &str, max: usize) -> String {
+    let id = &*sanitize::clean(id);
     if width(id) <= max {
         return id.to_owned();
     }
@@ -108,6 +114,138 @@ pub fn wrap(text: &str, max: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
+}
+
+/// Tenant text as one cell of `max` columns: cleaned, and cut with `…`.
+pub fn cell(s: &str, max: usize) -> String {
+    sanitize::cell(s, max).into_owned()
+}
+
+/// A display name as one cell: `(no name)` when blank, cleaned, cut with `…`.
+pub fn name_cell(s: &str, max: usize) -> String {
+    let name = sanitize::name(Some(s));
+    sanitize::fit(&name, max).into_owned()
+}
+
+/// Tenant text cleaned for a span (no cut: the caller wraps or fits the line).
+pub fn clean(s: &str) -> String {
+    sanitize::clean(s).into_owned()
+}
+
+/// `line` cut to `max` cells; a cut ends in `…` (so a view never relies on the frame's silent
+/// clipping).
+pub fn fit_line(line: Line<'_>, max: usize) -> Line<'_> {
+    if line.width() <= max {
+        return line;
+    }
+    let Line {
+        spans,
+        style,
+        alignment,
+    } = line;
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    let mut used = 0;
+    for span in spans {
+        let w = span.width();
+        if used + w <= max {
+            used += w;
+            out.push(span);
+            continue;
+        }
+        // This span crosses the edge: cut it there, the cut marked with `…`, and stop.
+        let room = max - used;
+        if room > 0 {
+            out.push(Span::styled(
+                sanitize::fit(&span.content, room).into_owned(),
+                span.style,
+            ));
+        } else if let Some(prev) = out.pop() {
+            // The spans so far fill the width exactly: the mark replaces their last cell.
+            let w = prev.width();
+            let longer = format!("{}{}", prev.content, sanitize::ELLIPSIS);
+            let marked = sanitize::fit(&longer, w).into_owned();
+            out.push(Span::styled(marked, prev.style));
+        }
+        break;
+    }
+    let mut l = Line::from(out).style(style);
+    l.alignment = alignment;
+    l
+}
+
+/// Every line cut to `max` cells with `…`.
+pub fn fit_lines(lines: Vec<Line<'_>>, max: usize) -> Vec<Line<'_>> {
+    lines.into_iter().map(|l| fit_line(l, max)).collect()
+}
+
+/// At most `max` lines; when lines are dropped, the last kept one ends in `…`.
+pub fn clip_lines(mut lines: Vec<Line<'static>>, max: usize, width: usize) -> Vec<Line<'static>> {
+    if lines.len() <= max {
+        return lines;
+    }
+    lines.truncate(max);
+    if let Some(last) = lines.pop() {
+        let mut spans = last.spans;
+        let style = spans.last().map_or_else(Style::default, |s| s.style);
+        spans.push(Span::styled(sanitize::ELLIPSIS.to_string(), style));
+        lines.push(fit_line(Line::from(spans), width));
+    }
+    lines
+}
+
+/// Tenant text wrapped to `width`, at most `max_lines` lines (the last ends in `…` when cut),
+/// each styled `style`.
+pub fn wrapped(text: &str, width: usize, max_lines: usize, style: Style) -> Vec<Line<'static>> {
+    let lines = wrap(text, width)
+        .into_iter()
+        .map(|l| Line::from(Span::styled(l, style)))
+        .collect();
+    clip_lines(lines, max_lines, width)
+}
+
+/// A label and an id (never cut: ids are copied by hand): on one line when both fit in
+/// `width`, else the label alone and the id on the lines below it, wrapped.
+pub fn label_and_id(
+    label: Span<'static>,
+    id: &str,
+    width: usize,
+    value_style: Style,
+) -> Vec<Line<'static>> {
+    let id = sanitize::clean(id);
+    if label.width() + self::width(&id) <= width {
+        return vec![Line::from(vec![
+            label,
+            Span::styled(id.into_owned(), value_style),
+        ])];
+    }
+    let mut out = vec![Line::from(label)];
+    for piece in wrap(&id, width.saturating_sub(2)) {
+        out.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(piece, value_style),
+        ]));
+    }
+    out
+}
+
+/// The widths a ratatui `Table` gives its columns in `width` cells, with a selection column
+/// of `selection` cells and `spacing` between columns (the same layout the table computes,
+/// so cells can be cut with `…` before the table would cut them silently).
+pub fn column_widths(
+    width: u16,
+    selection: u16,
+    widths: &[Constraint],
+    spacing: u16,
+) -> Vec<usize> {
+    let [_, columns] = Layout::horizontal([Constraint::Length(selection), Constraint::Fill(0)])
+        .areas(Rect::new(0, 0, width, 1));
+    Layout::horizontal(widths.iter().copied())
+        .flex(ratatui::layout::Flex::Start)
+        .spacing(spacing)
+        .split(columns)
+        .iter()
+        .map(|r| usize::from(r.width))
+        .collect()
 }
 
 /// `expiry::relative`, counting whole days by calendar date (UTC), so the words agree with

@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
 use crate::app::{App, ToastLevel};
 
-use super::text::wrap;
+use super::text::{self, wrap};
 use super::theme::theme;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
@@ -18,20 +18,23 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     for toast in app.toasts.iter().rev() {
         let (prefix, style, border) = match toast.level {
             ToastLevel::Info => ("✓ ", t.ok(), t.border()),
+            ToastLevel::Warning => ("Warning: ", t.warning(), t.border()),
             ToastLevel::Error => ("Error: ", t.error(), t.danger_border()),
         };
-        let mut lines: Vec<Line> = wrap(&format!("{prefix}{}", toast.text), inner_w)
+        // Toasts quote names and Graph's words: cleaned (our own line breaks wrap as spaces).
+        let said = crate::sanitize::clean_lines(&toast.text);
+        let mut lines: Vec<Line> = wrap(&format!("{prefix}{said}"), inner_w)
             .into_iter()
             .map(|l| Line::from(Span::styled(l, style)))
             .collect();
         if let Some(r) = &toast.reference {
             lines.extend(
-                wrap(r, inner_w)
+                wrap(&text::clean(r), inner_w)
                     .into_iter()
                     .map(|l| Line::from(Span::styled(l, t.muted()))),
             );
         }
-        lines.truncate(5);
+        let lines = text::clip_lines(lines, 5, inner_w);
         let h = lines.len() as u16 + 2;
         if bottom < area.y + h {
             break;

@@ -16,10 +16,11 @@ use super::{button, choose_hint, frame, marker, submit_lines};
 
 pub fn render(app: &App, f: &AddSecret, area: Rect, buf: &mut Buffer) {
     let t = theme();
+    let app_name = text::clean(&f.app_name);
     let title = if f.rotating.is_some() {
-        format!("Rotate: add the replacement secret — {}", f.app_name)
+        format!("Rotate: add the replacement secret — {app_name}")
     } else {
-        format!("Add a client secret — {}", f.app_name)
+        format!("Add a client secret — {app_name}")
     };
     let w = 76u16.min(area.width);
     let inner_w = usize::from(w.saturating_sub(4));
@@ -141,6 +142,7 @@ pub fn render(app: &App, f: &AddSecret, area: Rect, buf: &mut Buffer) {
             lines.remove(pos);
         }
     }
+    let lines = text::fit_lines(lines, inner_w);
     let h = lines.len() as u16 + 2;
     let inner = frame(area, w, h, &title, t.dialog_border(), buf);
     Paragraph::new(lines).render(inner, buf);

@@ -1,5 +1,7 @@
 //! Delete a client secret, or Rotate's "Delete the old secret now?": the target named, the
-//! warning, Graph's refusal inside, and the safe choice focused first.
+//! warning, Graph's refusal inside, and the safe choice focused first. However long the
+//! secret's description or the app's name, the Secret ID, the warning and the buttons stay on
+//! screen: the names are cut with `…` to what is left.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -10,21 +12,29 @@ use crate::app::{App, Confirm, ConfirmFocus, ConfirmKind};
 
 use super::super::text::{self, wrap};
 use super::super::theme::theme;
-use super::{button, error_lines, frame};
+use super::{button, error_lines, fit_rows, frame};
+
+/// Lines the question may take (the description and app name are the tenant's): the
+/// description is cut to about two of them, so the app's name still shows after it.
+const QUESTION_LINES: usize = 4;
 
 pub fn render(app: &App, c: &Confirm, area: Rect, buf: &mut Buffer) {
     let t = theme();
     let w = 72u16.min(area.width);
     let inner_w = usize::from(w.saturating_sub(4));
-    let desc = c
-        .secret
-        .description()
-        .unwrap_or_else(|| "(no description)".into());
-    let mut lines: Vec<Line> = Vec::new();
+    // Cut before wrapping: a 10,000-character description is not worth wrapping.
+    let desc = text::cell(
+        c.secret
+            .description()
+            .as_deref()
+            .unwrap_or("(no description)"),
+        inner_w * 2,
+    );
+    let app_name = text::name_cell(&c.app_name, inner_w);
     let (title, question, warning, safe, danger) = match c.kind {
         ConfirmKind::Delete => (
             "Delete client secret?",
-            format!("Delete the client secret \"{desc}\" from {}?", c.app_name),
+            format!("Delete the client secret \"{desc}\" from {app_name}?"),
             "Apps and pipelines using this secret will stop signing in. This cannot be undone.",
             "Cancel",
             "Delete",
@@ -32,51 +42,53 @@ pub fn render(app: &App, c: &Confirm, area: Rect, buf: &mut Buffer) {
         ConfirmKind::RotateOld => (
             "Delete the old secret now?",
             format!(
-                "The new secret is in place. Delete the old secret \"{desc}\" from {} now?",
-                c.app_name
+                "The new secret is in place. Delete the old secret \"{desc}\" from {app_name} now?"
             ),
             "Anything still using the old secret will stop signing in. Keep both until every consumer has the new value.",
             "Keep both",
             "Delete old",
         ),
     };
-    for l in wrap(&question, inner_w) {
-        lines.push(Line::from(Span::styled(l, t.label())));
-    }
-    lines.push(Line::from(""));
-    lines.push(Line::from(vec![
+    let ask = text::wrapped(&question, inner_w, QUESTION_LINES, t.label());
+
+    let mut keep: Vec<Line<'static>> = vec![Line::from("")];
+    keep.extend(text::label_and_id(
         Span::styled(format!("{:<11}", "Secret ID"), t.muted()),
-        Span::raw(c.secret.key_id.0.clone()),
-    ]));
-    lines.push(Line::from(vec![
+        c.secret.key_id.as_str(),
+        inner_w,
+        ratatui::style::Style::new(),
+    ));
+    keep.push(Line::from(vec![
         Span::styled(format!("{:<11}", "Value"), t.muted()),
-        Span::raw(c.secret.masked_value()),
+        Span::raw(text::cell(&c.secret.masked_value(), 16)),
     ]));
-    lines.push(Line::from(vec![
+    keep.push(Line::from(vec![
         Span::styled(format!("{:<11}", "Expires"), t.muted()),
         Span::raw(text::expires(c.secret.end_date_time, app.now)),
     ]));
-    lines.push(Line::from(""));
+    keep.push(Line::from(""));
     for l in wrap(warning, inner_w) {
-        lines.push(Line::from(Span::styled(l, t.danger())));
+        keep.push(Line::from(Span::styled(l, t.danger())));
     }
     if let Some(e) = &c.submit.error {
-        lines.extend(error_lines(e, inner_w));
+        keep.extend(error_lines(e, inner_w));
     }
-    lines.push(Line::from(""));
+    keep.push(Line::from(""));
     if c.submit.pending.is_some() {
-        lines.push(Line::from(Span::styled(
+        keep.push(Line::from(Span::styled(
             format!("{} Deleting…", app.spinner_frame()),
             t.muted(),
         )));
     } else {
-        lines.push(Line::from(vec![
+        keep.push(Line::from(vec![
             Span::raw("          "),
             button(safe, c.focus == ConfirmFocus::Safe),
             Span::raw("   "),
             button(danger, c.focus == ConfirmFocus::Delete),
         ]));
     }
+    let rows = usize::from(area.height.saturating_sub(2));
+    let lines = fit_rows(ask, keep, rows, inner_w);
     let h = lines.len() as u16 + 2;
     let inner = frame(area, w, h, title, t.danger_border(), buf);
     Paragraph::new(lines).render(inner, buf);

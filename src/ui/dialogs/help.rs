@@ -8,7 +8,9 @@ use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 use crate::app::App;
 use crate::keymap::{self, Command, Context, key_for, keys_said};
 
+use super::super::text;
 use super::super::theme::theme;
+use super::fit_rows;
 
 pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = theme();
@@ -30,15 +32,26 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         }
         lines.push(Line::from(l));
     }
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        format!(
+    let note = text::wrapped(
+        &format!(
             "{} closes dialogs and goes back; it never quits. {} quits anywhere.",
             key_for(Context::App, Command::Back),
             key_for(Context::Global, Command::Quit)
         ),
+        usize::from(76.min(area.width).saturating_sub(2)),
+        2,
         t.muted(),
-    )));
+    );
+    let mut keep = vec![Line::from("")];
+    keep.extend(note);
+    let inner_w = usize::from(76.min(area.width).saturating_sub(2));
+    // Short screens: the bindings are cut with `…`, the closing note stays.
+    let lines = fit_rows(
+        lines,
+        keep,
+        usize::from(area.height.saturating_sub(2)),
+        inner_w,
+    );
     let h = (lines.len() as u16 + 2).min(area.height);
     let r = area.centered(
         Constraint::Length(76.min(area.width)),

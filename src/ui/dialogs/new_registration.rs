@@ -93,6 +93,7 @@ pub fn render(app: &App, f: &NewRegistration, area: Rect, buf: &mut Buffer) {
             button("Cancel", f.focus == NewFocus::Cancel),
         ]));
     }
+    let lines = text::fit_lines(lines, inner_w);
     let h = lines.len() as u16 + 2;
     let inner = frame(area, w, h, "New registration", t.dialog_border(), buf);
     Paragraph::new(lines).render(inner, buf);

@@ -30,10 +30,16 @@ pub fn render(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
     fn kv<'a>(k: &str, v: Span<'a>) -> Line<'a> {
         Line::from(vec![Span::styled(format!("{k:<13}"), theme().muted()), v])
     }
-    lines.push(kv("App", Span::raw(r.app_name.clone())));
+    lines.push(kv(
+        "App",
+        Span::raw(text::cell(&r.app_name, inner_w.saturating_sub(13))),
+    ));
     lines.push(kv(
         "Description",
-        Span::raw(r.secret.description().unwrap_or_else(|| "(none)".into())),
+        Span::raw(text::cell(
+            r.secret.description().as_deref().unwrap_or("(none)"),
+            inner_w.saturating_sub(13),
+        )),
     ));
     lines.push(kv(
         "Expires",
