@@ -4,10 +4,12 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod create;
 pub mod expiry;
 pub mod graph;
 pub mod handoff;
 pub mod ids;
+pub mod journal;
 pub mod keymap;
 pub mod logging;
 pub mod new_secret;

@@ -47,7 +47,10 @@ impl SessionConfig {
     /// The emulated tenant with `extra_apps` generated apps added to its seed.
     pub fn sandbox(extra_apps: usize) -> Self {
         Self {
-            sandbox: Some(SandboxSession { extra_apps }),
+            sandbox: Some(SandboxSession {
+                extra_apps,
+                ..SandboxSession::default()
+            }),
             ..Self::default()
         }
     }
@@ -58,6 +61,10 @@ impl SessionConfig {
 pub struct SandboxSession {
     /// Generated app registrations added to the seed tenant.
     pub extra_apps: usize,
+    /// Hold every addPassword reply this long after the secret is created (a test knob).
+    pub add_password_delay: std::time::Duration,
+    /// Create the secret, then answer addPassword with this status (a test knob).
+    pub add_password_status: Option<u16>,
 }
 
 /// How to sign in.
@@ -202,6 +209,8 @@ impl Session {
     async fn start_sandbox(config: &SandboxSession) -> Result<Self, SessionError> {
         let running = sandbox::start(SandboxConfig {
             extra_apps: config.extra_apps,
+            add_password_delay: config.add_password_delay,
+            add_password_status: config.add_password_status,
             // The in-process token is a static one that cannot refresh: make it outlive
             // any session (the sandbox itself still expires tokens as Graph would).
             token_lifetime: std::time::Duration::from_secs(30 * 86_400),

@@ -26,6 +26,10 @@ impl GlobalArgs {
         SessionConfig {
             sandbox: self.sandbox.then(|| SandboxSession {
                 extra_apps: self.sandbox_apps.unwrap_or(0),
+                add_password_delay: Duration::from_millis(
+                    self.sandbox_add_password_delay.unwrap_or(0),
+                ),
+                add_password_status: self.sandbox_add_password_status,
             }),
             endpoints: Endpoints {
                 graph: self.graph_url.clone().unwrap_or(cloud.graph),
@@ -73,6 +77,8 @@ impl SandboxServeArgs {
             fail_rate: self.fail_rate,
             device_polls: self.device_polls,
             drop_add_password: self.drop_add_password,
+            add_password_delay: Duration::from_millis(self.add_password_delay),
+            add_password_status: self.add_password_status,
             ..SandboxConfig::default()
         }
     }
@@ -156,6 +162,23 @@ mod tests {
             }
         );
         let s = global(&["--sandbox", "--sandbox-apps", "7"]).session();
-        assert_eq!(s.sandbox, Some(SandboxSession { extra_apps: 7 }));
+        assert_eq!(
+            s.sandbox,
+            Some(SandboxSession {
+                extra_apps: 7,
+                ..SandboxSession::default()
+            })
+        );
+        let s = global(&[
+            "--sandbox",
+            "--sandbox-add-password-delay",
+            "1500",
+            "--sandbox-add-password-status",
+            "504",
+        ])
+        .session();
+        let sb = s.sandbox.expect("sandbox");
+        assert_eq!(sb.add_password_delay, Duration::from_millis(1500));
+        assert_eq!(sb.add_password_status, Some(504));
     }
 }

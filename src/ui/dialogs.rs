@@ -5,8 +5,10 @@
 mod add_secret;
 mod confirm;
 mod copy_menu;
+mod finishing;
 pub(super) mod help;
 mod new_registration;
+mod recovery;
 mod reveal;
 
 use ratatui::buffer::Buffer;
@@ -30,6 +32,8 @@ pub fn render(app: &App, dialog: &Dialog, area: Rect, buf: &mut Buffer) {
         Dialog::Reveal(r) => reveal::render(app, r, area, buf),
         Dialog::Confirm(c) => confirm::render(app, c, area, buf),
         Dialog::NewRegistration(f) => new_registration::render(app, f, area, buf),
+        Dialog::Finishing(f) => finishing::render(app, f, area, buf),
+        Dialog::Recovery(r) => recovery::render(app, r, area, buf),
     }
 }
 
