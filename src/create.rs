@@ -137,26 +137,31 @@ impl AddError {
     }
 }
 
-/// One sentence on what happened and what exists now (front-ends add their own advice).
+/// One sentence on what happened and what exists now (front-ends add their own advice; the
+/// request-id goes with Graph's error, shown apart).
 fn lost_display(cause: &Interruption, settled: &Settled) -> String {
     let what = match cause {
-        Interruption::Reply(e) => format!("Graph's answer to adding the client secret was not a clean success ({e})"),
-        Interruption::Cancelled => "adding the client secret was interrupted".to_owned(),
+        Interruption::Reply(GraphError::Api(a)) => format!(
+            "Graph answered the new client secret with {} {} ({})",
+            a.status, a.code, a.message
+        ),
+        Interruption::Reply(e) => format!("Graph's answer to the new client secret was lost ({e})"),
+        Interruption::Cancelled => "Adding the client secret was interrupted".to_owned(),
     };
     let now = match settled {
         Settled::NothingCreated => {
             "reading the app back shows no new secret: nothing was created".to_owned()
         }
         Settled::RolledBack(s) => format!(
-            "Graph had created it anyway (Secret ID {}); its value reached nobody, so it was deleted again and nothing remains",
+            "it had created the secret anyway (Secret ID {}), whose value reached nobody, so it was deleted again: nothing remains",
             s.key_id
         ),
         Settled::Orphaned { secret, error } => format!(
-            "Graph had created it (Secret ID {}) and deleting it failed ({error}): it is still in the tenant and nobody holds its value",
+            "it had created the secret (Secret ID {}) and deleting it failed ({error}): it is still in the tenant and nobody holds its value",
             secret.key_id
         ),
         Settled::Unverified { detail } => format!(
-            "the app could not be read back ({detail}): a secret may have been created that nobody holds"
+            "the app could not be read back ({detail}): a secret nobody holds may exist"
         ),
         Settled::NotYetSeen => {
             "Graph had not answered and the app does not show a new secret yet; Graph may still create it".to_owned()

@@ -222,7 +222,7 @@ pub static BINDINGS: &[Binding] = &[
     b(X::Reveal,             &[k('c')],       "c",      C::CopyValue,        "copy value",      true),
     b(X::Reveal,             &[k('e')],       "e",      C::CopyEnvBlock,     "copy env",        true),
     b(X::Reveal,             &[k('w')],       "w",      C::WriteEnvFile,     "write .env",      true),
-    b(X::Reveal,             &[k('p')],       "p",      C::ConfirmPaste,     "paste worked",    true),
+    b(X::Reveal,             &[k('p')],       "p",      C::ConfirmPaste,     "paste worked",    false),
     b(X::Reveal,             ESC,             "Esc",    C::Back,             "close",           true),
     b(X::Reveal,             &[k('q')],       "q",      C::Quit,             "quit",            false),
     b(X::RevealPath,         ENTER,           "Enter",  C::Activate,         "write",           true),

@@ -19,6 +19,7 @@ use azsecrets::app::{Action, CopyTarget, Effect};
 use azsecrets::auth::{SourceKind, StaticToken};
 use azsecrets::graph::GraphClient;
 use azsecrets::handoff::CopyMethod;
+use azsecrets::journal::Journal;
 use azsecrets::secret::SecretValue;
 use azsecrets::tui::Runner;
 
@@ -39,7 +40,8 @@ fn runner(holder: &FakeHolder, pid_file: &std::path::Path) -> (Runner, Unbounded
         pid_file,
     );
     let (tx, rx) = unbounded_channel();
-    (Runner::new(client, clipboard, tx), rx)
+    let journal = Journal::at(pid_file.with_file_name("journal.jsonl"));
+    (Runner::new(client, clipboard, journal, tx), rx)
 }
 
 async fn next(rx: &mut UnboundedReceiver<Action>) -> Action {
@@ -77,8 +79,9 @@ async fn spawn_returns_at_once_and_the_copy_answers_later() {
 
     holder.release();
     match runner.finish(next(&mut rx).await) {
-        Action::Copied(7, CopyTarget::SecretValue, Ok(report)) => {
+        Some(Action::Copied(7, CopyTarget::SecretValue, Ok(report))) => {
             assert_eq!(report.method, CopyMethod::Native);
+            assert!(report.confirmed, "the holder answered: confirmed");
             assert_eq!(report.status, "Copied to clipboard — clears in 45 s");
         }
         other => panic!("expected the copy's answer, got {other:?}"),

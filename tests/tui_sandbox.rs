@@ -17,6 +17,7 @@ use azsecrets::app::{Action, App, Dialog, Settings};
 use azsecrets::cli::Cli;
 use azsecrets::handoff::Clipboard;
 use azsecrets::handoff::ClipboardMode;
+use azsecrets::journal::Journal;
 use azsecrets::session::Session;
 use azsecrets::tui::Runner;
 use support::{code, key, screen_text};
@@ -26,6 +27,8 @@ struct Harness {
     runner: Runner,
     rx: UnboundedReceiver<Action>,
     _session: Session,
+    /// The journal's folder (a temporary state folder).
+    state: tempfile::TempDir,
 }
 
 impl Harness {
@@ -35,9 +38,11 @@ impl Harness {
             .await
             .expect("sandbox session");
         let (tx, rx) = unbounded_channel();
+        let state = tempfile::tempdir().expect("state dir");
         let runner = Runner::new(
             session.client.clone(),
             Clipboard::new(ClipboardMode::None, Duration::from_secs(45)),
+            Journal::at(state.path().join("journal.jsonl")),
             tx,
         );
         let app = App::new(
@@ -52,6 +57,7 @@ impl Harness {
             runner,
             rx,
             _session: session,
+            state,
         };
         h.app.update(Action::Resize(support::size()));
         let fx = h.app.start();

@@ -10,7 +10,8 @@ use ratatui::crossterm::event::KeyCode;
 
 use azsecrets::app::{Action, App, AppsTab, Effect};
 use azsecrets::auth::SourceKind;
-use azsecrets::graph::{GraphError, Page};
+use azsecrets::create::{AddError, Interruption, Settled};
+use azsecrets::graph::Page;
 use support::*;
 
 /// Snapshot `app` at both sizes.
@@ -246,11 +247,11 @@ fn add_dialog_policy_error() {
     snap!("add_dialog_pending", &app);
     app.update(Action::SecretAdded(
         request,
-        Err(api_error(
+        Err(AddError::Refused(api_error(
             400,
             "CredentialInvalidLifetimeAsPerAppPolicy",
             "Credential lifetime exceeds the max value allowed as per assigned policy.",
-        )),
+        ))),
     ));
     snap!("add_dialog_policy_error", &app);
 }
@@ -271,11 +272,11 @@ fn add_dialog_fits_a_short_terminal() {
     };
     app.update(Action::SecretAdded(
         request,
-        Err(api_error(
+        Err(AddError::Refused(api_error(
             400,
             "CredentialInvalidLifetimeAsPerAppPolicy",
             "Credential lifetime exceeds the max value allowed as per assigned policy.",
-        )),
+        ))),
     ));
     let small = screen_text(&app, 80, 24);
     assert!(
@@ -300,9 +301,13 @@ fn add_dialog_lost_reply() {
     let created = new_secret("").metadata;
     let fx = app.update(Action::SecretAdded(
         request,
-        Err(GraphError::AddPasswordLost {
-            created: Some(Box::new(created)),
-            detail: "the reply was cut off".into(),
+        Err(AddError::Lost {
+            cause: Interruption::Reply(api_error(
+                504,
+                "UnknownError",
+                "The gateway did not receive a timely response from the upstream server.",
+            )),
+            settled: Settled::RolledBack(created),
         }),
     ));
     assert!(
@@ -324,7 +329,7 @@ fn revealed() -> App {
     let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
         panic!("expected AddSecret");
     };
-    app.update(Action::SecretAdded(request, Ok(new_secret("local dev"))));
+    app.update(Action::SecretAdded(request, Ok(added("local dev"))));
     app
 }
 
@@ -404,7 +409,7 @@ fn rotate_prompt() {
     let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
         panic!("expected AddSecret");
     };
-    app.update(Action::SecretAdded(request, Ok(new_secret("old laptop"))));
+    app.update(Action::SecretAdded(request, Ok(added("old laptop"))));
     let fx = press(&mut app, &[key('c')]);
     let Some(Effect::CopySecret { request, .. }) = fx.into_iter().next() else {
         panic!("expected CopySecret");
@@ -415,7 +420,8 @@ fn rotate_prompt() {
         Ok(azsecrets::handoff::CopyReport {
             method: azsecrets::handoff::CopyMethod::Osc52,
             clears_at: None,
-            status: "Copied to clipboard via the terminal (OSC 52)".into(),
+            status: "Copied to tmux's clipboard (OSC 52)".into(),
+            confirmed: true,
         }),
     ));
     press(&mut app, &[code(KeyCode::Esc)]);

@@ -130,10 +130,7 @@ impl ErrorInfo {
             }
             AddError::Lost { settled, .. } => settled,
         };
-        let mut message = e.to_string();
-        if let Some(first) = message.get(..1) {
-            message = format!("{}{}", first.to_uppercase(), &message[1..]);
-        }
+        let message = e.to_string();
         let advice = match settled {
             Settled::NothingCreated | Settled::RolledBack(_) => "It is safe to try again.".into(),
             Settled::Orphaned { .. } => format!(

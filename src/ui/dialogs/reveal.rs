@@ -185,18 +185,23 @@ fn blocks<'a>(app: &'a App, r: &'a Reveal, inner_w: usize) -> Vec<Block<'a>> {
         }
         lines
     } else {
-        kv(
-            "Value",
-            format!("{}   (press {show} to show)", r.value.masked()),
-        )
-        .into_iter()
-        .map(|mut l| {
-            for s in l.spans.iter_mut().skip(1) {
-                s.style = t.label();
-            }
-            l
-        })
-        .collect()
+        let masked = format!("{}   (press {show} to show)", r.value.masked());
+        if LABEL + masked.chars().count() <= inner_w {
+            vec![Line::from(vec![
+                Span::styled(format!("{:<LABEL$}", "Value"), t.muted()),
+                Span::styled(masked, t.label()),
+            ])]
+        } else {
+            kv("Value", masked)
+                .into_iter()
+                .map(|mut l| {
+                    for s in l.spans.iter_mut().skip(1) {
+                        s.style = t.label();
+                    }
+                    l
+                })
+                .collect()
+        }
     };
     b.push(block(0, value));
     b.push(block(5, vec![Line::from("")]));
