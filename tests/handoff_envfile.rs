@@ -56,7 +56,7 @@ fn a_new_file_has_the_three_keys_and_mode_0600() {
 }
 
 #[test]
-fn an_existing_file_keeps_its_lines_and_is_updated_in_place_with_mode_0600() {
+fn an_existing_file_keeps_its_lines_and_mode_and_is_updated_in_place() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("app.env");
     let before = "# service settings\n\
@@ -71,7 +71,17 @@ fn an_existing_file_keeps_its_lines_and_is_updated_in_place_with_mode_0600() {
     fs::write(&path, before).expect("seed");
     fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod");
     let secret = SecretValue::new(SECRET.into());
-    let report = write_env_file(&path, &block(&secret), false).expect("write");
+    // Another tenant's values: refused unless the caller says to replace them.
+    match write_env_file(&path, &block(&secret), false) {
+        Err(HandoffError::EnvConflict {
+            client_id: None,
+            tenant_id: Some(t),
+            ..
+        }) => assert_eq!(t, "old-tenant"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(fs::read_to_string(&path).expect("read"), before, "untouched");
+    let report = write_env_file(&path, &block(&secret), true).expect("write");
     assert!(report.updated);
     let after = fs::read_to_string(&path).expect("read");
     assert_eq!(
