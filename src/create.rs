@@ -153,11 +153,11 @@ fn lost_display(cause: &Interruption, settled: &Settled) -> String {
             "reading the app back shows no new secret: nothing was created".to_owned()
         }
         Settled::RolledBack(s) => format!(
-            "it had created the secret anyway (Secret ID {}), whose value reached nobody, so it was deleted again: nothing remains",
+            "Graph had created the secret (Secret ID {}), whose value reached nobody, so it was deleted again: nothing remains",
             s.key_id
         ),
         Settled::Orphaned { secret, error } => format!(
-            "it had created the secret (Secret ID {}) and deleting it failed ({error}): it is still in the tenant and nobody holds its value",
+            "Graph had created the secret (Secret ID {}) and deleting it failed ({error}): it is still in the tenant and nobody holds its value",
             secret.key_id
         ),
         Settled::Unverified { detail } => format!(

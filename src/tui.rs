@@ -201,8 +201,9 @@ async fn event_loop(
 
 /// Blank the alternate screen before leaving it: a terminal (or tmux with `alternate-screen
 /// off`) that keeps its contents must not keep a revealed value.
-fn wipe(terminal: &mut DefaultTerminal) {
-    let _ = terminal.clear();
+/// (Not `terminal.clear()`: it asks the terminal for the cursor position, and the answer
+/// would arrive after raw mode is gone and be printed on the shell's line.)
+fn wipe(_terminal: &mut DefaultTerminal) {
     let _ = ratatui::crossterm::execute!(
         io::stdout(),
         ratatui::crossterm::terminal::Clear(ratatui::crossterm::terminal::ClearType::All),

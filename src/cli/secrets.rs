@@ -15,8 +15,8 @@ use serde::Serialize;
 use crate::create::{self, AddError, AddPlan, Added, Interruption, Settled};
 use crate::expiry::{self, Lifetime, Status};
 use crate::graph::{
-    AppQuery, AppRegistration, ClientSecret, GraphClient, RemoveOutcome, SecretId, TenantId,
-    is_guid,
+    AppQuery, AppRegistration, ClientSecret, GraphClient, GraphError, RemoveOutcome, SecretId,
+    TenantId, is_guid,
 };
 use crate::handoff::{self, Clipboard, ClipboardMode, CopyReport, EnvBlock, HandoffError};
 use crate::journal::{AppRef, Journal, OpId};
@@ -531,6 +531,10 @@ fn add_failure(e: AddError, app: &AppRegistration, signal: Option<&'static str>)
             None,
         ) => (ExitCode::Interrupted, e.to_string()),
         _ => (ExitCode::Graph, e.to_string()),
+    };
+    let message = match e.graph().and_then(GraphError::request_id) {
+        Some(id) => format!("{message} (request-id {id})"),
+        None => message,
     };
     CliError::new(code, message).with_advice(advice)
 }

@@ -21,21 +21,27 @@ const MAX_W: u16 = 76;
 /// The width of the labels ("Secret ID    ").
 const LABEL: usize = 13;
 /// The narrowest dialog azsecrets asks for: the value (40 characters) fits on a line of its own.
-const MIN_W: u16 = 46;
+const MIN_W: u16 = 44;
 /// Graph's secrets are 40 characters; room is kept for one even while it is masked, so showing
 /// it never needs more room than the dialog has.
 const VALUE_ROOM: usize = 40;
 
 const TITLE: &str = "Client secret created — copy it now";
 
-/// A group of lines and how readily it is left out when the terminal is short (0: never).
+/// A group of lines and how readily it is left out when the terminal is short (0: never);
+/// a block with a `short` form is shortened to it instead of being left out.
 struct Block<'a> {
     drop_rank: u8,
     lines: Vec<Line<'a>>,
+    short: Option<Vec<Line<'a>>>,
 }
 
 fn block(drop_rank: u8, lines: Vec<Line<'_>>) -> Block<'_> {
-    Block { drop_rank, lines }
+    Block {
+        drop_rank,
+        lines,
+        short: None,
+    }
 }
 
 pub fn render(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
@@ -43,17 +49,25 @@ pub fn render(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
     let inner_w = usize::from(w.saturating_sub(4));
     let inner_h = usize::from(area.height.saturating_sub(2));
     let mut blocks = blocks(app, r, inner_w);
+    // Keep room for the value whether or not it is shown, so `v` never outgrows the dialog.
+    let reserve = value_lines(r, inner_w, true).saturating_sub(value_lines(r, inner_w, r.shown));
     // Leave out what can go, most expendable first, until it fits.
-    while lines_in(&blocks) > inner_h {
+    while lines_in(&blocks) + reserve > inner_h {
         let Some(rank) = blocks.iter().map(|b| b.drop_rank).max().filter(|r| *r > 0) else {
             break;
         };
         if let Some(at) = blocks.iter().rposition(|b| b.drop_rank == rank) {
-            blocks.remove(at);
+            match blocks[at].short.take() {
+                Some(short) => {
+                    blocks[at].lines = short;
+                    blocks[at].drop_rank = 0;
+                }
+                None => {
+                    blocks.remove(at);
+                }
+            }
         }
     }
-    // Keep room for the value whether or not it is shown, so `v` never outgrows the dialog.
-    let reserve = value_lines(r, inner_w, true).saturating_sub(value_lines(r, inner_w, r.shown));
     if inner_w < usize::from(MIN_W - 4) || lines_in(&blocks) + reserve > inner_h {
         return too_small(app, r, area, buf);
     }
@@ -144,14 +158,15 @@ fn blocks<'a>(app: &'a App, r: &'a Reveal, inner_w: usize) -> Vec<Block<'a>> {
         out
     };
     let mut b = vec![
-        block(
-            2,
-            styled(
+        Block {
+            drop_rank: 2,
+            lines: styled(
                 "Copy the value now: it is shown only here, once, and Graph never returns it again.",
                 inner_w,
                 t.warning(),
             ),
-        ),
+            short: Some(styled("Shown once: copy it now.", inner_w, t.warning())),
+        },
         block(6, vec![Line::from("")]),
         block(3, kv("App", r.app_name.clone())),
         block(
@@ -163,13 +178,14 @@ fn blocks<'a>(app: &'a App, r: &'a Reveal, inner_w: usize) -> Vec<Block<'a>> {
         ),
         block(3, kv("Expires", text::expires(r.secret.end_date_time, app.now))),
         block(0, whole("Secret ID", r.secret.key_id.as_str(), Style::default(), inner_w)),
-        block(
-            4,
-            vec![Line::from(Span::styled(
-                format!("{:<LABEL$}(the Secret ID is not the value)", ""),
-                t.muted(),
-            ))],
-        ),
+        block(4, {
+            let note = "(the Secret ID is not the value)";
+            if LABEL + note.len() <= inner_w {
+                vec![Line::from(Span::styled(format!("{:<LABEL$}{note}", ""), t.muted()))]
+            } else {
+                styled(note, inner_w, t.muted())
+            }
+        }),
     ];
     // The only place the value is ever drawn, and only after `v`. Borrowed, not copied into
     // a String: the buffer cells are the only other copy, and they are overwritten on close.
@@ -356,8 +372,11 @@ fn needed(app: &App, r: &Reveal) -> (u16, u16) {
     let inner_w = usize::from(MIN_W - 4);
     let essential: usize = blocks(app, r, inner_w)
         .iter()
-        .filter(|b| b.drop_rank == 0)
-        .map(|b| b.lines.len())
+        .map(|b| match (&b.short, b.drop_rank) {
+            (Some(short), _) => short.len(),
+            (None, 0) => b.lines.len(),
+            (None, _) => 0,
+        })
         .sum();
     let reserve = value_lines(r, inner_w, true).saturating_sub(value_lines(r, inner_w, r.shown));
     // Borders, and the footer row below the dialog area.
