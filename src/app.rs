@@ -40,7 +40,7 @@ pub use apps_list::{AppList, ListLoad, SortKey};
 pub use apps_screen::{APPS_CHROME, AppsTab};
 pub use dialogs::{
     AddFocus, AddSecret, CloseFocus, Confirm, ConfirmFocus, ConfirmKind, CopyItem, CopyKind,
-    CopyMenu, Cx, Dialog, Explain, ExpiryChoice, Finishing, FollowUp, Help, InFlight, Member,
+    CopyMenu, Cx, Dialog, ExpiryChoice, Explain, Finishing, FollowUp, Help, InFlight, Member,
     NewFocus, NewRegistration, Next, Outcome, Recovery, RecoveryFocus, Reveal, RevealMode, Room,
     StatusLine, Submit, Submits, handoff_advice,
 };

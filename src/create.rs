@@ -239,7 +239,14 @@ pub async fn add(
             let found = secret.metadata.clone();
             drop(secret);
             note(journal, &op, created(&found)).await;
-            let settled = bounded(delete_found(client, journal, &op, &plan.app.object_id, found)).await;
+            let settled = bounded(delete_found(
+                client,
+                journal,
+                &op,
+                &plan.app.object_id,
+                found,
+            ))
+            .await;
             Err(AddError::Lost {
                 cause: Interruption::Cancelled,
                 settled,
@@ -251,7 +258,15 @@ pub async fn add(
         }
         Some(Err(e)) => {
             tracing::warn!(op = %op, error = %e, "addPassword answer lost; reading the app back");
-            let settled = bounded(reconcile(client, journal, &op, plan, READ_BACK_TRIES, false)).await;
+            let settled = bounded(reconcile(
+                client,
+                journal,
+                &op,
+                plan,
+                READ_BACK_TRIES,
+                false,
+            ))
+            .await;
             Err(AddError::Lost {
                 cause: Interruption::Reply(e),
                 settled,
@@ -582,7 +597,8 @@ pub async fn find_orphans(
     // Another process may have resolved some while this one waited for the lock.
     let open: Vec<OpId> = {
         let j = journal.clone();
-        blocking(move || j.pending()).await?
+        blocking(move || j.pending())
+            .await?
             .into_iter()
             .map(|e| e.op)
             .collect()

@@ -94,7 +94,9 @@ pub enum HandoffError {
 
 fn conflict_words(client_id: &Option<String>, tenant_id: &Option<String>) -> String {
     match (client_id, tenant_id) {
-        (Some(c), Some(t)) => format!("another app's AZURE_CLIENT_ID ({c}) in another tenant ({t})"),
+        (Some(c), Some(t)) => {
+            format!("another app's AZURE_CLIENT_ID ({c}) in another tenant ({t})")
+        }
         (Some(c), None) => format!("another app's AZURE_CLIENT_ID ({c})"),
         (None, Some(t)) => format!("another tenant's AZURE_TENANT_ID ({t})"),
         (None, None) => "values of another app".to_owned(),
@@ -456,9 +458,11 @@ impl Clipboard {
         };
         let confirmed = match &mut self.terminal {
             Terminal::Writer(w) => {
-                w.write_all(&write.seq).and_then(|()| w.flush()).map_err(|e| {
-                    HandoffError::Copy(format!("could not write to the terminal: {e}"))
-                })?;
+                w.write_all(&write.seq)
+                    .and_then(|()| w.flush())
+                    .map_err(|e| {
+                        HandoffError::Copy(format!("could not write to the terminal: {e}"))
+                    })?;
                 write.confirm()
             }
             Terminal::Auto => {
@@ -471,11 +475,15 @@ impl Clipboard {
             }
         };
         let status = match (kind, wrap) {
-            (Kind::Secret, false) => "Sent to the terminal clipboard (OSC 52) — unconfirmed: paste \
-                                      it somewhere to check; it is not cleared automatically",
-            (Kind::Secret, true) => "Sent through tmux to the terminal clipboard (OSC 52) — \
+            (Kind::Secret, false) => {
+                "Sent to the terminal clipboard (OSC 52) — unconfirmed: paste \
+                                      it somewhere to check; it is not cleared automatically"
+            }
+            (Kind::Secret, true) => {
+                "Sent through tmux to the terminal clipboard (OSC 52) — \
                                      unconfirmed: paste it somewhere to check; it is not cleared \
-                                     automatically",
+                                     automatically"
+            }
             (Kind::Text, _) => "Sent to the terminal clipboard (OSC 52) — unconfirmed",
         };
         let mut report = CopyReport {

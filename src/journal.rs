@@ -168,7 +168,9 @@ pub enum JournalError {
     NoStateDir,
     #[error("could not use the journal {}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
-    #[error("another azsecrets is resolving interrupted creations right now; try again in a moment")]
+    #[error(
+        "another azsecrets is resolving interrupted creations right now; try again in a moment"
+    )]
     Busy,
 }
 
@@ -370,7 +372,10 @@ fn fold(text: &str) -> Vec<Entry> {
             }),
             (
                 Record::Created {
-                    secret_id, hint, at, ..
+                    secret_id,
+                    hint,
+                    at,
+                    ..
                 },
                 Some(i),
             ) => {
@@ -398,7 +403,8 @@ fn open_private(path: &Path, append: bool) -> io::Result<File> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600).custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+        o.mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
     }
     o.open(path)
 }

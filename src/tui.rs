@@ -28,10 +28,10 @@ use crate::app::{
 use crate::auth::device_code::{self, DevicePrompt};
 use crate::create;
 use crate::graph::{ApplicationId, GraphClient, TenantId};
-use crate::journal::{Journal, JournalError};
 use crate::handoff::{
     self, Clipboard, ClipboardMode, CopyReport, EnvBlock, HandoffError, TerminalWrite,
 };
+use crate::journal::{Journal, JournalError};
 use crate::keymap::Command;
 use crate::secret::SecretValue;
 use crate::session::{Session, SessionConfig, SessionError, SignInOptions};

@@ -53,10 +53,16 @@ fn a_504_after_creating_leaves_nothing_and_names_what_was_removed() {
     assert_eq!(code(&o), 5, "{err}");
     assert!(o.stdout.is_empty(), "no value was printed");
     assert!(err.contains("504") && err.contains("request-id"), "{err}");
-    assert!(err.contains("deleted again") && err.contains("nothing remains"), "{err}");
+    assert!(
+        err.contains("deleted again") && err.contains("nothing remains"),
+        "{err}"
+    );
     assert!(err.contains("safe to try again"), "{err}");
     let after = s.secrets(dir.path(), STAGING);
-    assert_eq!(after, before, "one secret was created and removed: none is left");
+    assert_eq!(
+        after, before,
+        "one secret was created and removed: none is left"
+    );
     // The Secret ID named is the one that was created (it is gone now).
     let named = err
         .split("Secret ID ")
@@ -155,12 +161,23 @@ fn after_sigkill_commands_warn_and_recover_removes_the_orphan() {
     assert_eq!(code(&o), 2, "{err}");
     assert!(err.contains(&orphan) && err.contains("'killed'"), "{err}");
     assert!(err.contains("--yes"), "{err}");
-    assert!(s.secrets(dir.path(), STAGING).iter().any(|(k, _)| *k == orphan));
+    assert!(
+        s.secrets(dir.path(), STAGING)
+            .iter()
+            .any(|(k, _)| *k == orphan)
+    );
 
-    let o = s.azsecrets(dir.path()).args(["recover", "--yes"]).output().unwrap();
+    let o = s
+        .azsecrets(dir.path())
+        .args(["recover", "--yes"])
+        .output()
+        .unwrap();
     let err = stderr(&o);
     assert_eq!(code(&o), 0, "{err}");
-    assert!(err.contains(&format!("Deleted client secret {orphan}")), "{err}");
+    assert!(
+        err.contains(&format!("Deleted client secret {orphan}")),
+        "{err}"
+    );
     assert_eq!(s.secrets(dir.path(), STAGING), before, "no orphan left");
 
     // Nothing pending: recover says so without signing in, and commands no longer warn.
@@ -204,15 +221,23 @@ fn an_env_file_of_another_app_is_refused_and_force_keeps_its_mode() {
         .unwrap();
     let err = stderr(&o);
     assert_eq!(code(&o), 2, "{err}");
-    assert!(err.contains(other_app) && err.contains("nothing was created"), "{err}");
+    assert!(
+        err.contains(other_app) && err.contains("nothing was created"),
+        "{err}"
+    );
     assert!(err.contains("--force"), "{err}");
     assert_eq!(std::fs::read_to_string(&env).unwrap(), original);
-    assert_eq!(s.secrets(dir.path(), STAGING), before, "nothing was created");
+    assert_eq!(
+        s.secrets(dir.path(), STAGING),
+        before,
+        "nothing was created"
+    );
 
     // A temp file a killed write left beside it (it may hold a secret).
-    let stale = dir
-        .path()
-        .join(format!(".service.env.{}.azsecrets-tmp", "0123456789abcdef0123456789abcdef"));
+    let stale = dir.path().join(format!(
+        ".service.env.{}.azsecrets-tmp",
+        "0123456789abcdef0123456789abcdef"
+    ));
     std::fs::write(&stale, "AZURE_CLIENT_SECRET=left-behind\n").unwrap();
     let meta_before = std::fs::metadata(&env).unwrap();
     let o = s
@@ -224,10 +249,17 @@ fn an_env_file_of_another_app_is_refused_and_force_keeps_its_mode() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let text = std::fs::read_to_string(&env).unwrap();
     assert!(text.starts_with("PORT=8080\n"), "{text}");
-    assert!(text.contains(&format!("AZURE_CLIENT_ID={STAGING}")), "{text}");
+    assert!(
+        text.contains(&format!("AZURE_CLIENT_ID={STAGING}")),
+        "{text}"
+    );
     assert!(!text.contains("theirs"));
     let meta = std::fs::metadata(&env).unwrap();
-    assert_eq!(meta.permissions().mode() & 0o7777, 0o640, "mode kept, never widened");
+    assert_eq!(
+        meta.permissions().mode() & 0o7777,
+        0o640,
+        "mode kept, never widened"
+    );
     assert_eq!(meta.uid(), meta_before.uid(), "owner kept");
     assert_eq!(meta.gid(), meta_before.gid(), "group kept");
     assert!(!stale.exists(), "the stale temp file was removed");

@@ -471,7 +471,11 @@ async fn remove_asks_refuses_without_a_terminal_and_a_missing_id_is_not_success(
         "secrets", "remove", "--app", BILLING, "--key-id", never, "--yes",
     ]);
     assert_eq!(code(&o), 4, "a GUID that never existed: {}", stderr(&o));
-    assert_eq!(e.secret_count(BILLING).await, before - 1, "nothing else went");
+    assert_eq!(
+        e.secret_count(BILLING).await,
+        before - 1,
+        "nothing else went"
+    );
     // Scripts that may run twice say so.
     let o = e.cmd(&[
         "secrets",
@@ -509,7 +513,11 @@ async fn a_failed_hand_off_rolls_the_new_secret_back() {
     ]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     assert!(stderr(&o).contains("deleted again"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("Nothing of it remains"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("Nothing of it remains"),
+        "{}",
+        stderr(&o)
+    );
     // Flags and commands, never the terminal UI's keys.
     assert!(stderr(&o).contains("--clipboard"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("`v`"), "{}", stderr(&o));
@@ -521,7 +529,10 @@ async fn a_failed_hand_off_rolls_the_new_secret_back() {
     // The journal recorded the roll-back: nothing is pending.
     let journal = e.dir.path().join(".local/state/azsecrets/journal.jsonl");
     let text = std::fs::read_to_string(&journal).unwrap_or_default();
-    assert!(text.is_empty(), "every entry done, so the file was emptied: {text}");
+    assert!(
+        text.is_empty(),
+        "every entry done, so the file was emptied: {text}"
+    );
 
     // A clipboard that is turned off could never take the value: refused before anything.
     let o = e.cmd(&[
@@ -537,7 +548,8 @@ async fn a_failed_hand_off_rolls_the_new_secret_back() {
     assert_eq!(code(&o), 2, "{}", stderr(&o));
     assert!(stderr(&o).contains("nothing was created"), "{}", stderr(&o));
     assert_eq!(
-        e.sb.control().requests(azsecrets::sandbox::Route::AddPassword),
+        e.sb.control()
+            .requests(azsecrets::sandbox::Route::AddPassword),
         1,
         "only the first command sent addPassword"
     );

@@ -349,7 +349,8 @@ async fn a_lost_add_password_reply_is_returned_not_retried() {
         "{err:?}"
     );
     assert_eq!(
-        sb.control().requests(azsecrets::sandbox::Route::AddPassword),
+        sb.control()
+            .requests(azsecrets::sandbox::Route::AddPassword),
         1,
         "no blind retry"
     );

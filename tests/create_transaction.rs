@@ -8,15 +8,13 @@
 use std::time::{Duration, Instant};
 
 use azsecrets::auth::{SourceKind, StaticToken};
-use azsecrets::create::{
-    self, AddError, AddPlan, Choice, Interruption, Resolution, Settled,
-};
+use azsecrets::create::{self, AddError, AddPlan, Choice, Interruption, Resolution, Settled};
+use azsecrets::expiry::Lifetime;
+use azsecrets::graph::TenantId;
 use azsecrets::graph::{AppRegistration, GraphClient, GraphError, NewApplication, SignInAudience};
 use azsecrets::journal::{AppRef, Done, Intent, Journal};
 use azsecrets::new_secret::NewSecretRequest;
 use azsecrets::sandbox::{Faults, Route, RunningSandbox, SandboxConfig, start};
-use azsecrets::expiry::Lifetime;
-use azsecrets::graph::TenantId;
 
 struct Env {
     sb: RunningSandbox,
@@ -126,15 +124,33 @@ async fn a_clean_add_is_journaled_without_its_value_and_done_once_handed_off() {
         .await
         .expect("added");
     let text = std::fs::read_to_string(e.journal.path()).expect("journal");
-    assert!(!text.contains(added.secret.secret_text.expose()), "never the value");
-    assert!(text.contains(added.secret.metadata.key_id.as_str()), "{text}");
+    assert!(
+        !text.contains(added.secret.secret_text.expose()),
+        "never the value"
+    );
+    assert!(
+        text.contains(added.secret.metadata.key_id.as_str()),
+        "{text}"
+    );
     assert!(text.contains(r#""record":"intent""#) && text.contains(r#""record":"created""#));
     let entries = e.journal.entries().expect("entries");
     assert_eq!(entries.len(), 1);
-    assert_eq!(entries[0].intent.start_date_time, plan.request.start_date_time.unwrap());
-    assert!(e.journal.pending().expect("pending").is_empty(), "a live process is no orphan");
-    create::handed_off(&e.journal, &added.op).await.expect("done");
-    assert_eq!(std::fs::read_to_string(e.journal.path()).unwrap(), "", "compacted");
+    assert_eq!(
+        entries[0].intent.start_date_time,
+        plan.request.start_date_time.unwrap()
+    );
+    assert!(
+        e.journal.pending().expect("pending").is_empty(),
+        "a live process is no orphan"
+    );
+    create::handed_off(&e.journal, &added.op)
+        .await
+        .expect("done");
+    assert_eq!(
+        std::fs::read_to_string(e.journal.path()).unwrap(),
+        "",
+        "compacted"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,7 +174,10 @@ async fn a_504_after_creating_is_reconciled_and_the_secret_deleted_again() {
     assert_eq!(e.secrets(&app).await, 0, "created once, deleted again");
     let words = err.to_string();
     assert!(words.contains(secret.key_id.as_str()), "{words}");
-    assert!(words.contains("deleted again") && words.contains("nothing remains"), "{words}");
+    assert!(
+        words.contains("deleted again") && words.contains("nothing remains"),
+        "{words}"
+    );
     // The client-request-id Graph saw is the journaled one; the entry ends rolled back.
     let entry = e
         .journal
@@ -167,7 +186,10 @@ async fn a_504_after_creating_is_reconciled_and_the_secret_deleted_again() {
         .into_iter()
         .find(|x| x.intent.description.as_deref() == Some("gw"))
         .expect("journaled");
-    assert_eq!(api.client_request_id.as_deref(), Some(entry.intent.client_request_id.as_str()));
+    assert_eq!(
+        api.client_request_id.as_deref(),
+        Some(entry.intent.client_request_id.as_str())
+    );
     assert_eq!(
         entry.done,
         Some(Done::RolledBack {
@@ -206,7 +228,9 @@ async fn every_unclean_answer_is_reconciled_and_a_refusal_is_not() {
         matches!(
             err,
             AddError::Lost {
-                cause: Interruption::Reply(GraphError::Transport { .. } | GraphError::Decode { .. }),
+                cause: Interruption::Reply(
+                    GraphError::Transport { .. } | GraphError::Decode { .. }
+                ),
                 settled: Settled::RolledBack(_),
             }
         ),
@@ -222,7 +246,10 @@ async fn every_unclean_answer_is_reconciled_and_a_refusal_is_not() {
     let err = create::add(&e.client, &e.journal, &plan, never())
         .await
         .expect_err("400");
-    assert!(matches!(&err, AddError::Refused(g) if g.status() == Some(400)), "{err:?}");
+    assert!(
+        matches!(&err, AddError::Refused(g) if g.status() == Some(400)),
+        "{err:?}"
+    );
     assert_eq!(e.reads(), reads, "a refusal needs no read-back");
     assert!(e.journal.entries().unwrap().is_empty(), "every entry done");
 }
@@ -250,7 +277,10 @@ async fn an_interrupted_add_waits_briefly_then_settles_and_deletes_what_was_crea
         ),
         "{err:?}"
     );
-    assert!(started.elapsed() < Duration::from_secs(5), "did not wait longer than needed");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "did not wait longer than needed"
+    );
     assert_eq!(e.secrets(&app).await, 0);
 
     // No answer within the grace period: stop waiting, read the app back, delete what is there.
@@ -304,7 +334,11 @@ async fn the_next_run_finds_what_a_killed_run_left_and_resolves_it_once() {
         process_start: None,
     };
     e.journal.begin(intent(&orphaned)).unwrap();
-    let made = e.client.add_password(&app.id, &orphaned.request).await.unwrap();
+    let made = e
+        .client
+        .add_password(&app.id, &orphaned.request)
+        .await
+        .unwrap();
     // Another killed run whose request never reached Graph.
     let nothing = e.plan(&app, "never sent");
     e.journal.begin(intent(&nothing)).unwrap();
@@ -334,7 +368,9 @@ async fn the_next_run_finds_what_a_killed_run_left_and_resolves_it_once() {
     got.sort_by_key(|r| format!("{r:?}"));
     assert_eq!(got, [Resolution::AlreadyResolved, Resolution::Deleted]);
     assert_eq!(e.secrets(&app).await, 0);
-    let again = create::find_orphans(&e.client, &e.journal, &tenant).await.unwrap();
+    let again = create::find_orphans(&e.client, &e.journal, &tenant)
+        .await
+        .unwrap();
     assert!(again.orphans.is_empty() && again.cleared == 0, "{again:?}");
     // Only the other tenant's entry is still pending.
     let pending = e.journal.pending().unwrap();

@@ -80,7 +80,11 @@ fn an_existing_file_keeps_its_lines_and_mode_and_is_updated_in_place() {
         }) => assert_eq!(t, "old-tenant"),
         other => panic!("expected a conflict, got {other:?}"),
     }
-    assert_eq!(fs::read_to_string(&path).expect("read"), before, "untouched");
+    assert_eq!(
+        fs::read_to_string(&path).expect("read"),
+        before,
+        "untouched"
+    );
     let report = write_env_file(&path, &block(&secret), true).expect("write");
     assert!(report.updated);
     let after = fs::read_to_string(&path).expect("read");
@@ -234,7 +238,8 @@ fn a_real_os_failure_leaves_the_original_and_no_temp_file() {
     let path = dir.path().join("e".repeat(250));
     fs::write(&path, "OTHER=1\n").expect("seed");
     let secret = SecretValue::new(SECRET.into());
-    let err = write_env_file(&path, &block(&secret), false).expect_err("name too long for the temp file");
+    let err =
+        write_env_file(&path, &block(&secret), false).expect_err("name too long for the temp file");
     assert!(!err.to_string().contains(SECRET));
     assert_eq!(fs::read_to_string(&path).expect("read"), "OTHER=1\n");
     assert_eq!(names(dir.path()), vec!["e".repeat(250)]);

@@ -156,7 +156,10 @@ fn inside_tmux_with_set_clipboard_on_the_copy_is_read_back() {
         format!("\x1b]52;c;{}\x07", b64(SECRET)).as_bytes(),
         "plain OSC 52, which tmux keeps"
     );
-    assert!(!report.confirmed, "a different buffer is not a confirmation");
+    assert!(
+        !report.confirmed,
+        "a different buffer is not a confirmation"
+    );
     // When tmux's buffer holds the value (as after tmux took the sequence), it is confirmed.
     tmux.set_buffer(SECRET);
     let report = cb

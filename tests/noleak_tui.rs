@@ -181,8 +181,14 @@ fn a_full_tui_run_leaks_neither_the_value_nor_the_token() {
             && journal_text.contains(r#""outcome":"handed-off""#),
         "{journal_text}"
     );
-    assert!(!journal_text.contains(&value), "the value is not in the journal");
-    assert!(!journal_text.contains(&token), "the token is not in the journal");
+    assert!(
+        !journal_text.contains(&value),
+        "the value is not in the journal"
+    );
+    assert!(
+        !journal_text.contains(&token),
+        "the token is not in the journal"
+    );
 
     // Every file under work/home/cache other than the .env.
     let mut files = Vec::new();

@@ -97,13 +97,18 @@ fn ctrl_c_on_the_reveal_dialog_asks_and_a_second_one_names_the_orphan() {
     assert!(all.contains(&key), "the summary names the orphan:\n{all}");
     assert!(all.contains("Nobody holds its value"), "{all}");
     assert!(
-        all.contains(&format!("azsecrets secrets remove --app e3b72a8d-d3e4-5a1a-ae50-af6ea6c3c8a9 --key-id {key}")),
+        all.contains(&format!(
+            "azsecrets secrets remove --app e3b72a8d-d3e4-5a1a-ae50-af6ea6c3c8a9 --key-id {key}"
+        )),
         "{all}"
     );
     // The journal keeps it for the next start.
     let journal =
         std::fs::read_to_string(t.dir.path().join("state/azsecrets/journal.jsonl")).unwrap();
-    assert!(journal.contains(&key) && !journal.contains(r#""record":"done""#), "{journal}");
+    assert!(
+        journal.contains(&key) && !journal.contains(r#""record":"done""#),
+        "{journal}"
+    );
     assert!(!journal.contains(&value));
 }
 
@@ -122,12 +127,24 @@ fn signals_on_the_reveal_dialog_ask_and_sigquit_twice_restores_the_terminal() {
         t.wait_gone("Nobody holds this value");
         std::thread::sleep(Duration::from_millis(2100));
     }
-    t.session.get_process_mut().signal(Signal::SIGQUIT).expect("SIGQUIT");
+    t.session
+        .get_process_mut()
+        .signal(Signal::SIGQUIT)
+        .expect("SIGQUIT");
     t.wait_for("Nobody holds this value");
-    t.session.get_process_mut().signal(Signal::SIGQUIT).expect("SIGQUIT");
+    t.session
+        .get_process_mut()
+        .signal(Signal::SIGQUIT)
+        .expect("SIGQUIT");
     let status = t.wait_exit();
-    assert!(matches!(status, WaitStatus::Exited(_, _)), "no core, no kill: {status:?}");
-    assert!(!t.parser.screen().alternate_screen(), "left the alternate screen");
+    assert!(
+        matches!(status, WaitStatus::Exited(_, _)),
+        "no core, no kill: {status:?}"
+    );
+    assert!(
+        !t.parser.screen().alternate_screen(),
+        "left the alternate screen"
+    );
     assert!(!t.parser.screen().hide_cursor(), "cursor shown");
     let all = normal_screen(&mut t);
     assert!(!all.contains(&value), "the value is on no normal screen");
@@ -198,7 +215,10 @@ fn a_45_by_15_terminal_shows_the_whole_value_and_a_smaller_one_says_how_large() 
         std::num::NonZeroU16::new(30).unwrap(),
     );
     let s = t.wait_for("enlarge it");
-    assert!(!s.contains(&value), "no part of the value while it cannot be whole");
+    assert!(
+        !s.contains(&value),
+        "no part of the value while it cannot be whole"
+    );
     assert!(!s.contains(&value[..20]), "{s}");
     t.send(ESC);
     t.wait_for("Nobody holds this value");
@@ -240,16 +260,23 @@ fn a_quit_during_a_slow_add_finishes_and_leaves_no_orphan() {
         t.wait_for("Finishing");
         let started = Instant::now();
         let status = t.wait_exit();
-        assert!(matches!(status, WaitStatus::Exited(_, 0)), "{how}: {status:?}");
+        assert!(
+            matches!(status, WaitStatus::Exited(_, 0)),
+            "{how}: {status:?}"
+        );
         assert!(started.elapsed() < Duration::from_secs(15), "{how}");
         assert!(!t.parser.screen().alternate_screen());
         let all = normal_screen(&mut t);
         assert!(
-            all.contains(&format!("Created client secret \"{how}\"")) && all.contains("deleted it again"),
+            all.contains(&format!("Created client secret \"{how}\""))
+                && all.contains("deleted it again"),
             "{how}: {all}"
         );
         assert!(all.contains("nothing of it remains"), "{how}: {all}");
-        assert!(!all.contains("nothing was changed"), "{how}: the summary does not lie");
+        assert!(
+            !all.contains("nothing was changed"),
+            "{how}: the summary does not lie"
+        );
         assert_eq!(
             s.secrets(probe.path(), "e3b72a8d-d3e4-5a1a-ae50-af6ea6c3c8a9"),
             before,
@@ -284,7 +311,10 @@ fn after_sigkill_the_next_start_offers_the_orphan_and_deletes_it() {
         t.send("\t\t\r");
         t.wait_for("Adding the secret");
         std::thread::sleep(Duration::from_millis(800));
-        t.session.get_process_mut().kill(Signal::SIGKILL).expect("kill");
+        t.session
+            .get_process_mut()
+            .kill(Signal::SIGKILL)
+            .expect("kill");
         let _ = t.wait_exit();
     }
     let orphan = s

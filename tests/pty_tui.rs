@@ -133,7 +133,8 @@ fn add_copy_delete_and_exit_summary() {
     assert!(!log.is_empty(), "the log file was written");
     assert!(!log.contains(&value), "the value is not in the log");
     assert!(
-        s.contains("sent to the terminal clipboard (OSC 52)") && s.contains("you confirmed the paste"),
+        s.contains("sent to the terminal clipboard (OSC 52)")
+            && s.contains("you confirmed the paste"),
         "{s}"
     );
 }

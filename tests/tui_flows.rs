@@ -11,9 +11,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Size;
 
 use azsecrets::app::{
-    CloseFocus, JournalNote,
-    APP_CHROME, APPS_CHROME, Action, App, AppsTab, ConfirmFocus, ConfirmKind, CopyTarget, Dialog,
-    Effect, RevealMode, Screen,
+    APP_CHROME, APPS_CHROME, Action, App, AppsTab, CloseFocus, ConfirmFocus, ConfirmKind,
+    CopyTarget, Dialog, Effect, JournalNote, RevealMode, Screen,
 };
 use azsecrets::create::AddError;
 use azsecrets::graph::{ObjectId, Page, RemoveOutcome, SecretId};
@@ -27,10 +26,7 @@ fn add_secret_effect(
     match fx.into_iter().next() {
         Some(Effect::AddSecret { request, plan }) => {
             // The journal names the tenant and the app (both ids) before anything is sent.
-            assert_eq!(
-                plan.tenant.as_str(),
-                "72f988bf-86f1-41af-91ab-2d7cd011db47"
-            );
+            assert_eq!(plan.tenant.as_str(), "72f988bf-86f1-41af-91ab-2d7cd011db47");
             assert_eq!(plan.app.app_id.as_str(), PAYMENTS_APPID);
             assert_eq!(plan.destination, "reveal");
             (request, plan.app.object_id, plan.request)
@@ -208,7 +204,8 @@ fn closing_an_uncopied_value_deletes_it_again_by_default() {
     );
     let summary = app.summary.to_string();
     assert!(
-        summary.contains("Created client secret \"local dev\" on payments-api and deleted it again"),
+        summary
+            .contains("Created client secret \"local dev\" on payments-api and deleted it again"),
         "{summary}"
     );
     assert!(summary.contains("nothing of it remains"), "{summary}");
@@ -917,7 +914,8 @@ fn in_context(ctx: azsecrets::keymap::Context) -> App {
     };
     press(&mut app, &keys);
     if ctx == C::Recovery {
-        app.dialogs.push(azsecrets::app::Recovery::new(vec![orphan()]).into());
+        app.dialogs
+            .push(azsecrets::app::Recovery::new(vec![orphan()]).into());
     }
     if matches!(
         ctx,

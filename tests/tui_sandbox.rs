@@ -230,3 +230,58 @@ async fn policy_errors_come_back_into_the_dialog() {
         other => panic!("the add dialog stays open, got {other:?}"),
     }
 }
+
+/// Rotate, then lose the new value: closing deletes the NEW secret (the default) against the
+/// real sandbox, keeps the old one, offers nothing about the old one, and the journal ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotate_after_the_new_value_was_lost_keeps_the_old_secret() {
+    let mut h = Harness::start().await;
+    h.keys(&[key('/')]).await;
+    h.text("billing-api (stag").await;
+    h.keys(&[code(KeyCode::Enter)]).await;
+    let old: Vec<String> = h
+        .app
+        .detail
+        .as_ref()
+        .expect("detail")
+        .secrets()
+        .iter()
+        .map(|s| s.key_id.to_string())
+        .collect();
+    assert_eq!(old.len(), 1, "staging holds one secret: {old:?}");
+    h.keys(&[key('R'), code(KeyCode::BackTab), code(KeyCode::BackTab)])
+        .await;
+    h.keys(&[code(KeyCode::Enter)]).await;
+    let new = match h.app.dialogs.last() {
+        Some(Dialog::Reveal(r)) => r.secret.key_id.to_string(),
+        other => panic!("expected the reveal dialog, got {other:?}"),
+    };
+    let journal = h.state.path().join("journal.jsonl");
+    let text = std::fs::read_to_string(&journal).expect("journaled");
+    assert!(text.contains(&new), "the creation is journaled: {text}");
+    // Esc asks; Enter takes the default: delete the new one.
+    h.keys(&[code(KeyCode::Esc), code(KeyCode::Enter)]).await;
+    assert!(
+        h.app.dialogs.is_empty(),
+        "no offer to delete the old one: {:?}",
+        h.app.dialogs
+    );
+    h.keys(&[key('r')]).await;
+    let now: Vec<String> = h
+        .app
+        .detail
+        .as_ref()
+        .expect("detail")
+        .secrets()
+        .iter()
+        .map(|s| s.key_id.to_string())
+        .collect();
+    assert_eq!(now, old, "the old secret stays, the new one is gone");
+    assert_eq!(
+        std::fs::read_to_string(&journal).expect("journal"),
+        "",
+        "the entry ended rolled back"
+    );
+    let summary = h.app.summary.to_string();
+    assert!(summary.contains("deleted it again"), "{summary}");
+}

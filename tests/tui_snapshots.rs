@@ -492,3 +492,127 @@ fn tiny_terminals_do_not_panic() {
         }
     }
 }
+
+#[test]
+fn reveal_unconfirmed_copy() {
+    let mut app = revealed();
+    let Some(Effect::CopySecret { request, .. }) = press(&mut app, &[key('c')]).into_iter().next()
+    else {
+        panic!("expected CopySecret");
+    };
+    app.update(Action::Copied(
+        request,
+        azsecrets::app::CopyTarget::SecretValue,
+        Ok(azsecrets::handoff::CopyReport {
+            method: azsecrets::handoff::CopyMethod::Osc52,
+            clears_at: None,
+            status: "Sent to the terminal clipboard (OSC 52) — unconfirmed: paste it somewhere \
+                     to check; it is not cleared automatically"
+                .into(),
+            confirmed: false,
+        }),
+    ));
+    snap!("reveal_unconfirmed_copy", &app);
+}
+
+#[test]
+fn reveal_quit_asks_and_deleting() {
+    let mut app = revealed();
+    app.update(Action::Quit);
+    snap!("reveal_quit_asks", &app);
+    press(&mut app, &[code(KeyCode::Enter)]);
+    snap!("reveal_deleting_again", &app);
+}
+
+#[test]
+fn reveal_confirm_replace() {
+    let mut app = revealed();
+    press(&mut app, &[key('w')]);
+    let Some(Effect::WriteEnvFile { request, .. }) =
+        press(&mut app, &[code(KeyCode::Enter)]).into_iter().next()
+    else {
+        panic!("expected WriteEnvFile");
+    };
+    app.update(Action::EnvFileWritten(
+        request,
+        Err(azsecrets::handoff::HandoffError::EnvConflict {
+            path: "./.env".into(),
+            client_id: Some("7b2e0c11-3c4d-4e5f-8a9b-0c1d2e3f4a5b".into()),
+            tenant_id: Some("11111111-2222-4333-8444-555555555555".into()),
+        }),
+    ));
+    snap!("reveal_confirm_replace", &app);
+}
+
+/// The value and the Secret ID are never cut: at 45×15 both are whole (the value on a line of
+/// its own); at 30×8 the dialog says how large the terminal must be.
+#[test]
+fn reveal_on_small_terminals() {
+    let mut app = revealed();
+    press(&mut app, &[key('v')]);
+    let text = screen_text(&app, 45, 15);
+    assert!(
+        text.lines().any(|l| l.contains(FAKE_VALUE)),
+        "the whole value on one line:\n{text}"
+    );
+    assert!(
+        text.contains("11112222-3333-4444-8555-666677778888"),
+        "{text}"
+    );
+    let tiny = screen_text(&app, 30, 8);
+    assert!(
+        !tiny.contains(&FAKE_VALUE[..12]),
+        "no part of the value:\n{tiny}"
+    );
+    insta::assert_snapshot!("reveal_too_small_30x8", tiny);
+    press(&mut app, &[key('v')]);
+    insta::assert_snapshot!("reveal_masked_45x15", screen_text(&app, 45, 15));
+}
+
+#[test]
+fn finishing_before_quitting() {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('n')]);
+    type_text(&mut app, "in flight");
+    press(
+        &mut app,
+        &[code(KeyCode::Tab), code(KeyCode::Tab), code(KeyCode::Enter)],
+    );
+    app.update(Action::Quit);
+    snap!("finishing", &app);
+}
+
+#[test]
+fn recovery_dialog() {
+    let mut app = loaded(false);
+    app.dialogs.push(
+        azsecrets::app::Recovery::new(vec![
+            azsecrets::create::Orphan {
+                op: azsecrets::journal::OpId::new(),
+                app: azsecrets::journal::AppRef {
+                    object_id: PAYMENTS_OBJ.into(),
+                    app_id: PAYMENTS_APPID.into(),
+                    name: "payments-api".into(),
+                },
+                description: Some("ci-deploy (interrupted)".into()),
+                created_at: now() - chrono::Duration::hours(20),
+                secret_id: "99998888-7777-4666-8555-444433332221".into(),
+                hint: Some("Xy1".into()),
+            },
+            azsecrets::create::Orphan {
+                op: azsecrets::journal::OpId::new(),
+                app: azsecrets::journal::AppRef {
+                    object_id: PAYMENTS_OBJ.into(),
+                    app_id: PAYMENTS_APPID.into(),
+                    name: "payments-api".into(),
+                },
+                description: None,
+                created_at: now() - chrono::Duration::hours(2),
+                secret_id: "99998888-7777-4666-8555-444433332222".into(),
+                hint: None,
+            },
+        ])
+        .into(),
+    );
+    snap!("recovery", &app);
+}

@@ -284,8 +284,14 @@ mod tests {
         });
         assert!(orphan.contains("press Del"), "{orphan}");
         let info = ErrorInfo::from_add(&orphaned);
-        assert!(info.message.starts_with("Adding the client secret was interrupted"));
-        assert!(info.message.contains("11112222-3333-4444-8555-666677778888"));
+        assert!(
+            info.message
+                .starts_with("Adding the client secret was interrupted")
+        );
+        assert!(
+            info.message
+                .contains("11112222-3333-4444-8555-666677778888")
+        );
         let unverified = AddError::Lost {
             cause: crate::create::Interruption::Cancelled,
             settled: Settled::NotYetSeen,

@@ -14,9 +14,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::App;
 use super::dialogs::{Dialog, Finishing, InFlight};
 use super::effect::Effect;
-use super::App;
 
 /// A second quit within this long of the question forces the quit.
 pub const QUIT_AGAIN: Duration = Duration::seconds(2);
@@ -88,7 +88,14 @@ impl App {
                 return Vec::new();
             }
             self.quitting = Quitting::Finishing { since: self.now };
-            self.dialogs.push(Finishing { since: self.now }.into());
+            let adding = flights.iter().any(|f| matches!(f, InFlight::Add(_)));
+            self.dialogs.push(
+                Finishing {
+                    since: self.now,
+                    adding,
+                }
+                .into(),
+            );
             return flights
                 .into_iter()
                 .filter_map(|f| match f {

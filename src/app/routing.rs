@@ -311,7 +311,7 @@ mod tests {
                 stranger,
                 Err(crate::create::AddError::Refused(refused()))
             ))
-                .is_empty()
+            .is_empty()
         );
         assert!(
             app.update(Action::AppCreated(stranger, Ok(registration())))

@@ -18,8 +18,8 @@ pub async fn run(
     settings: Settings,
     yes: bool,
 ) -> Result<ExitCode, CliError> {
-    let journal = Journal::default_location()
-        .map_err(|e| CliError::new(ExitCode::Failure, e.to_string()))?;
+    let journal =
+        Journal::default_location().map_err(|e| CliError::new(ExitCode::Failure, e.to_string()))?;
     let pending = journal
         .pending()
         .map_err(|e| CliError::new(ExitCode::Failure, e.to_string()))?;
@@ -30,7 +30,10 @@ pub async fn run(
     let session = Session::start(session).await?;
     let client = &session.client;
     let tenant = TenantId::new(resolve::tenant_id(client).await?);
-    let elsewhere: Vec<&Entry> = pending.iter().filter(|e| e.intent.tenant != tenant).collect();
+    let elsewhere: Vec<&Entry> = pending
+        .iter()
+        .filter(|e| e.intent.tenant != tenant)
+        .collect();
     if !elsewhere.is_empty() {
         let mut tenants: Vec<&str> = elsewhere.iter().map(|e| e.intent.tenant.as_str()).collect();
         tenants.dedup();
@@ -120,7 +123,9 @@ fn resolved(o: &Orphan, r: Resolution) -> String {
     match r {
         Resolution::Deleted => format!("Deleted client secret {key} from '{app}'."),
         Resolution::AlreadyGone => format!("Client secret {key} was already gone from '{app}'."),
-        Resolution::Kept => format!("Kept client secret {key} on '{app}'; it will not be offered again."),
+        Resolution::Kept => {
+            format!("Kept client secret {key} on '{app}'; it will not be offered again.")
+        }
         Resolution::AlreadyResolved => {
             format!("Client secret {key} on '{app}' was resolved by another azsecrets meanwhile.")
         }
@@ -173,7 +178,10 @@ pub fn warn_pending(session: &SessionConfig) {
         .map(|e| {
             format!(
                 "'{}' on {}",
-                e.intent.description.as_deref().unwrap_or("(no description)"),
+                e.intent
+                    .description
+                    .as_deref()
+                    .unwrap_or("(no description)"),
                 e.intent.app.name
             )
         })

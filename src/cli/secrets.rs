@@ -62,7 +62,9 @@ pub async fn run(
                 ));
             }
             if force && !matches!(to, Destination::EnvFile(_)) {
-                return Err(CliError::usage("--force applies only to --to env-file:PATH"));
+                return Err(CliError::usage(
+                    "--force applies only to --to env-file:PATH",
+                ));
             }
             let journal = Journal::default_location().map_err(journal_error)?;
             let session = Session::start(session).await?;
@@ -309,7 +311,9 @@ async fn add(
     let app = resolve::app(client, &req.app).await?;
     let tenant_id = resolve::tenant_id(client).await?;
     if req.to == Destination::Stdout && std::io::stdout().is_terminal() {
-        say("warning: --to stdout prints the secret value on this terminal, where it stays in scrollback; pipe it instead");
+        say(
+            "warning: --to stdout prints the secret value on this terminal, where it stays in scrollback; pipe it instead",
+        );
     }
     // The destination refuses now, before a secret exists, if it would refuse later.
     if let Destination::EnvFile(path) = &req.to {
@@ -318,7 +322,9 @@ async fn add(
     }
     let request = new_request(&req.description, req.expires)?;
     if req.expires == Lifetime::Never {
-        say("warning: 'never' expiring secrets (2299-12-31) are no longer offered by the portal and tenant policy may refuse them");
+        say(
+            "warning: 'never' expiring secrets (2299-12-31) are no longer offered by the portal and tenant policy may refuse them",
+        );
     }
     let plan = AddPlan {
         tenant: TenantId::new(tenant_id.clone()),
@@ -384,7 +390,11 @@ async fn add(
                         ));
                     }
                     Paste::Interrupted(signal) => {
-                        let e = undo.run(format!("interrupted ({signal}) before the paste was confirmed")).await;
+                        let e = undo
+                            .run(format!(
+                                "interrupted ({signal}) before the paste was confirmed"
+                            ))
+                            .await;
                         return Err(CliError {
                             code: ExitCode::Interrupted,
                             ..e
@@ -646,13 +656,12 @@ impl Signals {
             if self.kinds.is_empty() {
                 return std::future::pending().await;
             }
-            let waits = self
-                .kinds
-                .iter_mut()
-                .map(|(s, name)| Box::pin(async move {
+            let waits = self.kinds.iter_mut().map(|(s, name)| {
+                Box::pin(async move {
                     s.recv().await;
                     *name
-                }));
+                })
+            });
             let (name, _, _) = futures::future::select_all(waits).await;
             tracing::info!(signal = name, "signal caught while adding a secret");
             self.caught.get_or_insert(name);

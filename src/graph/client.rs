@@ -19,8 +19,8 @@ use url::Url;
 use crate::auth::{SourceKind, TokenSource};
 use crate::graph::error::{GraphError, parse_api_error};
 use crate::graph::models::{
-    AppRegistration, FederatedCredential, Me, NewApplication, NewClientSecret,
-    ODataPage, Organization, PasswordCredentialRequest,
+    AppRegistration, FederatedCredential, Me, NewApplication, NewClientSecret, ODataPage,
+    Organization, PasswordCredentialRequest,
 };
 use crate::graph::odata;
 use crate::ids::{ApplicationId, ObjectId, SecretId, is_guid};

@@ -167,10 +167,7 @@ pub(super) fn write(
     }
     let checked = check(path, block.client_id, block.tenant_id, replace_other)?;
     remove_stale_temps(&checked.dir, &checked.name);
-    let contents = render(
-        checked.existing.as_ref().map(|e| e.text.as_str()),
-        &values,
-    );
+    let contents = render(checked.existing.as_ref().map(|e| e.text.as_str()), &values);
     let keep = checked.existing.as_ref();
     let mode = keep.map_or(0o600, |e| e.mode);
     replace_atomically(&checked, path, contents.as_bytes(), fail).map_err(err)?;
@@ -363,7 +360,10 @@ fn replace_atomically(
                 // SAFETY: getegid has no preconditions and cannot fail.
                 if e.owner.1 != unsafe { libc::getegid() } {
                     std::os::unix::fs::fchown(&file, None, Some(e.owner.1)).map_err(|err| {
-                        format!("could not keep the file's group (gid {}): {err}; it was not changed", e.owner.1)
+                        format!(
+                            "could not keep the file's group (gid {}): {err}; it was not changed",
+                            e.owner.1
+                        )
                     })?;
                 }
                 file.set_permissions(fs::Permissions::from_mode(e.mode))
@@ -419,10 +419,7 @@ fn create_temp(dir: &Path, name: &OsStr) -> Result<(TempGuard, File), String> {
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
             Err(e) => {
-                return Err(format!(
-                    "cannot create a file in {}: {e}",
-                    dir.display()
-                ));
+                return Err(format!("cannot create a file in {}: {e}", dir.display()));
             }
         }
     }

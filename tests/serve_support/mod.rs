@@ -31,7 +31,10 @@ impl Served {
         let (mut graph_url, mut token, mut tenant_id) = (None, None, None);
         let deadline = Instant::now() + Duration::from_secs(20);
         while graph_url.is_none() || token.is_none() || tenant_id.is_none() {
-            assert!(Instant::now() < deadline, "sandbox serve did not say where it is");
+            assert!(
+                Instant::now() < deadline,
+                "sandbox serve did not say where it is"
+            );
             let Some(Ok(line)) = lines.next() else {
                 panic!("sandbox serve ended early");
             };
@@ -70,7 +73,12 @@ impl Served {
             .current_dir(dir)
             .args(["--log-file"])
             .arg(dir.join("azsecrets.log"))
-            .args(["--graph-url", &self.graph_url, "--login-url", &self.graph_url]);
+            .args([
+                "--graph-url",
+                &self.graph_url,
+                "--login-url",
+                &self.graph_url,
+            ]);
         cmd
     }
 

@@ -73,7 +73,11 @@ impl Tmux {
 
     /// `set -g OPTION VALUE` (server and session options alike).
     pub fn set(&self, option: &str, value: &str) {
-        let scope = if option == "set-clipboard" { "-s" } else { "-g" };
+        let scope = if option == "set-clipboard" {
+            "-s"
+        } else {
+            "-g"
+        };
         let ok = self
             .cmd()
             .args(["set", scope, option, value])

@@ -13,6 +13,8 @@ use super::{Cx, Outcome, Room};
 pub struct Finishing {
     /// When the quit began (the view counts the seconds).
     pub since: DateTime<Utc>,
+    /// An add is in flight (else a deletion or a registration).
+    pub adding: bool,
 }
 
 impl Room for Finishing {

@@ -162,10 +162,7 @@ impl Submits for Recovery {
                     secret_id: orphan.secret_id.clone(),
                 }),
             ),
-            Resolution::AlreadyGone => (
-                format!("{shown} was already gone from {app}."),
-                None,
-            ),
+            Resolution::AlreadyGone => (format!("{shown} was already gone from {app}."), None),
             Resolution::Kept => (
                 format!("Kept {shown} on {app}; azsecrets will not ask about it again."),
                 None,

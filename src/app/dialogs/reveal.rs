@@ -65,7 +65,10 @@ pub enum RevealMode {
         tenant_id: Option<String>,
     },
     /// "Nobody holds the value: delete the secret or keep it?" (`quitting`: asked by a quit).
-    ConfirmClose { focus: CloseFocus, quitting: bool },
+    ConfirmClose {
+        focus: CloseFocus,
+        quitting: bool,
+    },
 }
 
 /// The new secret, shown once.
@@ -458,10 +461,7 @@ impl Room for Reveal {
                     "The .env file was left as it was; nothing was written.",
                 ));
             }
-            (
-                RevealMode::ConfirmClose { focus, .. },
-                Command::NextField | Command::PrevField,
-            ) => {
+            (RevealMode::ConfirmClose { focus, .. }, Command::NextField | Command::PrevField) => {
                 *focus = match focus {
                     CloseFocus::Delete => CloseFocus::Keep,
                     CloseFocus::Keep => CloseFocus::Delete,

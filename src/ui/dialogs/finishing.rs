@@ -23,10 +23,14 @@ pub fn render(app: &App, f: &Finishing, area: Rect, buf: &mut Buffer) {
         format!("{} Finishing… ({waited} s)", app.spinner_frame()),
         t.label(),
     ))];
-    let text = format!(
-        "Graph has a request of this run in hand. azsecrets waits up to {} s for its answer, then reads the app back and deletes a new secret whose value reached nobody, before it quits.",
-        GRACE.as_secs()
-    );
+    let text = if f.adding {
+        format!(
+            "Graph is adding a client secret for this run. azsecrets waits up to {} s for its answer, then reads the app back and deletes a new secret whose value reached nobody, before it quits.",
+            GRACE.as_secs()
+        )
+    } else {
+        "Graph has a change of this run in hand; azsecrets quits once it answers, so the summary says what exists.".to_owned()
+    };
     lines.extend(wrap(&text, inner_w).into_iter().map(Line::from));
     lines.push(Line::from(""));
     let now = format!(

@@ -176,12 +176,26 @@ fn blocks<'a>(app: &'a App, r: &'a Reveal, inner_w: usize) -> Vec<Block<'a>> {
                 r.secret.description().unwrap_or_else(|| "(none)".into()),
             ),
         ),
-        block(3, kv("Expires", text::expires(r.secret.end_date_time, app.now))),
-        block(0, whole("Secret ID", r.secret.key_id.as_str(), Style::default(), inner_w)),
+        block(
+            3,
+            kv("Expires", text::expires(r.secret.end_date_time, app.now)),
+        ),
+        block(
+            0,
+            whole(
+                "Secret ID",
+                r.secret.key_id.as_str(),
+                Style::default(),
+                inner_w,
+            ),
+        ),
         block(4, {
             let note = "(the Secret ID is not the value)";
             if LABEL + note.len() <= inner_w {
-                vec![Line::from(Span::styled(format!("{:<LABEL$}{note}", ""), t.muted()))]
+                vec![Line::from(Span::styled(
+                    format!("{:<LABEL$}{note}", ""),
+                    t.muted(),
+                ))]
             } else {
                 styled(note, inner_w, t.muted())
             }
@@ -197,7 +211,9 @@ fn blocks<'a>(app: &'a App, r: &'a Reveal, inner_w: usize) -> Vec<Block<'a>> {
                 only.spans.push(Span::styled(hint, t.muted()));
             }
         } else if let Some(first) = lines.first_mut() {
-            first.spans.push(Span::styled(format!("({show} hides)"), t.muted()));
+            first
+                .spans
+                .push(Span::styled(format!("({show} hides)"), t.muted()));
         }
         lines
     } else {
@@ -264,9 +280,7 @@ fn mode_lines<'a>(app: &App, r: &Reveal, inner_w: usize) -> Vec<Line<'a>> {
             }
             if let Some(other) = tenant_id {
                 let ours = app.tenant_id().map_or("this tenant", |t| t.as_str());
-                text.push_str(&format!(
-                    " Its AZURE_TENANT_ID is {other}, not {ours}."
-                ));
+                text.push_str(&format!(" Its AZURE_TENANT_ID is {other}, not {ours}."));
             }
             text.push_str(&format!(
                 " Replace them with this app's? {} replaces, {} keeps the file.",
@@ -384,42 +398,46 @@ fn needed(app: &App, r: &Reveal) -> (u16, u16) {
 }
 
 /// Too small to show the value whole: say how large the terminal must be, and what the dialog
-/// is asking (its keys still work).
+/// is asking, if anything (its keys still work; closing still asks).
 fn too_small(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
     let t = theme();
     let (w, h) = needed(app, r);
     let inner_w = usize::from(area.width.saturating_sub(4)).max(1);
     let mut lines = styled(
-        &format!(
-            "The terminal is too small to show this secret whole: enlarge it to at least {w}×{h}."
-        ),
+        &format!("Too small to show the secret whole: enlarge the terminal to at least {w}×{h}."),
         inner_w,
         t.warning(),
     );
     let ask = |c: Command| keys_said(Context::RevealConfirmClose, c);
     let question = match &r.mode {
         RevealMode::ConfirmClose { .. } if r.deleting.is_some() => {
-            "Deleting the secret again…".to_owned()
+            Some("Deleting the secret again…".to_owned())
         }
-        RevealMode::ConfirmClose { .. } => format!(
-            "Nobody holds this value. {} deletes the secret, {} keeps it, {} goes back.",
+        RevealMode::ConfirmClose { .. } => Some(format!(
+            "Nobody holds the value: {} deletes the secret, {} keeps it, {} goes back.",
             ask(Command::DeleteSecret),
             ask(Command::KeepSecret),
             ask(Command::Back)
-        ),
-        RevealMode::ConfirmReplace { .. } => format!(
+        )),
+        RevealMode::ConfirmReplace { .. } => Some(format!(
             "The .env file is another app's: {} replaces its values, {} keeps it.",
             keys_said(Context::RevealConfirmReplace, Command::ConfirmYes),
             keys_said(Context::RevealConfirmReplace, Command::Back)
-        ),
-        _ => format!(
-            "Nothing is lost: {} closes (and asks first while nobody holds the value).",
-            key_for(Context::Reveal, Command::Back)
-        ),
+        )),
+        _ => None,
     };
-    lines.extend(styled(&question, inner_w, t.danger()));
+    if let Some(q) = question {
+        lines.extend(styled(&q, inner_w, t.danger()));
+    }
     let h = lines.len() as u16 + 2;
-    let inner = frame(area, area.width, h, "Client secret created", t.dialog_border(), buf);
+    let inner = frame(
+        area,
+        area.width,
+        h,
+        "Client secret created",
+        t.dialog_border(),
+        buf,
+    );
     Paragraph::new(lines).render(inner, buf);
 }
 
