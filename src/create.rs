@@ -43,7 +43,8 @@ const READ_BACK_PAUSE: Duration = Duration::from_millis(800);
 /// A client secret about to be created, and where its value is going (journaled as is).
 #[derive(Clone, Debug)]
 pub struct AddPlan {
-    pub tenant: TenantId,
+    /// The tenant, when known (see [`Intent::tenant`]).
+    pub tenant: Option<TenantId>,
     pub app: AppRef,
     /// What `addPassword` receives; both dates are always set (`NewSecretRequest::to_graph`).
     pub request: PasswordCredentialRequest,
@@ -585,7 +586,7 @@ pub async fn find_orphans(
     };
     let mine: Vec<Entry> = pending
         .into_iter()
-        .filter(|e| &e.intent.tenant == tenant)
+        .filter(|e| e.intent.tenant.as_ref().is_none_or(|t| t == tenant))
         .collect();
     if mine.is_empty() {
         return Ok(Scan::default());
@@ -606,8 +607,9 @@ pub async fn find_orphans(
     let mut scan = Scan::default();
     for entry in mine.into_iter().filter(|e| open.contains(&e.op)) {
         match check(client, journal, &entry).await {
-            Ok(Some(orphan)) => scan.orphans.push(orphan),
-            Ok(None) => scan.cleared += 1,
+            Ok(Checked::Orphan(orphan)) => scan.orphans.push(orphan),
+            Ok(Checked::Cleared) => scan.cleared += 1,
+            Ok(Checked::NotHere) => {}
             Err(e) => scan.unchecked.push(Unchecked {
                 app: entry.intent.app.clone(),
                 description: entry.intent.description.clone(),
@@ -619,16 +621,26 @@ pub async fn find_orphans(
     Ok(scan)
 }
 
-/// One pending entry against the tenant: its orphan, or `None` once it is cleared.
+/// What one pending entry turned out to be.
+enum Checked {
+    Orphan(Orphan),
+    /// Nothing of it is in the tenant: the entry is done.
+    Cleared,
+    /// An entry of unknown tenant whose app is not in this one: left for its own tenant.
+    NotHere,
+}
+
+/// One pending entry against the tenant.
 async fn check(
     client: &GraphClient,
     journal: &Journal,
     entry: &Entry,
-) -> Result<Option<Orphan>, GraphError> {
+) -> Result<Checked, GraphError> {
     let intent = &entry.intent;
     let op = &entry.op;
     let app = match client.get_application(&intent.app.object_id).await {
         Ok(app) => app,
+        Err(e) if e.is_not_found() && intent.tenant.is_none() => return Ok(Checked::NotHere),
         Err(e) if e.is_not_found() => {
             // The app itself is gone, and its secrets with it.
             let done = match &entry.created {
@@ -638,7 +650,7 @@ async fn check(
                 None => Done::NothingCreated,
             };
             note(journal, op, Record::Done(done)).await;
-            return Ok(None);
+            return Ok(Checked::Cleared);
         }
         Err(e) => return Err(e),
     };
@@ -668,7 +680,7 @@ async fn check(
         }
     };
     match found {
-        Some(s) => Ok(Some(Orphan {
+        Some(s) => Ok(Checked::Orphan(Orphan {
             op: op.clone(),
             app: intent.app.clone(),
             description: intent.description.clone(),
@@ -684,7 +696,7 @@ async fn check(
                 None => Done::NothingCreated,
             };
             note(journal, op, Record::Done(done)).await;
-            Ok(None)
+            Ok(Checked::Cleared)
         }
     }
 }

@@ -62,7 +62,10 @@ pub struct AppRef {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Intent {
-    pub tenant: TenantId,
+    /// The tenant, when known (a token that cannot read `/organization` leaves it unknown; the
+    /// next run then checks the entry in whatever tenant has its app).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<TenantId>,
     pub app: AppRef,
     pub description: Option<String>,
     /// The exact `startDateTime` sent: with the description, it identifies the credential
@@ -496,7 +499,7 @@ mod tests {
 
     fn intent(pid: u32, start: Option<u64>) -> Intent {
         Intent {
-            tenant: TenantId::new("72f988bf-86f1-41af-91ab-2d7cd011db47"),
+            tenant: Some(TenantId::new("72f988bf-86f1-41af-91ab-2d7cd011db47")),
             app: AppRef {
                 object_id: ObjectId::new("0a1b2c3d-1111-4111-8111-000000000001"),
                 app_id: ApplicationId::new("631a96bc-a705-4eda-9f99-fdaf9f54f6a2"),

@@ -51,7 +51,7 @@ impl Env {
 
     fn plan(&self, app: &AppRegistration, description: &str) -> AddPlan {
         AddPlan {
-            tenant: TenantId::new(self.sb.tenant_id.clone()),
+            tenant: Some(TenantId::new(self.sb.tenant_id.clone())),
             app: AppRef {
                 object_id: app.id.clone(),
                 app_id: app.app_id.clone(),
@@ -93,7 +93,7 @@ impl Env {
         let (pid, start) = azsecrets::journal::this_process();
         self.journal
             .begin(Intent {
-                tenant: TenantId::new("00000000-0000-4000-8000-000000000000"),
+                tenant: Some(TenantId::new("00000000-0000-4000-8000-000000000000")),
                 app: AppRef {
                     object_id: "x".into(),
                     app_id: "y".into(),
@@ -323,7 +323,7 @@ async fn the_next_run_finds_what_a_killed_run_left_and_resolves_it_once() {
     // A killed run: it journaled, Graph created the secret, nobody heard back.
     let orphaned = e.plan(&app, "killed mid-add");
     let intent = |plan: &AddPlan| Intent {
-        tenant: tenant.clone(),
+        tenant: Some(tenant.clone()),
         app: plan.app.clone(),
         description: plan.request.display_name.clone(),
         start_date_time: plan.request.start_date_time.unwrap(),
@@ -344,8 +344,13 @@ async fn the_next_run_finds_what_a_killed_run_left_and_resolves_it_once() {
     e.journal.begin(intent(&nothing)).unwrap();
     // And an entry of another tenant, not this one's business.
     let mut other = intent(&nothing);
-    other.tenant = TenantId::new("11111111-2222-4333-8444-555555555555");
+    other.tenant = Some(TenantId::new("11111111-2222-4333-8444-555555555555"));
     e.journal.begin(other).unwrap();
+    // And one whose tenant was not known, on an app this tenant does not have: left alone.
+    let mut unknown = intent(&nothing);
+    unknown.tenant = None;
+    unknown.app.object_id = "0f0f0f0f-0000-4000-8000-000000000000".into();
+    e.journal.begin(unknown).unwrap();
 
     let scan = create::find_orphans(&e.client, &e.journal, &tenant)
         .await
@@ -372,8 +377,12 @@ async fn the_next_run_finds_what_a_killed_run_left_and_resolves_it_once() {
         .await
         .unwrap();
     assert!(again.orphans.is_empty() && again.cleared == 0, "{again:?}");
-    // Only the other tenant's entry is still pending.
+    // Only the other tenant's entry and the one whose app is elsewhere are still pending.
     let pending = e.journal.pending().unwrap();
-    assert_eq!(pending.len(), 1);
-    assert_ne!(pending[0].intent.tenant, tenant);
+    assert_eq!(pending.len(), 2, "{pending:?}");
+    assert!(
+        pending
+            .iter()
+            .all(|p| p.intent.tenant != Some(tenant.clone()))
+    );
 }

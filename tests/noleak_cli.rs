@@ -175,7 +175,7 @@ fn env_file_value_appears_nowhere_else() {
     let (pid, process_start) = azsecrets::journal::this_process();
     azsecrets::journal::Journal::at(&journal_path)
         .begin(azsecrets::journal::Intent {
-            tenant: "00000000-0000-4000-8000-000000000000".into(),
+            tenant: Some("00000000-0000-4000-8000-000000000000".into()),
             app: azsecrets::journal::AppRef {
                 object_id: "x".into(),
                 app_id: "y".into(),

@@ -236,7 +236,7 @@ pub fn keep_journal_open(journal: &azsecrets::journal::Journal) {
     let (pid, process_start) = azsecrets::journal::this_process();
     journal
         .begin(azsecrets::journal::Intent {
-            tenant: "00000000-0000-4000-8000-000000000000".into(),
+            tenant: Some("00000000-0000-4000-8000-000000000000".into()),
             app: azsecrets::journal::AppRef {
                 object_id: "x".into(),
                 app_id: "y".into(),

@@ -32,10 +32,14 @@ pub async fn run(
     let tenant = TenantId::new(resolve::tenant_id(client).await?);
     let elsewhere: Vec<&Entry> = pending
         .iter()
-        .filter(|e| e.intent.tenant != tenant)
+        .filter(|e| e.intent.tenant.as_ref().is_some_and(|t| *t != tenant))
         .collect();
     if !elsewhere.is_empty() {
-        let mut tenants: Vec<&str> = elsewhere.iter().map(|e| e.intent.tenant.as_str()).collect();
+        let mut tenants: Vec<&str> = elsewhere
+            .iter()
+            .filter_map(|e| e.intent.tenant.as_ref().map(TenantId::as_str))
+            .collect();
+        tenants.sort_unstable();
         tenants.dedup();
         say(&format!(
             "note: {} interrupted creation(s) belong to other tenants ({}); sign in there and run `azsecrets recover` to check them.",
@@ -167,7 +171,10 @@ pub fn warn_pending(session: &SessionConfig) {
         .and_then(|t| TenantId::parse(t).ok());
     let mine: Vec<&Entry> = pending
         .iter()
-        .filter(|e| wanted.as_ref().is_none_or(|t| &e.intent.tenant == t))
+        .filter(|e| match (&wanted, &e.intent.tenant) {
+            (Some(w), Some(t)) => w == t,
+            _ => true,
+        })
         .collect();
     if mine.is_empty() {
         return;

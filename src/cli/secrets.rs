@@ -327,7 +327,7 @@ async fn add(
         );
     }
     let plan = AddPlan {
-        tenant: TenantId::new(tenant_id.clone()),
+        tenant: Some(TenantId::new(tenant_id.clone())),
         app: AppRef {
             object_id: app.id.clone(),
             app_id: app.app_id.clone(),
