@@ -69,7 +69,9 @@ fn on_a_terminal_it_asks_and_only_yes_keeps_the_secret() {
                 .unwrap();
             let o = s
                 .azsecrets(probe.path())
-                .args(["secrets", "remove", "--app", STAGING, "--key-id", &id, "--yes"])
+                .args([
+                    "secrets", "remove", "--app", STAGING, "--key-id", &id, "--yes",
+                ])
                 .output()
                 .unwrap();
             assert!(o.status.success());

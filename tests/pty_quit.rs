@@ -214,14 +214,14 @@ fn a_45_by_15_terminal_shows_the_whole_value_and_a_smaller_one_says_how_large() 
         std::num::NonZeroU16::new(8).unwrap(),
         std::num::NonZeroU16::new(30).unwrap(),
     );
-    let s = t.wait_for("enlarge it");
+    let s = t.wait_for("Too small to show");
     assert!(
         !s.contains(&value),
         "no part of the value while it cannot be whole"
     );
     assert!(!s.contains(&value[..20]), "{s}");
     t.send(ESC);
-    t.wait_for("Nobody holds this value");
+    t.wait_for("Nobody holds the value");
     t.send("k");
     t.wait_gone("Nobody holds");
     t.send(CTRL_C);

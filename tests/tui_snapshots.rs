@@ -567,6 +567,9 @@ fn reveal_on_small_terminals() {
     insta::assert_snapshot!("reveal_too_small_30x8", tiny);
     press(&mut app, &[key('v')]);
     insta::assert_snapshot!("reveal_masked_45x15", screen_text(&app, 45, 15));
+    // Asking to close on a tiny terminal: the question comes first, so it is read.
+    press(&mut app, &[code(KeyCode::Esc)]);
+    insta::assert_snapshot!("reveal_close_too_small_30x8", screen_text(&app, 30, 8));
 }
 
 #[test]

@@ -403,7 +403,7 @@ fn too_small(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
     let t = theme();
     let (w, h) = needed(app, r);
     let inner_w = usize::from(area.width.saturating_sub(4)).max(1);
-    let mut lines = styled(
+    let enlarge = styled(
         &format!("Too small to show the secret whole: enlarge the terminal to at least {w}×{h}."),
         inner_w,
         t.warning(),
@@ -414,7 +414,7 @@ fn too_small(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
             Some("Deleting the secret again…".to_owned())
         }
         RevealMode::ConfirmClose { .. } => Some(format!(
-            "Nobody holds the value: {} deletes the secret, {} keeps it, {} goes back.",
+            "Nobody holds the value: delete the secret ({}), keep it ({}), or go back ({})?",
             ask(Command::DeleteSecret),
             ask(Command::KeepSecret),
             ask(Command::Back)
@@ -426,9 +426,9 @@ fn too_small(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
         )),
         _ => None,
     };
-    if let Some(q) = question {
-        lines.extend(styled(&q, inner_w, t.danger()));
-    }
+    // What the dialog asks comes first: on the smallest screens it must still be read.
+    let mut lines = question.map_or_else(Vec::new, |q| styled(&q, inner_w, t.danger()));
+    lines.extend(enlarge);
     let h = lines.len() as u16 + 2;
     let inner = frame(
         area,
