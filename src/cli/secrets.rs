@@ -420,6 +420,13 @@ async fn add(
                     if let Some(w) = &report.git_warning {
                         say(&format!("warning: {w}"));
                     }
+                    if report.mode & 0o077 != 0 {
+                        say(&format!(
+                            "note: {} kept its mode {:04o}: others than you can read it",
+                            report.path.display(),
+                            report.mode
+                        ));
+                    }
                     format!(
                         "written to {} (mode {:04o})",
                         report.path.display(),

@@ -226,6 +226,9 @@ impl Reveal {
                     report.path.display(),
                     report.mode
                 );
+                if report.mode & 0o077 != 0 {
+                    text.push_str(" — others than you can read it: it kept its own mode");
+                }
                 if let Some(w) = &report.git_warning {
                     text.push_str(" — ");
                     text.push_str(w);
