@@ -254,7 +254,7 @@ pub async fn add(
             })
         }
         Some(Err(e)) if is_definitive(&e) => {
-            note(journal, &op, Record::Done(Done::NothingCreated)).await;
+            note(journal, &op, Note::Done(Done::NothingCreated)).await;
             Err(AddError::Refused(e))
         }
         Some(Err(e)) => {
@@ -315,7 +315,7 @@ pub async fn roll_back(
             secret_id: secret.clone(),
         },
     };
-    note(journal, op, Record::Done(done)).await;
+    note(journal, op, Note::Done(done)).await;
     Ok(outcome)
 }
 
@@ -373,7 +373,7 @@ async fn reconcile(
         },
         _ if unanswered => Settled::NotYetSeen,
         _ => {
-            note(journal, op, Record::Done(Done::NothingCreated)).await;
+            note(journal, op, Note::Done(Done::NothingCreated)).await;
             Settled::NothingCreated
         }
     }
@@ -476,18 +476,18 @@ async fn bounded(settle: impl Future<Output = Settled>) -> Settled {
 }
 
 /// A journal record after the request was sent.
-enum Record {
+enum Note {
     Created(SecretId, Option<String>),
     Done(Done),
 }
 
 /// A journal write after the request was sent: a failure is logged and not fatal (the intent
 /// is on disk, so the next run still reads the app back).
-async fn note(journal: &Journal, op: &OpId, record: Record) {
+async fn note(journal: &Journal, op: &OpId, note: Note) {
     let (j, o) = (journal.clone(), op.clone());
-    let written = blocking(move || match record {
-        Record::Created(id, hint) => j.created(&o, &id, hint.as_deref()),
-        Record::Done(done) => j.done(&o, done),
+    let written = blocking(move || match note {
+        Note::Created(id, hint) => j.created(&o, &id, hint.as_deref()),
+        Note::Done(done) => j.done(&o, done),
     })
     .await;
     if let Err(e) = written {
@@ -495,8 +495,8 @@ async fn note(journal: &Journal, op: &OpId, record: Record) {
     }
 }
 
-fn created(s: &ClientSecret) -> Record {
-    Record::Created(s.key_id.clone(), s.hint.clone())
+fn created(s: &ClientSecret) -> Note {
+    Note::Created(s.key_id.clone(), s.hint.clone())
 }
 
 /// Journal file I/O (fsync, a lock) off the async workers.
@@ -649,7 +649,7 @@ async fn check(
                 },
                 None => Done::NothingCreated,
             };
-            note(journal, op, Record::Done(done)).await;
+            note(journal, op, Note::Done(done)).await;
             return Ok(Checked::Cleared);
         }
         Err(e) => return Err(e),
@@ -695,7 +695,7 @@ async fn check(
                 },
                 None => Done::NothingCreated,
             };
-            note(journal, op, Record::Done(done)).await;
+            note(journal, op, Note::Done(done)).await;
             Ok(Checked::Cleared)
         }
     }

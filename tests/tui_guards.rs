@@ -544,3 +544,27 @@ fn left_overs_can_wait_and_read_only_cannot_delete_them() {
     let e = r.submit.error.as_ref().expect("says why");
     assert!(e.message.contains("read-only"), "{e:?}");
 }
+
+/// A long description never pushes the value, the question or its buttons off the dialog: it
+/// is cut to three lines ending in "…".
+#[test]
+fn a_long_description_keeps_the_value_and_the_buttons_on_screen() {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('n')]);
+    let long = "word ".repeat(50);
+    type_text(&mut app, &long);
+    let fx = press(
+        &mut app,
+        &[code(KeyCode::Tab), code(KeyCode::Tab), code(KeyCode::Enter)],
+    );
+    let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
+        panic!("expected AddSecret");
+    };
+    app.update(Action::SecretAdded(request, Ok(added(long.trim()))));
+    press(&mut app, &[code(KeyCode::Esc)]);
+    let text = screen_text(&app, 80, 24);
+    assert!(text.contains('…'), "cut with a mark:\n{text}");
+    assert!(text.contains("▶ Delete it ◀"), "the buttons stay:\n{text}");
+    assert!(text.contains("Fk3*****"), "the value stays:\n{text}");
+    assert!(text.contains(NEW_KEY), "the Secret ID stays:\n{text}");
+}

@@ -143,12 +143,22 @@ fn blocks<'a>(app: &'a App, r: &'a Reveal, inner_w: usize) -> Vec<Block<'a>> {
     let t = theme();
     let keys_of = |c: Command| key_for(Context::Reveal, c);
     let show = keys_of(Command::ToggleReveal);
+    // Names and descriptions come from the tenant and may be very long: at most three lines,
+    // the last ending in "…" when cut (the ids and the value are never cut).
     let kv = |k: &str, v: String| {
+        let width = inner_w.saturating_sub(LABEL).max(1);
+        let mut wrapped = wrap(&v, width);
+        if wrapped.len() > 3 {
+            wrapped.truncate(3);
+            if let Some(last) = wrapped.last_mut() {
+                *last = text::short(&format!("{last} …"), width);
+                if !last.ends_with('…') {
+                    last.push('…');
+                }
+            }
+        }
         let mut out = Vec::new();
-        for (i, l) in wrap(&v, inner_w.saturating_sub(LABEL).max(1))
-            .into_iter()
-            .enumerate()
-        {
+        for (i, l) in wrapped.into_iter().enumerate() {
             let head = if i == 0 { k } else { "" };
             out.push(Line::from(vec![
                 Span::styled(format!("{head:<LABEL$}"), t.muted()),
