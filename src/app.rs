@@ -17,6 +17,7 @@ mod apps_screen;
 pub mod dialogs;
 pub mod effect;
 pub mod loadable;
+pub mod quit;
 mod routing;
 pub mod scroll;
 pub mod sign_in;
@@ -29,6 +30,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use crate::auth::SourceKind;
+use crate::create::{AddError, ResolveError, Scan};
 use crate::graph::{GraphError, Me, Organization};
 use crate::keymap::{self, Command, Context};
 
@@ -37,14 +39,16 @@ pub use app_screen::{APP_CHROME, AppScreen, DetailTab};
 pub use apps_list::{AppList, ListLoad, SortKey};
 pub use apps_screen::{APPS_CHROME, AppsTab};
 pub use dialogs::{
-    AddFocus, AddSecret, Confirm, ConfirmFocus, ConfirmKind, CopyItem, CopyKind, CopyMenu, Cx,
-    Dialog, ExpiryChoice, FollowUp, Help, Member, NewFocus, NewRegistration, Next, Outcome, Reveal,
-    RevealMode, Room, StatusLine, Submit, Submits, handoff_advice,
+    AddFocus, AddSecret, CloseFocus, Confirm, ConfirmFocus, ConfirmKind, CopyItem, CopyKind,
+    CopyMenu, Cx, Dialog, ExpiryChoice, Explain, Finishing, FollowUp, Help, InFlight, Member,
+    NewFocus, NewRegistration, Next, Outcome, Recovery, RecoveryFocus, Reveal, RevealMode, Room,
+    StatusLine, Submit, Submits, handoff_advice,
 };
-pub use effect::Effect;
+pub use effect::{Effect, JournalNote};
 pub use loadable::{ErrorInfo, Loadable, Retrying};
+pub use quit::{QUIT_AGAIN, Quitting};
 pub use sign_in::{SIGN_IN_CODE, SignInAccount, SignInState};
-pub use summary::{CreatedSecret, DeletedSecret, Summary};
+pub use summary::{CreatedSecret, DeletedSecret, Fate, Summary, UnsettledAdd};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
@@ -104,6 +108,11 @@ pub struct App {
     pub toasts: Vec<Toast>,
     pub summary: Summary,
     pub should_quit: bool,
+    /// Where a quit stands (see `quit.rs`).
+    pub quitting: Quitting,
+    /// The journal's left-overs of this tenant: checked once the tenant is known.
+    orphan_scan: Option<RequestId>,
+    orphans_checked: bool,
     pub spinner: usize,
     /// Device-code sign-in: the prompt screen and what it is for.
     pub sign_in: SignInState,
@@ -134,6 +143,9 @@ impl App {
             toasts: Vec::new(),
             summary: Summary::default(),
             should_quit: false,
+            quitting: Quitting::No,
+            orphan_scan: None,
+            orphans_checked: false,
             spinner: 0,
             sign_in: SignInState::default(),
             retrying: None,
@@ -298,7 +310,10 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
-        let fx = self.route(action);
+        let mut fx = self.route(action);
+        if self.quitting != Quitting::No {
+            fx.extend(self.advance_quit(false));
+        }
         // Whatever moved a selection (a key, a page arriving, a filter, a resize), the tables
         // scroll to keep it on screen: one place, after every change.
         let (apps, app) = (self.apps_page_rows(), self.app_page_rows());
@@ -323,12 +338,16 @@ impl App {
                 self.retrying = self.retrying.take().filter(|r| !r.stale(now));
             }
             Action::Resize(size) => self.size = size,
-            Action::Quit => self.should_quit = true,
+            Action::Quit => return self.request_quit(),
             Action::SignInPrompt(prompt) => self.sign_in_prompt(prompt),
             Action::GraphRetry(event) => {
                 self.retrying = Retrying::after(self.retrying.take(), event, self.now);
             }
-            Action::OrganizationLoaded(r, result) => return self.organization_loaded(r, result),
+            Action::OrganizationLoaded(r, result) => {
+                let mut fx = self.organization_loaded(r, result);
+                fx.extend(self.scan_orphans());
+                return fx;
+            }
             Action::MeLoaded(r, result) => {
                 self.me.settle(r, result.map_err(|e| explain(&e)));
             }
@@ -345,6 +364,21 @@ impl App {
                 }
             }
             Action::SecretAdded(r, result) => return self.settle::<AddSecret>(r, result),
+            Action::RolledBack(r, result) => {
+                return self.answer(r, |rv: &mut Reveal| rv.rolled_back(result));
+            }
+            Action::JournalFailed(e) => {
+                tracing::warn!(error = %e, "journal write failed");
+                self.toast(
+                    ToastLevel::Error,
+                    format!(
+                        "Could not record this in the journal ({e}). If a later start offers to delete a secret whose value you hold, keep it."
+                    ),
+                    None,
+                );
+            }
+            Action::OrphansFound(r, result) => self.orphans_found(r, result),
+            Action::OrphanResolved(r, result) => return self.settle::<Recovery>(r, result),
             Action::SecretRemoved(r, result) => return self.settle::<Confirm>(r, result),
             Action::AppCreated(r, result) => return self.settle::<NewRegistration>(r, result),
             Action::Copied(r, target, result) => return self.copied(r, target, result),
@@ -362,7 +396,7 @@ impl App {
             return Vec::new();
         }
         match c {
-            Command::Quit => self.should_quit = true,
+            Command::Quit => return self.request_quit(),
             Command::Help if !self.help_on_top() => self.dialogs.push(Help.into()),
             Command::Help => {}
             // The event loop stops the process; nothing changes in the model.
@@ -391,6 +425,93 @@ impl App {
             return self.lookup_effect();
         }
         Vec::new()
+    }
+}
+
+impl App {
+    /// Once the tenant is known: ask the journal for what interrupted runs left in it.
+    fn scan_orphans(&mut self) -> Vec<Effect> {
+        if self.orphans_checked {
+            return Vec::new();
+        }
+        let Some(tenant) = self.tenant_id().cloned() else {
+            return Vec::new();
+        };
+        self.orphans_checked = true;
+        let request = self.request();
+        self.orphan_scan = Some(request);
+        vec![Effect::ScanOrphans { request, tenant }]
+    }
+
+    /// Left-overs found: a dialog names each, to delete or keep.
+    fn orphans_found(&mut self, r: RequestId, result: Result<Scan, ResolveError>) {
+        if self.orphan_scan != Some(r) {
+            return;
+        }
+        self.orphan_scan = None;
+        match result {
+            Ok(scan) => {
+                if !scan.unchecked.is_empty() {
+                    let n = scan.unchecked.len();
+                    let why = scan.unchecked[0].detail.clone();
+                    self.toast(
+                        ToastLevel::Error,
+                        format!(
+                            "{n} interrupted creation(s) could not be checked ({why}); the next start tries again."
+                        ),
+                        None,
+                    );
+                }
+                if !scan.orphans.is_empty() {
+                    tracing::info!(count = scan.orphans.len(), "left-over secrets found");
+                    self.dialogs.push(Recovery::new(scan.orphans).into());
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "checking the journal failed");
+                self.toast(
+                    ToastLevel::Error,
+                    format!(
+                        "Could not check for secrets an interrupted run left behind: {e}. The next start tries again."
+                    ),
+                    None,
+                );
+            }
+        }
+    }
+}
+
+impl Explain for GraphError {
+    fn explain(&self) -> ErrorInfo {
+        explain(self)
+    }
+}
+
+impl Explain for AddError {
+    fn explain(&self) -> ErrorInfo {
+        let info = ErrorInfo::from_add(self);
+        tracing::warn!(
+            error = %self,
+            code = info.code.as_deref().unwrap_or(""),
+            request_id = info.request_id.as_deref().unwrap_or(""),
+            "shown to the user"
+        );
+        info
+    }
+}
+
+impl Explain for ResolveError {
+    fn explain(&self) -> ErrorInfo {
+        match self {
+            ResolveError::Graph(e) => explain(e),
+            ResolveError::Journal(e) => {
+                tracing::warn!(error = %e, "shown to the user");
+                ErrorInfo::plain(
+                    e.to_string(),
+                    "Nothing was changed; it stays for the next start.",
+                )
+            }
+        }
     }
 }
 

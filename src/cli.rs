@@ -10,6 +10,7 @@ pub mod error;
 pub mod exit;
 pub mod man;
 pub mod output;
+pub mod recover;
 pub mod resolve;
 pub mod sandbox;
 pub mod secrets;
@@ -103,6 +104,12 @@ fn misplaced_global(e: &clap::Error) -> Option<String> {
 /// Run what the flags ask for: the terminal UI, or one command.
 pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let global = cli.global;
+    if matches!(
+        cli.command,
+        Some(Command::Apps(_) | Command::Secrets(_) | Command::Whoami { .. })
+    ) {
+        recover::warn_pending(&global.session());
+    }
     match cli.command {
         None => {
             crate::tui::run(global.tui()).await?;
@@ -127,6 +134,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             secrets::run(cmd, &global.session(), global.settings()).await
         }
         Some(Command::Whoami { output }) => whoami::run(&global.session(), output).await,
+        Some(Command::Recover { yes }) => {
+            recover::run(&global.session(), global.settings(), yes).await
+        }
         Some(Command::Logout) => whoami::logout(),
         // Handled in `main` before any runtime or logging starts.
         Some(Command::ClipboardHolder { .. }) => Ok(ExitCode::Ok),

@@ -9,6 +9,7 @@
 mod envfile;
 mod holder;
 mod osc52;
+mod tmux;
 
 use std::ffi::{OsStr, OsString};
 use std::io::Write;
@@ -24,14 +25,15 @@ use crate::secret::SecretValue;
 #[doc(hidden)]
 pub use envfile::{FailStage, write_env_file_failing_at};
 pub use osc52::sequence as osc52_sequence;
+pub use tmux::TmuxOptions;
 
 /// How a copy reached the clipboard.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CopyMethod {
     /// A local display (X11, Wayland, macOS, Windows) through the holder process.
     Native,
-    /// OSC 52 escape sequence to the terminal (over SSH, or no display). Cannot be verified or
-    /// reliably cleared.
+    /// OSC 52 escape sequence to the terminal (over SSH, or no display). Not reliably cleared;
+    /// confirmed only inside tmux with `set-clipboard on` (by reading tmux's buffer back).
     Osc52,
 }
 
@@ -55,6 +57,19 @@ pub struct CopyReport {
     pub clears_at: Option<DateTime<Local>>,
     /// One line for the status bar, e.g. "Copied to clipboard — clears in 45 s".
     pub status: String,
+    /// The copy was seen to arrive: the holder set the desktop clipboard, or tmux's buffer was
+    /// read back. An unconfirmed copy was sent and may have gone nowhere.
+    pub confirmed: bool,
+}
+
+impl CopyReport {
+    /// tmux's buffer was read back and holds the copy.
+    pub fn confirm_in_tmux(&mut self) {
+        self.confirmed = true;
+        self.status = "Copied to tmux's clipboard (OSC 52; tmux's buffer was read back) — \
+                       not cleared automatically"
+            .to_owned();
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,6 +81,26 @@ pub enum HandoffError {
     Copy(String),
     #[error("could not write {path}: {reason}")]
     EnvFile { path: PathBuf, reason: String },
+    /// The file is another app's (or another tenant's): replacing its values needs a yes.
+    #[error("{} holds {}", path.display(), conflict_words(.client_id, .tenant_id))]
+    EnvConflict {
+        path: PathBuf,
+        /// The `AZURE_CLIENT_ID` in the file, when it is not this app's.
+        client_id: Option<String>,
+        /// The `AZURE_TENANT_ID` in the file, when it is not this tenant's.
+        tenant_id: Option<String>,
+    },
+}
+
+fn conflict_words(client_id: &Option<String>, tenant_id: &Option<String>) -> String {
+    match (client_id, tenant_id) {
+        (Some(c), Some(t)) => {
+            format!("another app's AZURE_CLIENT_ID ({c}) in another tenant ({t})")
+        }
+        (Some(c), None) => format!("another app's AZURE_CLIENT_ID ({c})"),
+        (None, Some(t)) => format!("another tenant's AZURE_TENANT_ID ({t})"),
+        (None, None) => "values of another app".to_owned(),
+    }
 }
 
 /// The result of writing a `.env` file.
@@ -76,6 +111,8 @@ pub struct EnvFileReport {
     pub updated: bool,
     /// A warning when git would track the file.
     pub git_warning: Option<String>,
+    /// The file's permission bits now (a replaced file keeps its own; a new one is 0600).
+    pub mode: u32,
 }
 
 /// The three variables a daemon's SDK reads (`AZURE_CLIENT_ID`, `AZURE_TENANT_ID`, `AZURE_CLIENT_SECRET`).
@@ -138,19 +175,37 @@ enum Terminal {
 /// An OSC 52 sequence that a caller must still write to the terminal (see
 /// [`Clipboard::defer_terminal_writes`]). It holds the value in base64, so it is wiped on drop
 /// and its `Debug` shows only its length.
-pub struct TerminalWrite(Zeroizing<Vec<u8>>);
+pub struct TerminalWrite {
+    seq: Zeroizing<Vec<u8>>,
+    /// Inside tmux with `set-clipboard on`: the tmux to read the buffer back from.
+    check: Option<OsString>,
+}
 
 impl TerminalWrite {
     /// Write it to the controlling terminal (`/dev/tty`), else to stdout when that is a
     /// terminal; never to a pipe or a file.
-    pub fn write_to_terminal(self) -> Result<(), HandoffError> {
-        osc52::write_to_terminal(&self.0)
+    pub fn write_to_terminal(&self) -> Result<(), HandoffError> {
+        osc52::write_to_terminal(&self.seq)
+    }
+
+    /// Whether it can be confirmed after it is written ([`Self::confirm`]).
+    pub fn confirmable(&self) -> bool {
+        self.check.is_some()
+    }
+
+    /// After it was written: whether tmux's buffer now holds what it carried (waits up to
+    /// about a second; run it off an event loop). False when it cannot be confirmed.
+    pub fn confirm(&self) -> bool {
+        match (&self.check, osc52::payload(&self.seq)) {
+            (Some(tmux_env), Some(b64)) => tmux::buffer_holds(tmux_env, b64),
+            _ => false,
+        }
     }
 }
 
 impl std::fmt::Debug for TerminalWrite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "TerminalWrite({} bytes)", self.0.len())
+        write!(f, "TerminalWrite({} bytes)", self.seq.len())
     }
 }
 
@@ -368,30 +423,79 @@ impl Clipboard {
             method: CopyMethod::Native,
             clears_at,
             status,
+            // The holder answers only once the clipboard holds the value.
+            confirmed: true,
         })
     }
 
+    /// OSC 52 in the form that gets through: plain outside tmux; inside tmux, plain when its
+    /// `set-clipboard` is `on` (then confirmed by reading tmux's buffer back), the passthrough
+    /// form when only `allow-passthrough` is on, and an error when tmux would drop both.
     fn copy_osc52(&mut self, text: &str, kind: Kind) -> Result<CopyReport, HandoffError> {
-        let seq = osc52::sequence(text, self.env_var("TMUX").is_some());
-        match &mut self.terminal {
-            Terminal::Writer(w) => w
-                .write_all(&seq)
-                .and_then(|()| w.flush())
-                .map_err(|e| HandoffError::Copy(format!("could not write to the terminal: {e}")))?,
-            Terminal::Auto => osc52::write_to_terminal(&seq)?,
-            Terminal::Deferred(slot) => *slot = Some(TerminalWrite(seq)),
-        }
-        let status = match kind {
-            Kind::Secret => "Sent to the terminal clipboard (OSC 52) — cannot be verified nor \
-                             reliably cleared: clear it yourself after pasting"
-                .to_owned(),
-            Kind::Text => "Sent to the terminal clipboard (OSC 52) — cannot be verified".to_owned(),
+        let (wrap, check) = match self.env_var("TMUX").map(OsStr::to_os_string) {
+            None => (false, None),
+            Some(tmux_env) => match tmux::options(&tmux_env) {
+                Ok(o) if o.set_clipboard == "on" => (false, Some(tmux_env)),
+                Ok(o) if o.passthrough => (true, None),
+                Ok(o) => {
+                    return Err(HandoffError::NoClipboard {
+                        reason: format!(
+                            "tmux drops it: its set-clipboard option is {} and allow-passthrough is off; run `tmux set -g set-clipboard on`",
+                            o.set_clipboard
+                        ),
+                    });
+                }
+                // tmux would not say: the plain form is the one a tmux may keep.
+                Err(e) => {
+                    tracing::info!(error = %e, "could not ask tmux; sending plain OSC 52");
+                    (false, None)
+                }
+            },
         };
-        Ok(CopyReport {
+        let write = TerminalWrite {
+            seq: osc52::sequence(text, wrap),
+            check,
+        };
+        let confirmed = match &mut self.terminal {
+            Terminal::Writer(w) => {
+                w.write_all(&write.seq)
+                    .and_then(|()| w.flush())
+                    .map_err(|e| {
+                        HandoffError::Copy(format!("could not write to the terminal: {e}"))
+                    })?;
+                write.confirm()
+            }
+            Terminal::Auto => {
+                write.write_to_terminal()?;
+                write.confirm()
+            }
+            Terminal::Deferred(slot) => {
+                *slot = Some(write);
+                false
+            }
+        };
+        let status = match (kind, wrap) {
+            (Kind::Secret, false) => {
+                "Sent to the terminal clipboard (OSC 52) — unconfirmed: paste \
+                                      it somewhere to check; it is not cleared automatically"
+            }
+            (Kind::Secret, true) => {
+                "Sent through tmux to the terminal clipboard (OSC 52) — \
+                                     unconfirmed: paste it somewhere to check; it is not cleared \
+                                     automatically"
+            }
+            (Kind::Text, _) => "Sent to the terminal clipboard (OSC 52) — unconfirmed",
+        };
+        let mut report = CopyReport {
             method: CopyMethod::Osc52,
             clears_at: None,
-            status,
-        })
+            status: status.to_owned(),
+            confirmed: false,
+        };
+        if confirmed {
+            report.confirm_in_tmux();
+        }
+        Ok(report)
     }
 
     /// Stop the holder of the previous copy: ours from this run, and the one recorded in the
@@ -435,10 +539,27 @@ fn holder_exe_from_env() -> Option<PathBuf> {
 }
 
 /// Write or update `AZURE_CLIENT_ID`, `AZURE_TENANT_ID`, `AZURE_CLIENT_SECRET` in `path`
-/// atomically (temp file + rename in the same folder), mode 0600, refusing symlinks, keeping
-/// other lines.
-pub fn write_env_file(path: &Path, block: &EnvBlock<'_>) -> Result<EnvFileReport, HandoffError> {
-    envfile::write(path, block, None)
+/// atomically (temp file + rename in the same folder), refusing symlinks and files of other
+/// users, keeping other lines and the file's owner, group and mode (a new file is 0600).
+/// A file that holds another app's or tenant's values is refused ([`HandoffError::EnvConflict`])
+/// unless `replace_other`.
+pub fn write_env_file(
+    path: &Path,
+    block: &EnvBlock<'_>,
+    replace_other: bool,
+) -> Result<EnvFileReport, HandoffError> {
+    envfile::write(path, block, replace_other, None)
+}
+
+/// Everything [`write_env_file`] checks, without writing: run before a secret is created, so a
+/// destination that would refuse it refuses before anything exists.
+pub fn check_env_file(
+    path: &Path,
+    client_id: &str,
+    tenant_id: &str,
+    replace_other: bool,
+) -> Result<(), HandoffError> {
+    envfile::check(path, client_id, tenant_id, replace_other).map(|_| ())
 }
 
 /// Entry of the hidden `clipboard-holder` subcommand.

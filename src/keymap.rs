@@ -18,8 +18,14 @@ pub enum Context {
     Reveal,
     /// Typing the .env path inside the reveal dialog.
     RevealPath,
-    /// "Close without copying?" inside the reveal dialog.
+    /// "Nobody holds the value: delete the secret or keep it?" inside the reveal dialog.
     RevealConfirmClose,
+    /// "The .env file is another app's: replace its values?" inside the reveal dialog.
+    RevealConfirmReplace,
+    /// "Finishing…": a quit waits for Graph's answer to an add.
+    Finishing,
+    /// Secrets left by an interrupted run: delete or keep each.
+    Recovery,
     ConfirmDelete,
     RotatePrompt,
     NewRegistration,
@@ -62,8 +68,12 @@ pub enum Command {
     CopyValue,
     CopyEnvBlock,
     WriteEnvFile,
-    /// `y` in "close without copying?".
+    /// `y`: yes to the question the dialog asks.
     ConfirmYes,
+    /// `p` in the reveal dialog: an unconfirmed copy (OSC 52) was pasted and arrived.
+    ConfirmPaste,
+    /// Keep a secret nobody holds (the reveal's close question, a left-over secret).
+    KeepSecret,
     CopyItem(u8),
     /// `c` on the sign-in screen: copy the user code.
     CopyCode,
@@ -212,12 +222,29 @@ pub static BINDINGS: &[Binding] = &[
     b(X::Reveal,             &[k('c')],       "c",      C::CopyValue,        "copy value",      true),
     b(X::Reveal,             &[k('e')],       "e",      C::CopyEnvBlock,     "copy env",        true),
     b(X::Reveal,             &[k('w')],       "w",      C::WriteEnvFile,     "write .env",      true),
+    b(X::Reveal,             &[k('p')],       "p",      C::ConfirmPaste,     "paste worked",    false),
     b(X::Reveal,             ESC,             "Esc",    C::Back,             "close",           true),
+    b(X::Reveal,             &[k('q')],       "q",      C::Quit,             "quit",            false),
     b(X::RevealPath,         ENTER,           "Enter",  C::Activate,         "write",           true),
     b(X::RevealPath,         ESC,             "Esc",    C::Back,             "cancel",          true),
-    b(X::RevealConfirmClose, &[k('y')],       "y",      C::ConfirmYes,       "close, lose it",  true),
-    b(X::RevealConfirmClose, &[k('n')],       "n",      C::Back,             "go back",         true),
-    b(X::RevealConfirmClose, ESC,             "Esc",    C::Back,             "go back",         false),
+    b(X::RevealConfirmClose, TAB,             "Tab",    C::NextField,        "switch",          true),
+    b(X::RevealConfirmClose, LEFT,            "←",      C::PrevField,        "switch",          false),
+    b(X::RevealConfirmClose, RIGHT,           "→",      C::NextField,        "switch",          false),
+    b(X::RevealConfirmClose, ENTER,           "Enter",  C::Activate,         "choose",          true),
+    b(X::RevealConfirmClose, &[k('d')],       "d",      C::DeleteSecret,     "delete it",       true),
+    b(X::RevealConfirmClose, &[k('k')],       "k",      C::KeepSecret,       "keep it",         true),
+    b(X::RevealConfirmClose, &[code(KeyCode::Esc), k('n')], "Esc/n", C::Back, "go back",        true),
+    b(X::RevealConfirmReplace, &[k('y')],     "y",      C::ConfirmYes,       "replace them",    true),
+    b(X::RevealConfirmReplace, &[code(KeyCode::Esc), k('n')], "Esc/n", C::Back, "keep the file", true),
+    // Finishing before a quit (Ctrl-C, global, quits at once)
+    // Left behind by an interrupted run
+    b(X::Recovery,           TAB,             "Tab",    C::NextField,        "switch",          true),
+    b(X::Recovery,           LEFT,            "←",      C::PrevField,        "switch",          false),
+    b(X::Recovery,           RIGHT,           "→",      C::NextField,        "switch",          false),
+    b(X::Recovery,           ENTER,           "Enter",  C::Activate,         "choose",          true),
+    b(X::Recovery,           &[k('d')],       "d",      C::DeleteSecret,     "delete it",       true),
+    b(X::Recovery,           &[k('k')],       "k",      C::KeepSecret,       "keep it",         true),
+    b(X::Recovery,           ESC,             "Esc",    C::Back,             "decide later",    true),
     // Delete confirmation
     b(X::ConfirmDelete,      TAB,             "Tab",    C::NextField,        "switch",          true),
     b(X::ConfirmDelete,      LEFT,            "←",      C::PrevField,        "switch",          false),
@@ -499,8 +526,9 @@ mod tests {
     fn key_words_come_from_the_table() {
         assert_eq!(key_for(Context::App, Command::DeleteSecret), "d");
         assert_eq!(key_for(Context::Reveal, Command::Back), "Esc");
-        // Global bindings answer for any context.
-        assert_eq!(key_for(Context::Reveal, Command::Quit), "Ctrl-C");
+        // Global bindings answer for any context without its own (the reveal dialog binds q).
+        assert_eq!(key_for(Context::AddSecret, Command::Quit), "Ctrl-C");
+        assert_eq!(keys_said(Context::Reveal, Command::Quit), "q or Ctrl-C");
         assert_eq!(
             keys_said(Context::SignIn, Command::CancelSignIn),
             "Esc or q"

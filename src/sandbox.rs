@@ -61,6 +61,10 @@ pub struct SandboxConfig {
     pub device_outcome: DeviceOutcome,
     /// Drop the reply of the first N addPassword calls (the secret is still created).
     pub drop_add_password: u32,
+    /// Hold every addPassword reply this long after the secret is created.
+    pub add_password_delay: Duration,
+    /// Create the secret, then answer every addPassword with this status and a Graph error body.
+    pub add_password_status: Option<u16>,
     /// Lifetime of issued access tokens (the ready token included).
     pub token_lifetime: Duration,
     /// The `interval` the device-code endpoint advertises (Entra sends 5).
@@ -88,6 +92,8 @@ impl Default for SandboxConfig {
             device_polls: 2,
             device_outcome: DeviceOutcome::Approve,
             drop_add_password: 0,
+            add_password_delay: Duration::ZERO,
+            add_password_status: None,
             token_lifetime: Duration::from_secs(3600),
             device_interval_secs: 5,
             propagation_delay: Duration::ZERO,
@@ -115,6 +121,11 @@ pub struct Faults {
     pub fail_rate: f64,
     /// Replies of the next N successful addPassword calls are lost.
     pub drop_add_password: u32,
+    /// Every addPassword reply is held this long after the secret is created (a slow gateway).
+    pub add_password_delay: Duration,
+    /// Every addPassword creates the secret, then answers this status with a Graph-shaped
+    /// error body (a gateway that lost Graph's answer).
+    pub add_password_status: Option<u16>,
 }
 
 impl Faults {
@@ -125,6 +136,8 @@ impl Faults {
             throttle_retry_after: 1,
             fail_rate: 0.0,
             drop_add_password: 0,
+            add_password_delay: Duration::ZERO,
+            add_password_status: None,
         }
     }
 
@@ -135,6 +148,8 @@ impl Faults {
             throttle_retry_after: c.throttle_retry_after,
             fail_rate: c.fail_rate,
             drop_add_password: c.drop_add_password,
+            add_password_delay: c.add_password_delay,
+            add_password_status: c.add_password_status,
         }
     }
 }

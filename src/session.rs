@@ -76,7 +76,7 @@ impl SessionConfig {
         Self {
             sandbox: Some(SandboxSession {
                 extra_apps,
-                tenant_file: None,
+                ..SandboxSession::default()
             }),
             ..Self::default()
         }
@@ -90,6 +90,10 @@ pub struct SandboxSession {
     pub extra_apps: usize,
     /// A tenant file to serve instead of the built-in seed.
     pub tenant_file: Option<std::path::PathBuf>,
+    /// Hold every addPassword reply this long after the secret is created (a test knob).
+    pub add_password_delay: std::time::Duration,
+    /// Create the secret, then answer addPassword with this status (a test knob).
+    pub add_password_status: Option<u16>,
 }
 
 /// How to sign in.
@@ -240,6 +244,8 @@ impl Session {
         let running = sandbox::start(SandboxConfig {
             extra_apps: config.extra_apps,
             tenant_file: config.tenant_file.clone(),
+            add_password_delay: config.add_password_delay,
+            add_password_status: config.add_password_status,
             // The in-process token is a static one that cannot refresh: make it outlive
             // any session (the sandbox itself still expires tokens as Graph would).
             token_lifetime: std::time::Duration::from_secs(30 * 86_400),

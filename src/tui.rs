@@ -1,9 +1,12 @@
 //! Terminal init/restore, signals, the event loop, and running effects.
 //!
 //! One `tokio::select!` over crossterm's `EventStream`, the action channel fed by effect tasks,
-//! SIGTERM/SIGHUP, and a tick that runs only while something loads (or a toast waits to
-//! expire). The screen is redrawn after each change, not on a timer. The terminal is restored
-//! on every path: normal exit, error, panic (ratatui's hook), signals, and around Ctrl-Z.
+//! the signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT: each becomes `Action::Quit`, which the model
+//! handles exactly as Ctrl-C, so nothing quits behind its back), and a tick that runs only
+//! while something loads (or a toast waits to expire). The screen is redrawn after each change,
+//! not on a timer. The terminal is restored on every path: normal exit, error, panic (ratatui's
+//! hook), signals, and around Ctrl-Z; the alternate screen is wiped first, so a revealed value
+//! is left on no screen.
 
 use std::collections::HashMap;
 use std::io;
@@ -16,15 +19,19 @@ use ratatui::DefaultTerminal;
 use ratatui::crossterm::event::{Event, EventStream};
 use ratatui::layout::Size;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::AbortHandle;
 
-use crate::app::{Action, App, AppsTab, CopyTarget, Effect, Settings, SignInAccount};
+use crate::app::{
+    Action, App, AppsTab, CopyTarget, Effect, JournalNote, RequestId, Settings, SignInAccount,
+};
 use crate::auth::device_code::{self, DevicePrompt};
+use crate::create;
 use crate::graph::{ApplicationId, GraphClient, TenantId};
 use crate::handoff::{
     self, Clipboard, ClipboardMode, CopyReport, EnvBlock, HandoffError, TerminalWrite,
 };
+use crate::journal::{Journal, JournalError};
 use crate::keymap::Command;
 use crate::secret::SecretValue;
 use crate::session::{Session, SessionConfig, SessionError, SignInOptions};
@@ -53,6 +60,9 @@ pub enum TuiError {
     Terminal(io::Error),
     #[error("the terminal UI stopped: {0}")]
     Stopped(io::Error),
+    /// No journal, so no secret could be created safely.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
     /// The user gave up signing in on the device-code screen.
     #[error("sign-in cancelled")]
     SignInCancelled,
@@ -94,6 +104,7 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
         client_id: session.sign_in.client_id.clone(),
         notes: session.sign_in.skipped.clone(),
     };
+    let journal = Journal::default_location()?;
     let (tx, rx) = unbounded_channel();
     // Retry waits come to the loop as actions, so the screen can say Graph is throttling.
     let observer_tx = tx.clone();
@@ -103,6 +114,7 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
     let mut runner = Runner::new(
         client,
         Clipboard::new(config.clipboard, config.clipboard_timeout),
+        journal,
         tx,
     );
     tracing::info!(
@@ -113,6 +125,7 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
 
     let mut terminal = ratatui::try_init().map_err(TuiError::Terminal)?;
     let result = event_loop(&mut terminal, &mut app, &mut runner, rx, prompts).await;
+    wipe(&mut terminal);
     ratatui::restore();
     runner.abort_all();
     drop(session);
@@ -174,7 +187,10 @@ async fn event_loop(
                 // No more input: the terminal went away.
                 None => return Ok(()),
             },
-            Some(action) = rx.recv() => app.update(runner.finish(action)),
+            Some(action) = rx.recv() => match runner.finish(action) {
+                Some(action) => app.update(action),
+                None => Vec::new(),
+            },
             changed = prompts.changed(), if prompts_open => match changed {
                 Ok(()) => {
                     let prompt = prompts.borrow_and_update().clone();
@@ -188,7 +204,8 @@ async fn event_loop(
             },
             _ = tick.tick(), if app.needs_tick() => app.update(Action::Tick(Utc::now())),
             name = signals.next() => {
-                tracing::info!(signal = name, "quitting on signal");
+                tracing::info!(signal = name, "quit requested by a signal");
+                app.update(Action::Tick(Utc::now()));
                 app.update(Action::Quit)
             }
         };
@@ -196,6 +213,18 @@ async fn event_loop(
             runner.spawn(effect);
         }
     }
+}
+
+/// Blank the alternate screen before leaving it: a terminal (or tmux with `alternate-screen
+/// off`) that keeps its contents must not keep a revealed value.
+/// (Not `terminal.clear()`: it asks the terminal for the cursor position, and the answer
+/// would arrive after raw mode is gone and be printed on the shell's line.)
+fn wipe(_terminal: &mut DefaultTerminal) {
+    let _ = ratatui::crossterm::execute!(
+        io::stdout(),
+        ratatui::crossterm::terminal::Clear(ratatui::crossterm::terminal::ClearType::All),
+        ratatui::crossterm::terminal::Clear(ratatui::crossterm::terminal::ClearType::Purge)
+    );
 }
 
 /// Ctrl-Z: give the terminal back, stop, and take it again when the shell resumes us.
@@ -223,12 +252,18 @@ fn suspend(terminal: &mut DefaultTerminal) -> io::Result<()> {
     Ok(())
 }
 
-/// SIGTERM and SIGHUP end the run through the normal path, so the terminal is restored.
+/// SIGINT, SIGTERM, SIGHUP and SIGQUIT come to the loop as a quit request (the model decides:
+/// it may first ask about a value nobody holds, or finish an add in flight), so the terminal is
+/// always restored by the normal path.
 struct Signals {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
     #[cfg(unix)]
     term: tokio::signal::unix::Signal,
     #[cfg(unix)]
     hup: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    quit: tokio::signal::unix::Signal,
 }
 
 impl Signals {
@@ -237,8 +272,10 @@ impl Signals {
         {
             use tokio::signal::unix::{SignalKind, signal};
             Ok(Self {
+                int: signal(SignalKind::interrupt())?,
                 term: signal(SignalKind::terminate())?,
                 hup: signal(SignalKind::hangup())?,
+                quit: signal(SignalKind::quit())?,
             })
         }
         #[cfg(not(unix))]
@@ -249,8 +286,10 @@ impl Signals {
         #[cfg(unix)]
         {
             tokio::select! {
+                _ = self.int.recv() => "SIGINT",
                 _ = self.term.recv() => "SIGTERM",
                 _ = self.hup.recv() => "SIGHUP",
+                _ = self.quit.recv() => "SIGQUIT",
             }
         }
         #[cfg(not(unix))]
@@ -266,21 +305,31 @@ impl Signals {
 /// headlessly against the sandbox.
 pub struct Runner {
     client: GraphClient,
+    journal: Journal,
     tx: UnboundedSender<Action>,
     /// The listing task per tab; a newer listing aborts the older one.
     lists: HashMap<AppsTab, AbortHandle>,
+    /// Adds in flight: sending on one interrupts it (the run is quitting).
+    adds: HashMap<RequestId, oneshot::Sender<()>>,
     copies: CopyWorker,
 }
 
 impl Runner {
-    pub fn new(client: GraphClient, mut clipboard: Clipboard, tx: UnboundedSender<Action>) -> Self {
+    pub fn new(
+        client: GraphClient,
+        mut clipboard: Clipboard,
+        journal: Journal,
+        tx: UnboundedSender<Action>,
+    ) -> Self {
         // The worker must never write to the terminal: a frame may be half drawn.
         clipboard.defer_terminal_writes();
         Self {
             copies: CopyWorker::start(clipboard, tx.clone()),
             client,
+            journal,
             tx,
             lists: HashMap::new(),
+            adds: HashMap::new(),
         }
     }
 
@@ -334,13 +383,70 @@ impl Runner {
             Effect::LoadFederated { request, id } => self.graph(move |c| async move {
                 Action::FederatedLoaded(request, c.federated_credentials(&id).await)
             }),
-            Effect::AddSecret {
+            Effect::AddSecret { request, plan } => {
+                let (stop, stopped) = oneshot::channel::<()>();
+                self.adds.retain(|_, s| !s.is_closed());
+                self.adds.insert(request, stop);
+                let journal = self.journal.clone();
+                self.graph(move |c| async move {
+                    // An interrupt, or the runner gone (the loop ended): stop waiting.
+                    let interrupt = async move {
+                        let _ = stopped.await;
+                    };
+                    Action::SecretAdded(request, create::add(&c, &journal, &plan, interrupt).await)
+                });
+            }
+            Effect::InterruptAdd { request } => {
+                if let Some(stop) = self.adds.remove(&request) {
+                    let _ = stop.send(());
+                }
+            }
+            Effect::RollBack {
                 request,
+                op,
                 app,
-                credential,
-            } => self.graph(move |c| async move {
-                Action::SecretAdded(request, c.add_password(&app, &credential).await)
-            }),
+                secret,
+            } => {
+                let journal = self.journal.clone();
+                self.graph(move |c| async move {
+                    let r = match &op {
+                        Some(op) => create::roll_back(&c, &journal, op, &app, &secret).await,
+                        None => c.remove_password(&app, &secret).await,
+                    };
+                    Action::RolledBack(request, r)
+                });
+            }
+            Effect::Journal { op, note } => {
+                let (journal, tx) = (self.journal.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let r = match note {
+                        JournalNote::HandedOff => create::handed_off(&journal, &op).await,
+                        JournalNote::Kept(secret) => create::kept(&journal, &op, &secret).await,
+                    };
+                    if let Err(e) = r {
+                        send(&tx, Action::JournalFailed(e));
+                    }
+                });
+            }
+            Effect::ScanOrphans { request, tenant } => {
+                let journal = self.journal.clone();
+                self.graph(move |c| async move {
+                    Action::OrphansFound(request, create::find_orphans(&c, &journal, &tenant).await)
+                });
+            }
+            Effect::ResolveOrphan {
+                request,
+                orphan,
+                choice,
+            } => {
+                let journal = self.journal.clone();
+                self.graph(move |c| async move {
+                    Action::OrphanResolved(
+                        request,
+                        create::resolve(&c, &journal, &orphan, choice).await,
+                    )
+                });
+            }
             Effect::RemoveSecret {
                 request,
                 app,
@@ -382,6 +488,7 @@ impl Runner {
                 client_id,
                 tenant_id,
                 value,
+                replace_other,
             } => {
                 let tx = self.tx.clone();
                 tokio::task::spawn_blocking(move || {
@@ -392,6 +499,7 @@ impl Runner {
                             tenant_id: tenant_id.as_str(),
                             secret: &value,
                         },
+                        replace_other,
                     );
                     drop(value);
                     send(&tx, Action::EnvFileWritten(request, r));
@@ -402,17 +510,32 @@ impl Runner {
 
     /// The loop's last step for an action that came back on `tx`, just before `update`: a copy
     /// that went by OSC 52 is written to the terminal here, between two frames. If that write
-    /// fails, the copy failed.
-    pub fn finish(&self, action: Action) -> Action {
+    /// fails, the copy failed. Inside tmux the copy is then confirmed by reading tmux's buffer
+    /// back, off the loop; its answer comes back later (`None` now).
+    pub fn finish(&self, action: Action) -> Option<Action> {
         match action {
             Action::Copied(request, target, Ok(report)) => {
-                let result = match self.copies.take_terminal_write(request) {
-                    Some(write) => write.write_to_terminal().map(|()| report),
-                    None => Ok(report),
+                let Some(write) = self.copies.take_terminal_write(request) else {
+                    return Some(Action::Copied(request, target, Ok(report)));
                 };
-                Action::Copied(request, target, result)
+                if let Err(e) = write.write_to_terminal() {
+                    return Some(Action::Copied(request, target, Err(e)));
+                }
+                if !write.confirmable() {
+                    return Some(Action::Copied(request, target, Ok(report)));
+                }
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut report = report;
+                    if write.confirm() {
+                        report.confirm_in_tmux();
+                    }
+                    drop(write);
+                    send(&tx, Action::Copied(request, target, Ok(report)));
+                });
+                None
             }
-            other => other,
+            other => Some(other),
         }
     }
 

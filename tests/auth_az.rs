@@ -1,6 +1,11 @@
 //! The Azure CLI source against the fake `az` scripts in `tests/fake-az/` (real output formats
 //! and real failure messages; see its README).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 #![cfg(unix)]
 
 use std::path::PathBuf;

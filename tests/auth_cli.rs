@@ -2,8 +2,12 @@
 //! refresh-token cache (0600, reused, removed), and no token in a trace-level log file.
 //! Each run gets a clean environment (no inherited AZURE_* / AZSECRETS_* variables), a temporary
 //! `XDG_CACHE_HOME`, and a sandbox started in this process.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
-#![allow(clippy::print_stdout, clippy::print_stderr)] // a test may say what it saw or skipped
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 #![cfg(unix)]
 
 use std::path::{Path, PathBuf};

@@ -2,7 +2,12 @@
 //! scripts that record their arguments), client credentials and device code's refresh token
 //! against the sandbox's token endpoint (whose tokens each carry one audience), and the ready
 //! token, which is Graph-only.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 #![cfg(unix)]
 
 use std::path::{Path, PathBuf};

@@ -1,7 +1,12 @@
 //! Sign-in sources end to end against the sandbox's identity-platform endpoints
 //! (`{login}/{tenant}/oauth2/v2.0/token` and `/devicecode`), with the Graph client on top.
 //! Device-code tests run on a paused clock: polling sleeps cost no real time.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 use std::sync::{Arc, Mutex};
 

@@ -5,7 +5,12 @@
 //!
 //! The stub runs on the test's own runtime, so loopback I/O is ready whenever the paused clock
 //! would otherwise jump ahead: no real waiting, no spurious timeouts.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};

@@ -1,5 +1,10 @@
 //! `azsecrets --sandbox apps list` as a real process.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 use assert_cmd::Command;
 use serde_json::Value;

@@ -1,7 +1,12 @@
 //! Help, man page and flag parsing as the real binary shows them: global options once, a help
 //! line for every flag, no stray `[env: …=]`, a man page with the sections a man page has, and
 //! bad values refused with exit code 2 before any sign-in (no credentials exist in these runs).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 use std::process::Output;
 

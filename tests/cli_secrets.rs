@@ -1,6 +1,11 @@
 //! The scripting twin as real processes against a sandbox running in this test process
 //! (so state persists between commands): outputs, exit codes, errors, `--check`.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 use std::process::Output;
 
@@ -413,7 +418,7 @@ async fn policy_and_permission_refusals_carry_code_and_request_id() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn remove_asks_refuses_without_a_terminal_and_is_idempotent() {
+async fn remove_asks_refuses_without_a_terminal_and_a_missing_id_is_not_success() {
     let e = env().await;
     let o = e.cmd(&[
         "secrets",
@@ -454,11 +459,41 @@ async fn remove_asks_refuses_without_a_terminal_and_is_idempotent() {
     assert!(stderr(&o).contains("Deleted"));
     assert_eq!(e.secret_count(BILLING).await, before - 1);
 
+    // Gone now: a Secret ID that is not on the app is "no such secret" (exit 4), so a
+    // mistyped id never looks like success while the real secret lives on. (Changed on
+    // purpose in issue 11: it used to say "already removed" and exit 0.)
     let o = e.cmd(&[
         "secrets", "remove", "--app", BILLING, "--key-id", &key, "--yes",
     ]);
+    assert_eq!(code(&o), 4, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no such secret on this app"),
+        "{}",
+        stderr(&o)
+    );
+    let never = "51f95f0a-6ed5-4bbf-afe3-000000000000";
+    let o = e.cmd(&[
+        "secrets", "remove", "--app", BILLING, "--key-id", never, "--yes",
+    ]);
+    assert_eq!(code(&o), 4, "a GUID that never existed: {}", stderr(&o));
+    assert_eq!(
+        e.secret_count(BILLING).await,
+        before - 1,
+        "nothing else went"
+    );
+    // Scripts that may run twice say so.
+    let o = e.cmd(&[
+        "secrets",
+        "remove",
+        "--app",
+        BILLING,
+        "--key-id",
+        &key,
+        "--yes",
+        "--ignore-missing",
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(stderr(&o).contains("already removed"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing to do"), "{}", stderr(&o));
 
     let o = e.cmd(&[
         "secrets", "remove", "--app", BILLING, "--key-id", "zz", "--yes",
@@ -470,6 +505,41 @@ async fn remove_asks_refuses_without_a_terminal_and_is_idempotent() {
 async fn a_failed_hand_off_rolls_the_new_secret_back() {
     let e = env().await;
     let before = e.secret_count(BILLING).await;
+    // The desktop clipboard, with no display: the copy fails after the secret exists.
+    let o = e.cmd(&[
+        "--clipboard",
+        "native",
+        "secrets",
+        "add",
+        "--app",
+        BILLING,
+        "--to",
+        "clipboard",
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("deleted again"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("Nothing of it remains"),
+        "{}",
+        stderr(&o)
+    );
+    // Flags and commands, never the terminal UI's keys.
+    assert!(stderr(&o).contains("--clipboard"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("`v`"), "{}", stderr(&o));
+    assert_eq!(
+        e.secret_count(BILLING).await,
+        before,
+        "no orphan left behind"
+    );
+    // The journal recorded the roll-back: nothing is pending.
+    let journal = e.dir.path().join(".local/state/azsecrets/journal.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap_or_default();
+    assert!(
+        text.is_empty(),
+        "every entry done, so the file was emptied: {text}"
+    );
+
+    // A clipboard that is turned off could never take the value: refused before anything.
     let o = e.cmd(&[
         "--clipboard",
         "none",
@@ -480,15 +550,13 @@ async fn a_failed_hand_off_rolls_the_new_secret_back() {
         "--to",
         "clipboard",
     ]);
-    assert_eq!(code(&o), 1, "{}", stderr(&o));
-    assert!(stderr(&o).contains("deleted again"), "{}", stderr(&o));
-    // Flags and commands, never the terminal UI's keys.
-    assert!(stderr(&o).contains("--clipboard none"), "{}", stderr(&o));
-    assert!(!stderr(&o).contains("`v`"), "{}", stderr(&o));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing was created"), "{}", stderr(&o));
     assert_eq!(
-        e.secret_count(BILLING).await,
-        before,
-        "no orphan left behind"
+        e.sb.control()
+            .requests(azsecrets::sandbox::Route::AddPassword),
+        1,
+        "only the first command sent addPassword"
     );
 }
 

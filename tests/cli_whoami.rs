@@ -2,7 +2,12 @@
 //! low-privilege service principal (Application.Read.All only, as the seed's
 //! `azsecrets-sandbox-reader` and the hostile tenant's reader are) cannot read the tenant, so
 //! whoami says what its token claims and names the permission it lacks, and succeeds.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 use std::process::Output;
 

@@ -1,7 +1,12 @@
 //! The Resource Manager client against the sandbox over loopback HTTP: tenants, subscriptions,
 //! and vaults per subscription (paged by `nextLink`, whose next page lives on `/resources`),
 //! with `vaultUri` and the permission model; the ARM token goes only to ARM.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 use azsecrets::arm::{ArmCause, ArmClient, ArmConfig};
 use azsecrets::auth::{SourceKind, StaticToken};

@@ -1,5 +1,10 @@
 //! Contract tests: the Graph client against the sandbox over real HTTP on loopback.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -325,9 +330,12 @@ async fn reads_retry_429_with_retry_after_but_add_password_never_does() {
     );
 }
 
+/// The client neither retries a lost `addPassword` reply nor guesses what happened: it
+/// returns the loss, and the creation transaction (tests/create_transaction.rs) reads the app
+/// back. (Behaviour moved on purpose in issue 11: reconciling is the transaction's job.)
 #[tokio::test]
-async fn a_lost_add_password_reply_is_reconciled_not_retried() {
-    let (_sb, client) = sandbox(SandboxConfig {
+async fn a_lost_add_password_reply_is_returned_not_retried() {
+    let (sb, client) = sandbox(SandboxConfig {
         drop_add_password: 1,
         ..SandboxConfig::default()
     })
@@ -338,21 +346,25 @@ async fn a_lost_add_password_reply_is_reconciled_not_retried() {
         .add_password(&app.id, &req)
         .await
         .expect_err("reply lost");
-    let GraphError::AddPasswordLost {
-        created: Some(found),
-        ..
-    } = &err
-    else {
-        panic!("expected a reconciled loss, got {err:?}");
-    };
-    assert_eq!(found.display_name.as_deref(), Some("lost reply"));
+    assert!(
+        matches!(
+            err,
+            GraphError::Transport { .. } | GraphError::Decode { .. }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        sb.control()
+            .requests(azsecrets::sandbox::Route::AddPassword),
+        1,
+        "no blind retry"
+    );
     let read = client.get_application(&app.id).await.expect("read back");
     assert_eq!(
         read.password_credentials.len(),
         1,
-        "exactly one secret: no blind retry"
+        "the secret exists: the transaction must find it"
     );
-    assert!(err.to_string().contains(found.key_id.as_str()));
 }
 
 #[tokio::test]

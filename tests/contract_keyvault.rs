@@ -3,7 +3,12 @@
 //! challenge it honours, and each typed cause (RBAC and access-policy 403s, the
 //! deleted-but-recoverable conflict, a vault that does not exist, a challenge naming a resource
 //! that does not own the vault).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 use std::sync::Arc;
 

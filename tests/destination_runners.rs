@@ -2,7 +2,12 @@
 //! environment and stdin: the value arrives on stdin and nowhere else, the client and tenant ids
 //! in the environment, and failures (gh missing, gh not signed in, a command that fails or is
 //! missing) come back typed.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 #![cfg(unix)]
 
 use std::os::unix::fs::PermissionsExt;

@@ -1,6 +1,11 @@
 //! The client must parse every real Graph exchange recorded by the Azure CLI's tests
 //! (`tests/fixtures/graph-recorded/`, copied from the shared fixtures with their README).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 use std::path::PathBuf;
 

@@ -2,8 +2,12 @@
 //! copying process exits, clears it after the timeout, and leaves a newer copy alone.
 //! Needs Xvfb and xclip (`apt-get install -y xvfb xclip`); without them these tests are
 //! skipped with a notice, or fail under `AZSECRETS_REQUIRE_DISPLAY=1`.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
-#![allow(clippy::print_stdout, clippy::print_stderr)] // a test may say what it saw or skipped
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 mod handoff_support;
 

@@ -1,6 +1,11 @@
 //! The `.env` writer: 0600, atomic (no partial file on failure), no symlinks, other lines kept
 //! in order, keys updated in place, and a warning when git would track the file.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 use std::fs;
 use std::os::unix::fs::{PermissionsExt, symlink};
@@ -42,7 +47,7 @@ fn a_new_file_has_the_three_keys_and_mode_0600() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join(".env");
     let secret = SecretValue::new(SECRET.into());
-    let report = write_env_file(&path, &block(&secret)).expect("write");
+    let report = write_env_file(&path, &block(&secret), false).expect("write");
     assert!(!report.updated);
     assert_eq!(report.path, path);
     assert_eq!(
@@ -56,7 +61,7 @@ fn a_new_file_has_the_three_keys_and_mode_0600() {
 }
 
 #[test]
-fn an_existing_file_keeps_its_lines_and_is_updated_in_place_with_mode_0600() {
+fn an_existing_file_keeps_its_lines_and_mode_and_is_updated_in_place() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("app.env");
     let before = "# service settings\n\
@@ -71,7 +76,21 @@ fn an_existing_file_keeps_its_lines_and_is_updated_in_place_with_mode_0600() {
     fs::write(&path, before).expect("seed");
     fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod");
     let secret = SecretValue::new(SECRET.into());
-    let report = write_env_file(&path, &block(&secret)).expect("write");
+    // Another tenant's values: refused unless the caller says to replace them.
+    match write_env_file(&path, &block(&secret), false) {
+        Err(HandoffError::EnvConflict {
+            client_id: None,
+            tenant_id: Some(t),
+            ..
+        }) => assert_eq!(t, "old-tenant"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(
+        fs::read_to_string(&path).expect("read"),
+        before,
+        "untouched"
+    );
+    let report = write_env_file(&path, &block(&secret), true).expect("write");
     assert!(report.updated);
     let after = fs::read_to_string(&path).expect("read");
     assert_eq!(
@@ -90,11 +109,16 @@ fn an_existing_file_keeps_its_lines_and_is_updated_in_place_with_mode_0600() {
         )
     );
     assert!(!after.contains("old-secret"));
-    assert_eq!(mode(&path), 0o600, "an existing 0644 file must end up 0600");
+    assert_eq!(
+        mode(&path),
+        0o644,
+        "a replaced file keeps its mode (a service may read it); it is never widened"
+    );
+    assert_eq!(report.mode, 0o644);
 
     // A second write changes only the values (idempotent layout).
     let newer = SecretValue::new("Zz9~newer.value-0123456789abcdefghijklmno".into());
-    write_env_file(&path, &block(&newer)).expect("rewrite");
+    write_env_file(&path, &block(&newer), false).expect("rewrite");
     let again = fs::read_to_string(&path).expect("read");
     assert_eq!(again, after.replace(SECRET, newer.expose()));
     assert_eq!(names(dir.path()), vec!["app.env"]);
@@ -106,7 +130,7 @@ fn duplicate_keys_are_all_replaced_so_no_stale_secret_wins() {
     let path = dir.path().join(".env");
     fs::write(&path, "AZURE_CLIENT_SECRET=a\nX=1\nAZURE_CLIENT_SECRET=b\n").expect("seed");
     let secret = SecretValue::new(SECRET.into());
-    write_env_file(&path, &block(&secret)).expect("write");
+    write_env_file(&path, &block(&secret), false).expect("write");
     let after = fs::read_to_string(&path).expect("read");
     assert_eq!(
         after,
@@ -122,7 +146,7 @@ fn values_that_need_it_are_quoted() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join(".env");
     let secret = SecretValue::new("has space#and$dollar".into());
-    write_env_file(&path, &block(&secret)).expect("write");
+    write_env_file(&path, &block(&secret), false).expect("write");
     let after = fs::read_to_string(&path).expect("read");
     assert!(
         after.contains("AZURE_CLIENT_SECRET='has space#and$dollar'\n"),
@@ -133,7 +157,7 @@ fn values_that_need_it_are_quoted() {
         "GUIDs stay bare"
     );
     let bad = SecretValue::new("two\nlines".into());
-    assert!(write_env_file(&dir.path().join("bad.env"), &block(&bad)).is_err());
+    assert!(write_env_file(&dir.path().join("bad.env"), &block(&bad), false).is_err());
     assert!(!dir.path().join("bad.env").exists());
 }
 
@@ -145,7 +169,7 @@ fn symlinks_are_refused_and_their_targets_untouched() {
     let link = dir.path().join(".env");
     symlink(&target, &link).expect("symlink");
     let secret = SecretValue::new(SECRET.into());
-    match write_env_file(&link, &block(&secret)) {
+    match write_env_file(&link, &block(&secret), false) {
         Err(HandoffError::EnvFile { path, reason }) => {
             assert_eq!(path, link);
             assert!(reason.contains("symbolic link"), "{reason}");
@@ -164,7 +188,7 @@ fn symlinks_are_refused_and_their_targets_untouched() {
     // A dangling symlink would otherwise create a file wherever it points.
     let dangling = dir.path().join("dangling.env");
     symlink(dir.path().join("nowhere.env"), &dangling).expect("symlink");
-    assert!(write_env_file(&dangling, &block(&secret)).is_err());
+    assert!(write_env_file(&dangling, &block(&secret), false).is_err());
     assert!(!dir.path().join("nowhere.env").exists());
 }
 
@@ -174,11 +198,11 @@ fn a_parent_that_is_not_a_folder_or_a_target_that_is_a_folder_is_refused() {
     let file = dir.path().join("plain");
     fs::write(&file, "x").expect("seed");
     let secret = SecretValue::new(SECRET.into());
-    let err = write_env_file(&file.join(".env"), &block(&secret)).expect_err("not a folder");
+    let err = write_env_file(&file.join(".env"), &block(&secret), false).expect_err("not a folder");
     assert!(err.to_string().contains("not a folder"), "{err}");
     let sub = dir.path().join("sub");
     fs::create_dir(&sub).expect("mkdir");
-    let err = write_env_file(&sub, &block(&secret)).expect_err("a folder");
+    let err = write_env_file(&sub, &block(&secret), false).expect_err("a folder");
     assert!(err.to_string().contains("not a regular file"), "{err}");
     assert_eq!(names(dir.path()), vec!["plain", "sub"]);
 }
@@ -219,7 +243,8 @@ fn a_real_os_failure_leaves_the_original_and_no_temp_file() {
     let path = dir.path().join("e".repeat(250));
     fs::write(&path, "OTHER=1\n").expect("seed");
     let secret = SecretValue::new(SECRET.into());
-    let err = write_env_file(&path, &block(&secret)).expect_err("name too long for the temp file");
+    let err =
+        write_env_file(&path, &block(&secret), false).expect_err("name too long for the temp file");
     assert!(!err.to_string().contains(SECRET));
     assert_eq!(fs::read_to_string(&path).expect("read"), "OTHER=1\n");
     assert_eq!(names(dir.path()), vec!["e".repeat(250)]);
@@ -231,7 +256,7 @@ fn a_real_os_failure_leaves_the_original_and_no_temp_file() {
         let path = ro.path().join(".env");
         fs::write(&path, "OTHER=1\n").expect("seed");
         fs::set_permissions(ro.path(), fs::Permissions::from_mode(0o500)).expect("chmod");
-        assert!(write_env_file(&path, &block(&secret)).is_err());
+        assert!(write_env_file(&path, &block(&secret), false).is_err());
         fs::set_permissions(ro.path(), fs::Permissions::from_mode(0o700)).expect("chmod");
         assert_eq!(fs::read_to_string(&path).expect("read"), "OTHER=1\n");
         assert_eq!(names(ro.path()), vec![".env"]);
@@ -255,7 +280,7 @@ fn git_warns_when_the_file_would_be_tracked_and_not_when_ignored() {
 
     // Outside a repository: no warning.
     let plain = tempfile::tempdir().expect("tempdir");
-    let report = write_env_file(&plain.path().join(".env"), &block(&secret)).expect("write");
+    let report = write_env_file(&plain.path().join(".env"), &block(&secret), false).expect("write");
     assert_eq!(report.git_warning, None);
 
     // Inside a repository, not ignored: a warning that names the file.
@@ -264,7 +289,7 @@ fn git_warns_when_the_file_would_be_tracked_and_not_when_ignored() {
     let sub = repo.path().join("config");
     fs::create_dir(&sub).expect("mkdir");
     let path = sub.join(".env");
-    let report = write_env_file(&path, &block(&secret)).expect("write");
+    let report = write_env_file(&path, &block(&secret), false).expect("write");
     let warning = report.git_warning.expect("git would track it");
     assert!(
         warning.contains(".env") && warning.contains(".gitignore"),
@@ -274,6 +299,6 @@ fn git_warns_when_the_file_would_be_tracked_and_not_when_ignored() {
 
     // Ignored: no warning.
     fs::write(repo.path().join(".gitignore"), ".env\n").expect("gitignore");
-    let report = write_env_file(&path, &block(&secret)).expect("write");
+    let report = write_env_file(&path, &block(&secret), false).expect("write");
     assert_eq!(report.git_warning, None);
 }

@@ -1,6 +1,11 @@
 //! OSC 52: the exact bytes sent to the terminal, tmux wrapping, when Auto picks it, and that
 //! the value travels only inside the sequence (base64), never in the report or an error.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -10,6 +15,8 @@ use azsecrets::handoff::ClipboardMode;
 use azsecrets::handoff::{Clipboard, CopyMethod, EnvBlock, HandoffError};
 use azsecrets::secret::SecretValue;
 use base64::Engine as _;
+
+mod tmux_support;
 
 const SECRET: &str = "Q_e8Q~ZDWJD.bkgajbREp-VFFUayCuEk8b1hDcr9";
 
@@ -77,13 +84,17 @@ fn forced_osc52_writes_exactly_one_sequence_with_the_base64_value() {
     );
     assert_eq!(report.method, CopyMethod::Osc52);
     assert_eq!(report.clears_at, None);
+    // Nothing can confirm it outside tmux: said so, and not counted as confirmed.
+    assert!(!report.confirmed);
     assert!(
-        report.status.contains("cannot be verified"),
+        report
+            .status
+            .contains("unconfirmed: paste it somewhere to check"),
         "{}",
         report.status
     );
     assert!(
-        report.status.contains("reliably cleared"),
+        report.status.contains("not cleared automatically"),
         "{}",
         report.status
     );
@@ -93,14 +104,75 @@ fn forced_osc52_writes_exactly_one_sequence_with_the_base64_value() {
     assert_eq!(cb.holder_pid(), None);
 }
 
+/// Inside tmux the form follows what tmux was asked: its default (`set-clipboard external`,
+/// passthrough off) drops both forms, so nothing is sent and the error says how to enable it.
 #[test]
-fn inside_tmux_the_sequence_is_wrapped_for_passthrough() {
+fn inside_tmux_by_default_nothing_is_sent_and_the_fix_is_named() {
+    let Some(tmux) = tmux_support::Tmux::start(80, 24) else {
+        return;
+    };
     let (mut cb, out) = clipboard(ClipboardMode::Osc52);
-    cb.set_env("TMUX", Some("/tmp/tmux-1000/default,1234,0".as_ref()));
-    cb.copy_secret(&SecretValue::new(SECRET.into()))
+    cb.set_env("TMUX", Some(tmux.tmux_env().as_ref()));
+    match cb.copy_secret(&SecretValue::new(SECRET.into())) {
+        Err(HandoffError::NoClipboard { reason }) => {
+            assert!(reason.contains("tmux drops it"), "{reason}");
+            assert!(reason.contains("tmux set -g set-clipboard on"), "{reason}");
+        }
+        other => panic!("expected tmux's refusal, got {other:?}"),
+    }
+    assert!(out.bytes().is_empty(), "nothing may reach the terminal");
+}
+
+/// With only `allow-passthrough` on, the wrapped form goes to the outer terminal: unconfirmed.
+#[test]
+fn inside_tmux_with_passthrough_the_sequence_is_wrapped_and_unconfirmed() {
+    let Some(tmux) = tmux_support::Tmux::start(80, 24) else {
+        return;
+    };
+    tmux.set("allow-passthrough", "on");
+    let (mut cb, out) = clipboard(ClipboardMode::Osc52);
+    cb.set_env("TMUX", Some(tmux.tmux_env().as_ref()));
+    let report = cb
+        .copy_secret(&SecretValue::new(SECRET.into()))
         .expect("osc52 copy");
     let expected = format!("\x1bPtmux;\x1b\x1b]52;c;{}\x07\x1b\\", b64(SECRET));
     assert_eq!(out.bytes(), expected.as_bytes());
+    assert!(!report.confirmed);
+    assert!(report.status.contains("unconfirmed"), "{}", report.status);
+}
+
+/// With `set-clipboard on`, plain OSC 52 is sent and confirmed by reading tmux's newest buffer
+/// back: confirmed only when it holds exactly the value.
+#[test]
+fn inside_tmux_with_set_clipboard_on_the_copy_is_read_back() {
+    let Some(tmux) = tmux_support::Tmux::start(80, 24) else {
+        return;
+    };
+    tmux.set("set-clipboard", "on");
+    let (mut cb, out) = clipboard(ClipboardMode::Osc52);
+    cb.set_env("TMUX", Some(tmux.tmux_env().as_ref()));
+    // The captured "terminal" is not tmux, so tmux's buffer holds something else: unconfirmed.
+    tmux.set_buffer("something copied earlier");
+    let report = cb
+        .copy_secret(&SecretValue::new(SECRET.into()))
+        .expect("osc52 copy");
+    assert_eq!(
+        out.bytes(),
+        format!("\x1b]52;c;{}\x07", b64(SECRET)).as_bytes(),
+        "plain OSC 52, which tmux keeps"
+    );
+    assert!(
+        !report.confirmed,
+        "a different buffer is not a confirmation"
+    );
+    // When tmux's buffer holds the value (as after tmux took the sequence), it is confirmed.
+    tmux.set_buffer(SECRET);
+    let report = cb
+        .copy_secret(&SecretValue::new(SECRET.into()))
+        .expect("osc52 copy");
+    assert!(report.confirmed);
+    assert!(report.status.contains("tmux"), "{}", report.status);
+    assert!(!format!("{report:?}").contains(SECRET));
 }
 
 #[test]

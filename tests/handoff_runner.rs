@@ -3,7 +3,12 @@
 //! the action channel. Copies still run one after the other, so two quick copies leave only
 //! the newest holder running. A stand-in holder (a shell script) plays the slow holder, so no
 //! display is needed. Runs on a current-thread runtime, where nothing may block the one thread.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 #![cfg(target_os = "linux")]
 
 #[path = "handoff_support/mod.rs"]
@@ -19,6 +24,7 @@ use azsecrets::app::{Action, CopyTarget, Effect};
 use azsecrets::auth::{SourceKind, StaticToken};
 use azsecrets::graph::GraphClient;
 use azsecrets::handoff::CopyMethod;
+use azsecrets::journal::Journal;
 use azsecrets::secret::SecretValue;
 use azsecrets::tui::Runner;
 
@@ -39,7 +45,8 @@ fn runner(holder: &FakeHolder, pid_file: &std::path::Path) -> (Runner, Unbounded
         pid_file,
     );
     let (tx, rx) = unbounded_channel();
-    (Runner::new(client, clipboard, tx), rx)
+    let journal = Journal::at(pid_file.with_file_name("journal.jsonl"));
+    (Runner::new(client, clipboard, journal, tx), rx)
 }
 
 async fn next(rx: &mut UnboundedReceiver<Action>) -> Action {
@@ -77,8 +84,9 @@ async fn spawn_returns_at_once_and_the_copy_answers_later() {
 
     holder.release();
     match runner.finish(next(&mut rx).await) {
-        Action::Copied(7, CopyTarget::SecretValue, Ok(report)) => {
+        Some(Action::Copied(7, CopyTarget::SecretValue, Ok(report))) => {
             assert_eq!(report.method, CopyMethod::Native);
+            assert!(report.confirmed, "the holder answered: confirmed");
             assert_eq!(report.status, "Copied to clipboard — clears in 45 s");
         }
         other => panic!("expected the copy's answer, got {other:?}"),

@@ -2,7 +2,12 @@
 //! same promises as on X11, but arboard cannot block until the selection changes there, so the
 //! holder polls. Needs a headless sway and wl-clipboard (`apt-get install -y sway wl-clipboard`),
 //! which CI does not install: run with `cargo test --test handoff_wayland -- --ignored`.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 #[path = "handoff_support/mod.rs"]
 mod handoff_support;

@@ -3,7 +3,12 @@
 //! messages, Graph's error text, retries, `whoami`, and the `secrets remove` prompt (in a
 //! pseudo-terminal). Nothing that could drive a terminal reaches stdout or stderr; the
 //! placeholders show what was there; JSON keeps the exact text.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 use std::process::Output;
 

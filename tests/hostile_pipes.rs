@@ -3,7 +3,12 @@
 //! backtrace; a secret handed off to stdout counts as handed off even when stderr is gone.
 //! A closed pipe here is one whose reading end was dropped before the command started, so
 //! every write to it fails (EPIPE), not only the ones after a race.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 #![cfg(unix)]
 
 use std::process::{Command, Output, Stdio};

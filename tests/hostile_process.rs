@@ -6,7 +6,12 @@
 //! Dumpable is read the way the kernel shows it: the files of a non-dumpable process in
 //! `/proc/<pid>` belong to root. When the test runs as root the binary runs as `nobody`, so
 //! root ownership can only mean non-dumpable; otherwise reading its `environ` is refused.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 #![cfg(target_os = "linux")]
 
 use std::io::{BufRead, BufReader};

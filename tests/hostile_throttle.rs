@@ -2,7 +2,12 @@
 //! the client's retry observer wired as `tui::run` wires it, against the sandbox's faults.
 //! While reads are throttled the screen says so (with the wait and the attempt), the listing
 //! still completes, and unreadable records of the hostile tenant end in a warning toast.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 #[path = "tui_support.rs"]
 mod support;
@@ -26,6 +31,8 @@ use azsecrets::tui::Runner;
 /// drawn between two actions is returned.
 async fn run(config: SandboxConfig) -> (App, Vec<String>) {
     let sb = start(config).await.unwrap();
+    // The journal lives as long as the run; nothing here adds a secret.
+    let state = tempfile::tempdir().unwrap();
     let creds = StaticToken::new(sb.access_token.clone(), SourceKind::Sandbox);
     let (tx, mut rx) = unbounded_channel();
     let observer = tx.clone();
@@ -37,6 +44,7 @@ async fn run(config: SandboxConfig) -> (App, Vec<String>) {
     let mut runner = Runner::new(
         client,
         Clipboard::new(ClipboardMode::None, Duration::from_secs(45)),
+        azsecrets::journal::Journal::at(state.path().join("journal.jsonl")),
         tx,
     );
     let mut app = App::new(

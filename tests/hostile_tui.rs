@@ -4,7 +4,12 @@
 //! clipboard are never touched, dialogs keep their buttons whatever the description's length,
 //! and the exit summary on the normal screen (scrollback) is clean too. Also: the UI refuses a
 //! stdout that is not a terminal.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 #![cfg(unix)]
 
 use std::io::Write;

@@ -1,7 +1,12 @@
 //! Where the real binary logs: by default in the user's state folder (`$XDG_STATE_HOME`, else
 //! `~/.local/state`), folder 0700 and file 0600, and no longer in the cache folder;
 //! `--log-file` still wins.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 #![cfg(unix)]
 
 use std::os::unix::fs::PermissionsExt;

@@ -1,7 +1,12 @@
 //! End to end: `azsecrets --sandbox secrets add --to env-file:PATH` with trace logging. The
 //! value that lands in the .env file must appear nowhere else: not in stdout/stderr, not in the
 //! log, not in any other file the run created (cache, config, runtime dirs).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 #[path = "handoff_support/mod.rs"]
 mod handoff_support;
@@ -170,6 +175,26 @@ fn assert_nowhere_else(run: &Run, outputs: &[Output], value: &str, allowed: Opti
 #[test]
 fn env_file_value_appears_nowhere_else() {
     let run = Run::new();
+    // An entry this (live) test process keeps open, so the journal keeps the run's records.
+    let journal_path = run.path("home/.local/state/azsecrets/journal.jsonl");
+    let (pid, process_start) = azsecrets::journal::this_process();
+    azsecrets::journal::Journal::at(&journal_path)
+        .begin(azsecrets::journal::Intent {
+            tenant: Some("00000000-0000-4000-8000-000000000000".into()),
+            app: azsecrets::journal::AppRef {
+                object_id: "x".into(),
+                app_id: "y".into(),
+                name: "held open by the test".into(),
+            },
+            description: None,
+            start_date_time: chrono::Utc::now(),
+            end_date_time: chrono::Utc::now(),
+            client_request_id: "none".into(),
+            destination: "stdout".into(),
+            pid,
+            process_start,
+        })
+        .expect("journal");
     let env_path = run.path("out/.env");
     let outputs = add_secret(&run, &format!("env-file:{}", env_path.display()), None);
 
@@ -188,6 +213,13 @@ fn env_file_value_appears_nowhere_else() {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
+    // The journal holds the creation and its end, never the value (checked below with every
+    // other file).
+    let journal = std::fs::read_to_string(&journal_path).expect("journal");
+    assert!(
+        journal.contains(r#""record":"created""#) && journal.contains(r#""outcome":"handed-off""#),
+        "{journal}"
+    );
 
     assert_nowhere_else(&run, &outputs, &value, Some(&env_path));
 }

@@ -2,8 +2,12 @@
 //! `/proc/<pid>/cmdline` or `/proc/<pid>/environ`, read while it holds the clipboard.
 //! Needs Xvfb and xclip (`apt-get install -y xvfb xclip`); without them it is skipped with a
 //! notice, or fails under `AZSECRETS_REQUIRE_DISPLAY=1`.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
-#![allow(clippy::print_stdout, clippy::print_stderr)] // a test may say what it saw or skipped
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 #[path = "handoff_support/mod.rs"]
 mod handoff_support;

@@ -5,7 +5,12 @@
 //! sampled during the run, and not in any file under the working, home and cache folders other
 //! than the chosen `.env`. (The token is handed to azsecrets in its own environment, as a user
 //! would with `AZSECRETS_ACCESS_TOKEN`; it must not spread from there.)
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 #![cfg(target_os = "linux")]
 
 use std::collections::HashSet;
@@ -74,6 +79,11 @@ fn a_full_tui_run_leaks_neither_the_value_nor_the_token() {
         std::fs::create_dir_all(d).expect("dirs");
     }
     let log = cache.join("azsecrets").join("azsecrets.log");
+    // An entry this (live) test process keeps open, so the journal is not emptied when the
+    // run's own entry ends, and what the run wrote there can be checked.
+    let journal_path = home.join(".local/state/azsecrets/journal.jsonl");
+    let journal = azsecrets::journal::Journal::at(&journal_path);
+    keep_journal_open(&journal);
 
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_azsecrets"));
     cmd.args([
@@ -169,6 +179,22 @@ fn a_full_tui_run_leaks_neither_the_value_nor_the_token() {
     assert!(!contains(&log_bytes, &value), "the value is not in the log");
     assert!(!contains(&log_bytes, &token), "the token is not in the log");
 
+    // The journal recorded the creation (its Secret ID) and nothing secret.
+    let journal_text = std::fs::read_to_string(&journal_path).expect("journal");
+    assert!(
+        journal_text.contains(r#""record":"created""#)
+            && journal_text.contains(r#""outcome":"handed-off""#),
+        "{journal_text}"
+    );
+    assert!(
+        !journal_text.contains(&value),
+        "the value is not in the journal"
+    );
+    assert!(
+        !journal_text.contains(&token),
+        "the token is not in the journal"
+    );
+
     // Every file under work/home/cache other than the .env.
     let mut files = Vec::new();
     for d in [&work, &home, &cache] {
@@ -208,4 +234,26 @@ fn a_full_tui_run_leaks_neither_the_value_nor_the_token() {
             );
         }
     }
+}
+
+/// A journal entry of this test process (alive all along): never pending, never compacted away.
+pub fn keep_journal_open(journal: &azsecrets::journal::Journal) {
+    let (pid, process_start) = azsecrets::journal::this_process();
+    journal
+        .begin(azsecrets::journal::Intent {
+            tenant: Some("00000000-0000-4000-8000-000000000000".into()),
+            app: azsecrets::journal::AppRef {
+                object_id: "x".into(),
+                app_id: "y".into(),
+                name: "held open by the test".into(),
+            },
+            description: None,
+            start_date_time: chrono::Utc::now(),
+            end_date_time: chrono::Utc::now(),
+            client_request_id: "none".into(),
+            destination: "stdout".into(),
+            pid,
+            process_start,
+        })
+        .expect("journal");
 }

@@ -3,7 +3,12 @@
 //! the test-only `AZSECRETS_HOLDER_EXE`). While the copy waits, frames keep coming (the spinner
 //! turns) and keys take effect (`v` shows and hides the value); the copy's result shows once
 //! the holder answers.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 #![cfg(target_os = "linux")]
 
 use std::collections::HashSet;

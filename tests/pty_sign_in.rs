@@ -1,7 +1,12 @@
 //! The real binary in a pseudo-terminal signing in with a device code against the sandbox's
 //! login endpoint: the sign-in screen shows the code, then the apps load once the sandbox
 //! approves; Esc on the screen cancels with exit code 3 and a restored terminal.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 #![cfg(unix)]
 
 use expectrl::process::unix::WaitStatus;

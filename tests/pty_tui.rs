@@ -1,6 +1,11 @@
 //! The real binary in a pseudo-terminal against `--sandbox`: keys in, the screen parsed with
 //! vt100 (never raw bytes: ratatui writes only the cells that change).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 #![cfg(unix)]
 
 use std::num::NonZeroU16;
@@ -77,9 +82,13 @@ fn add_copy_delete_and_exit_summary() {
     let s = t.wait_for("(press v to show)");
     assert!(!s.contains(&value), "hidden again");
 
-    // Copy (OSC 52 in the pty), then close: no confirmation once copied.
+    // Copy (OSC 52 in the pty): nothing confirms it arrived, so it says so, with no ✓, and
+    // closing would still ask. Once the user says the paste worked, it closes without asking.
     t.send("c");
-    t.wait_for("OSC 52");
+    let s = t.wait_for("unconfirmed");
+    assert!(s.contains("OSC 52") && !s.contains("✓"), "{s}");
+    t.send("p");
+    t.wait_for("You confirmed the paste");
     t.send(ESC);
     t.wait_gone("copy it now");
     let s = t.wait_for("Esc back");
@@ -128,7 +137,11 @@ fn add_copy_delete_and_exit_summary() {
     let log = std::fs::read_to_string(t.dir.path().join("azsecrets.log")).unwrap_or_default();
     assert!(!log.is_empty(), "the log file was written");
     assert!(!log.contains(&value), "the value is not in the log");
-    assert!(s.contains("copied to clipboard"));
+    assert!(
+        s.contains("sent to the terminal clipboard (OSC 52)")
+            && s.contains("you confirmed the paste"),
+        "{s}"
+    );
 }
 
 #[test]

@@ -1,8 +1,12 @@
 //! The sandbox against graph-contract.md, over real HTTP on loopback: status codes, field
 //! names, content types, request ids, error codes and messages, paging, query options,
 //! credentials rules, the token endpoint, fault knobs, scale, and the seed tenant's coverage.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
-#![allow(clippy::print_stdout, clippy::print_stderr)] // a test may say what it saw or skipped
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};

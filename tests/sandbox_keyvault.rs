@@ -3,7 +3,12 @@
 //! permission, the body, the deleted-but-recoverable conflict), list paging with an explicit
 //! `"nextLink": null`, the deleted secret and its recovery, a vault name that gets no answer,
 //! and `sandbox serve` printing the vault URL template and the seeded vaults.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};

@@ -1,6 +1,11 @@
 //! `azsecrets sandbox serve`: prints the Graph URL, login URL, tenant id, a ready token and how
 //! to use them; answers with that token; stops cleanly (exit 0) on SIGTERM.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 #![cfg(unix)]
 
 use std::io::{BufRead, BufReader};

@@ -1,7 +1,12 @@
 //! Tenant files (`docs/tenant-file.md`): the built-in seed is one, read by the same code; the
 //! documented example works; a broken file is refused with its line and column; the flags
 //! that name one; and `sandbox serve` prints a hostile tenant's names cleanly.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -1,5 +1,10 @@
 //! Headless flows through `update` (no terminal): keys in, effects out, results fed back.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 #[path = "tui_support.rs"]
 mod support;
@@ -11,11 +16,12 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Size;
 
 use azsecrets::app::{
-    APP_CHROME, APPS_CHROME, Action, App, AppsTab, ConfirmFocus, ConfirmKind, CopyTarget, Dialog,
-    Effect, RevealMode, Screen,
+    APP_CHROME, APPS_CHROME, Action, App, AppsTab, CloseFocus, ConfirmFocus, ConfirmKind,
+    CopyTarget, Dialog, Effect, JournalNote, RevealMode, Screen,
 };
+use azsecrets::create::AddError;
 use azsecrets::graph::{ObjectId, Page, RemoveOutcome, SecretId};
-use azsecrets::handoff::{CopyMethod, CopyReport, EnvFileReport};
+use azsecrets::handoff::{CopyMethod, CopyReport, EnvFileReport, HandoffError};
 use azsecrets::keymap::Command;
 use support::*;
 
@@ -23,11 +29,16 @@ fn add_secret_effect(
     fx: Vec<Effect>,
 ) -> (u64, ObjectId, azsecrets::graph::PasswordCredentialRequest) {
     match fx.into_iter().next() {
-        Some(Effect::AddSecret {
-            request,
-            app,
-            credential,
-        }) => (request, app, credential),
+        Some(Effect::AddSecret { request, plan }) => {
+            // The journal names the tenant and the app (both ids) before anything is sent.
+            assert_eq!(
+                plan.tenant.as_ref().map(|t| t.as_str()),
+                Some("72f988bf-86f1-41af-91ab-2d7cd011db47")
+            );
+            assert_eq!(plan.app.app_id.as_str(), PAYMENTS_APPID);
+            assert_eq!(plan.destination, "reveal");
+            (request, plan.app.object_id, plan.request)
+        }
         other => panic!("expected AddSecret, got {other:?}"),
     }
 }
@@ -37,6 +48,7 @@ fn native_report() -> CopyReport {
         method: CopyMethod::Native,
         clears_at: Local.with_ymd_and_hms(2026, 11, 26, 14, 5, 33).single(),
         status: "Copied to clipboard — clears in 45 s".into(),
+        confirmed: true,
     }
 }
 
@@ -56,7 +68,7 @@ fn add_and_reveal() -> (App, Arc<()>) {
     // Explicit dates, seconds precision, 90 days.
     assert_eq!(credential.start_date_time, Some(now()));
     assert_eq!(credential.end_date_time, Some(now() + Duration::days(90)));
-    app.update(Action::SecretAdded(request, Ok(new_secret("local dev"))));
+    app.update(Action::SecretAdded(request, Ok(added("local dev"))));
     (app, Arc::new(()))
 }
 
@@ -135,19 +147,76 @@ fn add_reveal_copy_close() {
     assert!(!summary.contains(FAKE_VALUE));
 }
 
+/// Closing a value nobody holds asks: delete the secret again (the default) or keep it.
+/// (Behaviour changed on purpose in issue 11: "close, lose it" left a secret nobody holds.)
 #[test]
 fn closing_an_uncopied_value_asks_first() {
     let (mut app, _) = add_and_reveal();
     press(&mut app, &[code(KeyCode::Esc)]);
-    assert!(matches!(reveal(&app).mode, RevealMode::ConfirmClose));
+    assert!(matches!(
+        reveal(&app).mode,
+        RevealMode::ConfirmClose {
+            focus: CloseFocus::Delete,
+            quitting: false
+        }
+    ));
     press(&mut app, &[key('n')]);
     assert!(
         matches!(reveal(&app).mode, RevealMode::Normal),
         "n goes back"
     );
-    press(&mut app, &[code(KeyCode::Esc), key('y')]);
-    assert!(app.dialogs.is_empty(), "y closes");
-    assert!(app.summary.to_string().contains("never copied"));
+    // k keeps it: the dialog closes, the journal records the choice, the summary says so.
+    let fx = press(&mut app, &[code(KeyCode::Esc), key('k')]);
+    assert!(app.dialogs.is_empty(), "k keeps it and closes");
+    assert!(
+        fx.iter().any(|e| matches!(
+            e,
+            Effect::Journal {
+                note: JournalNote::Kept(_),
+                ..
+            }
+        )),
+        "{fx:?}"
+    );
+    let summary = app.summary.to_string();
+    assert!(summary.contains("Kept by your choice"), "{summary}");
+    assert!(!summary.contains("Nobody holds"), "{summary}");
+}
+
+#[test]
+fn closing_an_uncopied_value_deletes_it_again_by_default() {
+    let (mut app, _) = add_and_reveal();
+    let fx = press(&mut app, &[code(KeyCode::Esc), code(KeyCode::Enter)]);
+    let Some(Effect::RollBack {
+        request,
+        op,
+        secret,
+        ..
+    }) = fx.into_iter().next()
+    else {
+        panic!("Enter on the default deletes the new secret again");
+    };
+    assert!(op.is_some(), "its journal entry ends with it");
+    assert_eq!(secret.as_str(), "11112222-3333-4444-8555-666677778888");
+    // Nothing else while Graph deletes it.
+    assert!(press(&mut app, &[code(KeyCode::Esc)]).is_empty());
+    assert!(matches!(app.dialogs.last(), Some(Dialog::Reveal(_))));
+    app.update(Action::RolledBack(request, Ok(RemoveOutcome::Removed)));
+    assert!(app.dialogs.is_empty());
+    let d = app.detail.as_ref().expect("app screen");
+    assert!(
+        d.secrets()
+            .iter()
+            .all(|s| s.key_id.as_str() != "11112222-3333-4444-8555-666677778888"),
+        "the row left"
+    );
+    let summary = app.summary.to_string();
+    assert!(
+        summary
+            .contains("Created client secret \"local dev\" on payments-api and deleted it again"),
+        "{summary}"
+    );
+    assert!(summary.contains("nothing of it remains"), "{summary}");
 }
 
 #[test]
@@ -184,6 +253,7 @@ fn env_block_and_env_file() {
             path: "./.env".into(),
             updated: false,
             git_warning: Some("git would track ./.env: add it to .gitignore".into()),
+            mode: 0o600,
         }),
     ));
     let r = reveal(&app);
@@ -334,7 +404,7 @@ fn rotate_to_prompt() -> App {
     press(&mut app, &[code(KeyCode::BackTab), code(KeyCode::BackTab)]);
     let (request, _, credential) = add_secret_effect(press(&mut app, &[code(KeyCode::Enter)]));
     assert_eq!(credential.display_name.as_deref(), Some("ci-deploy"));
-    app.update(Action::SecretAdded(request, Ok(new_secret("ci-deploy"))));
+    app.update(Action::SecretAdded(request, Ok(added("ci-deploy"))));
     let Some(Effect::CopySecret { request, .. }) = press(&mut app, &[key('c')]).into_iter().next()
     else {
         panic!("expected CopySecret");
@@ -425,7 +495,7 @@ fn graph_errors_are_explained_in_the_add_dialog() {
         let (request, _, _) = add_secret_effect(press(&mut app, &[code(KeyCode::Enter)]));
         let fx = app.update(Action::SecretAdded(
             request,
-            Err(api_error(status, code_, message)),
+            Err(AddError::Refused(api_error(status, code_, message))),
         ));
         assert!(fx.is_empty());
         match app.dialogs.last() {
@@ -461,7 +531,7 @@ fn add_dialog_cannot_close_while_waiting() {
     let (request, _, _) = add_secret_effect(press(&mut app, &[code(KeyCode::Enter)]));
     press(&mut app, &[code(KeyCode::Esc)]);
     assert!(matches!(app.dialogs.last(), Some(Dialog::AddSecret(_))));
-    app.update(Action::SecretAdded(request, Ok(new_secret("x"))));
+    app.update(Action::SecretAdded(request, Ok(added("x"))));
     assert!(matches!(app.dialogs.last(), Some(Dialog::Reveal(_))));
 }
 
@@ -855,16 +925,24 @@ fn in_context(ctx: azsecrets::keymap::Context) -> App {
         _ => vec![],
     };
     press(&mut app, &keys);
+    if ctx == C::Recovery {
+        app.dialogs
+            .push(azsecrets::app::Recovery::new(vec![orphan()]).into());
+    }
     if matches!(
         ctx,
-        C::Reveal | C::RevealPath | C::RevealConfirmClose | C::RotatePrompt
+        C::Reveal
+            | C::RevealPath
+            | C::RevealConfirmClose
+            | C::RevealConfirmReplace
+            | C::RotatePrompt
     ) {
         press(
             &mut app,
             &[key('R'), code(KeyCode::BackTab), code(KeyCode::BackTab)],
         );
         let (request, _, _) = add_secret_effect(press(&mut app, &[code(KeyCode::Enter)]));
-        app.update(Action::SecretAdded(request, Ok(new_secret("x"))));
+        app.update(Action::SecretAdded(request, Ok(added("x"))));
         match ctx {
             C::RevealPath => {
                 press(&mut app, &[key('w')]);
@@ -872,13 +950,45 @@ fn in_context(ctx: azsecrets::keymap::Context) -> App {
             C::RevealConfirmClose => {
                 press(&mut app, &[code(KeyCode::Esc)]);
             }
+            C::RevealConfirmReplace => {
+                press(&mut app, &[key('w')]);
+                let fx = press(&mut app, &[code(KeyCode::Enter)]);
+                let Some(Effect::WriteEnvFile { request, .. }) = fx.into_iter().next() else {
+                    panic!("expected WriteEnvFile");
+                };
+                app.update(Action::EnvFileWritten(
+                    request,
+                    Err(HandoffError::EnvConflict {
+                        path: "./.env".into(),
+                        client_id: Some("7b2e0c11-3c4d-4e5f-8a9b-0c1d2e3f4a5b".into()),
+                        tenant_id: None,
+                    }),
+                ));
+            }
             C::RotatePrompt => {
-                press(&mut app, &[code(KeyCode::Esc), key('y')]);
+                // "I saved it": the new value is held, so the old one may go.
+                press(&mut app, &[code(KeyCode::Esc), key('k')]);
             }
             _ => {}
         }
     }
     app
+}
+
+/// A secret an interrupted run left on payments-api.
+fn orphan() -> azsecrets::create::Orphan {
+    azsecrets::create::Orphan {
+        op: azsecrets::journal::OpId::new(),
+        app: azsecrets::journal::AppRef {
+            object_id: ObjectId::new(PAYMENTS_OBJ),
+            app_id: azsecrets::graph::ApplicationId::new(PAYMENTS_APPID),
+            name: "payments-api".into(),
+        },
+        description: Some("interrupted".into()),
+        created_at: now(),
+        secret_id: SecretId::new("99998888-7777-4666-8555-444433332222"),
+        hint: Some("Xy1".into()),
+    }
 }
 
 #[test]

@@ -1,7 +1,12 @@
 //! The model and the effect runner together, headless, against the in-process sandbox: the
 //! same path as the terminal UI minus the terminal. Keys go through the key map; every effect
 //! really reaches the emulated Graph (and the real `.env` writer).
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 #[path = "tui_support.rs"]
 mod support;
@@ -17,6 +22,7 @@ use azsecrets::app::{Action, App, Dialog, Settings};
 use azsecrets::cli::Cli;
 use azsecrets::handoff::Clipboard;
 use azsecrets::handoff::ClipboardMode;
+use azsecrets::journal::Journal;
 use azsecrets::session::Session;
 use azsecrets::tui::Runner;
 use support::{code, key, screen_text};
@@ -26,6 +32,8 @@ struct Harness {
     runner: Runner,
     rx: UnboundedReceiver<Action>,
     _session: Session,
+    /// The journal's folder (a temporary state folder).
+    state: tempfile::TempDir,
 }
 
 impl Harness {
@@ -35,9 +43,11 @@ impl Harness {
             .await
             .expect("sandbox session");
         let (tx, rx) = unbounded_channel();
+        let state = tempfile::tempdir().expect("state dir");
         let runner = Runner::new(
             session.client.clone(),
             Clipboard::new(ClipboardMode::None, Duration::from_secs(45)),
+            Journal::at(state.path().join("journal.jsonl")),
             tx,
         );
         let app = App::new(
@@ -52,6 +62,7 @@ impl Harness {
             runner,
             rx,
             _session: session,
+            state,
         };
         h.app.update(Action::Resize(support::size()));
         let fx = h.app.start();
@@ -223,4 +234,59 @@ async fn policy_errors_come_back_into_the_dialog() {
         }
         other => panic!("the add dialog stays open, got {other:?}"),
     }
+}
+
+/// Rotate, then lose the new value: closing deletes the NEW secret (the default) against the
+/// real sandbox, keeps the old one, offers nothing about the old one, and the journal ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotate_after_the_new_value_was_lost_keeps_the_old_secret() {
+    let mut h = Harness::start().await;
+    h.keys(&[key('/')]).await;
+    h.text("billing-api (stag").await;
+    h.keys(&[code(KeyCode::Enter)]).await;
+    let old: Vec<String> = h
+        .app
+        .detail
+        .as_ref()
+        .expect("detail")
+        .secrets()
+        .iter()
+        .map(|s| s.key_id.to_string())
+        .collect();
+    assert_eq!(old.len(), 1, "staging holds one secret: {old:?}");
+    h.keys(&[key('R'), code(KeyCode::BackTab), code(KeyCode::BackTab)])
+        .await;
+    h.keys(&[code(KeyCode::Enter)]).await;
+    let new = match h.app.dialogs.last() {
+        Some(Dialog::Reveal(r)) => r.secret.key_id.to_string(),
+        other => panic!("expected the reveal dialog, got {other:?}"),
+    };
+    let journal = h.state.path().join("journal.jsonl");
+    let text = std::fs::read_to_string(&journal).expect("journaled");
+    assert!(text.contains(&new), "the creation is journaled: {text}");
+    // Esc asks; Enter takes the default: delete the new one.
+    h.keys(&[code(KeyCode::Esc), code(KeyCode::Enter)]).await;
+    assert!(
+        h.app.dialogs.is_empty(),
+        "no offer to delete the old one: {:?}",
+        h.app.dialogs
+    );
+    h.keys(&[key('r')]).await;
+    let now: Vec<String> = h
+        .app
+        .detail
+        .as_ref()
+        .expect("detail")
+        .secrets()
+        .iter()
+        .map(|s| s.key_id.to_string())
+        .collect();
+    assert_eq!(now, old, "the old secret stays, the new one is gone");
+    assert_eq!(
+        std::fs::read_to_string(&journal).expect("journal"),
+        "",
+        "the entry ended rolled back"
+    );
+    let summary = h.app.summary.to_string();
+    assert!(summary.contains("deleted it again"), "{summary}");
 }

@@ -1,7 +1,12 @@
 //! The device-code sign-in screen: headless flows through `update` (prompt arrives, `c` copies
 //! the code, the prompt clears, the apps load; decline and cancel) and snapshots of the screen
 //! with a fixed prompt and clock.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 #[path = "tui_support.rs"]
 mod support;
@@ -59,6 +64,7 @@ fn prompt_then_copy_then_cleared_then_apps_load() {
             method: CopyMethod::Native,
             clears_at: None,
             status: "Copied to clipboard".into(),
+            confirmed: true,
         }),
     ));
     let status = app.sign_in.status.as_ref().expect("status after copy");
@@ -242,6 +248,7 @@ fn sign_in_screen_copied_and_nearly_expired() {
             method: CopyMethod::Native,
             clears_at: None,
             status: "Copied to clipboard".into(),
+            confirmed: true,
         }),
     ));
     app.update(Action::Tick(now() + Duration::seconds(15 * 60 - 42)));
@@ -271,7 +278,7 @@ fn cancelling_a_mid_run_sign_in_does_not_lose_an_uncopied_secret() {
     let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
         panic!("no add effect");
     };
-    app.update(Action::SecretAdded(request, Ok(new_secret("ci"))));
+    app.update(Action::SecretAdded(request, Ok(added("ci"))));
     // A token refresh is refused later: the sign-in screen covers the reveal dialog.
     app.update(Action::SignInPrompt(Some(device_prompt())));
     assert_eq!(app.context(), Context::SignIn);

@@ -1,7 +1,12 @@
 //! Every screen and dialog in its main states, drawn into a `TestBackend` with fixed data and
 //! a fixed clock, at 80x24 and 120x40. No real secret value appears anywhere; the fake one
 //! only after `v`, and that snapshot is checked for it rather than stored.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 #[path = "tui_support.rs"]
 mod support;
@@ -10,7 +15,8 @@ use ratatui::crossterm::event::KeyCode;
 
 use azsecrets::app::{Action, App, AppsTab, Effect};
 use azsecrets::auth::SourceKind;
-use azsecrets::graph::{GraphError, Page};
+use azsecrets::create::{AddError, Interruption, Settled};
+use azsecrets::graph::Page;
 use support::*;
 
 /// Snapshot `app` at both sizes.
@@ -248,11 +254,11 @@ fn add_dialog_policy_error() {
     snap!("add_dialog_pending", &app);
     app.update(Action::SecretAdded(
         request,
-        Err(api_error(
+        Err(AddError::Refused(api_error(
             400,
             "CredentialInvalidLifetimeAsPerAppPolicy",
             "Credential lifetime exceeds the max value allowed as per assigned policy.",
-        )),
+        ))),
     ));
     snap!("add_dialog_policy_error", &app);
 }
@@ -273,11 +279,11 @@ fn add_dialog_fits_a_short_terminal() {
     };
     app.update(Action::SecretAdded(
         request,
-        Err(api_error(
+        Err(AddError::Refused(api_error(
             400,
             "CredentialInvalidLifetimeAsPerAppPolicy",
             "Credential lifetime exceeds the max value allowed as per assigned policy.",
-        )),
+        ))),
     ));
     let small = screen_text(&app, 80, 24);
     assert!(
@@ -302,9 +308,13 @@ fn add_dialog_lost_reply() {
     let created = new_secret("").metadata;
     let fx = app.update(Action::SecretAdded(
         request,
-        Err(GraphError::AddPasswordLost {
-            created: Some(Box::new(created)),
-            detail: "the reply was cut off".into(),
+        Err(AddError::Lost {
+            cause: Interruption::Reply(api_error(
+                504,
+                "UnknownError",
+                "The gateway did not receive a timely response from the upstream server.",
+            )),
+            settled: Settled::RolledBack(created),
         }),
     ));
     assert!(
@@ -326,7 +336,7 @@ fn revealed() -> App {
     let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
         panic!("expected AddSecret");
     };
-    app.update(Action::SecretAdded(request, Ok(new_secret("local dev"))));
+    app.update(Action::SecretAdded(request, Ok(added("local dev"))));
     app
 }
 
@@ -406,7 +416,7 @@ fn rotate_prompt() {
     let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
         panic!("expected AddSecret");
     };
-    app.update(Action::SecretAdded(request, Ok(new_secret("old laptop"))));
+    app.update(Action::SecretAdded(request, Ok(added("old laptop"))));
     let fx = press(&mut app, &[key('c')]);
     let Some(Effect::CopySecret { request, .. }) = fx.into_iter().next() else {
         panic!("expected CopySecret");
@@ -417,7 +427,8 @@ fn rotate_prompt() {
         Ok(azsecrets::handoff::CopyReport {
             method: azsecrets::handoff::CopyMethod::Osc52,
             clears_at: None,
-            status: "Copied to clipboard via the terminal (OSC 52)".into(),
+            status: "Copied to tmux's clipboard (OSC 52)".into(),
+            confirmed: true,
         }),
     ));
     press(&mut app, &[code(KeyCode::Esc)]);
@@ -610,4 +621,131 @@ fn apps_skipped_records() {
         }
     }
     snap!("apps_skipped_records", &app);
+}
+
+#[test]
+fn reveal_unconfirmed_copy() {
+    let mut app = revealed();
+    let Some(Effect::CopySecret { request, .. }) = press(&mut app, &[key('c')]).into_iter().next()
+    else {
+        panic!("expected CopySecret");
+    };
+    app.update(Action::Copied(
+        request,
+        azsecrets::app::CopyTarget::SecretValue,
+        Ok(azsecrets::handoff::CopyReport {
+            method: azsecrets::handoff::CopyMethod::Osc52,
+            clears_at: None,
+            status: "Sent to the terminal clipboard (OSC 52) — unconfirmed: paste it somewhere \
+                     to check; it is not cleared automatically"
+                .into(),
+            confirmed: false,
+        }),
+    ));
+    snap!("reveal_unconfirmed_copy", &app);
+}
+
+#[test]
+fn reveal_quit_asks_and_deleting() {
+    let mut app = revealed();
+    app.update(Action::Quit);
+    snap!("reveal_quit_asks", &app);
+    press(&mut app, &[code(KeyCode::Enter)]);
+    snap!("reveal_deleting_again", &app);
+}
+
+#[test]
+fn reveal_confirm_replace() {
+    let mut app = revealed();
+    press(&mut app, &[key('w')]);
+    let Some(Effect::WriteEnvFile { request, .. }) =
+        press(&mut app, &[code(KeyCode::Enter)]).into_iter().next()
+    else {
+        panic!("expected WriteEnvFile");
+    };
+    app.update(Action::EnvFileWritten(
+        request,
+        Err(azsecrets::handoff::HandoffError::EnvConflict {
+            path: "./.env".into(),
+            client_id: Some("7b2e0c11-3c4d-4e5f-8a9b-0c1d2e3f4a5b".into()),
+            tenant_id: Some("11111111-2222-4333-8444-555555555555".into()),
+        }),
+    ));
+    snap!("reveal_confirm_replace", &app);
+}
+
+/// The value and the Secret ID are never cut: at 45×15 both are whole (the value on a line of
+/// its own); at 30×8 the dialog says how large the terminal must be.
+#[test]
+fn reveal_on_small_terminals() {
+    let mut app = revealed();
+    press(&mut app, &[key('v')]);
+    let text = screen_text(&app, 45, 15);
+    assert!(
+        text.lines().any(|l| l.contains(FAKE_VALUE)),
+        "the whole value on one line:\n{text}"
+    );
+    assert!(
+        text.contains("11112222-3333-4444-8555-666677778888"),
+        "{text}"
+    );
+    let tiny = screen_text(&app, 30, 8);
+    assert!(
+        !tiny.contains(&FAKE_VALUE[..12]),
+        "no part of the value:\n{tiny}"
+    );
+    insta::assert_snapshot!("reveal_too_small_30x8", tiny);
+    press(&mut app, &[key('v')]);
+    insta::assert_snapshot!("reveal_masked_45x15", screen_text(&app, 45, 15));
+    // Asking to close on a tiny terminal: the question comes first, so it is read.
+    press(&mut app, &[code(KeyCode::Esc)]);
+    insta::assert_snapshot!("reveal_close_too_small_30x8", screen_text(&app, 30, 8));
+}
+
+#[test]
+fn finishing_before_quitting() {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('n')]);
+    type_text(&mut app, "in flight");
+    press(
+        &mut app,
+        &[code(KeyCode::Tab), code(KeyCode::Tab), code(KeyCode::Enter)],
+    );
+    app.update(Action::Quit);
+    snap!("finishing", &app);
+}
+
+#[test]
+fn recovery_dialog() {
+    let mut app = loaded(false);
+    app.dialogs.push(
+        azsecrets::app::Recovery::new(vec![
+            azsecrets::create::Orphan {
+                op: azsecrets::journal::OpId::new(),
+                app: azsecrets::journal::AppRef {
+                    object_id: PAYMENTS_OBJ.into(),
+                    app_id: PAYMENTS_APPID.into(),
+                    name: "payments-api".into(),
+                },
+                description: Some("ci-deploy (interrupted)".into()),
+                created_at: now() - chrono::Duration::hours(20),
+                secret_id: "99998888-7777-4666-8555-444433332221".into(),
+                hint: Some("Xy1".into()),
+            },
+            azsecrets::create::Orphan {
+                op: azsecrets::journal::OpId::new(),
+                app: azsecrets::journal::AppRef {
+                    object_id: PAYMENTS_OBJ.into(),
+                    app_id: PAYMENTS_APPID.into(),
+                    name: "payments-api".into(),
+                },
+                description: None,
+                created_at: now() - chrono::Duration::hours(2),
+                secret_id: "99998888-7777-4666-8555-444433332222".into(),
+                hint: None,
+            },
+        ])
+        .into(),
+    );
+    snap!("recovery", &app);
 }

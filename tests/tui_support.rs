@@ -1,7 +1,12 @@
 //! Shared fixtures for the TUI tests: a fixed clock, a fixed tenant, and helpers that feed
 //! effects their canned answers. Included by the other `tui_*` tests with `#[path]`; on its
 //! own it checks that the fixtures hold together.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 #![allow(dead_code)]
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -12,9 +17,11 @@ use ratatui::layout::Size;
 
 use azsecrets::app::{Action, App, Effect, Settings};
 use azsecrets::auth::SourceKind;
+use azsecrets::create::{Added, Scan};
 use azsecrets::graph::{
     ApiError, AppRegistration, GraphError, Me, NewClientSecret, Organization, Page,
 };
+use azsecrets::journal::OpId;
 use azsecrets::secret::SecretValue;
 
 /// A made-up value in Graph's 40-character format; never a real secret.
@@ -145,6 +152,10 @@ pub fn answer(app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
                 .expect("fic fixture");
                 app.update(Action::FederatedLoaded(request, Ok(creds)))
             }
+            // The journal holds nothing from earlier runs.
+            Effect::ScanOrphans { request, .. } => {
+                app.update(Action::OrphansFound(request, Ok(Scan::default())))
+            }
             other => {
                 rest.push(other);
                 Vec::new()
@@ -225,6 +236,14 @@ pub fn new_secret(description: &str) -> NewClientSecret {
         }))
         .expect("secret fixture"),
         secret_text: SecretValue::new(FAKE_VALUE.to_owned()),
+    }
+}
+
+/// The transaction's clean success: the canned secret and a journal entry for it.
+pub fn added(description: &str) -> Added {
+    Added {
+        op: OpId::new(),
+        secret: new_secret(description),
     }
 }
 

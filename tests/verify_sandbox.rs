@@ -3,7 +3,12 @@
 //! delay (refused meanwhile with the real AADSTS7000215 shape); a wrong value, an unknown app
 //! and an unknown tenant become typed causes. (The retry schedule itself is tested on a paused
 //! clock in `verify.rs`.)
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)] // tests may panic on what they set up, and print notices
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

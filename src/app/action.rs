@@ -6,11 +6,13 @@ use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Size;
 
 use crate::auth::device_code::DevicePrompt;
+use crate::create::{AddError, Added, Resolution, ResolveError, Scan};
 use crate::graph::{
-    AppLookup, AppRegistration, FederatedCredential, GraphError, Me, NewClientSecret, Organization,
-    Page, RemoveOutcome, RetryEvent,
+    AppLookup, AppRegistration, FederatedCredential, GraphError, Me, Organization, Page,
+    RemoveOutcome, RetryEvent,
 };
 use crate::handoff::{CopyReport, EnvFileReport, HandoffError};
+use crate::journal::JournalError;
 use crate::keymap::Command;
 
 use super::AppsTab;
@@ -40,7 +42,8 @@ pub enum Action {
     /// The terminal's size (the loop sends it at start and on every resize; tests send it
     /// too): the tables' page sizes and scrolling derive from it.
     Resize(Size),
-    /// Terminate without asking (Ctrl-C, SIGTERM, SIGHUP).
+    /// A signal asked to quit (SIGINT, SIGTERM, SIGHUP, SIGQUIT): handled exactly as Ctrl-C,
+    /// so a value nobody holds is never dropped behind the model's back.
     Quit,
     /// A device-code sign-in is waiting for the user (`Some`) or has ended (`None`).
     SignInPrompt(Option<DevicePrompt>),
@@ -58,7 +61,17 @@ pub enum Action {
     AppLookedUp(RequestId, Result<AppLookup, GraphError>),
     AppLoaded(RequestId, Result<AppRegistration, GraphError>),
     FederatedLoaded(RequestId, Result<Vec<FederatedCredential>, GraphError>),
-    SecretAdded(RequestId, Result<NewClientSecret, GraphError>),
+    /// The creation transaction's end: a new secret to reveal, or what exists after a refusal,
+    /// a lost answer or an interruption.
+    SecretAdded(RequestId, Result<Added, AddError>),
+    /// A new secret whose value reached nobody was deleted again (or not).
+    RolledBack(RequestId, Result<RemoveOutcome, GraphError>),
+    /// A journal write failed (the journal keeps creations safe across crashes).
+    JournalFailed(JournalError),
+    /// The journal's pending creations of this tenant, checked against it at start.
+    OrphansFound(RequestId, Result<Scan, ResolveError>),
+    /// One orphan deleted or kept.
+    OrphanResolved(RequestId, Result<Resolution, ResolveError>),
     SecretRemoved(RequestId, Result<RemoveOutcome, GraphError>),
     AppCreated(RequestId, Result<AppRegistration, GraphError>),
     Copied(RequestId, CopyTarget, Result<CopyReport, HandoffError>),

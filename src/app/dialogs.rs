@@ -8,28 +8,43 @@
 mod add_secret;
 mod confirm;
 mod copy_menu;
+mod finishing;
 mod form;
 mod help;
 mod new_registration;
+mod recovery;
 mod reveal;
 
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::KeyEvent;
 
-use crate::graph::{AppRegistration, ClientSecret, GraphError, ObjectId, SecretId, TenantId};
+use crate::graph::{AppRegistration, ClientSecret, ObjectId, SecretId, TenantId};
 use crate::keymap::{Command, Context};
 
 use super::action::RequestId;
 use super::effect::Effect;
-use super::summary::{CreatedSecret, DeletedSecret};
+use super::loadable::ErrorInfo;
+use super::summary::{CreatedSecret, DeletedSecret, Fate, UnsettledAdd};
 
 pub use add_secret::{AddFocus, AddSecret, ExpiryChoice};
 pub use confirm::{Confirm, ConfirmFocus, ConfirmKind};
 pub use copy_menu::{CopyItem, CopyKind, CopyMenu};
+pub use finishing::Finishing;
 pub use form::Submit;
 pub use help::Help;
 pub use new_registration::{MAX_APP_NAME, NewFocus, NewRegistration};
-pub use reveal::{Reveal, RevealMode, StatusLine, handoff_advice};
+pub use recovery::{Recovery, RecoveryFocus};
+pub use reveal::{CloseFocus, Reveal, RevealMode, StatusLine, handoff_advice};
+
+/// A write to the tenant a dialog has in flight, as a quit sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InFlight {
+    None,
+    /// Wait for its answer before quitting (a deletion, a registration).
+    Wait,
+    /// An add: the runner interrupts it (Graph gets a few seconds, then the app is read back).
+    Add(RequestId),
+}
 
 /// What a dialog does: answer keys and results, and say where keys go while it is on top.
 pub trait Room {
@@ -49,6 +64,27 @@ pub trait Room {
     /// True while it holds a secret value that was never handed off (closing loses it).
     fn holds_unsaved_value(&self) -> bool {
         false
+    }
+
+    /// A quit (or Esc) while it holds a value nobody has: ask, as closing would. True when it
+    /// now asks.
+    fn ask_to_close(&mut self, _quitting: bool) -> bool {
+        false
+    }
+
+    /// True while it asks (or carries out the answer); false once the user went back.
+    fn asking_to_close(&self) -> bool {
+        false
+    }
+
+    /// A write to the tenant in flight that a quit waits for.
+    fn in_flight(&self) -> InFlight {
+        InFlight::None
+    }
+
+    /// What a quit that does not wait leaves unsettled (an add in flight).
+    fn unsettled_by_quit(&self) -> Option<UnsettledAdd> {
+        None
     }
 
     /// A command the key map resolved in [`Room::context`].
@@ -162,6 +198,22 @@ pub enum FollowUp {
         secret: SecretId,
         destination: String,
     },
+    /// A new secret's value was sent where nothing confirms it arrived (OSC 52).
+    SentUnconfirmed {
+        secret: SecretId,
+        destination: String,
+    },
+    /// What became of a secret this run created (kept, deleted again).
+    Fate { secret: SecretId, fate: Fate },
+    /// A created secret that never got a dialog (deleted again at once): its summary line.
+    CreatedAndSettled(CreatedSecret),
+    /// An add whose outcome this run could not settle.
+    Unsettled(UnsettledAdd),
+}
+
+/// An error as the dialog shows it (and the log records it).
+pub trait Explain {
+    fn explain(&self) -> ErrorInfo;
 }
 
 /// A dialog that sends a request and settles with Graph's answer: on success it says what
@@ -169,6 +221,7 @@ pub enum FollowUp {
 /// `App::settle`).
 pub trait Submits: Member {
     type Answer;
+    type Error: Explain;
 
     fn submit_state(&mut self) -> &mut Submit;
 
@@ -176,12 +229,12 @@ pub trait Submits: Member {
     fn succeeded(&mut self, answer: Self::Answer) -> Outcome;
 
     /// Graph said no; the error is already in the dialog. Anything else to do?
-    fn failed(&mut self, _error: &GraphError) -> Outcome {
+    fn failed(&mut self, _error: &Self::Error) -> Outcome {
         Outcome::stay()
     }
 
     /// An answer that no dialog waits for any more: what to say about it.
-    fn unclaimed(_answer: &Result<Self::Answer, GraphError>) -> Vec<FollowUp> {
+    fn unclaimed(_answer: &Result<Self::Answer, Self::Error>) -> Vec<FollowUp> {
         Vec::new()
     }
 }
@@ -244,4 +297,8 @@ dialogs! {
     /// Delete confirmation, and Rotate's "Delete the old secret now?".
     Confirm,
     NewRegistration,
+    /// A quit waiting for an add in flight.
+    Finishing,
+    /// Secrets an interrupted run left behind.
+    Recovery,
 }

@@ -4,10 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::graph::{
-    AppQuery, ApplicationId, NewApplication, ObjectId, PasswordCredentialRequest, SecretId,
-    TenantId,
-};
+use crate::create::{AddPlan, Choice, Orphan};
+use crate::graph::{AppQuery, ApplicationId, NewApplication, ObjectId, SecretId, TenantId};
+use crate::journal::OpId;
 use crate::secret::SecretValue;
 
 use super::AppsTab;
@@ -40,10 +39,38 @@ pub enum Effect {
         request: RequestId,
         id: ObjectId,
     },
+    /// The creation transaction (`crate::create::add`): journaled, sent, settled.
     AddSecret {
         request: RequestId,
+        plan: AddPlan,
+    },
+    /// The run is quitting while `request` (an add) is in flight: give Graph a few seconds to
+    /// answer, then settle what exists (a secret created meanwhile is deleted again).
+    InterruptAdd {
+        request: RequestId,
+    },
+    /// Delete a new secret whose value reached nobody; its journal entry ends with it.
+    RollBack {
+        request: RequestId,
+        /// Its journal entry (`None`: not journaled, e.g. a test's canned secret).
+        op: Option<OpId>,
         app: ObjectId,
-        credential: PasswordCredentialRequest,
+        secret: SecretId,
+    },
+    /// Record how a creation ended (no answer unless it fails).
+    Journal {
+        op: OpId,
+        note: JournalNote,
+    },
+    /// Check the journal's pending creations of `tenant` against it.
+    ScanOrphans {
+        request: RequestId,
+        tenant: TenantId,
+    },
+    ResolveOrphan {
+        request: RequestId,
+        orphan: Orphan,
+        choice: Choice,
     },
     RemoveSecret {
         request: RequestId,
@@ -71,10 +98,21 @@ pub enum Effect {
         client_id: ApplicationId,
         tenant_id: TenantId,
         value: Arc<SecretValue>,
+        /// The user said yes to replacing another app's or tenant's values in the file.
+        replace_other: bool,
     },
     CopyText {
         request: RequestId,
         label: &'static str,
         text: String,
     },
+}
+
+/// How a creation ended, for the journal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JournalNote {
+    /// The value reached its destination.
+    HandedOff,
+    /// The user keeps a secret whose value azsecrets did not hand off.
+    Kept(SecretId),
 }

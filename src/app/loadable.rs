@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::auth::AuthError;
+use crate::create::{AddError, Settled};
 use crate::graph::{Cause, GraphError, RetryEvent, RetryWait};
 use crate::keymap::{Command, Context, key_for};
 use crate::sanitize::clean;
@@ -46,19 +47,6 @@ fn advice(cause: Cause) -> String {
         Cause::ForeignLink => "Check --graph-url; if it is right, report this as a bug.",
         Cause::InvalidId => "Give an Object ID or Application ID as a GUID.",
         Cause::SignIn => "Fix the sign-in problem named above, then try again.",
-        Cause::NothingCreated => "Try again.",
-        Cause::OrphanCreated => {
-            return format!(
-                "Delete the orphaned secret (press {} on it) and add a new one.",
-                key_for(Context::App, Command::DeleteSecret)
-            );
-        }
-        Cause::AddUnverified => {
-            return format!(
-                "Refresh the app ({}) and look for a secret you did not expect before adding another.",
-                key_for(Context::App, Command::Refresh)
-            );
-        }
     };
     fixed.to_owned()
 }
@@ -139,6 +127,41 @@ impl ErrorInfo {
         Self {
             names_retry,
             ..Self::plain(message, advice)
+        }
+    }
+
+    /// An add that did not end in a new secret: what exists now, and what to do (keys from
+    /// the key map).
+    pub fn from_add(e: &AddError) -> Self {
+        let settled = match e {
+            AddError::Refused(g) => return Self::from_graph(g),
+            AddError::Journal(j) => {
+                return Self::plain(
+                    format!("Nothing was sent to Graph: {j}."),
+                    "azsecrets records every new secret in its journal first, so none is ever lost: fix the folder named above, then try again.",
+                );
+            }
+            AddError::Lost { settled, .. } => settled,
+        };
+        let message = e.to_string();
+        let advice = match settled {
+            Settled::NothingCreated | Settled::RolledBack(_) => "It is safe to try again.".into(),
+            Settled::Orphaned { .. } => format!(
+                "Delete it: select it in the table and press {} (azsecrets also offers this at its next start).",
+                key_for(Context::App, Command::DeleteSecret)
+            ),
+            Settled::Unverified { .. } | Settled::NotYetSeen | Settled::Ambiguous(_) => format!(
+                "azsecrets checks the app again at its next start and offers to delete what it finds; before adding another, refresh ({}) and look for a secret you did not expect.",
+                key_for(Context::App, Command::Refresh)
+            ),
+        };
+        let g = e.graph();
+        Self {
+            message,
+            advice,
+            code: g.and_then(GraphError::code).map(str::to_owned),
+            request_id: g.and_then(GraphError::request_id).map(str::to_owned),
+            names_retry: false,
         }
     }
 
@@ -327,18 +350,41 @@ mod tests {
     /// Rebind a key and the advice says the new one: the words follow the key map.
     #[test]
     fn advice_names_keys_from_the_key_map() {
+        let secret: crate::graph::ClientSecret = serde_json::from_value(serde_json::json!({
+            "keyId": "11112222-3333-4444-8555-666677778888", "displayName": "ci", "hint": "Fk3"
+        }))
+        .unwrap();
+        let orphaned = AddError::Lost {
+            cause: crate::create::Interruption::Cancelled,
+            settled: Settled::Orphaned {
+                secret,
+                error: GraphError::Transport {
+                    operation: "delete the client secret",
+                    detail: "timed out".into(),
+                },
+            },
+        };
         let orphan = test_rebind::with(Context::App, Command::DeleteSecret, "Del", || {
-            advice(Cause::OrphanCreated)
+            ErrorInfo::from_add(&orphaned).advice
         });
-        assert!(orphan.contains("press Del on it"), "{orphan}");
-        assert_eq!(
-            advice(Cause::OrphanCreated),
-            "Delete the orphaned secret (press d on it) and add a new one."
+        assert!(orphan.contains("press Del"), "{orphan}");
+        let info = ErrorInfo::from_add(&orphaned);
+        assert!(
+            info.message
+                .starts_with("Adding the client secret was interrupted")
         );
-        let unverified = test_rebind::with(Context::App, Command::Refresh, "F5", || {
-            advice(Cause::AddUnverified)
+        assert!(
+            info.message
+                .contains("11112222-3333-4444-8555-666677778888")
+        );
+        let unverified = AddError::Lost {
+            cause: crate::create::Interruption::Cancelled,
+            settled: Settled::NotYetSeen,
+        };
+        let words = test_rebind::with(Context::App, Command::Refresh, "F5", || {
+            ErrorInfo::from_add(&unverified).advice
         });
-        assert!(unverified.contains("Refresh the app (F5)"), "{unverified}");
+        assert!(words.contains("refresh (F5)"), "{words}");
 
         let declined = test_rebind::with(Context::Apps, Command::Refresh, "F5", || {
             test_rebind::with(Context::Apps, Command::Quit, "Ctrl-Q", || {

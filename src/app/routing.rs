@@ -3,14 +3,13 @@
 //! submit closes or replaces the dialog on success and keeps the error inside on failure; and
 //! a dialog's [`Outcome`] is applied here, follow-ups included. Written once for every dialog.
 
-use crate::graph::GraphError;
 use crate::handoff::{CopyReport, HandoffError};
 use crate::keymap::Command;
 
 use super::action::{CopyTarget, RequestId};
-use super::dialogs::{Cx, FollowUp, Member, Next, Outcome, Reveal, Submits};
+use super::dialogs::{Cx, Explain, FollowUp, Member, Next, Outcome, Reveal, Submits};
 use super::effect::Effect;
-use super::{App, DetailTab, ToastLevel, explain};
+use super::{App, DetailTab, ToastLevel};
 
 impl App {
     /// A command for the top dialog.
@@ -58,7 +57,7 @@ impl App {
     pub(super) fn settle<D: Submits>(
         &mut self,
         r: RequestId,
-        result: Result<D::Answer, GraphError>,
+        result: Result<D::Answer, D::Error>,
     ) -> Vec<Effect> {
         if self.waiting(r).is_none() {
             let follow_ups = D::unclaimed(&result);
@@ -69,7 +68,7 @@ impl App {
             match result {
                 Ok(answer) => d.succeeded(answer),
                 Err(e) => {
-                    d.submit_state().error = Some(explain(&e));
+                    d.submit_state().error = Some(e.explain());
                     d.failed(&e)
                 }
             }
@@ -166,11 +165,26 @@ impl App {
                     secret,
                     destination,
                 } => {
-                    let created = self.summary.created.iter_mut();
-                    if let Some(c) = created.rev().find(|c| c.secret_id == secret) {
+                    if let Some(c) = self.summary.created_mut(&secret) {
+                        c.destinations.push(destination);
+                        c.held = true;
+                    }
+                }
+                FollowUp::SentUnconfirmed {
+                    secret,
+                    destination,
+                } => {
+                    if let Some(c) = self.summary.created_mut(&secret) {
                         c.destinations.push(destination);
                     }
                 }
+                FollowUp::Fate { secret, fate } => {
+                    if let Some(c) = self.summary.created_mut(&secret) {
+                        c.fate = fate;
+                    }
+                }
+                FollowUp::CreatedAndSettled(c) => self.summary.created.push(c),
+                FollowUp::Unsettled(u) => self.summary.unsettled.push(u),
             }
         }
         fx
@@ -187,10 +201,12 @@ mod tests {
     use crate::app::dialogs::{AddSecret, Confirm, ConfirmKind, Help, NewRegistration};
     use crate::app::{Action, Dialog, Settings};
     use crate::auth::SourceKind;
+    use crate::create::Added;
     use crate::graph::{
-        ApiError, AppRegistration, ApplicationId, ClientSecret, NewClientSecret, ObjectId,
-        RemoveOutcome, SecretId,
+        ApiError, AppRegistration, ApplicationId, ClientSecret, GraphError, NewClientSecret,
+        ObjectId, RemoveOutcome, SecretId,
     };
+    use crate::journal::OpId;
     use crate::secret::SecretValue;
 
     fn app() -> App {
@@ -291,8 +307,11 @@ mod tests {
 
         // The same for every kind of answer: a failure, a new app, a copy, a file.
         assert!(
-            app.update(Action::SecretAdded(stranger, Err(refused())))
-                .is_empty()
+            app.update(Action::SecretAdded(
+                stranger,
+                Err(crate::create::AddError::Refused(refused()))
+            ))
+            .is_empty()
         );
         assert!(
             app.update(Action::AppCreated(stranger, Ok(registration())))
@@ -319,6 +338,10 @@ mod tests {
         let value = NewClientSecret {
             metadata: secret("11112222-3333-4444-8555-666677778888"),
             secret_text: SecretValue::new("Fk3~FAKEfakeFAKEfakeFAKEfakeFAKEfake0000".into()),
+        };
+        let value = Added {
+            op: OpId::new(),
+            secret: value,
         };
         assert!(app.update(Action::SecretAdded(7, Ok(value))).is_empty());
         assert!(app.dialogs.is_empty());
@@ -366,7 +389,14 @@ mod tests {
         assert!(fx.iter().any(|e| matches!(e, Effect::LoadFederated { .. })));
 
         // Add a secret with help open above it: the reveal takes the form's place, help
-        // stays on top, and the new row and summary line appear.
+        // stays on top, and the new row and summary line appear. (The tenant must be known:
+        // the journal names it.)
+        app.organization = crate::app::Loadable::Loaded(
+            serde_json::from_value(serde_json::json!({
+                "id": "72f988bf-86f1-41af-91ab-2d7cd011db47", "displayName": "Contoso"
+            }))
+            .expect("org"),
+        );
         let mut form = AddSecret::new(&registration());
         form.focus = crate::app::AddFocus::Add;
         let r = send(&mut app, form.into());
@@ -375,7 +405,13 @@ mod tests {
             metadata: secret("11112222-3333-4444-8555-666677778888"),
             secret_text: SecretValue::new("Fk3~FAKEfakeFAKEfakeFAKEfakeFAKEfake0000".into()),
         };
-        app.update(Action::SecretAdded(r, Ok(new)));
+        app.update(Action::SecretAdded(
+            r,
+            Ok(Added {
+                op: OpId::new(),
+                secret: new,
+            }),
+        ));
         assert!(matches!(
             app.dialogs.as_slice(),
             [Dialog::Reveal(_), Dialog::Help(_)]
@@ -399,6 +435,7 @@ mod tests {
                 method: crate::handoff::CopyMethod::Osc52,
                 clears_at: None,
                 status: "Copied".into(),
+                confirmed: true,
             }),
         ));
         let Some(Dialog::Reveal(rv)) = app.dialogs.first() else {

@@ -188,7 +188,7 @@ impl App {
                     self.sign_in.status = Some(StatusLine {
                         ok: false,
                         text: format!(
-                            "A new client secret's value was never copied and would be lost: finish signing in first, or press {} to quit anyway.",
+                            "A new client secret's value was never copied and would be lost: finish signing in first, or press {} twice to quit anyway (the summary then names the secret and how to delete it).",
                             key_for(Context::Global, Command::Quit)
                         ),
                     });

@@ -40,6 +40,13 @@ pub struct GlobalArgs {
     /// With --sandbox: serve the tenant in this file instead of the built-in one (docs/tenant-file.md).
     #[arg(long, value_name = "PATH", requires = "sandbox")]
     pub sandbox_tenant_file: Option<PathBuf>,
+    /// With --sandbox: hold every addPassword reply MS milliseconds after creating the secret.
+    #[arg(long, value_name = "MS", requires = "sandbox")]
+    pub sandbox_add_password_delay: Option<u64>,
+    /// With --sandbox: create the secret, then answer every addPassword with CODE (400-599) and
+    /// a Graph error body.
+    #[arg(long, value_name = "CODE", requires = "sandbox", value_parser = error_status)]
+    pub sandbox_add_password_status: Option<u16>,
     /// Microsoft Graph root URL (overrides --cloud; loopback may be plain http).
     #[arg(
         long,
@@ -172,6 +179,13 @@ pub enum Command {
         #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
         output: OutputFormat,
     },
+    /// Find client secrets that interrupted runs created but nobody holds, and delete them.
+    #[command(after_help = GLOBALS_NOTE)]
+    Recover {
+        /// Delete every one found without asking.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Remove the cached device-code sign-in.
     Logout,
     /// Print shell completions.
@@ -242,6 +256,10 @@ pub enum SecretsCommand {
         /// Where the value goes: clipboard, env-file:PATH or stdout.
         #[arg(long, value_name = "DEST", value_parser = destination)]
         to: Destination,
+        /// With --to env-file: replace another app's AZURE_CLIENT_ID or another tenant's
+        /// AZURE_TENANT_ID in the file.
+        #[arg(long)]
+        force: bool,
         /// Output format (with --to stdout and json, the value is in the JSON).
         #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
         output: OutputFormat,
@@ -258,6 +276,9 @@ pub enum SecretsCommand {
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
+        /// Succeed when the app has no such secret (for scripts that may run twice).
+        #[arg(long)]
+        ignore_missing: bool,
     },
 }
 
@@ -301,6 +322,13 @@ pub struct SandboxServeArgs {
     /// permission model: RBAC or access policy).
     #[arg(long)]
     pub deny_vault_set: bool,
+    /// Hold every addPassword reply MS milliseconds after creating the secret.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub add_password_delay: u64,
+    /// Create the secret, then answer every addPassword with CODE (400-599) and a Graph error
+    /// body.
+    #[arg(long, value_name = "CODE", value_parser = error_status)]
+    pub add_password_status: Option<u16>,
 }
 
 /// Where `secrets add` sends the value.
@@ -374,6 +402,14 @@ pub fn fraction(s: &str) -> Result<f64, String> {
         Ok(f)
     } else {
         Err(format!("must be between 0 and 1, got {s}"))
+    }
+}
+
+/// `--add-password-status`: an HTTP error status.
+pub fn error_status(s: &str) -> Result<u16, String> {
+    match s.trim().parse::<u16>() {
+        Ok(c) if (400..=599).contains(&c) => Ok(c),
+        _ => Err(format!("'{s}' is not an HTTP error status (400 to 599)")),
     }
 }
 

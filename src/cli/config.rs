@@ -35,6 +35,10 @@ impl GlobalArgs {
             sandbox: self.sandbox.then(|| SandboxSession {
                 extra_apps: self.sandbox_apps.unwrap_or(0),
                 tenant_file: self.sandbox_tenant_file.clone(),
+                add_password_delay: Duration::from_millis(
+                    self.sandbox_add_password_delay.unwrap_or(0),
+                ),
+                add_password_status: self.sandbox_add_password_status,
             }),
             endpoints: Endpoints {
                 graph: self.graph_url.clone().unwrap_or(cloud.graph),
@@ -85,6 +89,8 @@ impl SandboxServeArgs {
             drop_add_password: self.drop_add_password,
             propagation_delay: Duration::from_secs(self.propagation_delay),
             deny_vault_set: self.deny_vault_set,
+            add_password_delay: Duration::from_millis(self.add_password_delay),
+            add_password_status: self.add_password_status,
             ..SandboxConfig::default()
         }
     }
@@ -172,9 +178,20 @@ mod tests {
             s.sandbox,
             Some(SandboxSession {
                 extra_apps: 7,
-                tenant_file: None
+                ..SandboxSession::default()
             })
         );
+        let s = global(&[
+            "--sandbox",
+            "--sandbox-add-password-delay",
+            "1500",
+            "--sandbox-add-password-status",
+            "504",
+        ])
+        .session();
+        let sb = s.sandbox.expect("sandbox");
+        assert_eq!(sb.add_password_delay, Duration::from_millis(1500));
+        assert_eq!(sb.add_password_status, Some(504));
         let s = global(&["--sandbox", "--sandbox-tenant-file", "t.json"]).session();
         assert_eq!(
             s.sandbox.and_then(|s| s.tenant_file),

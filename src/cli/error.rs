@@ -156,7 +156,7 @@ impl From<TuiError> for CliError {
             TuiError::Session(s) => s.into(),
             TuiError::SignInCancelled => Self::new(ExitCode::Auth, "sign-in cancelled"),
             TuiError::NotATerminal => Self::new(ExitCode::Usage, e.to_string()),
-            TuiError::Terminal(_) | TuiError::Stopped(_) => {
+            TuiError::Terminal(_) | TuiError::Stopped(_) | TuiError::Journal(_) => {
                 Self::new(ExitCode::Failure, e.to_string())
             }
         }
@@ -206,13 +206,6 @@ pub fn advice(cause: Cause) -> &'static str {
         C::ForeignLink => "Check --graph-url; if it is right, report this as a bug.",
         C::InvalidId => "Give an Object ID or Application ID as a GUID.",
         C::SignIn => "Fix the sign-in problem named above, then try again.",
-        C::OrphanCreated => {
-            "Remove the orphaned secret (azsecrets secrets remove --key-id …) and add a new one."
-        }
-        C::NothingCreated => "Try again.",
-        C::AddUnverified => {
-            "List the app's secrets (azsecrets secrets list --app …) and look for one you did not expect before adding another."
-        }
     }
 }
 
@@ -264,9 +257,6 @@ mod tests {
             C::ForeignLink,
             C::InvalidId,
             C::SignIn,
-            C::OrphanCreated,
-            C::NothingCreated,
-            C::AddUnverified,
         ];
         for c in all {
             let a = advice(c).to_lowercase();

@@ -16,10 +16,12 @@ pub enum ExitCode {
     Graph = 5,
     /// `secrets list --check` found expired or expiring secrets.
     CheckFailed = 6,
+    /// A signal (Ctrl-C, SIGTERM, SIGHUP) stopped the command; it said what exists now.
+    Interrupted = 130,
 }
 
 impl ExitCode {
-    pub const ALL: [ExitCode; 7] = [
+    pub const ALL: [ExitCode; 8] = [
         ExitCode::Ok,
         ExitCode::Failure,
         ExitCode::Usage,
@@ -27,6 +29,7 @@ impl ExitCode {
         ExitCode::NotFound,
         ExitCode::Graph,
         ExitCode::CheckFailed,
+        ExitCode::Interrupted,
     ];
 
     /// What the code means, for the man page.
@@ -46,6 +49,9 @@ impl ExitCode {
             }
             ExitCode::CheckFailed => {
                 "secrets list --check found secrets expired or expiring within the window."
+            }
+            ExitCode::Interrupted => {
+                "A signal (Ctrl-C, SIGTERM, SIGHUP) stopped the command; what it printed says what exists in the tenant now."
             }
         }
     }

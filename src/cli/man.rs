@@ -36,7 +36,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "XDG_STATE_HOME",
-        "Where the default log file goes (default ~/.local/state).",
+        "Where the default log file and the creation journal go (default ~/.local/state).",
     ),
     ("COLUMNS", "The width of command tables (default 80)."),
     (
@@ -55,6 +55,10 @@ const FILES: &[(&str, &str)] = &[
     (
         "$XDG_STATE_HOME/azsecrets/azsecrets.log",
         "The default log file (see --log-file), readable by the owner only. It never holds a secret value or a token.",
+    ),
+    (
+        "$XDG_STATE_HOME/azsecrets/journal.jsonl",
+        "The creation journal: every client secret azsecrets sets out to create (app, description, dates, Secret ID; never its value), until its value was handed off or it was deleted again. What an interrupted run left is offered for deletion at the next start and by azsecrets recover. Readable by the owner only; emptied when nothing in it is open.",
     ),
 ];
 

@@ -4,8 +4,9 @@
 //! headers resent on every page; the bearer token only ever goes to the configured Graph origin;
 //! reads retry 429/500/502/503/504 and transport failures (Retry-After, else exponential backoff
 //! with jitter, bounded), telling a [`RetryObserver`] about each wait; `addPassword` and create
-//! are never retried, and a lost `addPassword` reply is reconciled by reading the app back;
-//! removePassword's "No password credential found with keyId" is success.
+//! are never retried (a lost `addPassword` reply is reconciled by the creation transaction in
+//! `crate::create`, which reads the app back); removePassword's "No password credential found
+//! with keyId" is success.
 //!
 //! Replies are decoded page by page, fast; only when a page does not decode are lone UTF-16
 //! surrogate escapes repaired (to U+FFFD), and then each record decoded on its own: one record
@@ -14,10 +15,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use futures::stream::{self, BoxStream, StreamExt};
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
+use secrecy::zeroize::Zeroizing;
 use serde::de::DeserializeOwned;
 use url::Url;
 
@@ -25,8 +26,8 @@ use crate::auth::{SourceKind, TokenSource};
 use crate::graph::claims::TokenClaims;
 use crate::graph::error::{GraphError, NotSent, parse_api_error};
 use crate::graph::models::{
-    AppRegistration, ClientSecret, FederatedCredential, Me, NewApplication, NewClientSecret,
-    ODataPage, Organization, PasswordCredentialRequest,
+    AppRegistration, FederatedCredential, Me, NewApplication, NewClientSecret, ODataPage,
+    Organization, PasswordCredentialRequest,
 };
 use crate::graph::odata;
 use crate::ids::{ApplicationId, ObjectId, SecretId, is_guid};
@@ -208,6 +209,8 @@ struct Request<'a> {
     url: Url,
     body: Option<&'a serde_json::Value>,
     retry: bool,
+    /// The `client-request-id` to send (a fresh one per attempt when `None`).
+    client_request_id: Option<&'a str>,
 }
 
 impl GraphClient {
@@ -368,7 +371,9 @@ impl GraphClient {
             };
             auth.set_sensitive(true);
             drop(token);
-            let client_request_id = uuid::Uuid::new_v4().to_string();
+            let client_request_id = req
+                .client_request_id
+                .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
             let mut rb = self
                 .inner
                 .http
@@ -510,6 +515,7 @@ impl GraphClient {
                 url,
                 body: None,
                 retry: true,
+                client_request_id: None,
             })
             .await?;
         read_body(operation, resp).await
@@ -725,60 +731,44 @@ impl GraphClient {
         .await
     }
 
-    /// `addPassword`. Never retried: a lost reply is reconciled by reading the app back.
+    /// `addPassword` with a fresh `client-request-id`. See [`Self::add_password_as`].
     pub async fn add_password(
         &self,
         id: &ObjectId,
         credential: &PasswordCredentialRequest,
     ) -> Result<NewClientSecret, GraphError> {
+        let client_request_id = uuid::Uuid::new_v4().to_string();
+        self.add_password_as(id, credential, &client_request_id)
+            .await
+    }
+
+    /// `addPassword`, sending `client_request_id` (journaled by the caller). Never retried and
+    /// never reconciled here: an answer that is not a clean success says nothing certain about
+    /// what exists, and the creation transaction (`crate::create`) reads the app back. The
+    /// reply, which holds the value, is read into a buffer that is wiped once it is parsed, so
+    /// the value lives only in the [`NewClientSecret`]'s secret type.
+    pub async fn add_password_as(
+        &self,
+        id: &ObjectId,
+        credential: &PasswordCredentialRequest,
+        client_request_id: &str,
+    ) -> Result<NewClientSecret, GraphError> {
         const OP: &str = "add a client secret";
         guid(id.as_str())?;
         let body = serde_json::json!({ "passwordCredential": credential });
         let url = self.v1(&format!("applications/{id}/addPassword"))?;
-        let result = match self
+        let resp = self
             .execute(Request {
                 operation: OP,
                 method: Method::POST,
                 url,
                 body: Some(&body),
                 retry: false,
+                client_request_id: Some(client_request_id),
             })
-            .await
-        {
-            Ok(resp) => decode::<NewClientSecret>(OP, resp).await,
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(secret) => Ok(secret),
-            // Graph answered with an error: nothing was created.
-            Err(e @ (GraphError::Api(_) | GraphError::Auth(_) | GraphError::InvalidId(_))) => {
-                Err(e)
-            }
-            // The reply was lost (transport or unreadable body): the secret may exist.
-            Err(e) => Err(self.reconcile_lost_add(id, credential, e.to_string()).await),
-        }
-    }
-
-    async fn reconcile_lost_add(
-        &self,
-        id: &ObjectId,
-        sent: &PasswordCredentialRequest,
-        detail: String,
-    ) -> GraphError {
-        tracing::warn!(app = %id, "addPassword reply lost; reading the app back");
-        match self.get_application(id).await {
-            Ok(app) => {
-                let created = app
-                    .password_credentials
-                    .into_iter()
-                    .find(|c| matches_request(c, sent))
-                    .map(Box::new);
-                GraphError::AddPasswordLost { created, detail }
-            }
-            Err(e) => GraphError::AddPasswordUnverified {
-                detail: format!("{detail}; reading back failed: {e}"),
-            },
-        }
+            .await?;
+        let reply = read_secret_body(OP, resp).await?;
+        decode_bytes(OP, &reply)
     }
 
     /// `removePassword`; "No password credential found with keyId" means already gone.
@@ -799,6 +789,7 @@ impl GraphClient {
                 body: Some(&body),
                 // Safe to retry: a repeat of a removal that went through reports "already gone".
                 retry: true,
+                client_request_id: None,
             })
             .await
         {
@@ -831,6 +822,7 @@ impl GraphClient {
                 url,
                 body: Some(&body),
                 retry: false,
+                client_request_id: None,
             })
             .await?;
         decode(OP, resp).await
@@ -1024,17 +1016,6 @@ fn is_transient(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
 }
 
-fn matches_request(c: &ClientSecret, sent: &PasswordCredentialRequest) -> bool {
-    let same_second = |a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>| match (a, b) {
-        (Some(a), Some(b)) => a.timestamp() == b.timestamp(),
-        (_, None) => true,
-        (None, Some(_)) => false,
-    };
-    c.display_name == sent.display_name
-        && same_second(c.start_date_time, sent.start_date_time)
-        && same_second(c.end_date_time, sent.end_date_time)
-}
-
 fn guid(s: &str) -> Result<(), GraphError> {
     if is_guid(s) {
         Ok(())
@@ -1058,6 +1039,40 @@ async fn read_body(
         operation,
         detail: transport_detail(&e),
     })
+}
+
+/// A reply that holds a secret value, read chunk by chunk into one buffer that is wiped when
+/// dropped. The buffer never reallocates in place (a larger one is made and the old one wiped),
+/// and each chunk reqwest hands over is wiped too when nothing else shares it.
+async fn read_secret_body(
+    operation: &'static str,
+    mut resp: reqwest::Response,
+) -> Result<Zeroizing<Vec<u8>>, GraphError> {
+    use secrecy::zeroize::Zeroize;
+    let hint = resp
+        .content_length()
+        .and_then(|l| usize::try_from(l).ok())
+        .unwrap_or(0);
+    let mut buf = Zeroizing::new(Vec::with_capacity(hint.clamp(1024, 64 * 1024)));
+    loop {
+        let chunk = resp.chunk().await.map_err(|e| GraphError::Transport {
+            operation,
+            detail: transport_detail(&e),
+        })?;
+        let Some(chunk) = chunk else {
+            break;
+        };
+        if buf.len() + chunk.len() > buf.capacity() {
+            let mut bigger = Zeroizing::new(Vec::with_capacity((buf.len() + chunk.len()) * 2));
+            bigger.extend_from_slice(&buf);
+            buf = bigger;
+        }
+        buf.extend_from_slice(&chunk);
+        if let Ok(mut owned) = chunk.try_into_mut() {
+            owned.as_mut().zeroize();
+        }
+    }
+    Ok(buf)
 }
 
 fn header(resp: &reqwest::Response, name: &str) -> Option<String> {

@@ -10,7 +10,6 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::auth::AuthError;
-use crate::graph::models::ClientSecret;
 use crate::sanitize::clean;
 
 /// An error answer from Graph (`{"error":{"code","message","innerError":{...}}}`).
@@ -57,16 +56,6 @@ pub enum GraphError {
     InvalidId(String),
     #[error(transparent)]
     Auth(#[from] AuthError),
-    #[error(
-        "Graph's reply to add a client secret was lost ({detail}) and the app could not be read back: check the app's secrets before trying again"
-    )]
-    AddPasswordUnverified { detail: String },
-    #[error("{}", lost_display(.created))]
-    AddPasswordLost {
-        /// The secret found when the app was read back, if one was created.
-        created: Option<Box<ClientSecret>>,
-        detail: String,
-    },
 }
 
 /// Why a request was not sent.
@@ -98,17 +87,6 @@ fn api_display(e: &ApiError) -> String {
         s.push_str(&format!(" (request-id {})", clean(id)));
     }
     s
-}
-
-fn lost_display(created: &Option<Box<ClientSecret>>) -> String {
-    match created {
-        Some(s) => format!(
-            "the secret was created (Secret ID {}, hint {}) but Graph's reply was lost, so its value can never be shown; delete it and add a new one",
-            clean(s.key_id.as_str()),
-            clean(s.hint.as_deref().unwrap_or("none"))
-        ),
-        None => "Graph's reply was lost and reading the app back shows no new secret: nothing was created, it is safe to try again".to_owned(),
-    }
 }
 
 impl GraphError {
@@ -150,11 +128,6 @@ impl GraphError {
             GraphError::ForeignLink { .. } => Cause::ForeignLink,
             GraphError::InvalidId(_) => Cause::InvalidId,
             GraphError::Auth(_) => Cause::SignIn,
-            GraphError::AddPasswordLost {
-                created: Some(_), ..
-            } => Cause::OrphanCreated,
-            GraphError::AddPasswordLost { created: None, .. } => Cause::NothingCreated,
-            GraphError::AddPasswordUnverified { .. } => Cause::AddUnverified,
         }
     }
 }
@@ -196,12 +169,6 @@ pub enum Cause {
     InvalidId,
     /// Signing in failed (the sign-in error says why).
     SignIn,
-    /// addPassword's reply was lost, and reading the app back found the secret it made.
-    OrphanCreated,
-    /// addPassword's reply was lost, and reading the app back found nothing new.
-    NothingCreated,
-    /// addPassword's reply was lost, and the app could not be read back.
-    AddUnverified,
 }
 
 fn cause_of(e: &ApiError) -> Cause {

@@ -1,8 +1,12 @@
 //! The `.env` writer: put `AZURE_CLIENT_ID`, `AZURE_TENANT_ID` and `AZURE_CLIENT_SECRET` into a
-//! file the user chose, atomically (temp file in the same folder, fsync, rename), mode 0600,
-//! never through a symlink, keeping every other line where it was.
+//! file the user chose, atomically (temp file in the same folder, fsync, rename), never through
+//! a symlink, keeping every other line where it was and the file's owner, group and mode (a new
+//! file is 0600; a mode is never widened). Files of other users are refused; a file that holds
+//! another app's or tenant's values is refused unless the caller says to replace them. Every
+//! check can run on its own first ([`check`]), before a secret exists. The temp file is removed
+//! on every failure path, and stale temp files of ours left by a killed write are removed.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -13,6 +17,9 @@ use secrecy::zeroize::Zeroizing;
 use super::{EnvBlock, EnvFileReport, HandoffError};
 
 const KEYS: [&str; 3] = ["AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET"];
+
+/// The end of our temp files' names: `.<name>.<32 hex>.azsecrets-tmp`.
+const TEMP_SUFFIX: &str = ".azsecrets-tmp";
 
 /// Test hook: where to make the write fail on purpose, to prove nothing partial is left.
 #[doc(hidden)]
@@ -29,12 +36,122 @@ pub fn write_env_file_failing_at(
     block: &EnvBlock<'_>,
     stage: FailStage,
 ) -> Result<EnvFileReport, HandoffError> {
-    write(path, block, Some(stage))
+    write(path, block, false, Some(stage))
+}
+
+/// The file as it is now.
+struct Existing {
+    text: Zeroizing<String>,
+    #[cfg(unix)]
+    owner: (u32, u32),
+    mode: u32,
+}
+
+/// A destination that passed every check.
+pub(super) struct Checked {
+    dir: PathBuf,
+    name: OsString,
+    existing: Option<Existing>,
+}
+
+/// Every check of the destination, without writing it: the path names a file in an existing
+/// folder we can write to; the file, if there, is a regular file (not a symlink) of ours that we
+/// can read; and it holds no other app's `AZURE_CLIENT_ID` nor another tenant's
+/// `AZURE_TENANT_ID` (unless `replace_other`).
+pub(super) fn check(
+    path: &Path,
+    client_id: &str,
+    tenant_id: &str,
+    replace_other: bool,
+) -> Result<Checked, HandoffError> {
+    let err = |reason: String| HandoffError::EnvFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let Some(name) = path.file_name() else {
+        return Err(err("it does not name a file".into()));
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    match fs::metadata(&dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(err(format!("{} is not a folder", dir.display()))),
+        Err(e) => return Err(err(format!("folder {}: {e}", dir.display()))),
+    }
+    let existing = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(err(
+                "it is a symbolic link; refusing to follow it (give the real path)".into(),
+            ));
+        }
+        Ok(m) if !m.is_file() => return Err(err("it is not a regular file".into())),
+        Ok(m) => {
+            #[cfg(unix)]
+            let owner = {
+                use std::os::unix::fs::MetadataExt;
+                // SAFETY: geteuid has no preconditions and cannot fail.
+                let me = unsafe { libc::geteuid() };
+                if m.uid() != me {
+                    return Err(err(format!(
+                        "it belongs to another user (uid {}); azsecrets only replaces files you own",
+                        m.uid()
+                    )));
+                }
+                (m.uid(), m.gid())
+            };
+            #[cfg(unix)]
+            let mode = {
+                use std::os::unix::fs::PermissionsExt;
+                m.permissions().mode() & 0o7777
+            };
+            #[cfg(not(unix))]
+            let mode = 0o600;
+            let text = read_no_follow(path, m.len()).map_err(|e| err(e.to_string()))?;
+            Some(Existing {
+                text,
+                #[cfg(unix)]
+                owner,
+                mode,
+            })
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(err(e.to_string())),
+    };
+    if let Some(e) = &existing
+        && !replace_other
+    {
+        let other = |key: &str, ours: &str| {
+            value_of(&e.text, key).filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case(ours))
+        };
+        let (c, t) = (
+            other("AZURE_CLIENT_ID", client_id),
+            other("AZURE_TENANT_ID", tenant_id),
+        );
+        if c.is_some() || t.is_some() {
+            return Err(HandoffError::EnvConflict {
+                path: path.to_path_buf(),
+                client_id: c,
+                tenant_id: t,
+            });
+        }
+    }
+    // Can a file be made there? Make the temp file and remove it (the write makes another).
+    let (probe, file) = create_temp(&dir, name).map_err(err)?;
+    drop(file);
+    drop(probe);
+    Ok(Checked {
+        dir,
+        name: name.to_os_string(),
+        existing,
+    })
 }
 
 pub(super) fn write(
     path: &Path,
     block: &EnvBlock<'_>,
+    replace_other: bool,
     fail: Option<FailStage>,
 ) -> Result<EnvFileReport, HandoffError> {
     let err = |reason: String| HandoffError::EnvFile {
@@ -48,39 +165,41 @@ pub(super) fn write(
             return Err(err(format!("{key} contains a line break or NUL")));
         }
     }
-    let Some(name) = path.file_name() else {
-        return Err(err("it does not name a file".into()));
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    match fs::metadata(&dir) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => return Err(err(format!("{} is not a folder", dir.display()))),
-        Err(e) => return Err(err(format!("folder {}: {e}", dir.display()))),
-    }
-
-    let existing = match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            return Err(err(
-                "it is a symbolic link; refusing to follow it (give the real path)".into(),
-            ));
-        }
-        Ok(m) if !m.is_file() => return Err(err("it is not a regular file".into())),
-        Ok(m) => Some(read_no_follow(path, m.len()).map_err(|e| err(e.to_string()))?),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(err(e.to_string())),
-    };
-
-    let contents = render(existing.as_deref().map(String::as_str), &values);
-    replace_atomically(&dir, name, path, contents.as_bytes(), fail).map_err(err)?;
+    let checked = check(path, block.client_id, block.tenant_id, replace_other)?;
+    remove_stale_temps(&checked.dir, &checked.name);
+    let contents = render(checked.existing.as_ref().map(|e| e.text.as_str()), &values);
+    let keep = checked.existing.as_ref();
+    let mode = keep.map_or(0o600, |e| e.mode);
+    replace_atomically(&checked, path, contents.as_bytes(), fail).map_err(err)?;
 
     Ok(EnvFileReport {
         path: path.to_path_buf(),
-        updated: existing.is_some(),
-        git_warning: git_warning(path, &dir, name),
+        updated: keep.is_some(),
+        git_warning: git_warning(path, &checked.dir, &checked.name),
+        mode,
     })
+}
+
+/// The value of the last `KEY=` / `export KEY=` line for `key`, unquoted.
+fn value_of(text: &str, key: &str) -> Option<String> {
+    let mut found = None;
+    for line in text.lines() {
+        let Some((prefix, k)) = line_key(line) else {
+            continue;
+        };
+        if k != key {
+            continue;
+        }
+        let rest = &line[prefix.len()..];
+        let value = rest.split_once('=').map_or("", |(_, v)| v).trim();
+        let unquoted = value
+            .strip_prefix('\'')
+            .and_then(|v| v.strip_suffix('\''))
+            .or_else(|| value.strip_prefix('"').and_then(|v| v.strip_suffix('"')))
+            .unwrap_or(value);
+        found = Some(unquoted.to_owned());
+    }
+    found
 }
 
 /// Read the current file without following a symlink swapped in since the lstat.
@@ -205,51 +324,81 @@ pub(super) fn quote(value: &str) -> Zeroizing<String> {
     out
 }
 
-/// Temp file (0600, O_EXCL) beside the target, written, fsynced, renamed over it. On any
-/// failure the temp file is removed and the target is untouched.
+/// Removes the temp file when dropped, unless it was renamed into place: every failure path,
+/// a panic included, leaves no copy of the secret behind.
+struct TempGuard {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Temp file (0600, O_EXCL, locked while it exists) beside the target, written, given the
+/// target's owner, group and mode, fsynced, renamed over it. On any failure the temp file is
+/// removed and the target is untouched.
 fn replace_atomically(
-    dir: &Path,
-    name: &OsStr,
+    checked: &Checked,
     target: &Path,
     bytes: &[u8],
     fail: Option<FailStage>,
 ) -> Result<(), String> {
-    let (tmp_path, mut file) = create_temp(dir, name)?;
-    let result = (|| -> Result<(), String> {
-        file.write_all(bytes)
-            .and_then(|()| file.sync_all())
-            .map_err(|e| format!("writing the temporary file failed: {e}"))?;
-        #[cfg(unix)]
-        {
-            // The umask may have narrowed 0600 further (e.g. to 0400); the result must be 0600.
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(fs::Permissions::from_mode(0o600))
-                .map_err(|e| format!("setting mode 0600 failed: {e}"))?;
+    let (mut guard, mut file) = create_temp(&checked.dir, &checked.name)?;
+    file.write_all(bytes)
+        .map_err(|e| format!("writing the temporary file failed: {e}"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match &checked.existing {
+            Some(e) => {
+                // Its group may be a service's (a group-readable .env): keep it, or stop.
+                // SAFETY: getegid has no preconditions and cannot fail.
+                if e.owner.1 != unsafe { libc::getegid() } {
+                    std::os::unix::fs::fchown(&file, None, Some(e.owner.1)).map_err(|err| {
+                        format!(
+                            "could not keep the file's group (gid {}): {err}; it was not changed",
+                            e.owner.1
+                        )
+                    })?;
+                }
+                file.set_permissions(fs::Permissions::from_mode(e.mode))
+                    .map_err(|err| format!("could not keep the file's mode {:o}: {err}", e.mode))?;
+            }
+            // The umask may have narrowed 0600 further (e.g. to 0400); a new file is 0600.
+            None => file
+                .set_permissions(fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("setting mode 0600 failed: {e}"))?,
         }
-        if fail == Some(FailStage::BeforeRename) {
-            return Err("simulated failure before the rename".into());
-        }
-        fs::rename(&tmp_path, target).map_err(|e| format!("replacing the file failed: {e}"))
-    })();
-    drop(file);
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp_path);
-        return result;
     }
+    file.sync_all()
+        .map_err(|e| format!("writing the temporary file failed: {e}"))?;
+    if fail == Some(FailStage::BeforeRename) {
+        return Err("simulated failure before the rename".into());
+    }
+    fs::rename(&guard.path, target).map_err(|e| format!("replacing the file failed: {e}"))?;
+    guard.armed = false;
+    drop(file);
     // Make the rename itself durable (best effort: not every platform can fsync a folder).
     #[cfg(unix)]
-    if let Ok(d) = File::open(dir) {
+    if let Ok(d) = File::open(&checked.dir) {
         let _ = d.sync_all();
     }
     Ok(())
 }
 
-fn create_temp(dir: &Path, name: &OsStr) -> Result<(PathBuf, File), String> {
+/// A new temp file beside the target, held under an exclusive lock while it exists, so a
+/// cleaner in another process can tell a live write from one that was killed.
+fn create_temp(dir: &Path, name: &OsStr) -> Result<(TempGuard, File), String> {
     let mut last = None;
     for _ in 0..8 {
-        let mut tmp_name = std::ffi::OsString::from(".");
+        let mut tmp_name = OsString::from(".");
         tmp_name.push(name);
-        tmp_name.push(format!(".{}.azsecrets-tmp", uuid::Uuid::new_v4().simple()));
+        tmp_name.push(format!(".{}{TEMP_SUFFIX}", uuid::Uuid::new_v4().simple()));
         let tmp = dir.join(tmp_name);
         let mut open = OpenOptions::new();
         // create_new = O_CREAT|O_EXCL: never opens an existing file or follows a symlink.
@@ -260,21 +409,100 @@ fn create_temp(dir: &Path, name: &OsStr) -> Result<(PathBuf, File), String> {
             open.mode(0o600);
         }
         match open.open(&tmp) {
-            Ok(f) => return Ok((tmp, f)),
+            Ok(f) => {
+                let guard = TempGuard {
+                    path: tmp,
+                    armed: true,
+                };
+                lock(&f, false);
+                return Ok((guard, f));
+            }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = Some(e),
             Err(e) => {
-                return Err(format!(
-                    "creating a temporary file in {}: {e}",
-                    dir.display()
-                ));
+                return Err(format!("cannot create a file in {}: {e}", dir.display()));
             }
         }
     }
     Err(format!(
-        "creating a temporary file in {}: {}",
+        "cannot create a file in {}: {}",
         dir.display(),
         last.map(|e| e.to_string()).unwrap_or_default()
     ))
+}
+
+/// Remove temp files of ours for `name` that no write holds any more (a write killed after it
+/// wrote its temp file): each may hold a secret. Only files of this user, of our naming, that
+/// no process has locked.
+fn remove_stale_temps(dir: &Path, name: &OsStr) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut prefix = OsString::from(".");
+    prefix.push(name);
+    prefix.push(".");
+    let prefix = prefix.to_string_lossy().into_owned();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(n) = file_name.to_str() else {
+            continue;
+        };
+        let Some(middle) = n
+            .strip_prefix(prefix.as_str())
+            .and_then(|r| r.strip_suffix(TEMP_SUFFIX))
+        else {
+            continue;
+        };
+        if middle.len() != 32 || !middle.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(meta) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            if !meta.is_file() || meta.uid() != unsafe { libc::geteuid() } {
+                continue;
+            }
+        }
+        #[cfg(not(unix))]
+        if !meta.is_file() {
+            continue;
+        }
+        let mut open = OpenOptions::new();
+        open.write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            open.custom_flags(libc::O_NOFOLLOW);
+        }
+        if let Ok(f) = open.open(&path)
+            && lock(&f, true)
+        {
+            tracing::info!(path = %path.display(), "removing a stale temporary .env file");
+            let _ = fs::remove_file(&path);
+        }
+    }
+}
+
+/// An exclusive `flock` (non-blocking with `try`); true when held.
+#[cfg(unix)]
+fn lock(file: &File, try_only: bool) -> bool {
+    use std::os::unix::io::AsRawFd;
+    let how = if try_only {
+        libc::LOCK_EX | libc::LOCK_NB
+    } else {
+        libc::LOCK_EX
+    };
+    // SAFETY: flock on a descriptor this `File` owns; no memory is passed.
+    unsafe { libc::flock(file.as_raw_fd(), how) == 0 }
+}
+
+#[cfg(not(unix))]
+fn lock(_file: &File, _try_only: bool) -> bool {
+    true
 }
 
 /// A warning when git would track the file: `git check-ignore` exits 1 inside a work tree when
@@ -322,6 +550,17 @@ mod tests {
             Some(("", "exportAZURE_CLIENT_ID"))
         );
         assert_eq!(line_key("no assignment"), None);
+    }
+
+    #[test]
+    fn values_are_read_unquoted_and_the_last_one_wins() {
+        let text = "AZURE_CLIENT_ID=a\nexport AZURE_CLIENT_ID = 'b'\n# AZURE_TENANT_ID=x\n";
+        assert_eq!(value_of(text, "AZURE_CLIENT_ID").as_deref(), Some("b"));
+        assert_eq!(value_of(text, "AZURE_TENANT_ID"), None);
+        assert_eq!(
+            value_of("AZURE_TENANT_ID=\"t\"", "AZURE_TENANT_ID").as_deref(),
+            Some("t")
+        );
     }
 
     #[test]

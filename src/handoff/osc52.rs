@@ -1,5 +1,6 @@
 //! OSC 52: ask the terminal emulator (possibly at the other end of SSH) to set its clipboard.
-//! The terminal never confirms, and nothing can reliably clear it later, so callers say so.
+//! The terminal never confirms, and nothing can reliably clear it later, so callers say so
+//! (inside tmux, `tmux.rs` can confirm what tmux kept).
 
 use std::io::{IsTerminal, Write};
 
@@ -36,6 +37,13 @@ pub fn sequence(text: &str, tmux: bool) -> Zeroizing<Vec<u8>> {
         out.extend_from_slice(&[ESC, b'\\']);
     }
     out
+}
+
+/// The base64 a sequence carries (between `;c;` and BEL).
+pub(super) fn payload(seq: &[u8]) -> Option<&[u8]> {
+    let start = memchr::memmem::find(seq, b"]52;c;")? + 6;
+    let len = memchr::memchr(BEL, seq.get(start..)?)?;
+    seq.get(start..start + len)
 }
 
 /// Write to the controlling terminal (`/dev/tty`), else to stdout when it is a terminal. Never
@@ -75,5 +83,8 @@ mod tests {
             sequence("hello", true).as_slice(),
             b"\x1bPtmux;\x1b\x1b]52;c;aGVsbG8=\x07\x1b\\"
         );
+        assert_eq!(payload(&sequence("hello", true)), Some(&b"aGVsbG8="[..]));
+        assert_eq!(payload(&sequence("hello", false)), Some(&b"aGVsbG8="[..]));
+        assert_eq!(payload(b"junk"), None);
     }
 }

@@ -180,6 +180,10 @@ fn app_target(key: Key, rest: &[&str], lower: &[&str]) -> Target {
     }
 }
 
+/// Marks an addPassword response whose secret was created (the delay fault holds only those).
+#[derive(Clone, Copy, Debug)]
+struct SecretCreated;
+
 /// Everything not matched by the sign-in routes lands here.
 pub async fn entry(
     State(shared): State<Arc<Shared>>,
@@ -190,6 +194,13 @@ pub async fn entry(
 ) -> Response {
     let ctx = Ctx::new(&headers, &shared.origin, shared.errors.clone());
     let r = respond(&shared, &ctx, &method, &uri, &headers, &body);
+    // The `add_password_delay` fault: the secret exists, the answer is held back.
+    if r.extensions().get::<SecretCreated>().is_some() {
+        let delay = shared.faults().add_password_delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+    }
     // Method, path and status only: queries may hold search text, headers hold the token.
     tracing::debug!(
         method = %method,
@@ -309,6 +320,38 @@ fn inject_fault(shared: &Shared, ctx: &Ctx) -> Option<Response> {
         return Some(r);
     }
     None
+}
+
+/// An error answer with `code`, worded as Graph and its gateways word them.
+fn injected_status(ctx: &Ctx, code: u16, retry_after: u64) -> Response {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let (graph_code, message) = match status.as_u16() {
+        408 => ("RequestTimeout", "The request timed out."),
+        429 => (
+            "TooManyRequests",
+            "Too many requests. Please retry after the specified time.",
+        ),
+        500 => (
+            "Service_InternalServerError",
+            "Encountered an internal server error.",
+        ),
+        502 => ("BadGateway", "The gateway received an invalid response."),
+        503 => (
+            "serviceNotAvailable",
+            "The service is temporarily unavailable. Please retry later.",
+        ),
+        504 => (
+            "UnknownError",
+            "The gateway did not receive a timely response from the upstream server.",
+        ),
+        _ => ("UnknownError", "The request could not be completed."),
+    };
+    let mut r = ctx.error(status, graph_code, message);
+    if matches!(status.as_u16(), 429 | 503) {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    }
+    r
 }
 
 fn authenticate(shared: &Shared, ctx: &Ctx, headers: &HeaderMap) -> Result<Grant, Response> {
@@ -870,6 +913,14 @@ impl Req<'_> {
         drop(tenant);
         self.shared.note_secret_created(&cred.key_id);
 
+        // The `add_password_status` fault: created, but the answer is an error (as when a
+        // gateway loses Graph's reply and answers on its own).
+        if let Some(code) = self.shared.faults().add_password_status {
+            let mut r = injected_status(ctx, code, self.shared.faults().throttle_retry_after);
+            r.extensions_mut().insert(SecretCreated);
+            return r;
+        }
+
         let context = ctx.context("microsoft.graph.passwordCredential");
         let mut out = Vec::with_capacity(512);
         out.extend_from_slice(b"{\"@odata.context\":");
@@ -920,6 +971,7 @@ impl Req<'_> {
         if let Ok(v) = HeaderValue::from_str(&ctx.origin) {
             r.headers_mut().insert(header::LOCATION, v);
         }
+        r.extensions_mut().insert(SecretCreated);
         r
     }
 

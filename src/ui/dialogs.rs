@@ -9,8 +9,10 @@
 mod add_secret;
 mod confirm;
 mod copy_menu;
+mod finishing;
 pub(super) mod help;
 mod new_registration;
+mod recovery;
 mod reveal;
 
 use ratatui::buffer::Buffer;
@@ -34,6 +36,8 @@ pub fn render(app: &App, dialog: &Dialog, area: Rect, buf: &mut Buffer) {
         Dialog::Reveal(r) => reveal::render(app, r, area, buf),
         Dialog::Confirm(c) => confirm::render(app, c, area, buf),
         Dialog::NewRegistration(f) => new_registration::render(app, f, area, buf),
+        Dialog::Finishing(f) => finishing::render(app, f, area, buf),
+        Dialog::Recovery(r) => recovery::render(app, r, area, buf),
     }
 }
 
@@ -78,10 +82,13 @@ pub(super) fn button(label: &str, focused: bool) -> Span<'static> {
 /// is the tenant's text: cleaned, and at most three lines.
 pub(super) fn error_lines(e: &ErrorInfo, width: usize) -> Vec<Line<'static>> {
     let t = theme();
+    // Up to six lines: room for Graph's words and, after a lost reply, what exists in the
+    // tenant now (a Secret ID must never be the part that is cut); a 10,000-character message
+    // from a hostile tenant still cannot push the buttons away.
     let mut out = text::wrapped(
         &format!("Error: {}", text::clean(&e.message)),
         width,
-        3,
+        6,
         t.error(),
     );
     out.extend(

@@ -10,18 +10,20 @@ use tui_input::Input;
 
 use crate::app::action::RequestId;
 use crate::app::effect::Effect;
-use crate::app::summary::CreatedSecret;
+use crate::app::summary::{CreatedSecret, Fate, UnsettledAdd};
+use crate::create::{AddError, AddPlan, Added, Settled};
 use crate::expiry::{self, Lifetime};
 use crate::graph::{
-    AppRegistration, ApplicationId, ClientSecret, GraphError, NewClientSecret, ObjectId,
+    AppRegistration, ApplicationId, ClientSecret, NewClientSecret, ObjectId,
     PasswordCredentialRequest,
 };
+use crate::journal::AppRef;
 use crate::keymap::{Command, Context};
 use crate::new_secret::{InvalidRequest, MAX_DESCRIPTION, NewSecretRequest};
 
 use super::form::{self, Focused, Form};
 use super::reveal::Reveal;
-use super::{Cx, FollowUp, Outcome, Room, Submit, Submits};
+use super::{Cx, FollowUp, InFlight, Outcome, Room, Submit, Submits};
 
 /// One row of the Expires list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -224,6 +226,21 @@ impl Room for AddSecret {
         self.submit.pending
     }
 
+    fn in_flight(&self) -> InFlight {
+        self.submit.pending.map_or(InFlight::None, InFlight::Add)
+    }
+
+    fn unsettled_by_quit(&self) -> Option<UnsettledAdd> {
+        self.submit.pending?;
+        Some(UnsettledAdd {
+            app: self.app_name.clone(),
+            app_id: self.app_id.clone(),
+            description: self.description.value().trim().to_owned(),
+            secret_id: None,
+            what: "azsecrets quit before Graph answered; whether a secret was created is not known yet".into(),
+        })
+    }
+
     fn command(&mut self, command: Command, cx: &mut Cx<'_>) -> Outcome {
         form::command(self, command, cx)
     }
@@ -234,7 +251,7 @@ impl Room for AddSecret {
 }
 
 impl Form for AddSecret {
-    type Request = PasswordCredentialRequest;
+    type Request = AddPlan;
 
     const WAITING: Option<&'static str> =
         Some("Waiting for Graph to answer; the dialog closes when it does.");
@@ -279,41 +296,56 @@ impl Form for AddSecret {
         }
     }
 
-    fn build(&self, cx: &Cx<'_>) -> Result<PasswordCredentialRequest, String> {
-        self.request(cx.now)
+    fn build(&self, cx: &Cx<'_>) -> Result<AddPlan, String> {
+        let request = self.request(cx.now)?;
+        Ok(AddPlan {
+            // The journal names the tenant when it is known, so a later run checks the right one.
+            tenant: cx.tenant.cloned(),
+            app: AppRef {
+                object_id: self.app.clone(),
+                app_id: self.app_id.clone(),
+                name: self.app_name.clone(),
+            },
+            request,
+            destination: "reveal",
+        })
     }
 
-    fn send(&self, request: RequestId, credential: PasswordCredentialRequest) -> Effect {
-        Effect::AddSecret {
-            request,
-            app: self.app.clone(),
-            credential,
-        }
+    fn send(&self, request: RequestId, plan: AddPlan) -> Effect {
+        Effect::AddSecret { request, plan }
     }
 }
 
 impl Submits for AddSecret {
-    type Answer = NewClientSecret;
+    type Answer = Added;
+    type Error = AddError;
 
     fn submit_state(&mut self) -> &mut Submit {
         &mut self.submit
     }
 
     /// The value goes straight into the reveal dialog (shared, never copied into a String).
-    fn succeeded(&mut self, new: NewClientSecret) -> Outcome {
-        let NewClientSecret {
-            metadata,
-            secret_text,
-        } = new;
+    fn succeeded(&mut self, added: Added) -> Outcome {
+        let Added {
+            op,
+            secret:
+                NewClientSecret {
+                    metadata,
+                    secret_text,
+                },
+        } = added;
         let value = Arc::new(secret_text);
         tracing::info!(app = %self.app, secret_id = %metadata.key_id, "client secret added");
         let summary = CreatedSecret {
             app: self.app_name.clone(),
+            app_id: self.app_id.clone(),
             description: metadata.description().unwrap_or_default(),
             secret_id: metadata.key_id.clone(),
             masked: value.masked(),
             expires: metadata.end_date_time,
             destinations: Vec::new(),
+            held: false,
+            fate: Fate::InTenant,
         };
         let reveal = Reveal::new(
             self.app.clone(),
@@ -322,6 +354,7 @@ impl Submits for AddSecret {
             metadata.clone(),
             value,
             self.rotating.take(),
+            Some(op),
         );
         Outcome::replace(reveal).then(FollowUp::SecretAdded {
             app: self.app.clone(),
@@ -330,28 +363,68 @@ impl Submits for AddSecret {
         })
     }
 
-    /// The secret may exist without a value anyone saw: show the app as it is now.
-    fn failed(&mut self, error: &GraphError) -> Outcome {
-        let lost = matches!(
-            error,
-            GraphError::AddPasswordLost { .. } | GraphError::AddPasswordUnverified { .. }
-        );
-        if lost {
-            Outcome::stay().then(FollowUp::ReloadApp(self.app.clone()))
-        } else {
-            Outcome::stay()
+    /// Not a clean success: the app is read again (to show what exists), and the summary
+    /// records what this add left in the tenant.
+    fn failed(&mut self, error: &AddError) -> Outcome {
+        let AddError::Lost { settled, .. } = error else {
+            return Outcome::stay();
+        };
+        let out = Outcome::stay().then(FollowUp::ReloadApp(self.app.clone()));
+        let description = self.description.value().trim().to_owned();
+        match settled {
+            Settled::NothingCreated => out,
+            Settled::RolledBack(s) => out.then(FollowUp::CreatedAndSettled(CreatedSecret {
+                app: self.app_name.clone(),
+                app_id: self.app_id.clone(),
+                description: s.description().unwrap_or(description),
+                secret_id: s.key_id.clone(),
+                masked: format!("{}*****", s.hint.as_deref().unwrap_or("")),
+                expires: s.end_date_time,
+                destinations: Vec::new(),
+                held: false,
+                fate: Fate::DeletedAgain,
+            })),
+            other => out.then(FollowUp::Unsettled(UnsettledAdd {
+                app: self.app_name.clone(),
+                app_id: self.app_id.clone(),
+                description,
+                secret_id: other.secret().map(|s| s.key_id.clone()),
+                what: unsettled_words(other),
+            })),
         }
     }
 
     /// Cannot happen (Esc is refused while pending), but if it did the value is dropped
     /// unseen: say so.
-    fn unclaimed(answer: &Result<NewClientSecret, GraphError>) -> Vec<FollowUp> {
+    fn unclaimed(answer: &Result<Added, AddError>) -> Vec<FollowUp> {
         match answer {
-            Ok(_) => vec![FollowUp::Error(
-                "A secret was created but its dialog was gone; delete it and add another.".into(),
-            )],
+            Ok(a) => vec![FollowUp::Error(format!(
+                "A secret was created but its dialog was gone (Secret ID {}); delete it and add another.",
+                a.secret.metadata.key_id
+            ))],
             Err(_) => Vec::new(),
         }
+    }
+}
+
+/// What an unsettled add left, for the summary.
+fn unsettled_words(settled: &Settled) -> String {
+    match settled {
+        Settled::Orphaned { secret, error } => format!(
+            "Graph's answer was not a clean success; the secret it created (Secret ID {}) could not be deleted ({error}), so it is still in the tenant and nobody holds its value",
+            secret.key_id
+        ),
+        Settled::Unverified { detail } => format!(
+            "Graph's answer was not a clean success and the app could not be read back ({detail}): a secret nobody holds may exist"
+        ),
+        Settled::NotYetSeen => {
+            "Graph had not answered and the app does not show a new secret yet; Graph may still create it".into()
+        }
+        Settled::Ambiguous(ids) => format!(
+            "several secrets match what was sent ({}); none was deleted",
+            ids.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+        Settled::NothingCreated | Settled::RolledBack(_) => String::new(),
     }
 }
 

@@ -69,6 +69,14 @@ impl Room for Confirm {
         self.submit.pending
     }
 
+    fn in_flight(&self) -> super::InFlight {
+        if self.submit.pending.is_some() {
+            super::InFlight::Wait
+        } else {
+            super::InFlight::None
+        }
+    }
+
     fn command(&mut self, c: Command, cx: &mut Cx<'_>) -> Outcome {
         if self.submit.pending.is_some() {
             return Outcome::stay();
@@ -106,6 +114,7 @@ impl Room for Confirm {
 
 impl Submits for Confirm {
     type Answer = RemoveOutcome;
+    type Error = crate::graph::GraphError;
 
     fn submit_state(&mut self) -> &mut Submit {
         &mut self.submit

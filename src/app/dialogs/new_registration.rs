@@ -117,6 +117,14 @@ impl Room for NewRegistration {
         self.submit.pending
     }
 
+    fn in_flight(&self) -> super::InFlight {
+        if self.submit.pending.is_some() {
+            super::InFlight::Wait
+        } else {
+            super::InFlight::None
+        }
+    }
+
     fn command(&mut self, command: Command, cx: &mut Cx<'_>) -> Outcome {
         form::command(self, command, cx)
     }
@@ -170,6 +178,7 @@ impl Form for NewRegistration {
 
 impl Submits for NewRegistration {
     type Answer = AppRegistration;
+    type Error = crate::graph::GraphError;
 
     fn submit_state(&mut self) -> &mut Submit {
         &mut self.submit
