@@ -78,12 +78,19 @@ impl Summary {
 }
 
 /// `"ci-deploy"`, or `(no description)`.
+/// A description as the summary shows it: cleaned one-line text (a line feed shows as `↵`, so a
+/// tenant's text cannot forge a line of the summary), or a word when there is none.
 fn quoted(description: &str) -> String {
     if description.is_empty() {
         "(no description)".to_owned()
     } else {
-        format!("\"{description}\"")
+        format!("\"{}\"", crate::sanitize::clean(description))
     }
+}
+
+/// An app's name as the summary shows it (cleaned; `(no name)` when blank).
+fn app_name(name: &str) -> std::borrow::Cow<'_, str> {
+    crate::sanitize::name(Some(name))
 }
 
 fn remove_command(app_id: &ApplicationId, key: &SecretId) -> String {
@@ -97,7 +104,7 @@ impl fmt::Display for Summary {
         }
         writeln!(f, "azsecrets: what this run did")?;
         for name in &self.registered {
-            writeln!(f, "  Registered app {name}")?;
+            writeln!(f, "  Registered app {}", app_name(name))?;
         }
         for c in &self.created {
             let what = quoted(&c.description);
@@ -105,7 +112,7 @@ impl fmt::Display for Summary {
                 writeln!(
                     f,
                     "  Created client secret {what} on {} and deleted it again",
-                    c.app
+                    app_name(&c.app)
                 )?;
                 writeln!(
                     f,
@@ -118,7 +125,7 @@ impl fmt::Display for Summary {
                 || "no expiry".to_owned(),
                 |e| e.format("%Y-%m-%d %H:%M UTC").to_string(),
             );
-            writeln!(f, "  Created client secret {what} on {}", c.app)?;
+            writeln!(f, "  Created client secret {what} on {}", app_name(&c.app))?;
             writeln!(
                 f,
                 "    Secret ID {}, value {}, expires {expires}",
@@ -158,7 +165,7 @@ impl fmt::Display for Summary {
                 f,
                 "  Adding client secret {} to {}: {}",
                 quoted(&u.description),
-                u.app,
+                app_name(&u.app),
                 u.what
             )?;
             match &u.secret_id {
@@ -178,10 +185,34 @@ impl fmt::Display for Summary {
                 f,
                 "  Deleted client secret {} from {}",
                 quoted(&d.description),
-                d.app
+                app_name(&d.app)
             )?;
             writeln!(f, "    Secret ID {}", d.secret_id)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tenant's name or description cannot forge a line of the summary or drive the terminal.
+    #[test]
+    fn hostile_names_stay_on_their_line() {
+        let summary = Summary {
+            registered: vec!["new\napp".into()],
+            deleted: vec![DeletedSecret {
+                app: "billing\u{1b}[2J\nDeleted client secret \"prod\"".into(),
+                description: "old\r\n  Secret ID forged".into(),
+                secret_id: SecretId::new("b2c3d4e5-0000-4000-8000-0000000001d0"),
+            }],
+            ..Summary::default()
+        };
+        let text = summary.to_string();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(!text.contains('\u{1b}') && !text.contains('\r'), "{text}");
+        assert!(text.contains("new↵app"), "{text}");
+        assert!(text.contains("billing⟨U+001B⟩[2J↵Deleted"), "{text}");
     }
 }
