@@ -114,6 +114,50 @@ fn a_failed_copy_says_what_to_do() {
     assert!(status.text.contains("type the code"), "{}", status.text);
 }
 
+/// A copy of the code sent by OSC 52 cannot be confirmed: no tick, the words say so.
+#[test]
+fn an_unconfirmed_copy_has_no_tick() {
+    let (mut app, _) = signing_in();
+    let fx = app.handle_key(key('c'));
+    let Some(Effect::CopyText { request, .. }) = fx.into_iter().next() else {
+        panic!("no copy effect");
+    };
+    app.update(Action::Copied(
+        request,
+        CopyTarget::Text(azsecrets::app::SIGN_IN_CODE),
+        Ok(CopyReport {
+            method: CopyMethod::Osc52,
+            clears_at: None,
+            status:
+                "Sent to the terminal clipboard (OSC 52) — unconfirmed: paste it somewhere to check"
+                    .into(),
+            confirmed: false,
+        }),
+    ));
+    let screen = screen_text(&app, 100, 30);
+    assert!(screen.contains("unconfirmed"), "{screen}");
+    assert!(
+        !screen.contains('✓'),
+        "no tick for an unconfirmed copy:\n{screen}"
+    );
+    // A confirmed copy after it gets its tick.
+    let fx = app.handle_key(key('c'));
+    let Some(Effect::CopyText { request, .. }) = fx.into_iter().next() else {
+        panic!("no copy effect");
+    };
+    app.update(Action::Copied(
+        request,
+        CopyTarget::Text(azsecrets::app::SIGN_IN_CODE),
+        Ok(CopyReport {
+            method: CopyMethod::Native,
+            clears_at: None,
+            status: "Copied to clipboard".into(),
+            confirmed: true,
+        }),
+    ));
+    assert!(screen_text(&app, 100, 30).contains("✓ Code copied"));
+}
+
 #[test]
 fn esc_or_q_cancels_and_quits_with_the_sign_in_outcome() {
     for k in [code(KeyCode::Esc), key('q')] {

@@ -70,6 +70,8 @@ pub struct SignInState {
     pub account: SignInAccount,
     /// What the last `c` did.
     pub status: Option<StatusLine>,
+    /// The last copy of the code was sent but could not be confirmed (OSC 52): shown without ✓.
+    pub status_unconfirmed: bool,
     /// The copy effect in flight, so its answer lands here.
     pub copy_request: Option<RequestId>,
     /// The user cancelled with Esc or q: the run ends with the sign-in exit code.
@@ -172,6 +174,7 @@ impl App {
                 };
                 let r = self.request();
                 self.sign_in.copy_request = Some(r);
+                self.sign_in.status_unconfirmed = false;
                 self.sign_in.status = Some(StatusLine {
                     ok: true,
                     text: "Copying the code…".into(),
@@ -206,6 +209,7 @@ impl App {
     /// The copy of the code came back: say how it went on the sign-in screen.
     pub(super) fn code_copied(&mut self, result: Result<CopyReport, HandoffError>) {
         self.sign_in.copy_request = None;
+        self.sign_in.status_unconfirmed = matches!(&result, Ok(r) if !r.confirmed);
         self.sign_in.status = Some(match result {
             Ok(report) => StatusLine {
                 ok: true,

@@ -137,10 +137,11 @@ pub fn render(app: &App, prompt: &DevicePrompt, area: Rect, buf: &mut Buffer) {
         t.muted(),
     )));
     if let Some(s) = &app.sign_in.status {
-        let (prefix, style) = if s.ok {
-            ("✓ ", t.ok())
-        } else {
-            ("✗ ", t.error())
+        // A copy sent by OSC 52 cannot be confirmed: it says so, without a tick.
+        let (prefix, style) = match (s.ok, app.sign_in.status_unconfirmed) {
+            (true, true) => ("• ", t.warning()),
+            (true, false) => ("✓ ", t.ok()),
+            (false, _) => ("✗ ", t.error()),
         };
         lines.extend(
             wrap(
