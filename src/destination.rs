@@ -17,7 +17,9 @@ use std::str::FromStr;
 
 use crate::keyvault::{NameError, SecretName, VaultRef};
 
-pub use deliver::{About, Clients, SendError, Sent, Tagged, Target, VaultChoices, VaultTarget};
+pub use deliver::{
+    About, Clients, SendError, Sent, Tagged, Target, VaultChoices, VaultTarget, VaultsFound,
+};
 pub use exec::{ExecCommand, ExecContext, ExecError, ExecOutput};
 pub use github::{GhError, GhOutput, GhRunner, GitHubName, GitHubRepo, GitHubTarget};
 

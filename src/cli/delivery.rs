@@ -830,6 +830,12 @@ pub struct Signals {
     pub caught: Option<&'static str>,
 }
 
+impl Default for Signals {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Signals {
     pub fn new() -> Self {
         #[cfg(unix)]

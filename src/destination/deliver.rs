@@ -274,6 +274,15 @@ pub struct VaultChoices {
     pub problems: Vec<String>,
 }
 
+/// What a vault picker starts from: the vaults listed, the one last used for the app in the
+/// tenant, and (rotating) the vault secret that holds the old client secret.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VaultsFound {
+    pub choices: VaultChoices,
+    pub remembered: Option<VaultRef>,
+    pub tagged: Option<Tagged>,
+}
+
 /// A vault secret that holds a client secret being rotated (tagged with its Secret ID).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tagged {
@@ -590,6 +599,45 @@ impl Clients {
             }
         }
         None
+    }
+
+    /// Everything a vault picker starts from ([`VaultsFound`]); for a rotation, the remembered
+    /// vault is searched first, then the listed ones.
+    pub async fn vaults_for(
+        &self,
+        tenant: &str,
+        app: &ApplicationId,
+        rotating: Option<&SecretId>,
+    ) -> VaultsFound {
+        let remembered = self.last_vault(tenant, app);
+        let choices = self.vaults().await;
+        let tagged = match rotating {
+            None => None,
+            Some(old) => {
+                let mut candidates: Vec<(VaultRef, Option<Url>)> = Vec::new();
+                if let Some(r) = &remembered {
+                    let uri = choices
+                        .vaults
+                        .iter()
+                        .find(|v| v.name.eq_ignore_ascii_case(&r.to_string()))
+                        .and_then(|v| v.vault_uri.clone());
+                    candidates.push((r.clone(), uri));
+                }
+                for v in &choices.vaults {
+                    if let Ok(r) = v.name.parse::<VaultRef>()
+                        && !candidates.iter().any(|(c, _)| *c == r)
+                    {
+                        candidates.push((r, v.vault_uri.clone()));
+                    }
+                }
+                self.find_tagged(&candidates, old).await
+            }
+        };
+        VaultsFound {
+            choices,
+            remembered,
+            tagged,
+        }
     }
 
     /// The check that `application` signs in with a new secret, in `tenant`.
