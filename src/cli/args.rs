@@ -272,6 +272,9 @@ pub enum SecretsCommand {
         /// while it replicates.
         #[arg(long)]
         verify: bool,
+        /// With --verify: how long a new secret may take to start signing in.
+        #[arg(long, value_name = "SECS", default_value_t = 120, requires = "verify", value_parser = clap::value_parser!(u64).range(1..=900))]
+        verify_timeout: u64,
         /// With --to github: also set AZURE_CLIENT_ID and AZURE_TENANT_ID as variables.
         #[arg(long)]
         github_variables: bool,
@@ -307,9 +310,13 @@ pub enum SecretsCommand {
         /// Do not look for the vault secret that holds the old one.
         #[arg(long)]
         no_vault_search: bool,
-        /// Check that the new secret signs in before anything else.
+        /// Check that the new secret signs in (client credentials), waiting up to 120 s while it
+        /// replicates.
         #[arg(long)]
         verify: bool,
+        /// With --verify: how long a new secret may take to start signing in.
+        #[arg(long, value_name = "SECS", default_value_t = 120, requires = "verify", value_parser = clap::value_parser!(u64).range(1..=900))]
+        verify_timeout: u64,
         /// Delete the old secret once the new one signed in (needs --verify).
         #[arg(long, requires = "verify")]
         delete_old: bool,

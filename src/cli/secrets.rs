@@ -47,6 +47,7 @@ pub async fn run(
             expires,
             to,
             verify,
+            verify_timeout,
             github_variables,
             force,
             output,
@@ -59,7 +60,7 @@ pub async fn run(
             delivery::check_flags(&to, settings, force, github_variables)?;
             let journal = Journal::default_location().map_err(delivery::journal_error)?;
             let session = Session::start(session).await?;
-            let clients = Clients::from_session(&session);
+            let clients = clients(&session, verify_timeout);
             let request = AddRequest {
                 app,
                 description,
@@ -80,6 +81,7 @@ pub async fn run(
             to,
             no_vault_search,
             verify,
+            verify_timeout,
             delete_old,
             github_variables,
             force,
@@ -92,7 +94,7 @@ pub async fn run(
             delivery::check_flags(&to, settings, force, github_variables)?;
             let journal = Journal::default_location().map_err(delivery::journal_error)?;
             let session = Session::start(session).await?;
-            let clients = Clients::from_session(&session);
+            let clients = clients(&session, verify_timeout);
             let request = super::rotate::RotateRequest {
                 app,
                 key_id,
@@ -119,6 +121,14 @@ pub async fn run(
             remove(&session.client, &app, &key_id, yes, ignore_missing).await
         }
     }
+}
+
+/// The destinations' clients, the sign-in check waiting up to `verify_timeout` seconds.
+fn clients(session: &Session, verify_timeout: u64) -> Clients {
+    Clients::from_session(session).with_verify_policy(crate::verify::VerifyPolicy {
+        deadline: std::time::Duration::from_secs(verify_timeout),
+        ..crate::verify::VerifyPolicy::default()
+    })
 }
 
 fn refuse_read_only(settings: Settings) -> Result<(), CliError> {

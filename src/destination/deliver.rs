@@ -358,6 +358,11 @@ impl Clients {
         self
     }
 
+    /// How long the sign-in check waits for a new secret.
+    pub fn verify_deadline(&self) -> std::time::Duration {
+        self.verify_policy.deadline
+    }
+
     /// Look for `gh` in this `PATH`-style list instead of `PATH`.
     pub fn with_gh_path(mut self, path: impl Into<OsString>) -> Self {
         self.gh_path = Some(path.into());

@@ -109,7 +109,7 @@ pub fn waiting_reason(code: u64) -> &'static str {
 pub fn not_signing_in(e: &VerifyError) -> (String, String) {
     let advice = match e.cause() {
         VerifyCause::InvalidSecret => {
-            "Entra kept refusing the value for two minutes (AADSTS7000215). Either the value sent is not this app's secret (a copy error, or the Secret ID instead of the value), or replication is unusually slow: check again in a few minutes."
+            "Entra kept refusing the value for as long as the check waited (AADSTS7000215). Either the value sent is not this app's secret (a copy error, or the Secret ID instead of the value), or replication is unusually slow: check again in a few minutes."
         }
         VerifyCause::Expired => {
             "Entra says the secret has expired or has not started yet (AADSTS7000222): check its start and end dates; a secret created minutes ago may still be replicating."
