@@ -50,6 +50,10 @@ fn block(drop_rank: u8, lines: Vec<Line<'_>>) -> Block<'_> {
 }
 
 pub fn render(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
+    // A destination form takes the dialog's place until it is sent or cancelled.
+    if forms::render(app, r, area, buf) {
+        return;
+    }
     let w = MAX_W.min(area.width);
     let inner_w = usize::from(w.saturating_sub(4));
     let inner_h = usize::from(area.height.saturating_sub(2));
@@ -81,7 +85,6 @@ pub fn render(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
         let inner = frame(area, w, h, TITLE, theme().dialog_border(), buf);
         Paragraph::new(lines).render(inner, buf);
     }
-    forms::render(app, r, area, buf);
 }
 
 fn lines_in(blocks: &[Block<'_>]) -> usize {

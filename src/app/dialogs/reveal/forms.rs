@@ -96,19 +96,24 @@ impl VaultForm {
     }
 
     /// The rows: what was typed (unless a listed vault has exactly that name), then the listed
-    /// vaults whose name contains it, an exact match first.
+    /// vaults whose name contains it, an exact match first. A preselected vault (not typed)
+    /// filters nothing: every vault stays listed.
     pub fn choices(&self) -> Vec<VaultChoice<'_>> {
         let typed = self.vault.value().trim();
-        let needle = typed.to_ascii_lowercase();
+        let needle = if self.touched {
+            typed.to_ascii_lowercase()
+        } else {
+            String::new()
+        };
         let mut listed: Vec<&Vault> = self
             .listed()
             .iter()
             .filter(|v| v.name.to_ascii_lowercase().contains(&needle))
             .collect();
-        listed.sort_by_key(|v| !v.name.eq_ignore_ascii_case(typed));
-        let exact = listed
-            .first()
-            .is_some_and(|v| v.name.eq_ignore_ascii_case(typed));
+        if self.touched {
+            listed.sort_by_key(|v| !v.name.eq_ignore_ascii_case(typed));
+        }
+        let exact = listed.iter().any(|v| v.name.eq_ignore_ascii_case(typed));
         let mut out = Vec::new();
         if !typed.is_empty() && !exact {
             out.push(VaultChoice::Typed(typed));
@@ -119,10 +124,17 @@ impl VaultForm {
 
     /// After the text changed: the exact match, else the first listed match, else the text.
     fn reselect(&mut self) {
+        let typed = self.vault.value().trim().to_owned();
         let choices = self.choices();
-        self.selected = choices
-            .iter()
-            .position(|c| matches!(c, VaultChoice::Listed(_)))
+        let exact = choices.iter().position(
+            |c| matches!(c, VaultChoice::Listed(v) if v.name.eq_ignore_ascii_case(&typed)),
+        );
+        self.selected = exact
+            .or_else(|| {
+                choices
+                    .iter()
+                    .position(|c| matches!(c, VaultChoice::Listed(_)))
+            })
             .unwrap_or(0);
     }
 
@@ -427,6 +439,7 @@ mod tests {
         });
         assert_eq!(f.vault.value(), "b-kv");
         assert_eq!(f.choices()[f.selected], VaultChoice::Listed(&vault("b-kv")));
+        assert_eq!(f.choices().len(), 2, "a preselected vault filters nothing");
         let mut f = VaultForm::new(&SecretName::for_app("payments-api"), Listing::Loading(1));
         typed(&mut f, "mine-kv");
         f.found(VaultsFound {

@@ -24,7 +24,8 @@ const MAX_W: u16 = 72;
 /// Label column.
 const LABEL: usize = 13;
 
-pub fn render(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
+/// Draw the open form, if any (true when one was drawn).
+pub fn render(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) -> bool {
     let w = MAX_W.min(area.width);
     let inner_w = usize::from(w.saturating_sub(4));
     let rows = usize::from(area.height.saturating_sub(2));
@@ -35,12 +36,13 @@ pub fn render(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
         ),
         RevealMode::GitHub(f) => ("Set it as a GitHub Actions secret", github(f, inner_w)),
         RevealMode::Exec(f) => ("Give the value to a command", exec(f, inner_w)),
-        _ => return,
+        _ => return false,
     };
     let lines = text::fit_lines(lines, inner_w);
     let h = lines.len() as u16 + 2;
     let inner = frame(area, w, h, title, theme().dialog_border(), buf);
     Paragraph::new(lines).render(inner, buf);
+    true
 }
 
 fn labelled(focused: bool, label: &str, field: Line<'static>) -> Line<'static> {
