@@ -23,7 +23,7 @@ pub struct Env {
 /// A recording program: argv (one per line), environment and stdin go to `dir/{name}.argv`,
 /// `.env`, `.stdin`; `gh auth status` fails when `dir/gh-signed-out` exists; `FAKE_FAIL` in its
 /// environment makes it fail.
-fn recorder(dir: &Path, name: &str) -> PathBuf {
+pub fn recorder(dir: &Path, name: &str) -> PathBuf {
     let p = dir.join("bin").join(name);
     let rec = dir.display();
     std::fs::write(
