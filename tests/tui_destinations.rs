@@ -462,10 +462,31 @@ fn rotated() -> App {
 fn a_rotation_looks_for_the_vault_secret_of_the_old_one() {
     let mut app = rotated();
     let fx = press(&mut app, &[key('k')]);
-    let Some(Effect::ListVaults { rotating, .. }) = fx.into_iter().next() else {
+    let Some(Effect::ListVaults {
+        request, rotating, ..
+    }) = fx.into_iter().next()
+    else {
         panic!()
     };
     assert_eq!(rotating.map(|s| s.to_string()).as_deref(), Some(CI_KEY));
+    let mut f = found();
+    f.tagged = Some(azsecrets::destination::Tagged {
+        vault: "fabrikam-kv".parse().unwrap(),
+        uri: url::Url::parse("https://fabrikam-kv.vault.azure.net/").unwrap(),
+        name: azsecrets::keyvault::SecretName::parse("payments-ci").unwrap(),
+    });
+    app.update(Action::VaultsListed(request, f));
+    snap!("vault_picker_rotating", &app);
+    let (_, target, _) = send_effect(press(&mut app, &[code(KeyCode::Enter)]));
+    let Target::KeyVault(v) = target else {
+        panic!()
+    };
+    assert_eq!(v.vault.to_string(), "fabrikam-kv");
+    assert_eq!(
+        v.name.unwrap().to_string(),
+        "payments-ci",
+        "a new version of it"
+    );
 }
 
 #[test]

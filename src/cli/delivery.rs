@@ -497,6 +497,20 @@ pub async fn check_signs_in(
             words::seconds(so_far)
         )
     };
+    // On a terminal: the countdown first, as it is what moves.
+    let countdown = |attempt: u32, code: u64, left: Duration, so_far: Duration| {
+        format!(
+            "Checking the new secret: next try in {} ({} so far); attempt {attempt} refused: {}",
+            words::seconds(left),
+            words::seconds(so_far),
+            words::waiting_reason(code)
+        )
+    };
+    // The line is rewritten in place, so it must never wrap: cut to the width.
+    let columns = crossterm::terminal::size()
+        .map(|(w, _)| usize::from(w).saturating_sub(1).max(20))
+        .unwrap_or(79);
+    let live_line = |text: String| format!("\r\x1b[2K{}", crate::sanitize::fit(&text, columns));
     if !live {
         note(
             "Checking that the new secret signs in (client credentials; up to 120 s while it replicates)…",
@@ -512,20 +526,20 @@ pub async fn check_signs_in(
                 VerifyEvent::Waiting { attempt, next_in, code, elapsed } => {
                     next_at = Some((tokio::time::Instant::now() + next_in, attempt, code));
                     if live {
-                        crate::console::err(&format!("\r\x1b[2K{}", line(attempt, code, next_in, elapsed)));
+                        crate::console::err(&live_line(countdown(attempt, code, next_in, elapsed)));
                     } else {
                         note(&line(attempt, code, next_in, elapsed));
                     }
                 }
                 VerifyEvent::Attempt { attempt, .. } if live => {
-                    crate::console::err(&format!("\r\x1b[2KChecking that the new secret signs in: attempt {attempt}…"));
+                    crate::console::err(&live_line(format!("Checking that the new secret signs in: attempt {attempt}…")));
                 }
                 VerifyEvent::Attempt { .. } => {}
             },
             _ = ticker.tick(), if live => {
                 if let Some((at, attempt, code)) = next_at {
                     let left = at.saturating_duration_since(tokio::time::Instant::now());
-                    crate::console::err(&format!("\r\x1b[2K{}", line(attempt, code, left, started.elapsed())));
+                    crate::console::err(&live_line(countdown(attempt, code, left, started.elapsed())));
                 }
             }
             () = signals.next() => break Check::Interrupted(signals.caught.unwrap_or("a signal")),

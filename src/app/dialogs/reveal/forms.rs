@@ -62,6 +62,8 @@ pub struct VaultForm {
     /// The highlighted row of [`VaultForm::choices`].
     pub selected: usize,
     pub invalid: Option<String>,
+    /// A rotation: where the old secret's value is kept (its vault and name), when found.
+    pub holds_old: Option<String>,
     /// The vault field was typed into: what arrives later does not overwrite it.
     touched: bool,
 }
@@ -76,6 +78,7 @@ impl VaultForm {
             listing,
             selected: 0,
             invalid: None,
+            holds_old: None,
             touched: false,
         }
     }
@@ -142,6 +145,10 @@ impl VaultForm {
     /// else the vault last used), unless the user typed meanwhile.
     pub fn found(&mut self, found: VaultsFound) {
         self.listing = Listing::Ready(found.choices);
+        self.holds_old = found
+            .tagged
+            .as_ref()
+            .map(|t| format!("{} as {}", t.vault, t.name));
         if !self.touched {
             if let Some(t) = &found.tagged {
                 self.vault = Input::new(t.vault.to_string());

@@ -171,6 +171,16 @@ fn vault(app: &App, f: &VaultForm, inner_w: usize, rows: usize) -> Vec<Line<'sta
             "1-127 letters, digits, -",
         ),
     ));
+    if let Some(old) = &f.holds_old {
+        lines.extend(said(
+            &format!(
+                "The old secret's value is in {}: storing there adds a new version of it.",
+                text::clean(old)
+            ),
+            inner_w,
+            t.ok(),
+        ));
+    }
     lines.extend(said(
         "A new version when the name exists; tagged with the app, the Secret ID and created-by azsecrets.",
         inner_w,
