@@ -164,6 +164,16 @@ async fn a_destination_that_would_refuse_refuses_before_anything_is_created() {
         stderr(&o)
     );
 
+    // A name held by a soft-deleted secret would get a 409: refused first, with the way out.
+    let o = add(&["keyvault:contoso-restore-kv/retired-client-secret"]);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(err.contains("ObjectIsDeletedButRecoverable"), "{err}");
+    assert!(
+        err.contains("az keyvault secret recover --vault-name contoso-restore-kv --name retired-client-secret"),
+        "{err}"
+    );
+
     // Several refusals are all said at once.
     std::fs::write(e.path("gh-signed-out"), "").unwrap();
     let o = add(&["keyvault:no-such-vault-kv", "github:contoso/billing"]);

@@ -18,7 +18,7 @@ use crate::arm::{ArmClient, Vault};
 use crate::ids::{ApplicationId, SecretId};
 use crate::keyvault::{
     ClientSecretTags, KeyVaultClient, KeyVaultError, PermissionModel, SecretName, SecretToStore,
-    VaultCause, VaultRef,
+    VaultApiError, VaultCause, VaultRef,
 };
 use crate::prefs::Prefs;
 use crate::secret::SecretValue;
@@ -417,14 +417,35 @@ impl Clients {
                 let name = v.name_for(app_name);
                 match kv.list_versions(&url, &name).await {
                     Ok(_) => Ok(()),
+                    // Not there: unless a deleted secret holds the name (Set would get a 409).
+                    Err(e) if e.cause() == VaultCause::NotFound => {
+                        match kv.is_deleted(&url, &name).await {
+                            Ok(true) => Err(SendError::KeyVault {
+                                vault: v.vault.to_string(),
+                                name: name.to_string(),
+                                error: KeyVaultError::Api(Box::new(VaultApiError {
+                                    operation: "use that name in the key vault",
+                                    vault: url.to_string(),
+                                    status: 409,
+                                    code: "Conflict".into(),
+                                    inner_code: Some("ObjectIsDeletedButRecoverable".into()),
+                                    message: format!(
+                                        "Secret {name} is currently in a deleted but recoverable state, and its name cannot be reused"
+                                    ),
+                                    request_id: None,
+                                })),
+                                model: v.model,
+                            }),
+                            // Not deleted, or deleted secrets cannot be read: Set will tell.
+                            Ok(false) | Err(_) => Ok(()),
+                        }
+                    }
                     // Reachable, signed in: a missing secret is made by Set; a refused read
                     // does not tell whether Set is allowed (that is judged when storing).
                     Err(e)
                         if matches!(
                             e.cause(),
-                            VaultCause::NotFound
-                                | VaultCause::Forbidden(_)
-                                | VaultCause::SecretDisabled
+                            VaultCause::Forbidden(_) | VaultCause::SecretDisabled
                         ) =>
                     {
                         Ok(())
