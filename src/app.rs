@@ -40,9 +40,10 @@ pub use apps_list::{AppList, ListLoad, SortKey};
 pub use apps_screen::{APPS_CHROME, AppsTab};
 pub use dialogs::{
     AddFocus, AddSecret, CloseFocus, Confirm, ConfirmFocus, ConfirmKind, CopyItem, CopyKind,
-    CopyMenu, Cx, Dialog, ExpiryChoice, Explain, Finishing, FollowUp, Help, InFlight, Member,
-    NewFocus, NewRegistration, Next, Outcome, Recovery, RecoveryFocus, Reveal, RevealMode, Room,
-    StatusLine, Submit, Submits, handoff_advice,
+    CopyMenu, Cx, Dialog, ExecForm, ExpiryChoice, Explain, Finishing, FollowUp, GitHubFocus,
+    GitHubForm, Help, InFlight, Listing, Member, NewFocus, NewRegistration, Next, Outcome,
+    Recovery, RecoveryFocus, Reveal, RevealMode, Room, SentLine, SignInCheck, StatusLine, Submit,
+    Submits, VaultChoice, VaultFocus, VaultForm, Waiting, handoff_advice,
 };
 pub use effect::{Effect, JournalNote};
 pub use loadable::{ErrorInfo, Loadable, Retrying};
@@ -384,6 +385,18 @@ impl App {
             Action::Copied(r, target, result) => return self.copied(r, target, result),
             Action::EnvFileWritten(r, result) => {
                 return self.answer(r, |rv: &mut Reveal| rv.env_written(result));
+            }
+            Action::SecretSent(r, result) => {
+                return self.answer(r, |rv: &mut Reveal| rv.sent_back(r, result));
+            }
+            Action::VerifyProgress(r, event) => {
+                return self.answer(r, |rv: &mut Reveal| rv.verify_progress(event));
+            }
+            Action::Verified(r, result) => {
+                return self.answer(r, |rv: &mut Reveal| rv.verified(result));
+            }
+            Action::VaultsListed(r, found) => {
+                return self.answer(r, |rv: &mut Reveal| rv.vaults_listed(found));
             }
         }
         Vec::new()

@@ -6,12 +6,14 @@
 pub mod apps;
 pub mod args;
 pub mod config;
+pub mod delivery;
 pub mod error;
 pub mod exit;
 pub mod man;
 pub mod output;
 pub mod recover;
 pub mod resolve;
+pub mod rotate;
 pub mod sandbox;
 pub mod secrets;
 pub mod whoami;

@@ -4,7 +4,9 @@
 //! 2. `addPassword` with the journaled `client-request-id`;
 //! 3. on a clean 2xx with the body read, journal `created` and hand the new secret to the
 //!    caller, who hands the value off and then says how that ended ([`handed_off`],
-//!    [`roll_back`], [`kept`]);
+//!    [`roll_back`], [`kept`]). With several destinations the rule is [`HandOff`]: the secret
+//!    is handed off when at least one destination took the value (those that failed are
+//!    named, and the secret is kept); when none did, nobody holds it and it is rolled back;
 //! 4. anything else is settled here: a definitive refusal (a 4xx with Graph's error body, a
 //!    sign-in failure) created nothing; any other answer (5xx, 408, 429, a cut connection, an
 //!    unreadable reply) or an interruption (the user or a signal quit while Graph had the
@@ -284,6 +286,43 @@ pub async fn add(
     }
 }
 
+/// How handing a new secret's value to its destinations ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HandOff {
+    /// Every destination took the value.
+    Everywhere,
+    /// Some took it; these (named as the caller names them) did not. Someone holds the value,
+    /// so the secret is kept and the entry is done.
+    Partly { failed: Vec<String> },
+    /// None took it: nobody holds the value, so the secret is rolled back ([`roll_back`]).
+    Nowhere,
+}
+
+impl HandOff {
+    /// The verdict over each destination's name and whether it took the value.
+    pub fn of<S: Into<String>>(results: impl IntoIterator<Item = (S, bool)>) -> Self {
+        let mut took = 0;
+        let mut failed = Vec::new();
+        for (name, ok) in results {
+            if ok {
+                took += 1;
+            } else {
+                failed.push(name.into());
+            }
+        }
+        match (took, failed.is_empty()) {
+            (0, _) => HandOff::Nowhere,
+            (_, true) => HandOff::Everywhere,
+            (_, false) => HandOff::Partly { failed },
+        }
+    }
+
+    /// Someone holds the value: the secret stays.
+    pub fn held(&self) -> bool {
+        !matches!(self, HandOff::Nowhere)
+    }
+}
+
 /// The value reached its destination: the entry is done.
 pub async fn handed_off(journal: &Journal, op: &OpId) -> Result<(), JournalError> {
     let (journal, op) = (journal.clone(), op.clone());
@@ -513,6 +552,26 @@ async fn blocking<T: Send + 'static>(
             path: std::path::PathBuf::new(),
             source: std::io::Error::other(e.to_string()),
         }),
+    }
+}
+
+#[cfg(test)]
+mod hand_off_tests {
+    use super::HandOff;
+
+    #[test]
+    fn one_destination_that_took_it_is_enough() {
+        assert_eq!(HandOff::of([("a", true), ("b", true)]), HandOff::Everywhere);
+        assert_eq!(
+            HandOff::of([("vault", false), ("gh", true), ("exec", false)]),
+            HandOff::Partly {
+                failed: vec!["vault".into(), "exec".into()]
+            }
+        );
+        assert_eq!(HandOff::of([("a", false)]), HandOff::Nowhere);
+        assert_eq!(HandOff::of(Vec::<(&str, bool)>::new()), HandOff::Nowhere);
+        assert!(HandOff::Partly { failed: vec![] }.held());
+        assert!(!HandOff::Nowhere.held());
     }
 }
 

@@ -1,12 +1,15 @@
 //! Where a new secret's value can go, as the user writes it (`--to`): the existing `clipboard`,
 //! `env-file:PATH` and `stdout`, and `keyvault:VAULT[/NAME]`, `github:OWNER/REPO[/NAME][@ENV]`
-//! and `exec:'CMD ARGS…'`. Parsing and validation only, with clear errors; the hand-off to Key
-//! Vault is [`crate::keyvault`], to GitHub [`github`] (through the `gh` CLI), to a command
-//! [`exec`]. Knows no terminal.
+//! and `exec:'CMD ARGS…'`: parsing and validation with clear errors. The hand-off itself is
+//! [`deliver`] (checks before the secret exists, sending, the vaults to choose from, the
+//! sign-in check), over [`crate::keyvault`], [`github`] (the `gh` CLI) and [`exec`]; the advice
+//! both front-ends give is [`words`]. Knows no terminal.
 
+pub mod deliver;
 pub mod exec;
 pub mod github;
 mod process;
+pub mod words;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -14,6 +17,9 @@ use std::str::FromStr;
 
 use crate::keyvault::{NameError, SecretName, VaultRef};
 
+pub use deliver::{
+    About, Clients, SendError, Sent, Tagged, Target, VaultChoices, VaultTarget, VaultsFound,
+};
 pub use exec::{ExecCommand, ExecContext, ExecError, ExecOutput};
 pub use github::{GhError, GhOutput, GhRunner, GitHubName, GitHubRepo, GitHubTarget};
 
@@ -109,6 +115,20 @@ fn parse_keyvault(rest: &str) -> Result<Destination, DestinationError> {
         None => None,
     };
     Ok(Destination::KeyVault { vault, name })
+}
+
+impl Destination {
+    /// A short word for the kind (`keyvault`, `github`, …): the journal records it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Destination::Clipboard => "clipboard",
+            Destination::EnvFile(_) => "env-file",
+            Destination::Stdout => "stdout",
+            Destination::KeyVault { .. } => "keyvault",
+            Destination::GitHub(_) => "github",
+            Destination::Exec(_) => "exec",
+        }
+    }
 }
 
 impl fmt::Display for Destination {

@@ -22,6 +22,12 @@ pub enum Context {
     RevealConfirmClose,
     /// "The .env file is another app's: replace its values?" inside the reveal dialog.
     RevealConfirmReplace,
+    /// Choosing the key vault (and the secret's name) to send the value to.
+    RevealVault,
+    /// The GitHub repository (and secret name, environment) to send the value to.
+    RevealGitHub,
+    /// The command line to run with the value on its stdin.
+    RevealExec,
     /// "Finishing…": a quit waits for Graph's answer to an add.
     Finishing,
     /// Secrets left by an interrupted run: delete or keep each.
@@ -74,6 +80,14 @@ pub enum Command {
     ConfirmPaste,
     /// Keep a secret nobody holds (the reveal's close question, a left-over secret).
     KeepSecret,
+    /// `k` in the reveal dialog: store the value in a key vault.
+    SendToKeyVault,
+    /// `g` in the reveal dialog: set the value as a GitHub Actions secret.
+    SendToGitHub,
+    /// `x` in the reveal dialog: run a command with the value on its stdin.
+    SendToCommand,
+    /// `t` in the reveal dialog: check that the new secret signs in.
+    TestSignIn,
     CopyItem(u8),
     /// `c` on the sign-in screen: copy the user code.
     CopyCode,
@@ -223,6 +237,10 @@ pub static BINDINGS: &[Binding] = &[
     b(X::Reveal,             &[k('e')],       "e",      C::CopyEnvBlock,     "copy env",        true),
     b(X::Reveal,             &[k('w')],       "w",      C::WriteEnvFile,     "write .env",      true),
     b(X::Reveal,             &[k('p')],       "p",      C::ConfirmPaste,     "paste worked",    false),
+    b(X::Reveal,             &[k('k')],       "k",      C::SendToKeyVault,   "key vault",       true),
+    b(X::Reveal,             &[k('g')],       "g",      C::SendToGitHub,     "GitHub",          true),
+    b(X::Reveal,             &[k('x')],       "x",      C::SendToCommand,    "command",         true),
+    b(X::Reveal,             &[k('t')],       "t",      C::TestSignIn,       "test sign-in",    true),
     b(X::Reveal,             ESC,             "Esc",    C::Back,             "close",           true),
     b(X::Reveal,             &[k('q')],       "q",      C::Quit,             "quit",            false),
     b(X::RevealPath,         ENTER,           "Enter",  C::Activate,         "write",           true),
@@ -236,6 +254,20 @@ pub static BINDINGS: &[Binding] = &[
     b(X::RevealConfirmClose, &[code(KeyCode::Esc), k('n')], "Esc/n", C::Back, "go back",        true),
     b(X::RevealConfirmReplace, &[k('y')],     "y",      C::ConfirmYes,       "replace them",    true),
     b(X::RevealConfirmReplace, &[code(KeyCode::Esc), k('n')], "Esc/n", C::Back, "keep the file", true),
+    b(X::RevealVault,        TAB,             "Tab",    C::NextField,        "next field",      true),
+    b(X::RevealVault,        BACKTAB,         "S-Tab",  C::PrevField,        "previous",        false),
+    b(X::RevealVault,        ARROW_UP,        "↑",      C::Up,               "vault up",        false),
+    b(X::RevealVault,        ARROW_DOWN,      "↓",      C::Down,             "vault down",      true),
+    b(X::RevealVault,        ENTER,           "Enter",  C::Activate,         "store",           true),
+    b(X::RevealVault,        ESC,             "Esc",    C::Back,             "cancel",          true),
+    b(X::RevealGitHub,       TAB,             "Tab",    C::NextField,        "next field",      true),
+    b(X::RevealGitHub,       BACKTAB,         "S-Tab",  C::PrevField,        "previous",        false),
+    b(X::RevealGitHub,       ARROW_UP,        "↑",      C::Up,               "previous",        false),
+    b(X::RevealGitHub,       ARROW_DOWN,      "↓",      C::Down,             "next field",      false),
+    b(X::RevealGitHub,       ENTER,           "Enter",  C::Activate,         "set secret",      true),
+    b(X::RevealGitHub,       ESC,             "Esc",    C::Back,             "cancel",          true),
+    b(X::RevealExec,         ENTER,           "Enter",  C::Activate,         "run",             true),
+    b(X::RevealExec,         ESC,             "Esc",    C::Back,             "cancel",          true),
     // Finishing before a quit (Ctrl-C, global, quits at once)
     // Left behind by an interrupted run
     b(X::Recovery,           TAB,             "Tab",    C::NextField,        "switch",          true),
@@ -322,7 +354,13 @@ pub fn lookup(context: Context, ev: &KeyEvent) -> Option<&'static Binding> {
 pub fn takes_text(context: Context) -> bool {
     matches!(
         context,
-        Context::Filter | Context::AddSecret | Context::RevealPath | Context::NewRegistration
+        Context::Filter
+            | Context::AddSecret
+            | Context::RevealPath
+            | Context::NewRegistration
+            | Context::RevealVault
+            | Context::RevealGitHub
+            | Context::RevealExec
     )
 }
 

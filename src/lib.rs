@@ -19,6 +19,7 @@ pub mod keyvault;
 pub mod logging;
 pub mod new_secret;
 pub mod paths;
+pub mod prefs;
 pub mod sandbox;
 pub mod sanitize;
 pub mod secret;

@@ -94,6 +94,9 @@ pub struct SandboxSession {
     pub add_password_delay: std::time::Duration,
     /// Create the secret, then answer addPassword with this status (a test knob).
     pub add_password_status: Option<u16>,
+    /// A new secret is refused by client credentials (AADSTS7000215) this long after its
+    /// creation, as Entra does while it replicates (to see the sign-in check wait).
+    pub propagation_delay: std::time::Duration,
 }
 
 /// How to sign in.
@@ -246,6 +249,7 @@ impl Session {
             tenant_file: config.tenant_file.clone(),
             add_password_delay: config.add_password_delay,
             add_password_status: config.add_password_status,
+            propagation_delay: config.propagation_delay,
             // The in-process token is a static one that cannot refresh: make it outlive
             // any session (the sandbox itself still expires tokens as Graph would).
             token_lifetime: std::time::Duration::from_secs(30 * 86_400),

@@ -27,6 +27,7 @@ use crate::app::{
 };
 use crate::auth::device_code::{self, DevicePrompt};
 use crate::create;
+use crate::destination::Clients;
 use crate::graph::{ApplicationId, GraphClient, TenantId};
 use crate::handoff::{
     self, Clipboard, ClipboardMode, CopyReport, EnvBlock, HandoffError, TerminalWrite,
@@ -116,7 +117,8 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
         Clipboard::new(config.clipboard, config.clipboard_timeout),
         journal,
         tx,
-    );
+    )
+    .with_clients(Clients::from_session(&session));
     tracing::info!(
         source = session.source.label(),
         read_only = config.read_only,
@@ -312,6 +314,10 @@ pub struct Runner {
     /// Adds in flight: sending on one interrupts it (the run is quitting).
     adds: HashMap<RequestId, oneshot::Sender<()>>,
     copies: CopyWorker,
+    /// Key Vault, Resource Manager, gh, commands and the sign-in check (none by default).
+    clients: Clients,
+    /// Sign-in checks in flight, to stop one (Esc).
+    verifies: HashMap<RequestId, AbortHandle>,
 }
 
 impl Runner {
@@ -330,12 +336,23 @@ impl Runner {
             tx,
             lists: HashMap::new(),
             adds: HashMap::new(),
+            clients: Clients::none(),
+            verifies: HashMap::new(),
         }
     }
 
-    /// Stop the listings still streaming (at exit).
+    /// The clients the destinations and the sign-in check use (the session's).
+    pub fn with_clients(mut self, clients: Clients) -> Self {
+        self.clients = clients;
+        self
+    }
+
+    /// Stop the listings still streaming and the sign-in checks (at exit).
     pub fn abort_all(&mut self) {
         for (_, h) in self.lists.drain() {
+            h.abort();
+        }
+        for (_, h) in self.verifies.drain() {
             h.abort();
         }
     }
@@ -482,6 +499,72 @@ impl Runner {
             } => self
                 .copies
                 .queue(request, CopyTarget::Text(label), Content::Text(text)),
+            Effect::SendSecret {
+                request,
+                target,
+                about,
+                value,
+            } => {
+                let (clients, tx) = (self.clients.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let r = clients.send(&target, &value, &about).await;
+                    drop(value);
+                    send(&tx, Action::SecretSent(request, r));
+                });
+            }
+            Effect::VerifySecret {
+                request,
+                tenant,
+                app_id,
+                value,
+            } => {
+                let (clients, tx) = (self.clients.clone(), self.tx.clone());
+                self.verifies.retain(|_, h| !h.is_finished());
+                let task = tokio::spawn(async move {
+                    let r = match clients.verifier(tenant.as_str(), &app_id) {
+                        Ok(v) => {
+                            let progress = tx.clone();
+                            let observer: crate::verify::VerifyObserver = Arc::new(move |event| {
+                                send(&progress, Action::VerifyProgress(request, event));
+                            });
+                            v.verify(&value, &observer).await
+                        }
+                        Err(e) => Err(e),
+                    };
+                    drop(value);
+                    send(&tx, Action::Verified(request, r));
+                });
+                self.verifies.insert(request, task.abort_handle());
+            }
+            Effect::CancelVerify { request } => {
+                if let Some(h) = self.verifies.remove(&request) {
+                    h.abort();
+                }
+            }
+            Effect::ListVaults {
+                request,
+                tenant,
+                app_id,
+                rotating,
+            } => {
+                let (clients, tx) = (self.clients.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let found = clients
+                        .vaults_for(tenant.as_str(), &app_id, rotating.as_ref())
+                        .await;
+                    send(&tx, Action::VaultsListed(request, found));
+                });
+            }
+            Effect::RememberVault {
+                tenant,
+                app_id,
+                vault,
+            } => {
+                let clients = self.clients.clone();
+                tokio::task::spawn_blocking(move || {
+                    clients.remember_vault(tenant.as_str(), &app_id, &vault);
+                });
+            }
             Effect::WriteEnvFile {
                 request,
                 path,

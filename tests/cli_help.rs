@@ -177,7 +177,7 @@ fn bad_values_exit_2_before_any_sign_in() {
         ),
         (
             &["secrets", "add", "--app", "x", "--to", "printer"],
-            "use clipboard, env-file:PATH or stdout",
+            "use clipboard, stdout, env-file:PATH, keyvault:VAULT[/NAME]",
         ),
         (
             &[

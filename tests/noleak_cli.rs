@@ -1,6 +1,8 @@
-//! End to end: `azsecrets --sandbox secrets add --to env-file:PATH` with trace logging. The
-//! value that lands in the .env file must appear nowhere else: not in stdout/stderr, not in the
-//! log, not in any other file the run created (cache, config, runtime dirs).
+//! End to end: `azsecrets --sandbox secrets add --to env-file:PATH` (and the clipboard, and a
+//! key vault + GitHub + a command at once) with trace logging. The value that lands where it was
+//! sent must appear nowhere else: not in stdout/stderr, not in the log, not in any other file
+//! the run created (cache, config, runtime dirs, the journal), not in the arguments or the
+//! environment of the programs it was handed to (which record both).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -24,7 +26,7 @@ struct Run {
 impl Run {
     fn new() -> Self {
         let root = tempfile::tempdir().expect("tempdir");
-        for d in ["home", "cache", "config", "run", "out"] {
+        for d in ["home", "cache", "config", "run", "out", "bin"] {
             std::fs::create_dir(root.path().join(d)).expect("mkdir");
         }
         Self { root }
@@ -41,9 +43,13 @@ impl Run {
     }
 
     fn azsecrets_with(&self, args: &[&str], display: Option<&str>) -> Output {
+        // Recording programs (a fake gh, a command) first on PATH.
+        let mut path = std::ffi::OsString::from(self.path("bin"));
+        path.push(":");
+        path.push(std::env::var_os("PATH").unwrap_or_default());
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_azsecrets"));
         cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", path)
             .env("HOME", self.path("home"))
             .env("XDG_CACHE_HOME", self.path("cache"))
             .env("XDG_CONFIG_HOME", self.path("config"))
@@ -104,23 +110,24 @@ fn candidate_apps(run: &Run) -> Vec<String> {
 /// `secrets add --to TARGET` on the first sandbox app that accepts a new secret (some refuse on
 /// purpose: policy, the two-secret cap). Returns every run's output, the successful one last.
 fn add_secret(run: &Run, target: &str, display: Option<&str>) -> Vec<Output> {
+    add_secret_with(run, &["--to", target], display)
+}
+
+fn add_secret_with(run: &Run, extra: &[&str], display: Option<&str>) -> Vec<Output> {
     let mut outputs = Vec::new();
     for app in candidate_apps(run) {
-        let out = run.azsecrets_with(
-            &[
-                "secrets",
-                "add",
-                "--app",
-                &app,
-                "--description",
-                "noleak",
-                "--expires",
-                "30d",
-                "--to",
-                target,
-            ],
-            display,
-        );
+        let mut args = vec![
+            "secrets",
+            "add",
+            "--app",
+            &app,
+            "--description",
+            "noleak",
+            "--expires",
+            "30d",
+        ];
+        args.extend_from_slice(extra);
+        let out = run.azsecrets_with(&args, display);
         let ok = out.status.success();
         outputs.push(out);
         if ok {
@@ -136,7 +143,7 @@ fn add_secret(run: &Run, target: &str, display: Option<&str>) -> Vec<Output> {
 
 /// The value (and its base64 form) is in no output of the runs and no file under the run's
 /// temp dir except `allowed`; the log was written.
-fn assert_nowhere_else(run: &Run, outputs: &[Output], value: &str, allowed: Option<&Path>) {
+fn assert_nowhere_else(run: &Run, outputs: &[Output], value: &str, allowed: &[&Path]) {
     let b64 = base64::engine::general_purpose::STANDARD.encode(value);
     let needles: [&[u8]; 2] = [value.as_bytes(), b64.as_bytes()];
     for out in outputs {
@@ -160,7 +167,7 @@ fn assert_nowhere_else(run: &Run, outputs: &[Output], value: &str, allowed: Opti
     assert!(!log.is_empty(), "trace logging produced nothing");
     let mut files = Vec::new();
     all_files(run.root.path(), &mut files);
-    for file in files.iter().filter(|f| Some(f.as_path()) != allowed) {
+    for file in files.iter().filter(|f| !allowed.contains(&f.as_path())) {
         let bytes = std::fs::read(file).expect("read file");
         for n in needles {
             assert!(
@@ -221,7 +228,7 @@ fn env_file_value_appears_nowhere_else() {
         "{journal}"
     );
 
-    assert_nowhere_else(&run, &outputs, &value, Some(&env_path));
+    assert_nowhere_else(&run, &outputs, &value, &[&env_path]);
 }
 
 #[test]
@@ -253,11 +260,80 @@ fn clipboard_value_appears_nowhere_else() {
         assert_eq!(mode & 0o777, 0o600);
     }
     assert!(handoff_support::alive(pid));
-    assert_nowhere_else(&run, &outputs, &value, None);
+    assert_nowhere_else(&run, &outputs, &value, &[]);
 
     // Stop the holder: a newer copy makes it leave.
     let _newer = x.copy_with_xclip("done");
     assert!(handoff_support::wait_for(Duration::from_secs(3), || {
         !handoff_support::alive(pid)
     }));
+}
+
+#[path = "destination_support/mod.rs"]
+mod destination_support;
+
+#[test]
+fn vault_github_and_command_value_appears_nowhere_else() {
+    let run = Run::new();
+    destination_support::recorder(run.root.path(), "gh");
+    destination_support::recorder(run.root.path(), "store-it");
+    let journal_path = run.path("home/.local/state/azsecrets/journal.jsonl");
+    crate::keep_open(&journal_path);
+    let outputs = add_secret_with(
+        &run,
+        &[
+            "--to",
+            "keyvault:contoso-sandbox-kv",
+            "--to",
+            "github:contoso/billing",
+            "--github-variables",
+            "--to",
+            "exec:store-it --name azure/noleak",
+            "--verify",
+        ],
+        None,
+    );
+    let gh_stdin = run.root.path().join("gh.stdin");
+    let cmd_stdin = run.root.path().join("store-it.stdin");
+    let value = std::fs::read_to_string(&cmd_stdin).expect("the command got the value");
+    assert_eq!(value.len(), 40, "a real secret value: {value:?}");
+    assert_eq!(
+        std::fs::read_to_string(&gh_stdin).expect("gh got it"),
+        value
+    );
+    let last = String::from_utf8_lossy(&outputs.last().expect("a run").stderr).into_owned();
+    assert!(
+        last.contains("stored in key vault contoso-sandbox-kv"),
+        "{last}"
+    );
+    assert!(last.contains("signs in ✓ after"), "{last}");
+    // The recorded argv and environment of gh and the command are among the files checked; the
+    // config file remembers the vault, by name only.
+    let config = std::fs::read_to_string(run.path("config/azsecrets/config.json")).expect("config");
+    assert!(config.contains("contoso-sandbox-kv"), "{config}");
+    let journal = std::fs::read_to_string(&journal_path).expect("journal");
+    assert!(journal.contains(r#""outcome":"handed-off""#), "{journal}");
+    assert_nowhere_else(&run, &outputs, &value, &[&gh_stdin, &cmd_stdin]);
+}
+
+/// A journal entry of this (live) test process, so the journal keeps the run's records.
+fn keep_open(journal_path: &Path) {
+    let (pid, process_start) = azsecrets::journal::this_process();
+    azsecrets::journal::Journal::at(journal_path)
+        .begin(azsecrets::journal::Intent {
+            tenant: Some("00000000-0000-4000-8000-000000000000".into()),
+            app: azsecrets::journal::AppRef {
+                object_id: "x".into(),
+                app_id: "y".into(),
+                name: "held open by the test".into(),
+            },
+            description: None,
+            start_date_time: chrono::Utc::now(),
+            end_date_time: chrono::Utc::now(),
+            client_request_id: "none".into(),
+            destination: "stdout".into(),
+            pid,
+            process_start,
+        })
+        .expect("journal");
 }

@@ -1,5 +1,7 @@
 //! No-leak, full run: the real TUI in a pseudo-terminal signs in to a sandbox, creates a secret,
-//! shows it (`v`), copies it (OSC 52), writes a `.env`, and quits, with logging at trace level.
+//! shows it (`v`), copies it (OSC 52), writes a `.env`, and quits, with logging at trace level;
+//! and a second run that sends a new secret to a key vault, a fake `gh` and a recording command
+//! and checks that it signs in.
 //! Then the value and the access token must appear nowhere else: not on the normal screen or in
 //! scrollback after exit, not in the log, not in any process's command line or environment
 //! sampled during the run, and not in any file under the working, home and cache folders other
@@ -28,6 +30,8 @@ const COLS: u16 = 120;
 
 mod pty_support;
 use pty_support::Pty;
+#[path = "destination_support/mod.rs"]
+mod destination_support;
 
 /// Every process's command line and environment, as seen right now.
 fn sample_proc(out: &Mutex<Vec<(i32, String, Vec<u8>)>>) {
@@ -256,4 +260,132 @@ pub fn keep_journal_open(journal: &azsecrets::journal::Journal) {
             process_start,
         })
         .expect("journal");
+}
+
+#[test]
+fn sending_to_a_vault_github_and_a_command_leaks_the_value_nowhere_else() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().to_owned();
+    std::fs::create_dir_all(root.join("bin")).expect("bin");
+    destination_support::recorder(&root, "gh");
+    destination_support::recorder(&root, "store-it");
+    let journal_path = root.join("state/azsecrets/journal.jsonl");
+    keep_journal_open(&azsecrets::journal::Journal::at(&journal_path));
+    let mut cmd = pty_support::azsecrets(&root);
+    cmd.env(
+        "PATH",
+        format!(
+            "{}:{}",
+            root.join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        ),
+    )
+    .env("XDG_CONFIG_HOME", root.join("config"))
+    .env("AZSECRETS_LOG", "trace")
+    .args([
+        "--sandbox",
+        "--sandbox-propagation-delay",
+        "3",
+        "--clipboard",
+        "none",
+    ]);
+    let mut t = Pty::spawn(cmd, dir, COLS, ROWS, 5000);
+    let azsecrets_pid = t.session.get_process().pid().as_raw();
+    let samples = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (samples, stop) = (samples.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                sample_proc(&samples);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+
+    t.add_secret("fabrikam", "noleak destinations");
+    t.send("k");
+    t.wait_for("contoso-sandbox-kv");
+    t.send("sandbox\r");
+    t.wait_for("Stored in key vault");
+    t.send("g");
+    t.wait_for("Set it as a GitHub Actions secret");
+    t.send("contoso/billing\r");
+    t.wait_for("Set as GitHub Actions secret");
+    t.send("x");
+    t.wait_for("Give the value to a command");
+    t.send("store-it --name azure/noleak\r");
+    t.wait_for("Taken by `store-it");
+    t.send("t");
+    t.wait_for("signs in ✓ after");
+    t.send("\x1b");
+    t.wait_gone("copy it now");
+    t.send("\x1b");
+    t.send("\x1b");
+    t.send("q");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while t.session.get_process().is_alive().unwrap_or(false) {
+        t.pump();
+        assert!(Instant::now() < deadline, "azsecrets did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    t.pump();
+    stop.store(true, Ordering::SeqCst);
+    sampler.join().expect("sampler");
+
+    let gh_stdin = root.join("gh.stdin");
+    let cmd_stdin = root.join("store-it.stdin");
+    let value = std::fs::read_to_string(&cmd_stdin).expect("the command got the value");
+    assert_eq!(value.len(), 40, "{value:?}");
+    assert_eq!(
+        std::fs::read_to_string(&gh_stdin).expect("gh got it"),
+        value
+    );
+
+    let mut seen_screen = String::new();
+    for back in (0..=5000usize).step_by(ROWS as usize) {
+        t.parser.screen_mut().set_scrollback(back);
+        seen_screen.push_str(&t.parser.screen().contents());
+    }
+    t.parser.screen_mut().set_scrollback(0);
+    assert!(
+        seen_screen.contains("stored in key vault contoso-sandbox-kv"),
+        "the summary names the vault:\n{seen_screen}"
+    );
+    assert!(
+        !seen_screen.contains(&value),
+        "not on the screen or in scrollback"
+    );
+
+    let log = std::fs::read(root.join("azsecrets.log")).expect("log");
+    assert!(log.len() > 1000, "trace logging produced a real log");
+    assert!(!contains(&log, &value), "not in the log");
+    let journal = std::fs::read_to_string(&journal_path).expect("journal");
+    assert!(journal.contains(r#""outcome":"handed-off""#), "{journal}");
+    let config = std::fs::read_to_string(root.join("config/azsecrets/config.json"))
+        .expect("the vault is remembered");
+    assert!(config.contains("contoso-sandbox-kv"));
+
+    // Every file of the run but the two recorded stdins: the log, the journal, the config, the
+    // recorded argv and environment of gh and the command.
+    let mut files = Vec::new();
+    files_under(&root, &mut files);
+    assert!(files.len() >= 8, "{files:?}");
+    for f in files.iter().filter(|f| **f != gh_stdin && **f != cmd_stdin) {
+        let bytes = std::fs::read(f).expect("read");
+        assert!(
+            !contains(&bytes, &value),
+            "the value leaked into {}",
+            f.display()
+        );
+    }
+    // No process's command line or environment, sampled all along.
+    let samples = samples.lock().unwrap();
+    assert!(samples.iter().any(|(p, _, _)| *p == azsecrets_pid));
+    for (pid, what, bytes) in samples.iter() {
+        assert!(
+            !contains(bytes, &value),
+            "the value is in /proc/{pid}/{what}"
+        );
+    }
 }

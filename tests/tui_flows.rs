@@ -414,16 +414,43 @@ fn rotate_to_prompt() -> App {
         CopyTarget::SecretValue,
         Ok(native_report()),
     ));
-    press(&mut app, &[code(KeyCode::Esc)]);
+    // Closing checks that the new secret signs in before the old one is offered.
+    let request = verify_effect(press(&mut app, &[code(KeyCode::Esc)]));
+    assert!(
+        matches!(app.dialogs.last(), Some(Dialog::Reveal(_))),
+        "the reveal stays while the check runs"
+    );
+    app.update(Action::Verified(request, Ok(signs_in_after(14))));
     match app.dialogs.last() {
         Some(Dialog::Confirm(c)) => {
             assert_eq!(c.kind, ConfirmKind::RotateOld);
             assert_eq!(c.focus, ConfirmFocus::Safe, "Keep both is the default");
             assert_eq!(c.secret.key_id.as_str(), CI_KEY);
+            assert_eq!(
+                c.note.as_deref(),
+                Some("The new secret signs in ✓ after 14 s.")
+            );
         }
         other => panic!("expected the rotate prompt, got {other:?}"),
     }
     app
+}
+
+/// The request of the sign-in check among `fx`.
+fn verify_effect(fx: Vec<Effect>) -> u64 {
+    fx.into_iter()
+        .find_map(|e| match e {
+            Effect::VerifySecret { request, .. } => Some(request),
+            _ => None,
+        })
+        .expect("expected VerifySecret")
+}
+
+fn signs_in_after(secs: u64) -> azsecrets::verify::Verified {
+    azsecrets::verify::Verified {
+        elapsed: std::time::Duration::from_secs(secs),
+        attempts: 3,
+    }
 }
 
 #[test]
@@ -935,6 +962,9 @@ fn in_context(ctx: azsecrets::keymap::Context) -> App {
             | C::RevealPath
             | C::RevealConfirmClose
             | C::RevealConfirmReplace
+            | C::RevealVault
+            | C::RevealGitHub
+            | C::RevealExec
             | C::RotatePrompt
     ) {
         press(
@@ -966,8 +996,19 @@ fn in_context(ctx: azsecrets::keymap::Context) -> App {
                 ));
             }
             C::RotatePrompt => {
-                // "I saved it": the new value is held, so the old one may go.
-                press(&mut app, &[code(KeyCode::Esc), key('k')]);
+                // "I saved it": the new value is held, so once it signs in the old one may go.
+                press(&mut app, &[code(KeyCode::Esc)]);
+                let request = verify_effect(press(&mut app, &[key('k')]));
+                app.update(Action::Verified(request, Ok(signs_in_after(3))));
+            }
+            C::RevealVault => {
+                press(&mut app, &[key('k')]);
+            }
+            C::RevealGitHub => {
+                press(&mut app, &[key('g')]);
+            }
+            C::RevealExec => {
+                press(&mut app, &[key('x')]);
             }
             _ => {}
         }

@@ -349,8 +349,21 @@ fn rotate_offers_the_old_one_only_once_the_new_value_is_held() {
     ));
     press(&mut app, &[code(KeyCode::Esc)]);
     assert!(matches!(reveal(&app).mode, RevealMode::ConfirmClose { .. }));
-    // "I saved it" (keep): the new value is held, so the old one may now go.
-    press(&mut app, &[key('k')]);
+    // "I saved it" (keep): the new value is held; once it signs in, the old one may go.
+    let fx = press(&mut app, &[key('k')]);
+    let Some(Effect::VerifySecret { request, .. }) = fx
+        .into_iter()
+        .find(|e| matches!(e, Effect::VerifySecret { .. }))
+    else {
+        panic!("closing after a rotation checks the sign-in first");
+    };
+    app.update(Action::Verified(
+        request,
+        Ok(azsecrets::verify::Verified {
+            elapsed: std::time::Duration::from_secs(2),
+            attempts: 1,
+        }),
+    ));
     match app.dialogs.last() {
         Some(Dialog::Confirm(c)) => assert_eq!(c.secret.key_id.as_str(), CI_KEY),
         other => panic!("expected the old-secret prompt, got {other:?}"),

@@ -431,7 +431,19 @@ fn rotate_prompt() {
             confirmed: true,
         }),
     ));
-    press(&mut app, &[code(KeyCode::Esc)]);
+    // Closing checks that the new secret signs in first; then the old one is offered.
+    let fx = press(&mut app, &[code(KeyCode::Esc)]);
+    let Some(Effect::VerifySecret { request, .. }) = fx.into_iter().next() else {
+        panic!("expected VerifySecret");
+    };
+    snap!("rotate_checking_first", &app);
+    app.update(Action::Verified(
+        request,
+        Ok(azsecrets::verify::Verified {
+            elapsed: std::time::Duration::from_secs(14),
+            attempts: 4,
+        }),
+    ));
     snap!("rotate_prompt", &app);
 }
 

@@ -7,6 +7,7 @@ use ratatui::layout::Size;
 
 use crate::auth::device_code::DevicePrompt;
 use crate::create::{AddError, Added, Resolution, ResolveError, Scan};
+use crate::destination::{SendError, Sent, VaultsFound};
 use crate::graph::{
     AppLookup, AppRegistration, FederatedCredential, GraphError, Me, Organization, Page,
     RemoveOutcome, RetryEvent,
@@ -14,6 +15,7 @@ use crate::graph::{
 use crate::handoff::{CopyReport, EnvFileReport, HandoffError};
 use crate::journal::JournalError;
 use crate::keymap::Command;
+use crate::verify::{Verified, VerifyError, VerifyEvent};
 
 use super::AppsTab;
 
@@ -76,4 +78,12 @@ pub enum Action {
     AppCreated(RequestId, Result<AppRegistration, GraphError>),
     Copied(RequestId, CopyTarget, Result<CopyReport, HandoffError>),
     EnvFileWritten(RequestId, Result<EnvFileReport, HandoffError>),
+    /// A key vault, GitHub or a command took the value (or not).
+    SecretSent(RequestId, Result<Sent, SendError>),
+    /// The sign-in check was refused as a replicating secret is, and waits (or tries again).
+    VerifyProgress(RequestId, VerifyEvent),
+    /// The sign-in check ended.
+    Verified(RequestId, Result<Verified, VerifyError>),
+    /// The vaults to choose from, the one last used, and a rotation's vault secret.
+    VaultsListed(RequestId, VaultsFound),
 }

@@ -34,7 +34,10 @@ pub use form::Submit;
 pub use help::Help;
 pub use new_registration::{MAX_APP_NAME, NewFocus, NewRegistration};
 pub use recovery::{Recovery, RecoveryFocus};
-pub use reveal::{CloseFocus, Reveal, RevealMode, StatusLine, handoff_advice};
+pub use reveal::{
+    CloseFocus, ExecForm, GitHubFocus, GitHubForm, Listing, Reveal, RevealMode, SentLine,
+    SignInCheck, StatusLine, VaultChoice, VaultFocus, VaultForm, Waiting, handoff_advice,
+};
 
 /// A write to the tenant a dialog has in flight, as a quit sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +62,12 @@ pub trait Room {
     /// The request this dialog waits on (its spinner turns; its answer comes back to it).
     fn pending(&self) -> Option<RequestId> {
         None
+    }
+
+    /// Whether the answer to `request` is this dialog's (a dialog may wait on several at once:
+    /// the reveal dialog's copy, hand-off and sign-in check).
+    fn waits_for(&self, request: RequestId) -> bool {
+        self.pending() == Some(request)
     }
 
     /// True while it holds a secret value that was never handed off (closing loses it).

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::create::{AddPlan, Choice, Orphan};
+use crate::destination::{About, Target};
 use crate::graph::{AppQuery, ApplicationId, NewApplication, ObjectId, SecretId, TenantId};
 use crate::journal::OpId;
+use crate::keyvault::VaultRef;
 use crate::secret::SecretValue;
 
 use super::AppsTab;
@@ -105,6 +107,40 @@ pub enum Effect {
         request: RequestId,
         label: &'static str,
         text: String,
+    },
+    /// Hand the value to a key vault, GitHub Actions or a command
+    /// (`crate::destination::Clients::send`); the answer is `Action::SecretSent`.
+    SendSecret {
+        request: RequestId,
+        target: Target,
+        about: About,
+        value: Arc<SecretValue>,
+    },
+    /// Check that the new secret signs in (client credentials): `Action::VerifyProgress` as it
+    /// waits, then `Action::Verified`.
+    VerifySecret {
+        request: RequestId,
+        tenant: TenantId,
+        app_id: ApplicationId,
+        value: Arc<SecretValue>,
+    },
+    /// Stop a check in flight (its task is dropped).
+    CancelVerify {
+        request: RequestId,
+    },
+    /// The vaults to choose from (Resource Manager), the one last used for the app, and for a
+    /// rotation the vault secret that holds the old one: `Action::VaultsListed`.
+    ListVaults {
+        request: RequestId,
+        tenant: TenantId,
+        app_id: ApplicationId,
+        rotating: Option<SecretId>,
+    },
+    /// Remember the vault used for the app in this tenant (the config file; names only).
+    RememberVault {
+        tenant: TenantId,
+        app_id: ApplicationId,
+        vault: VaultRef,
     },
 }
 

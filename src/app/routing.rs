@@ -47,9 +47,7 @@ impl App {
     }
 
     pub(super) fn waiting(&self, r: RequestId) -> Option<usize> {
-        self.dialogs
-            .iter()
-            .rposition(|d| d.room().pending() == Some(r))
+        self.dialogs.iter().rposition(|d| d.room().waits_for(r))
     }
 
     /// Graph's answer to a dialog's request: on success the dialog says what comes next; on

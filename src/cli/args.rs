@@ -7,10 +7,17 @@ use chrono::Utc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use url::Url;
 
+use crate::destination::Destination;
 use crate::expiry::Lifetime;
 
 /// Said under every command that signs in: where the global options go.
 const GLOBALS_NOTE: &str = "Global options (--sandbox, --tenant, --auth, --read-only, --clipboard, …) go before the command, as in `azsecrets --sandbox secrets list`; `azsecrets --help` lists them.";
+
+/// Under `secrets add`: how several destinations end, and the exit codes.
+const ADD_NOTE: &str = "Every destination is checked before the secret is created (a vault answers, gh is signed in, a command's program exists, an .env file may be written), so a refusal creates nothing. The secret is kept when at least one destination took the value; when none did it is deleted again (exit 1); when some failed, the output names them and how to retry (exit 7). With --verify, a secret that does not sign in within 120 s exits 8 (it is kept).\n\nGlobal options (--sandbox, --tenant, --auth, --read-only, --clipboard, …) go before the command, as in `azsecrets --sandbox secrets list`; `azsecrets --help` lists them.";
+
+/// Under `secrets rotate`: the rules.
+const ROTATE_NOTE: &str = "Without --key-id, the old secret is the app's only one, or the only one expired or expiring within 30 days; otherwise rotate lists them and asks for --key-id. When a key vault secret is tagged with the old secret's Secret ID (found in a --to keyvault vault, the vault last used for the app, or the vaults Resource Manager lists), the new value goes to a new version of it. The old secret is deleted only with --delete-old and a successful --verify; otherwise both are kept and the command that deletes the old one later is printed. Exit codes as for `secrets add`.\n\nGlobal options (--sandbox, --tenant, --auth, --read-only, --clipboard, …) go before the command, as in `azsecrets --sandbox secrets list`; `azsecrets --help` lists them.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,6 +54,10 @@ pub struct GlobalArgs {
     /// a Graph error body.
     #[arg(long, value_name = "CODE", requires = "sandbox", value_parser = error_status)]
     pub sandbox_add_password_status: Option<u16>,
+    /// With --sandbox: refuse a new client secret's sign-in (AADSTS7000215) for SECS seconds
+    /// after it is created, as Entra does while it replicates (see --verify).
+    #[arg(long, value_name = "SECS", requires = "sandbox")]
+    pub sandbox_propagation_delay: Option<u64>,
     /// Microsoft Graph root URL (overrides --cloud; loopback may be plain http).
     #[arg(
         long,
@@ -241,8 +252,8 @@ pub enum SecretsCommand {
         #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
         output: OutputFormat,
     },
-    /// Add a client secret and hand its value to one destination.
-    #[command(after_help = GLOBALS_NOTE)]
+    /// Add a client secret and hand its value to one or more destinations.
+    #[command(after_help = ADD_NOTE)]
     Add {
         /// The app: its display name, Application (client) ID or Object ID.
         #[arg(long, value_name = "APP")]
@@ -253,9 +264,65 @@ pub enum SecretsCommand {
         /// 180d, 6m, 12m, 24m, never, or an end date YYYY-MM-DD.
         #[arg(long, value_name = "WHEN", default_value = "180d", value_parser = lifetime)]
         expires: Lifetime,
-        /// Where the value goes: clipboard, env-file:PATH or stdout.
+        /// Where the value goes (repeat for several): clipboard, stdout, env-file:PATH,
+        /// keyvault:VAULT[/NAME], github:OWNER/REPO[/NAME][@ENV] or exec:'COMMAND ARGS'.
+        #[arg(long, value_name = "DEST", value_parser = destination, required = true)]
+        to: Vec<Destination>,
+        /// Then check that the new secret signs in (client credentials), waiting up to 120 s
+        /// while it replicates.
+        #[arg(long)]
+        verify: bool,
+        /// With --verify: how long a new secret may take to start signing in.
+        #[arg(long, value_name = "SECS", default_value_t = 120, requires = "verify", value_parser = clap::value_parser!(u64).range(1..=900))]
+        verify_timeout: u64,
+        /// With --to github: also set AZURE_CLIENT_ID and AZURE_TENANT_ID as variables.
+        #[arg(long)]
+        github_variables: bool,
+        /// With --to env-file: replace another app's AZURE_CLIENT_ID or another tenant's
+        /// AZURE_TENANT_ID in the file.
+        #[arg(long)]
+        force: bool,
+        /// Output format (with --to stdout and json, the value is in the JSON).
+        #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+        output: OutputFormat,
+    },
+    /// Replace a client secret: add a new one, hand it off, check it signs in, and delete the
+    /// old one only when asked and proven.
+    #[command(after_help = ROTATE_NOTE)]
+    Rotate {
+        /// The app: its display name, Application (client) ID or Object ID.
+        #[arg(long, value_name = "APP")]
+        app: String,
+        /// The secret to replace: its Secret ID or first 8+ characters (default: the app's only
+        /// secret, or the only one expired or expiring within 30 days).
+        #[arg(long = "key-id", value_name = "SECRET_ID", value_parser = key_id)]
+        key_id: Option<KeyIdPrefix>,
+        /// The new secret's description (default: the old one's).
+        #[arg(long, value_name = "TEXT")]
+        description: Option<String>,
+        /// 180d, 6m, 12m, 24m, never, or an end date YYYY-MM-DD.
+        #[arg(long, value_name = "WHEN", default_value = "180d", value_parser = lifetime)]
+        expires: Lifetime,
+        /// Where the value goes (repeat for several), as for `secrets add`; by default also the
+        /// key vault secret that holds the old one, when one is tagged with its Secret ID.
         #[arg(long, value_name = "DEST", value_parser = destination)]
-        to: Destination,
+        to: Vec<Destination>,
+        /// Do not look for the vault secret that holds the old one.
+        #[arg(long)]
+        no_vault_search: bool,
+        /// Check that the new secret signs in (client credentials), waiting up to 120 s while it
+        /// replicates.
+        #[arg(long)]
+        verify: bool,
+        /// With --verify: how long a new secret may take to start signing in.
+        #[arg(long, value_name = "SECS", default_value_t = 120, requires = "verify", value_parser = clap::value_parser!(u64).range(1..=900))]
+        verify_timeout: u64,
+        /// Delete the old secret once the new one signed in (needs --verify).
+        #[arg(long, requires = "verify")]
+        delete_old: bool,
+        /// With --to github: also set AZURE_CLIENT_ID and AZURE_TENANT_ID as variables.
+        #[arg(long)]
+        github_variables: bool,
         /// With --to env-file: replace another app's AZURE_CLIENT_ID or another tenant's
         /// AZURE_TENANT_ID in the file.
         #[arg(long)]
@@ -331,14 +398,6 @@ pub struct SandboxServeArgs {
     pub add_password_status: Option<u16>,
 }
 
-/// Where `secrets add` sends the value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Destination {
-    Clipboard,
-    EnvFile(PathBuf),
-    Stdout,
-}
-
 /// `--key-id`: a Secret ID or its first 8 or more characters, lowercased.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyIdPrefix(pub String);
@@ -366,14 +425,7 @@ pub fn window(s: &str) -> Result<Lifetime, String> {
 
 /// `--to`.
 pub fn destination(s: &str) -> Result<Destination, String> {
-    match s {
-        "clipboard" => Ok(Destination::Clipboard),
-        "stdout" => Ok(Destination::Stdout),
-        _ => match s.strip_prefix("env-file:") {
-            Some(p) if !p.trim().is_empty() => Ok(Destination::EnvFile(PathBuf::from(p))),
-            _ => Err(format!("'{s}': use clipboard, env-file:PATH or stdout")),
-        },
-    }
+    s.parse::<Destination>().map_err(|e| e.to_string())
 }
 
 /// `--vault-url-template`: a URL with `{name}`, https or loopback http.
@@ -431,6 +483,44 @@ mod tests {
         );
         assert!(destination("env-file:").is_err());
         assert!(destination("file").is_err());
+        assert!(matches!(
+            destination("keyvault:contoso-kv"),
+            Ok(Destination::KeyVault { .. })
+        ));
+        assert!(destination("keyvault:a.b").is_err());
+    }
+
+    #[test]
+    fn to_repeats_and_delete_old_needs_verify() {
+        let cli = Cli::try_parse_from([
+            "azsecrets",
+            "secrets",
+            "add",
+            "--app",
+            "x",
+            "--to",
+            "keyvault:contoso-kv",
+            "--to",
+            "github:contoso/billing@prod",
+            "--to",
+            "exec:pass insert -m azure/x",
+            "--verify",
+        ])
+        .unwrap();
+        let Some(Command::Secrets(SecretsCommand::Add { to, verify, .. })) = cli.command else {
+            panic!()
+        };
+        assert_eq!(to.len(), 3);
+        assert!(verify);
+        assert!(Cli::try_parse_from(["azsecrets", "secrets", "add", "--app", "x"]).is_err());
+        let rotate = |extra: &[&str]| {
+            let mut a = vec!["azsecrets", "secrets", "rotate", "--app", "x"];
+            a.extend_from_slice(extra);
+            Cli::try_parse_from(a)
+        };
+        assert!(rotate(&[]).is_ok(), "rotate may rely on the vault search");
+        assert!(rotate(&["--delete-old"]).is_err());
+        assert!(rotate(&["--delete-old", "--verify"]).is_ok());
     }
 
     #[test]

@@ -39,6 +39,7 @@ impl GlobalArgs {
                     self.sandbox_add_password_delay.unwrap_or(0),
                 ),
                 add_password_status: self.sandbox_add_password_status,
+                propagation_delay: Duration::from_secs(self.sandbox_propagation_delay.unwrap_or(0)),
             }),
             endpoints: Endpoints {
                 graph: self.graph_url.clone().unwrap_or(cloud.graph),

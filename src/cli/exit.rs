@@ -16,12 +16,16 @@ pub enum ExitCode {
     Graph = 5,
     /// `secrets list --check` found expired or expiring secrets.
     CheckFailed = 6,
+    /// A new secret reached some of its destinations but not all: it is kept.
+    PartlyHandedOff = 7,
+    /// A new secret was handed off but did not sign in (`--verify`): it is kept.
+    NotVerified = 8,
     /// A signal (Ctrl-C, SIGTERM, SIGHUP) stopped the command; it said what exists now.
     Interrupted = 130,
 }
 
 impl ExitCode {
-    pub const ALL: [ExitCode; 8] = [
+    pub const ALL: [ExitCode; 10] = [
         ExitCode::Ok,
         ExitCode::Failure,
         ExitCode::Usage,
@@ -29,6 +33,8 @@ impl ExitCode {
         ExitCode::NotFound,
         ExitCode::Graph,
         ExitCode::CheckFailed,
+        ExitCode::PartlyHandedOff,
+        ExitCode::NotVerified,
         ExitCode::Interrupted,
     ];
 
@@ -37,7 +43,7 @@ impl ExitCode {
         match self {
             ExitCode::Ok => "Success.",
             ExitCode::Failure => {
-                "Something failed that has no more specific code (e.g. a hand-off of a new secret's value)."
+                "Something failed that has no more specific code (e.g. no destination took a new secret's value, so it was deleted again)."
             }
             ExitCode::Usage => "Bad flags or arguments; nothing was changed.",
             ExitCode::Auth => "Sign-in failed or was cancelled.",
@@ -49,6 +55,12 @@ impl ExitCode {
             }
             ExitCode::CheckFailed => {
                 "secrets list --check found secrets expired or expiring within the window."
+            }
+            ExitCode::PartlyHandedOff => {
+                "A new secret reached some of its destinations but not all; it is kept, and the failed destinations and how to retry them are printed."
+            }
+            ExitCode::NotVerified => {
+                "--verify: the new secret was handed off but did not sign in within 120 s; it is kept (a rotation keeps the old secret too)."
             }
             ExitCode::Interrupted => {
                 "A signal (Ctrl-C, SIGTERM, SIGHUP) stopped the command; what it printed says what exists in the tenant now."

@@ -43,7 +43,18 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "DISPLAY, WAYLAND_DISPLAY, SSH_TTY, SSH_CONNECTION, TMUX",
         "How --clipboard auto reaches a clipboard: the desktop's when there is a display and no SSH session, else the terminal's (OSC 52).",
     ),
-    ("PATH", "Where the Azure CLI (az) is looked for."),
+    (
+        "XDG_CONFIG_HOME",
+        "Where the config file goes (default ~/.config): the key vault last used per app.",
+    ),
+    (
+        "AZSECRETS_VAULT_URL_TEMPLATE, AZSECRETS_ARM_URL",
+        "Defaults for --vault-url-template and --arm-url.",
+    ),
+    (
+        "PATH",
+        "Where the Azure CLI (az), the GitHub CLI (gh, for --to github:) and exec: commands are looked for.",
+    ),
 ];
 
 /// The files azsecrets writes on its own.
@@ -59,6 +70,10 @@ const FILES: &[(&str, &str)] = &[
     (
         "$XDG_STATE_HOME/azsecrets/journal.jsonl",
         "The creation journal: every client secret azsecrets sets out to create (app, description, dates, Secret ID; never its value), until its value was handed off or it was deleted again. What an interrupted run left is offered for deletion at the next start and by azsecrets recover. Readable by the owner only; emptied when nothing in it is open.",
+    ),
+    (
+        "$XDG_CONFIG_HOME/azsecrets/config.json",
+        "The key vault last used for each app in each tenant (tenant and application ids, vault names or URLs; never a value, a token or a secret's name), preselected the next time. Readable by the owner only; safe to delete.",
     ),
 ];
 

@@ -1,29 +1,26 @@
-//! `azsecrets secrets list|add|remove`: the scripting twin of the Client secrets tab.
+//! `azsecrets secrets list|add|rotate|remove`: the scripting twin of the Client secrets tab.
 //!
 //! Each command checks everything it can before signing in, so bad input changes nothing and
-//! costs nothing. `add` checks its destination before the secret exists, creates it through the
-//! journaled transaction (`crate::create`) with Ctrl-C, SIGTERM and SIGHUP caught (Graph gets a
-//! few seconds to answer, and a secret whose value would reach nobody is deleted again), and
-//! deletes it again when the hand-off fails or cannot be confirmed. What it prints says what
-//! exists in the tenant afterwards.
+//! costs nothing. `add` checks every destination before the secret exists, creates it through
+//! the journaled transaction (`crate::create`) with Ctrl-C, SIGTERM and SIGHUP caught (Graph gets
+//! a few seconds to answer, and a secret whose value would reach nobody is deleted again), hands
+//! it to each destination and deletes it again when none took it ([`super::delivery`]);
+//! `rotate` is [`super::rotate`]. What it prints says what exists in the tenant afterwards.
 
 use std::io::{BufRead, IsTerminal, Write};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::create::{self, AddError, AddPlan, Added, Interruption, Settled};
+use crate::destination::{Clients, Destination};
 use crate::expiry::{self, Lifetime, Status};
-use crate::graph::{
-    AppQuery, AppRegistration, ClientSecret, GraphClient, GraphError, RemoveOutcome, SecretId,
-    TenantId, is_guid,
-};
-use crate::handoff::{self, Clipboard, ClipboardMode, CopyReport, EnvBlock, HandoffError};
-use crate::journal::{AppRef, Journal, OpId};
+use crate::graph::{AppQuery, AppRegistration, ClientSecret, GraphClient, RemoveOutcome, is_guid};
+use crate::journal::Journal;
 use crate::new_secret::{InvalidRequest, NewSecretRequest};
 use crate::session::{Session, SessionConfig};
 
-use super::args::{Destination, KeyIdPrefix};
+use super::args::KeyIdPrefix;
+use super::delivery::{self, Creation, Signals};
 use super::output::{self, Col, note, quote};
 use super::resolve;
 use super::{CliError, ExitCode, OutputFormat, SecretsCommand, Settings};
@@ -49,6 +46,9 @@ pub async fn run(
             description,
             expires,
             to,
+            verify,
+            verify_timeout,
+            github_variables,
             force,
             output,
         } => {
@@ -57,27 +57,58 @@ pub async fn run(
             // clock of the moment it is sent.
             new_request(&description, expires)?;
             refuse_read_only(settings)?;
-            if to == Destination::Clipboard && settings.clipboard == ClipboardMode::None {
-                return Err(CliError::usage(
-                    "--to clipboard with --clipboard none: the value could go nowhere; nothing was created",
-                ));
-            }
-            if force && !matches!(to, Destination::EnvFile(_)) {
-                return Err(CliError::usage(
-                    "--force applies only to --to env-file:PATH",
-                ));
-            }
-            let journal = Journal::default_location().map_err(journal_error)?;
+            delivery::check_flags(&to, settings, force, github_variables)?;
+            let journal = Journal::default_location().map_err(delivery::journal_error)?;
             let session = Session::start(session).await?;
+            let clients = clients(&session, verify_timeout);
             let request = AddRequest {
                 app,
                 description,
                 expires,
                 to,
+                verify,
+                github_variables,
                 force,
                 output,
             };
-            add(&session.client, &journal, settings, request).await
+            add(&session.client, &journal, &clients, settings, request).await
+        }
+        SecretsCommand::Rotate {
+            app,
+            key_id,
+            description,
+            expires,
+            to,
+            no_vault_search,
+            verify,
+            verify_timeout,
+            delete_old,
+            github_variables,
+            force,
+            output,
+        } => {
+            if let Some(d) = &description {
+                new_request(d, expires)?;
+            }
+            refuse_read_only(settings)?;
+            delivery::check_flags(&to, settings, force, github_variables)?;
+            let journal = Journal::default_location().map_err(delivery::journal_error)?;
+            let session = Session::start(session).await?;
+            let clients = clients(&session, verify_timeout);
+            let request = super::rotate::RotateRequest {
+                app,
+                key_id,
+                description,
+                expires,
+                to,
+                vault_search: !no_vault_search,
+                verify,
+                delete_old,
+                github_variables,
+                force,
+                output,
+            };
+            super::rotate::run(&session.client, &journal, &clients, settings, request).await
         }
         SecretsCommand::Remove {
             app,
@@ -92,6 +123,14 @@ pub async fn run(
     }
 }
 
+/// The destinations' clients, the sign-in check waiting up to `verify_timeout` seconds.
+fn clients(session: &Session, verify_timeout: u64) -> Clients {
+    Clients::from_session(session).with_verify_policy(crate::verify::VerifyPolicy {
+        deadline: std::time::Duration::from_secs(verify_timeout),
+        ..crate::verify::VerifyPolicy::default()
+    })
+}
+
 fn refuse_read_only(settings: Settings) -> Result<(), CliError> {
     if settings.read_only {
         Err(CliError::usage(
@@ -103,7 +142,10 @@ fn refuse_read_only(settings: Settings) -> Result<(), CliError> {
 }
 
 /// The validated request, its failure worded with the flag at fault.
-fn new_request(description: &str, expires: Lifetime) -> Result<NewSecretRequest, CliError> {
+pub(super) fn new_request(
+    description: &str,
+    expires: Lifetime,
+) -> Result<NewSecretRequest, CliError> {
     NewSecretRequest::new(description, expires, Utc::now()).map_err(|e| match e {
         InvalidRequest::DescriptionTooLong { .. } => CliError::usage(format!("--description: {e}")),
         InvalidRequest::StartInPast(_) | InvalidRequest::Lifetime(_) => {
@@ -286,444 +328,49 @@ struct AddRequest {
     app: String,
     description: String,
     expires: Lifetime,
-    to: Destination,
+    to: Vec<Destination>,
+    verify: bool,
+    github_variables: bool,
     /// Replace another app's values in the `.env` file.
     force: bool,
     output: OutputFormat,
 }
 
-/// `secrets add --output json` (the value only with `--to stdout`).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct AddedJson<'a> {
-    app_name: &'a str,
-    app_id: &'a str,
-    object_id: &'a str,
-    tenant_id: &'a str,
-    description: Option<&'a str>,
-    secret_id: &'a str,
-    hint: Option<&'a str>,
-    start_date_time: Option<String>,
-    end_date_time: Option<String>,
-    destination: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret_text: Option<&'a str>,
-}
-
 async fn add(
     client: &GraphClient,
     journal: &Journal,
+    clients: &Clients,
     settings: Settings,
     req: AddRequest,
 ) -> Result<ExitCode, CliError> {
     let app = resolve::app(client, &req.app).await?;
     let tenant_id = resolve::tenant_id(client).await?;
-    if req.to == Destination::Stdout && std::io::stdout().is_terminal() {
-        note(
-            "warning: --to stdout prints the secret value on this terminal, where it stays in scrollback; pipe it instead",
-        );
-    }
-    // The destination refuses now, before a secret exists, if it would refuse later.
-    if let Destination::EnvFile(path) = &req.to {
-        handoff::check_env_file(path, app.app_id.as_str(), &tenant_id, req.force)
-            .map_err(env_file_refusal)?;
-    }
+    let creation = Creation {
+        client,
+        journal,
+        clients,
+        settings,
+        app: &app,
+        tenant_id: &tenant_id,
+        to: req.to,
+        github_variables: req.github_variables,
+        force: req.force,
+        output: req.output,
+        verify: req.verify,
+        replaces: None,
+    };
+    // Every destination refuses now, before a secret exists, if it would refuse later.
+    delivery::check_destinations(&creation).await?;
     let request = new_request(&req.description, req.expires)?;
     if req.expires == Lifetime::Never {
         note(
             "warning: 'never' expiring secrets (2299-12-31) are no longer offered by the portal and tenant policy may refuse them",
         );
     }
-    let plan = AddPlan {
-        tenant: Some(TenantId::new(tenant_id.clone())),
-        app: AppRef {
-            object_id: app.id.clone(),
-            app_id: app.app_id.clone(),
-            name: app.display_name.clone(),
-        },
-        request: request.to_graph(),
-        destination: match req.to {
-            Destination::Clipboard => "clipboard",
-            Destination::EnvFile(_) => "env-file",
-            Destination::Stdout => "stdout",
-        },
-    };
     let mut signals = Signals::new();
-    let added = match create::add(client, journal, &plan, signals.next()).await {
-        Ok(a) => a,
-        Err(e) => return Err(add_failure(e, &app, signals.caught)),
-    };
-    let Added { op, secret } = added;
-    let meta = &secret.metadata;
-    let value = &secret.secret_text;
-    let undo = Undo {
-        client,
-        journal,
-        op: &op,
-        app: &app,
-        key: &meta.key_id,
-    };
-
-    // Hand the value off; if that fails, nobody has the value, so the secret is useless:
-    // delete it again rather than leave an orphan.
-    let destination = match &req.to {
-        Destination::Stdout => {
-            // The value itself (table mode) or the JSON that carries it: either way, if it
-            // cannot be written nobody has it, so it is undone before the hand-off is recorded.
-            let written = match req.output {
-                OutputFormat::Table => {
-                    let mut out = std::io::stdout().lock();
-                    writeln!(out, "{}", value.expose()).and_then(|()| out.flush())
-                }
-                OutputFormat::Json => {
-                    let text = added_json(&app, &tenant_id, meta, "stdout", Some(value))?;
-                    crate::console::out_line(&text)
-                }
-            };
-            if let Err(e) = written {
-                // The value went nowhere: the same as a failed hand-off.
-                return Err(undo
-                    .run(format!("could not write the value to stdout: {e}"))
-                    .await);
-            }
-            "stdout".to_owned()
-        }
-        Destination::Clipboard => {
-            let copied =
-                Clipboard::new(settings.clipboard, settings.clipboard_timeout).copy_secret(value);
-            match copied {
-                Ok(report) if report.confirmed => report.status,
-                Ok(report) => match confirm_paste(&report, &mut signals).await {
-                    Paste::Arrived => {
-                        "sent to the terminal clipboard (OSC 52); you confirmed the paste"
-                            .to_owned()
-                    }
-                    Paste::NotConfirmed(why) => {
-                        return Err(undo.run(why).await.with_advice(
-                            "Use --to env-file:PATH or --to stdout, or run it where the copy can be confirmed (a desktop clipboard, or tmux with `set -g set-clipboard on`).",
-                        ));
-                    }
-                    Paste::Interrupted(signal) => {
-                        let e = undo
-                            .run(format!(
-                                "interrupted ({signal}) before the paste was confirmed"
-                            ))
-                            .await;
-                        return Err(CliError {
-                            code: ExitCode::Interrupted,
-                            ..e
-                        });
-                    }
-                },
-                Err(e) => {
-                    let why = clipboard_failure(&e, settings.clipboard);
-                    return Err(undo.run(why).await.with_advice(
-                        "Use --to stdout or --to env-file:PATH, or another --clipboard mode.",
-                    ));
-                }
-            }
-        }
-        Destination::EnvFile(path) => {
-            let block = EnvBlock {
-                client_id: app.app_id.as_str(),
-                tenant_id: &tenant_id,
-                secret: value,
-            };
-            match handoff::write_env_file(path, &block, req.force) {
-                Ok(report) => {
-                    if let Some(w) = &report.git_warning {
-                        note(&format!("warning: {w}"));
-                    }
-                    if report.mode & 0o077 != 0 {
-                        note(&format!(
-                            "note: {} kept its mode {:04o}: others than you can read it",
-                            report.path.display(),
-                            report.mode
-                        ));
-                    }
-                    format!(
-                        "written to {} (mode {:04o})",
-                        report.path.display(),
-                        report.mode
-                    )
-                }
-                Err(e) => return Err(undo.run(e.to_string()).await),
-            }
-        }
-    };
-    if let Err(e) = create::handed_off(journal, &op).await {
-        note(&format!(
-            "warning: could not record the hand-off in the journal ({e}); if `azsecrets recover` later offers to delete Secret ID {}, keep it",
-            meta.key_id
-        ));
-    }
-    let end_s = meta.end_date_time.map(|d| d.to_rfc3339());
-    match req.output {
-        // With --to stdout the JSON went out with the value, above.
-        OutputFormat::Json if req.to == Destination::Stdout => {}
-        // The value already went where it was sent; the JSON is a receipt.
-        OutputFormat::Json => {
-            let text = added_json(&app, &tenant_id, meta, &destination, None)?;
-            if let Err(e) = crate::console::out_line(&text) {
-                tracing::info!(error = %e, "the receipt could not be written to stdout");
-            }
-        }
-        OutputFormat::Table => {
-            note(&format!(
-                "Added client secret {} to '{}': Secret ID {}, value {}, expires {}; {}",
-                meta.display_name
-                    .as_deref()
-                    .map(|d| format!("'{}'", quote(d, 80)))
-                    .unwrap_or_else(|| "(no description)".into()),
-                quote(&app.display_name, 80),
-                meta.key_id,
-                value.masked(),
-                end_s.as_deref().unwrap_or("-"),
-                destination
-            ));
-        }
-    }
-    Ok(ExitCode::Ok)
-}
-
-/// `secrets add --output json`: what was created and where it went (the value only with
-/// `--to stdout`).
-fn added_json(
-    app: &AppRegistration,
-    tenant_id: &str,
-    meta: &ClientSecret,
-    destination: &str,
-    value: Option<&crate::secret::SecretValue>,
-) -> Result<String, CliError> {
-    let json = AddedJson {
-        app_name: &app.display_name,
-        app_id: app.app_id.as_str(),
-        object_id: app.id.as_str(),
-        tenant_id,
-        description: meta.display_name.as_deref(),
-        secret_id: meta.key_id.as_str(),
-        hint: meta.hint.as_deref(),
-        start_date_time: meta.start_date_time.map(|d| d.to_rfc3339()),
-        end_date_time: meta.end_date_time.map(|d| d.to_rfc3339()),
-        destination: destination.to_owned(),
-        secret_text: value.map(|v| v.expose()),
-    };
-    crate::sanitize::json_pretty(&json).map_err(|e| CliError::new(ExitCode::Failure, e.to_string()))
-}
-
-/// The journal could not be found or used: nothing was created.
-fn journal_error(e: crate::journal::JournalError) -> CliError {
-    CliError::new(ExitCode::Failure, format!("{e}; nothing was created")).with_advice(
-        "azsecrets records every new secret in its journal first, so none is ever lost: set XDG_STATE_HOME (or HOME) to a folder you can write to.",
-    )
-}
-
-/// A destination that refuses before the secret exists: nothing was created.
-fn env_file_refusal(e: HandoffError) -> CliError {
-    match e {
-        HandoffError::EnvConflict { .. } => CliError::new(
-            ExitCode::Usage,
-            format!("{e}; nothing was created"),
-        )
-        .with_advice(
-            "Give another --to env-file:PATH, or --force to replace that app's values in this file.",
-        ),
-        other => CliError::new(ExitCode::Failure, format!("{other}; nothing was created")),
-    }
-}
-
-/// The add did not end in a secret to hand off: what exists now, and what to do.
-fn add_failure(e: AddError, app: &AppRegistration, signal: Option<&'static str>) -> CliError {
-    let settled = match &e {
-        AddError::Journal(j) => {
-            return CliError::new(ExitCode::Failure, e.to_string())
-                .with_advice(format!("Fix the journal's folder ({j}), then try again."));
-        }
-        AddError::Refused(_) => {
-            let AddError::Refused(g) = e else {
-                return CliError::new(ExitCode::Failure, "refused");
-            };
-            return g.into();
-        }
-        AddError::Lost { settled, .. } => settled,
-    };
-    let advice = match settled {
-        Settled::NothingCreated | Settled::RolledBack(_) => "It is safe to try again.".to_owned(),
-        Settled::Orphaned { secret, .. } => format!(
-            "Delete it: azsecrets secrets remove --app {} --key-id {} --yes (azsecrets recover finds it too).",
-            app.app_id, secret.key_id
-        ),
-        Settled::Unverified { .. } | Settled::NotYetSeen | Settled::Ambiguous(_) => {
-            "Run `azsecrets recover` in a moment: it reads the app back and deletes a secret nobody holds.".to_owned()
-        }
-    };
-    let (code, message) = match (&e, signal) {
-        (
-            AddError::Lost {
-                cause: Interruption::Cancelled,
-                ..
-            },
-            Some(sig),
-        ) => (ExitCode::Interrupted, format!("{sig}: {e}")),
-        (
-            AddError::Lost {
-                cause: Interruption::Cancelled,
-                ..
-            },
-            None,
-        ) => (ExitCode::Interrupted, e.to_string()),
-        _ => (ExitCode::Graph, e.to_string()),
-    };
-    let message = match e.graph().and_then(GraphError::request_id) {
-        Some(id) => format!("{message} (request-id {id})"),
-        None => message,
-    };
-    CliError::new(code, message).with_advice(advice)
-}
-
-/// Deleting a new secret whose value reached nobody, and saying so.
-struct Undo<'a> {
-    client: &'a GraphClient,
-    journal: &'a Journal,
-    op: &'a OpId,
-    app: &'a AppRegistration,
-    key: &'a SecretId,
-}
-
-impl Undo<'_> {
-    async fn run(&self, why: String) -> CliError {
-        let key = self.key;
-        match create::roll_back(self.client, self.journal, self.op, &self.app.id, key).await {
-            Ok(_) => CliError::new(
-                ExitCode::Failure,
-                format!(
-                    "{why}; the new secret (Secret ID {key}) was deleted again because its value reached nobody. Nothing of it remains."
-                ),
-            ),
-            Err(e) => CliError::new(
-                ExitCode::Failure,
-                format!(
-                    "{why}; the new secret (Secret ID {key}) reached nobody and deleting it failed too ({e}): it is still in the tenant."
-                ),
-            )
-            .with_advice(format!(
-                "Delete it: azsecrets secrets remove --app {} --key-id {key} --yes (azsecrets recover finds it too).",
-                self.app.app_id
-            )),
-        }
-    }
-}
-
-/// How an unconfirmed copy ended.
-enum Paste {
-    Arrived,
-    NotConfirmed(String),
-    Interrupted(&'static str),
-}
-
-/// A copy nothing confirms (OSC 52): ask the person at the terminal whether the paste worked;
-/// without one, it does not count.
-async fn confirm_paste(report: &CopyReport, signals: &mut Signals) -> Paste {
-    use std::io::IsTerminal as _;
-    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        return Paste::NotConfirmed(format!(
-            "{} — and with no terminal to ask, the copy cannot be confirmed",
-            report.status
-        ));
-    }
-    crate::console::err(&format!(
-        "{}.\nPaste it somewhere to check: did it arrive? [y/N] ",
-        report.status
-    ));
-    let answer = tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut line);
-        line
-    });
-    tokio::select! {
-        line = answer => match line {
-            Ok(l) if matches!(l.trim().to_ascii_lowercase().as_str(), "y" | "yes") => Paste::Arrived,
-            _ => Paste::NotConfirmed("you did not confirm that the copy arrived".into()),
-        },
-        () = signals.next() => Paste::Interrupted(signals.caught.unwrap_or("a signal")),
-    }
-}
-
-/// Ctrl-C, SIGTERM, SIGHUP and SIGQUIT while a secret is being created or handed off: caught
-/// (so the command can settle what exists and say so) instead of ending the process.
-struct Signals {
-    #[cfg(unix)]
-    kinds: Vec<(tokio::signal::unix::Signal, &'static str)>,
-    /// The first signal caught.
-    caught: Option<&'static str>,
-}
-
-impl Signals {
-    fn new() -> Self {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let kinds = [
-                (SignalKind::interrupt(), "SIGINT"),
-                (SignalKind::terminate(), "SIGTERM"),
-                (SignalKind::hangup(), "SIGHUP"),
-                (SignalKind::quit(), "SIGQUIT"),
-            ]
-            .into_iter()
-            .filter_map(|(k, name)| signal(k).ok().map(|s| (s, name)))
-            .collect();
-            Self {
-                kinds,
-                caught: None,
-            }
-        }
-        #[cfg(not(unix))]
-        Self { caught: None }
-    }
-
-    /// The next signal (forever pending when none can be caught).
-    async fn next(&mut self) {
-        #[cfg(unix)]
-        {
-            if self.kinds.is_empty() {
-                return std::future::pending().await;
-            }
-            let waits = self.kinds.iter_mut().map(|(s, name)| {
-                Box::pin(async move {
-                    s.recv().await;
-                    *name
-                })
-            });
-            let (name, _, _) = futures::future::select_all(waits).await;
-            tracing::info!(signal = name, "signal caught while adding a secret");
-            self.caught.get_or_insert(name);
-        }
-        #[cfg(not(unix))]
-        std::future::pending().await
-    }
-}
-
-/// A failed copy in the command line's words. The hand-off layer's own reason is written for
-/// the terminal UI (it names the UI's keys), so it goes to the log and the words come from the
-/// mode the user chose.
-fn clipboard_failure(e: &HandoffError, mode: ClipboardMode) -> String {
-    tracing::info!(error = %e, "clipboard hand-off failed");
-    match (e, mode) {
-        (HandoffError::NoClipboard { .. }, ClipboardMode::None) => {
-            "the clipboard is turned off (--clipboard none)".to_owned()
-        }
-        (HandoffError::NoClipboard { .. }, ClipboardMode::Native) => {
-            "the desktop clipboard is not available here (no display, or it refused)".to_owned()
-        }
-        (HandoffError::NoClipboard { .. }, _) => {
-            "no clipboard is available here: no working display, and no terminal to send OSC 52 to"
-                .to_owned()
-        }
-        (
-            HandoffError::Copy(_) | HandoffError::EnvFile { .. } | HandoffError::EnvConflict { .. },
-            _,
-        ) => e.to_string(),
-    }
+    let created = delivery::create_and_hand_off(&creation, request, &mut signals).await?;
+    delivery::receipt(&creation, &created, None)?;
+    Ok(delivery::exit_code(&created))
 }
 
 async fn remove(

@@ -38,6 +38,16 @@ impl ExecCommand {
     }
 }
 
+impl ExecCommand {
+    /// The program is there to run (a path that is executable, or a name found on `PATH`):
+    /// checked before a secret exists.
+    pub fn check(&self) -> Result<PathBuf, ExecError> {
+        let path = std::env::var_os("PATH");
+        process::find_program(&self.program, path.as_deref())
+            .ok_or_else(|| ExecError::NotFound(self.program.clone()))
+    }
+}
+
 impl fmt::Display for ExecCommand {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut all = vec![self.program.as_str()];

@@ -299,6 +299,36 @@ impl GhRunner {
         self.run(args, b"").await
     }
 
+    /// `gh auth status`: gh is installed and signed in (checked before a secret exists, so a gh
+    /// that would refuse it refuses before anything is created).
+    pub async fn check_signed_in(&self) -> Result<(), GhError> {
+        let finished = process::run(
+            &self.program,
+            &["auth".to_owned(), "status".to_owned()],
+            &[("GH_PROMPT_DISABLED", "1")],
+            b"",
+            self.timeout,
+        )
+        .await
+        .map_err(|e| match e {
+            RunError::NotFound => GhError::NotInstalled,
+            RunError::Timeout => GhError::Timeout(self.timeout.map(|t| t.as_secs()).unwrap_or(0)),
+            RunError::Start(d) | RunError::Io(d) => GhError::Start(d),
+        })?;
+        if finished.success {
+            return Ok(());
+        }
+        // gh prints its status on stderr (older) or stdout (newer).
+        let said = if finished.stderr.trim().is_empty() {
+            &finished.stdout
+        } else {
+            &finished.stderr
+        };
+        Err(GhError::NotSignedIn {
+            detail: crate::auth::first_line(said, 300),
+        })
+    }
+
     async fn run(&self, args: Vec<String>, stdin: &[u8]) -> Result<GhOutput, GhError> {
         let finished = process::run(
             &self.program,
@@ -333,18 +363,7 @@ impl GhRunner {
 }
 
 fn is_executable(p: &Path) -> bool {
-    let Ok(meta) = std::fs::metadata(p) else {
-        return false;
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        meta.is_file() && meta.permissions().mode() & 0o111 != 0
-    }
-    #[cfg(not(unix))]
-    {
-        meta.is_file()
-    }
+    process::is_executable(p)
 }
 
 #[cfg(test)]

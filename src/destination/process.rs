@@ -99,6 +99,37 @@ pub async fn run(
     Ok(finished)
 }
 
+/// Whether `p` is a file this user may run.
+pub fn is_executable(p: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(p) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.is_file() && meta.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        meta.is_file()
+    }
+}
+
+/// Where `program` would be run from: itself when it names a path (it has a `/`), else the
+/// first executable of that name in `path` (a `PATH`-style list), as the operating system
+/// looks it up.
+pub fn find_program(program: &str, path: Option<&std::ffi::OsStr>) -> Option<std::path::PathBuf> {
+    if program.contains('/') || (cfg!(windows) && program.contains('\\')) {
+        let p = std::path::PathBuf::from(program);
+        return is_executable(&p).then_some(p);
+    }
+    let path = path?;
+    std::env::split_paths(path)
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(|d| d.join(program))
+        .find(|p| is_executable(p))
+}
+
 /// Spawn, retrying "text file busy" (a script just written by another thread of the same
 /// process may still be open for writing in a concurrently forked child).
 async fn spawn(cmd: &mut tokio::process::Command) -> Result<tokio::process::Child, RunError> {

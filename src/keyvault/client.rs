@@ -203,6 +203,36 @@ impl KeyVaultClient {
         Ok(all)
     }
 
+    /// Whether a soft-deleted secret holds `name` (`GET {vault}deletedsecrets/{name}`): a Set
+    /// would then be refused with 409 `ObjectIsDeletedButRecoverable`. Asked before a secret is
+    /// created, so that conflict refuses first. The answer is not parsed (its buffer is
+    /// zeroized).
+    pub async fn is_deleted(&self, vault: &Url, name: &SecretName) -> Result<bool, KeyVaultError> {
+        let mut url = vault
+            .join(&format!("deletedsecrets/{}", name.as_str()))
+            .map_err(|e| KeyVaultError::Decode {
+                operation: "build a request",
+                detail: e.to_string(),
+            })?;
+        url.query_pairs_mut()
+            .append_pair("api-version", API_VERSION);
+        let answer = self
+            .execute(Request {
+                operation: "look for a deleted secret of that name",
+                method: Method::GET,
+                vault,
+                url,
+                payload: Payload::None,
+                idempotent: true,
+            })
+            .await;
+        match answer {
+            Ok(_) => Ok(true),
+            Err(e) if e.cause() == super::VaultCause::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Every secret of a vault (latest versions' properties and tags; never values).
     pub async fn list_secrets(&self, vault: &Url) -> Result<Vec<SecretProperties>, KeyVaultError> {
         let first = secret_url(vault, &[])?;

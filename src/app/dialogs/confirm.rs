@@ -34,6 +34,8 @@ pub struct Confirm {
     pub focus: ConfirmFocus,
     /// The removal in flight, or why it failed (`invalid` is unused: there is nothing to type).
     pub submit: Submit,
+    /// A line said above the warning (Rotate: "The new secret signs in ✓ after 14 s.").
+    pub note: Option<String>,
 }
 
 impl Confirm {
@@ -45,7 +47,13 @@ impl Confirm {
             secret,
             focus: ConfirmFocus::Safe,
             submit: Submit::default(),
+            note: None,
         }
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
     }
 
     /// "ci-deploy", or the Secret ID when the secret has no description.

@@ -1,14 +1,26 @@
 //! Reveal, once: the new secret with its value masked until `v`, its hand-offs (copy the value,
-//! copy an env block, write a `.env`), and a close that never loses a value silently. Its
-//! modes: normal; asking for the `.env` path; asking whether to replace another app's values
-//! in that file; and, when nobody holds the value (no confirmed copy, no file written), asking
-//! whether to delete the secret again (the default) or keep it. A quit (Ctrl-C, `q`, a signal)
-//! asks the same question. A copy that cannot be confirmed (OSC 52) counts as a hand-off only
-//! once the user says the paste worked. After a rotation, the old secret is offered for
-//! deletion only once the new value was handed off.
+//! copy an env block, write a `.env`, store it in a key vault, set it as a GitHub Actions
+//! secret, give it to any command), the check that it signs in, and a close that never loses a
+//! value silently. Its modes: normal; asking for the `.env` path; asking whether to replace
+//! another app's values in that file; the three destination forms ([`forms`]); and, when nobody
+//! holds the value (no confirmed copy, no file written, no destination took it), asking whether
+//! to delete the secret again (the default) or keep it. A quit (Ctrl-C, `q`, a signal) asks the
+//! same question. A copy that cannot be confirmed (OSC 52) counts as a hand-off only once the
+//! user says the paste worked; a destination counts once it answered that it took the value.
+//! Each destination's answer and the sign-in check stay on show ([`answers`]). After a
+//! rotation, the old secret is offered for deletion only once the new value was handed off and
+//! the new secret was seen to sign in (closing starts the check); otherwise both are kept.
+
+mod answers;
+mod forms;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+
+pub use answers::{SentLine, SignInCheck, Waiting};
+pub use forms::{
+    ExecForm, GitHubFocus, GitHubForm, Listing, Step, VaultChoice, VaultFocus, VaultForm,
+};
 
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
@@ -17,11 +29,14 @@ use crate::app::action::{CopyTarget, RequestId};
 use crate::app::effect::{Effect, JournalNote};
 use crate::app::loadable::ErrorInfo;
 use crate::app::summary::Fate;
+use crate::destination::{About, SendError, Sent, Target, VaultsFound};
 use crate::graph::{ApplicationId, ClientSecret, GraphError, ObjectId, RemoveOutcome};
 use crate::handoff::{CopyMethod, CopyReport, EnvFileReport, HandoffError};
 use crate::journal::OpId;
 use crate::keymap::{Command, Context, key_for};
+use crate::keyvault::SecretName;
 use crate::secret::SecretValue;
+use crate::verify::{Verified, VerifyError, VerifyEvent};
 
 use super::confirm::{Confirm, ConfirmKind};
 use super::{Cx, Explain, FollowUp, InFlight, Outcome, Room};
@@ -69,6 +84,23 @@ pub enum RevealMode {
         focus: CloseFocus,
         quitting: bool,
     },
+    /// Choosing the key vault to store the value in.
+    KeyVault(Box<VaultForm>),
+    /// The GitHub repository to set the value in.
+    GitHub(Box<GitHubForm>),
+    /// The command to give the value to.
+    Exec(Box<ExecForm>),
+}
+
+/// A hand-off to a destination in flight.
+#[derive(Debug)]
+pub struct Sending {
+    pub request: RequestId,
+    /// What it is ("key vault contoso-kv, secret app").
+    pub what: String,
+    /// The tenant it was sent in, and the vault as the user chose it (remembered on success).
+    tenant: crate::graph::TenantId,
+    vault: Option<crate::keyvault::VaultRef>,
 }
 
 /// The new secret, shown once.
@@ -99,6 +131,12 @@ pub struct Reveal {
     pub deleting: Option<RequestId>,
     /// Why deleting it failed (shown with the close question).
     pub delete_error: Option<ErrorInfo>,
+    /// Each destination's answer (key vault, GitHub, a command), in the order they came.
+    pub sent: Vec<SentLine>,
+    /// A hand-off to a destination in flight.
+    pub sending: Option<Box<Sending>>,
+    /// The check that the new secret signs in.
+    pub check: SignInCheck,
 }
 
 impl Reveal {
@@ -127,22 +165,231 @@ impl Reveal {
             unconfirmed: None,
             deleting: None,
             delete_error: None,
+            sent: Vec::new(),
+            sending: None,
+            check: SignInCheck::NotRun,
         }
     }
 
     /// Close, dropping the value (the dialog holds the last `Arc` unless a copy is still
-    /// running, which drops its own when done); after a rotation whose new value someone
-    /// holds, offer to delete the old one.
-    fn close(&mut self) -> Outcome {
-        match self.rotating.take() {
-            Some(old) => Outcome::replace(Confirm::new(
-                ConfirmKind::RotateOld,
-                self.app.clone(),
-                self.app_name.clone(),
-                old,
-            )),
-            None => Outcome::close(),
+    /// running, which drops its own when done). After a rotation whose new value someone
+    /// holds: when the new secret was seen to sign in, offer to delete the old one; when it was
+    /// not checked yet, check first (closing again skips it); otherwise keep both.
+    fn close(&mut self, cx: &mut Cx<'_>) -> Outcome {
+        let Some(old) = self.rotating.take() else {
+            return closing(self.cancel_check());
+        };
+        match &self.check {
+            SignInCheck::SignsIn { seconds, attempts } => {
+                let note = format!(
+                    "The new secret {}.",
+                    SignInCheck::success_words(*seconds, *attempts)
+                );
+                Outcome::replace(
+                    Confirm::new(
+                        ConfirmKind::RotateOld,
+                        self.app.clone(),
+                        self.app_name.clone(),
+                        old,
+                    )
+                    .with_note(note),
+                )
+            }
+            SignInCheck::NotRun => {
+                self.rotating = Some(old);
+                self.mode = RevealMode::Normal;
+                self.start_check(cx, true)
+            }
+            SignInCheck::Running { .. } => {
+                // Closing again while the check runs: skip it, keep both.
+                closing(self.cancel_check()).then(FollowUp::Info(kept_words(
+                    &old,
+                    "the new one's sign-in was not checked",
+                )))
+            }
+            SignInCheck::Failed { .. } => Outcome::close().then(FollowUp::Info(kept_words(
+                &old,
+                "the new one did not sign in",
+            ))),
+            SignInCheck::Stopped => Outcome::close().then(FollowUp::Info(kept_words(
+                &old,
+                "the new one's sign-in was not checked",
+            ))),
         }
+    }
+
+    /// Start the sign-in check (`then_rotate`: closing after a rotation started it).
+    fn start_check(&mut self, cx: &mut Cx<'_>, then_rotate: bool) -> Outcome {
+        if self.check.running().is_some() {
+            return Outcome::stay();
+        }
+        let Some(tenant) = cx.tenant.cloned() else {
+            self.status = Some(StatusLine::failed(
+                "The tenant id is not known yet (the header shows why), so the sign-in cannot be checked.",
+            ));
+            return Outcome::stay();
+        };
+        let request = cx.request();
+        self.status = None;
+        self.check = SignInCheck::Running {
+            request,
+            started: cx.now,
+            attempt: 0,
+            waiting: None,
+            then_rotate,
+        };
+        Outcome::stay().effect(Effect::VerifySecret {
+            request,
+            tenant,
+            app_id: self.app_id.clone(),
+            value: Arc::clone(&self.value),
+        })
+    }
+
+    /// Stop the check if it runs (its task is dropped).
+    fn cancel_check(&mut self) -> Outcome {
+        match self.check.running() {
+            Some(request) => {
+                self.check = SignInCheck::Stopped;
+                Outcome::stay().effect(Effect::CancelVerify { request })
+            }
+            None => Outcome::stay(),
+        }
+    }
+
+    /// A progress step of the sign-in check.
+    pub fn verify_progress(&mut self, event: VerifyEvent) -> Outcome {
+        self.check.progress(event);
+        Outcome::stay()
+    }
+
+    /// The sign-in check ended; after a rotation's close, success offers the old secret's
+    /// deletion at once.
+    pub fn verified(&mut self, result: Result<Verified, VerifyError>) -> Outcome {
+        let then_rotate = matches!(
+            self.check,
+            SignInCheck::Running {
+                then_rotate: true,
+                ..
+            }
+        );
+        match &result {
+            Ok(v) => {
+                tracing::info!(secret_id = %self.secret.key_id, secs = v.elapsed.as_secs(), "the new secret signs in")
+            }
+            Err(e) => {
+                tracing::warn!(secret_id = %self.secret.key_id, error = %e, "the new secret did not sign in")
+            }
+        }
+        self.check.finish(result);
+        match (&self.check, then_rotate, self.rotating.take()) {
+            (SignInCheck::SignsIn { seconds, attempts }, true, Some(old)) => {
+                let note = format!(
+                    "The new secret {}.",
+                    SignInCheck::success_words(*seconds, *attempts)
+                );
+                Outcome::replace(
+                    Confirm::new(
+                        ConfirmKind::RotateOld,
+                        self.app.clone(),
+                        self.app_name.clone(),
+                        old,
+                    )
+                    .with_note(note),
+                )
+            }
+            (_, _, old) => {
+                self.rotating = old;
+                Outcome::stay()
+            }
+        }
+    }
+
+    /// Send the value to a key vault, GitHub or a command (one at a time).
+    fn send(&mut self, target: Target, cx: &mut Cx<'_>) -> Outcome {
+        self.mode = RevealMode::Normal;
+        if let Some(s) = &self.sending {
+            self.status = Some(StatusLine::failed(format!(
+                "Still waiting for {}: one destination at a time.",
+                s.what
+            )));
+            return Outcome::stay();
+        }
+        let Some(tenant) = cx.tenant.cloned() else {
+            self.status = Some(StatusLine::failed(
+                "The tenant id is not known yet (the header shows why): a destination needs it.",
+            ));
+            return Outcome::stay();
+        };
+        let request = cx.request();
+        self.sending = Some(Box::new(Sending {
+            request,
+            what: target.to_string(),
+            tenant: tenant.clone(),
+            vault: match &target {
+                Target::KeyVault(v) => Some(v.vault.clone()),
+                _ => None,
+            },
+        }));
+        let about = About {
+            app_name: self.app_name.clone(),
+            application_id: self.app_id.clone(),
+            tenant_id: tenant.to_string(),
+            secret_id: self.secret.key_id.clone(),
+            hint: self.secret.hint.clone(),
+            start: self.secret.start_date_time,
+            end: self.secret.end_date_time,
+        };
+        Outcome::stay().effect(Effect::SendSecret {
+            request,
+            target,
+            about,
+            value: Arc::clone(&self.value),
+        })
+    }
+
+    /// A destination answered: it took the value (a hand-off), or why not.
+    pub fn sent_back(&mut self, request: RequestId, result: Result<Sent, SendError>) -> Outcome {
+        let Some(sending) = self.sending.take_if(|s| s.request == request) else {
+            return Outcome::stay();
+        };
+        let sending = *sending;
+        let line = SentLine::of(sending.what, &result);
+        self.sent.push(line);
+        match result {
+            Ok(sent) => {
+                tracing::info!(secret_id = %self.secret.key_id, "a destination took the value");
+                self.status = (self.check == SignInCheck::NotRun).then(|| StatusLine {
+                    ok: true,
+                    text: format!(
+                        "Press {} to check that it signs in.",
+                        key_for(Context::Reveal, Command::TestSignIn)
+                    ),
+                });
+                let mut out = self.handed(sent.describe());
+                if let Some(vault) = sending.vault {
+                    out = out.effect(Effect::RememberVault {
+                        tenant: sending.tenant,
+                        app_id: self.app_id.clone(),
+                        vault,
+                    });
+                }
+                out
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "a destination did not take the value");
+                self.status = None;
+                Outcome::stay()
+            }
+        }
+    }
+
+    /// The vault picker's listing came back.
+    pub fn vaults_listed(&mut self, found: VaultsFound) -> Outcome {
+        if let RevealMode::KeyVault(f) = &mut self.mode {
+            f.found(found);
+        }
+        Outcome::stay()
     }
 
     /// "ci-deploy", or the Secret ID when there is no description.
@@ -307,9 +554,10 @@ impl Reveal {
     }
 
     /// The user keeps it, saying they hold the value: a hand-off azsecrets did not see.
-    fn keep(&mut self) -> Outcome {
+    fn keep(&mut self, cx: &mut Cx<'_>) -> Outcome {
         self.handed_off = true;
-        let mut out = self.close().then(FollowUp::Fate {
+        self.mode = RevealMode::Normal;
+        let mut out = self.close(cx).then(FollowUp::Fate {
             secret: self.secret.key_id.clone(),
             fate: Fate::KeptByUser,
         });
@@ -350,16 +598,47 @@ impl Room for Reveal {
             RevealMode::WritePath(_) => Context::RevealPath,
             RevealMode::ConfirmReplace { .. } => Context::RevealConfirmReplace,
             RevealMode::ConfirmClose { .. } => Context::RevealConfirmClose,
+            RevealMode::KeyVault(_) => Context::RevealVault,
+            RevealMode::GitHub(_) => Context::RevealGitHub,
+            RevealMode::Exec(_) => Context::RevealExec,
         }
     }
 
-    /// Help lists the dialog's own keys whatever it is asking.
+    /// Help lists the dialog's own keys whatever it is asking, or the form's keys.
     fn help_context(&self) -> Option<Context> {
-        Some(Context::Reveal)
+        match self.mode {
+            RevealMode::KeyVault(_) | RevealMode::GitHub(_) | RevealMode::Exec(_) => {
+                Some(self.context())
+            }
+            _ => Some(Context::Reveal),
+        }
     }
 
     fn pending(&self) -> Option<RequestId> {
-        self.pending.or(self.deleting)
+        let listing = match &self.mode {
+            RevealMode::KeyVault(f) => f.loading(),
+            _ => None,
+        };
+        self.pending
+            .or(self.deleting)
+            .or(self.sending.as_ref().map(|s| s.request))
+            .or(self.check.running())
+            .or(listing)
+    }
+
+    fn waits_for(&self, request: RequestId) -> bool {
+        let listing = match &self.mode {
+            RevealMode::KeyVault(f) => f.loading(),
+            _ => None,
+        };
+        [
+            self.pending,
+            self.deleting,
+            self.sending.as_ref().map(|s| s.request),
+            self.check.running(),
+            listing,
+        ]
+        .contains(&Some(request))
     }
 
     fn holds_unsaved_value(&self) -> bool {
@@ -369,6 +648,14 @@ impl Room for Reveal {
     fn ask_to_close(&mut self, quitting: bool) -> bool {
         if self.handed_off {
             return false;
+        }
+        if let Some(s) = &self.sending {
+            // A destination may be taking the value right now: never offer to delete it.
+            self.status = Some(StatusLine::failed(format!(
+                "Waiting for {} to answer before this can close.",
+                s.what
+            )));
+            return true;
         }
         if self.deleting.is_none() {
             self.mode = RevealMode::ConfirmClose {
@@ -384,7 +671,7 @@ impl Room for Reveal {
     }
 
     fn in_flight(&self) -> InFlight {
-        if self.deleting.is_some() {
+        if self.deleting.is_some() || self.sending.is_some() {
             InFlight::Wait
         } else {
             InFlight::None
@@ -441,7 +728,63 @@ impl Room for Reveal {
                     )));
                 }
             },
-            (RevealMode::Normal, Command::Back) if self.handed_off => return self.close(),
+            (RevealMode::Normal, Command::SendToKeyVault) => {
+                let default_name = SecretName::for_app(&self.app_name);
+                let Some(tenant) = cx.tenant.cloned() else {
+                    self.mode = RevealMode::KeyVault(Box::new(VaultForm::new(
+                        &default_name,
+                        Listing::Unavailable(
+                            "The tenant is not known yet: type the vault's name or URL.".into(),
+                        ),
+                    )));
+                    return Outcome::stay();
+                };
+                let request = cx.request();
+                self.mode = RevealMode::KeyVault(Box::new(VaultForm::new(
+                    &default_name,
+                    Listing::Loading(request),
+                )));
+                return Outcome::stay().effect(Effect::ListVaults {
+                    request,
+                    tenant,
+                    app_id: self.app_id.clone(),
+                    rotating: self.rotating.as_ref().map(|s| s.key_id.clone()),
+                });
+            }
+            (RevealMode::Normal, Command::SendToGitHub) => {
+                self.mode = RevealMode::GitHub(Box::default());
+            }
+            (RevealMode::Normal, Command::SendToCommand) => {
+                self.mode = RevealMode::Exec(Box::default());
+            }
+            (RevealMode::Normal, Command::TestSignIn) => return self.start_check(cx, false),
+            // Esc stops a running check first.
+            (RevealMode::Normal, Command::Back) if self.check.running().is_some() => {
+                let out = self.cancel_check();
+                self.status = Some(StatusLine::failed(format!(
+                    "The sign-in check was stopped. {} checks again.",
+                    key_for(Context::Reveal, Command::TestSignIn)
+                )));
+                return out;
+            }
+            (RevealMode::Normal, Command::Back) if self.handed_off => return self.close(cx),
+            (RevealMode::KeyVault(f), c) => match f.command(c) {
+                Step::Stay => {}
+                Step::Cancel => self.mode = RevealMode::Normal,
+                Step::Send(t) => return self.send(Target::KeyVault(t), cx),
+            },
+            (RevealMode::GitHub(f), c) => match f.command(c) {
+                Step::Stay => {}
+                Step::Cancel => self.mode = RevealMode::Normal,
+                Step::Send((target, variables)) => {
+                    return self.send(Target::GitHub { target, variables }, cx);
+                }
+            },
+            (RevealMode::Exec(f), c) => match f.command(c) {
+                Step::Stay => {}
+                Step::Cancel => self.mode = RevealMode::Normal,
+                Step::Send(cmd) => return self.send(Target::Exec(cmd), cx),
+            },
             (RevealMode::Normal, Command::Back) => {
                 self.ask_to_close(false);
             }
@@ -473,13 +816,13 @@ impl Room for Reveal {
             (RevealMode::ConfirmClose { focus, .. }, Command::Activate) => {
                 return match focus {
                     CloseFocus::Delete => self.delete_again(cx),
-                    CloseFocus::Keep => self.keep(),
+                    CloseFocus::Keep => self.keep(cx),
                 };
             }
             (RevealMode::ConfirmClose { .. }, Command::DeleteSecret) => {
                 return self.delete_again(cx);
             }
-            (RevealMode::ConfirmClose { .. }, Command::KeepSecret) => return self.keep(),
+            (RevealMode::ConfirmClose { .. }, Command::KeepSecret) => return self.keep(cx),
             (RevealMode::ConfirmClose { .. }, Command::Back) => {
                 self.mode = RevealMode::Normal;
                 self.delete_error = None;
@@ -490,10 +833,33 @@ impl Room for Reveal {
     }
 
     fn input(&mut self, key: &ratatui::crossterm::event::KeyEvent) {
-        if let RevealMode::WritePath(i) = &mut self.mode {
-            i.handle_event(&ratatui::crossterm::event::Event::Key(*key));
+        match &mut self.mode {
+            RevealMode::WritePath(i) => {
+                i.handle_event(&ratatui::crossterm::event::Event::Key(*key));
+            }
+            RevealMode::KeyVault(f) => f.input(key),
+            RevealMode::GitHub(f) => f.input(key),
+            RevealMode::Exec(f) => f.input(key),
+            _ => {}
         }
     }
+}
+
+/// `out`, closing the dialog.
+fn closing(mut out: Outcome) -> Outcome {
+    out.next = super::Next::Close;
+    out
+}
+
+/// "The old secret "x" is kept: the new one did not sign in. …"
+fn kept_words(old: &ClientSecret, why: &str) -> String {
+    format!(
+        "The old secret {} is kept: {why}. Delete it from the app screen ({}) once everything uses the new one.",
+        old.description()
+            .filter(|d| !d.is_empty())
+            .map_or_else(|| old.key_id.to_string(), |d| format!("\"{d}\"")),
+        key_for(Context::App, Command::DeleteSecret)
+    )
 }
 
 /// The summary's words for a copy.

@@ -67,6 +67,11 @@ pub fn render(app: &App, c: &Confirm, area: Rect, buf: &mut Buffer) {
         Span::raw(text::expires(c.secret.end_date_time, app.now)),
     ]));
     keep.push(Line::from(""));
+    if let Some(n) = &c.note {
+        for l in wrap(n, inner_w) {
+            keep.push(Line::from(Span::styled(l, t.ok())));
+        }
+    }
     for l in wrap(warning, inner_w) {
         keep.push(Line::from(Span::styled(l, t.danger())));
     }

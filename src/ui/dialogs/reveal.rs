@@ -1,7 +1,11 @@
 //! Reveal once: the new secret's details, the value (masked until shown), what the dialog is
-//! asking, the hand-off status, and its keys. The value and the Secret ID are never cut: they
-//! wrap inside the dialog, and on a terminal too small to show them whole the dialog says how
-//! large it must be (every key still does what it says, every close still asks).
+//! asking, the hand-off status, each destination's answer and the sign-in check (with its
+//! countdown), and its keys. The value and the Secret ID are never cut: they wrap inside the
+//! dialog, and on a terminal too small to show them whole the dialog says how large it must be
+//! (every key still does what it says, every close still asks). A destination form opens over
+//! the dialog ([`forms`]).
+
+mod forms;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -9,7 +13,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use crate::app::{App, CloseFocus, QUIT_AGAIN, Reveal, RevealMode};
+use crate::app::{App, CloseFocus, QUIT_AGAIN, Reveal, RevealMode, SignInCheck};
+use crate::destination::words;
 use crate::keymap::{Command, Context, key_for, keys_said};
 
 use super::super::text::{self, wrap};
@@ -45,6 +50,10 @@ fn block(drop_rank: u8, lines: Vec<Line<'_>>) -> Block<'_> {
 }
 
 pub fn render(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
+    // A destination form takes the dialog's place until it is sent or cancelled.
+    if forms::render(app, r, area, buf) {
+        return;
+    }
     let w = MAX_W.min(area.width);
     let inner_w = usize::from(w.saturating_sub(4));
     let inner_h = usize::from(area.height.saturating_sub(2));
@@ -69,12 +78,13 @@ pub fn render(app: &App, r: &Reveal, area: Rect, buf: &mut Buffer) {
         }
     }
     if inner_w < usize::from(MIN_W - 4) || lines_in(&blocks) + reserve > inner_h {
-        return too_small(app, r, area, buf);
+        too_small(app, r, area, buf);
+    } else {
+        let lines: Vec<Line> = blocks.into_iter().flat_map(|b| b.lines).collect();
+        let h = lines.len() as u16 + 2;
+        let inner = frame(area, w, h, TITLE, theme().dialog_border(), buf);
+        Paragraph::new(lines).render(inner, buf);
     }
-    let lines: Vec<Line> = blocks.into_iter().flat_map(|b| b.lines).collect();
-    let h = lines.len() as u16 + 2;
-    let inner = frame(area, w, h, TITLE, theme().dialog_border(), buf);
-    Paragraph::new(lines).render(inner, buf);
 }
 
 fn lines_in(blocks: &[Block<'_>]) -> usize {
@@ -254,6 +264,7 @@ fn blocks<'a>(app: &'a App, r: &'a Reveal, inner_w: usize) -> Vec<Block<'a>> {
     b.push(block(0, value));
     b.push(block(5, vec![Line::from("")]));
     b.push(block(0, mode_lines(app, r, inner_w)));
+    b.push(block(0, answer_lines(app, r, inner_w)));
     b.push(block(0, status_lines(app, r, inner_w)));
     if matches!(r.mode, RevealMode::Normal) && r.deleting.is_none() {
         b.push(block(7, key_lines(r, inner_w)));
@@ -267,6 +278,7 @@ fn mode_lines<'a>(app: &App, r: &Reveal, inner_w: usize) -> Vec<Line<'a>> {
     let mut lines = Vec::new();
     match &r.mode {
         RevealMode::Normal => {}
+        RevealMode::KeyVault(_) | RevealMode::GitHub(_) | RevealMode::Exec(_) => {}
         RevealMode::WritePath(input) => {
             let mut l = vec![Span::styled("Write .env to ", t.label())];
             l.extend(text::field(input, inner_w.saturating_sub(14), true, "").spans);
@@ -342,6 +354,116 @@ fn mode_lines<'a>(app: &App, r: &Reveal, inner_w: usize) -> Vec<Line<'a>> {
     lines
 }
 
+/// What a command printed, shown at most this many lines per destination.
+const OUTPUT_LINES: usize = 4;
+
+/// Each destination's answer, a hand-off in flight, and the sign-in check. Everything that
+/// came from a vault, gh or a command is cleaned; nothing is cut: long lines wrap.
+fn answer_lines<'a>(app: &App, r: &Reveal, inner_w: usize) -> Vec<Line<'a>> {
+    let t = theme();
+    let clean = |s: &str| crate::sanitize::clean(s).into_owned();
+    let mut lines = Vec::new();
+    for s in &r.sent {
+        let (mark, style) = if s.ok {
+            ("✓", t.ok())
+        } else {
+            ("✗", t.error())
+        };
+        // A success says where the value is now; a failure names where it did not go.
+        let said = if s.ok {
+            format!("{mark} {}", clean(&capitalized(&s.answer)))
+        } else {
+            format!("{mark} {}: {}", clean(&s.destination), clean(&s.answer))
+        };
+        lines.extend(styled(&said, inner_w, style));
+        if let Some(w) = &s.warning {
+            lines.extend(styled(&format!("  {}", clean(w)), inner_w, t.warning()));
+        }
+        for o in s.output.iter().take(OUTPUT_LINES) {
+            lines.extend(styled(&format!("  │ {}", clean(o)), inner_w, t.muted()));
+        }
+        if s.output.len() > OUTPUT_LINES {
+            lines.extend(styled(
+                &format!(
+                    "  │ … and {} more line(s) of output, not shown",
+                    s.output.len() - OUTPUT_LINES
+                ),
+                inner_w,
+                t.muted(),
+            ));
+        }
+        if let Some(a) = &s.advice {
+            lines.extend(styled(&format!("  {a}"), inner_w, t.label()));
+        }
+    }
+    if let Some(s) = &r.sending {
+        lines.extend(styled(
+            &format!("{} Sending to {}…", app.spinner_frame(), clean(&s.what)),
+            inner_w,
+            t.muted(),
+        ));
+    }
+    let stop = keys_said(Context::Reveal, Command::Back);
+    match &r.check {
+        SignInCheck::NotRun | SignInCheck::Stopped => {}
+        SignInCheck::Running {
+            started,
+            attempt,
+            waiting,
+            then_rotate,
+            ..
+        } => {
+            let before = if *then_rotate {
+                "Before the old secret can be deleted: checking"
+            } else {
+                "Checking"
+            };
+            let text = match waiting {
+                Some(w) => {
+                    let left = (w.next_at - app.now).num_seconds().max(0).unsigned_abs();
+                    let so_far = (app.now - *started).num_seconds().max(0).unsigned_abs();
+                    format!(
+                        "{} {before} that it signs in: attempt {} refused ({}); next try in {} ({} so far). {stop} stops.",
+                        app.spinner_frame(),
+                        w.attempt,
+                        words::waiting_reason(w.code),
+                        words::seconds(std::time::Duration::from_secs(left)),
+                        words::seconds(std::time::Duration::from_secs(so_far)),
+                    )
+                }
+                None => format!(
+                    "{} {before} that it signs in (attempt {})… {stop} stops.",
+                    app.spinner_frame(),
+                    (*attempt).max(1)
+                ),
+            };
+            lines.extend(styled(&text, inner_w, t.warning()));
+        }
+        SignInCheck::SignsIn { seconds, attempts } => lines.extend(styled(
+            &format!(
+                "The new secret {} ({attempts} attempt{}).",
+                SignInCheck::success_words(*seconds, *attempts),
+                if *attempts == 1 { "" } else { "s" }
+            ),
+            inner_w,
+            t.ok(),
+        )),
+        SignInCheck::Failed { what, advice } => {
+            lines.extend(styled(&format!("✗ {}", clean(what)), inner_w, t.error()));
+            lines.extend(styled(advice, inner_w, t.label()));
+        }
+    }
+    lines
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 /// The hand-off's status: ✓ only for a copy or file that is known to have arrived.
 fn status_lines<'a>(app: &App, r: &Reveal, inner_w: usize) -> Vec<Line<'a>> {
     let t = theme();
@@ -373,6 +495,10 @@ fn key_lines<'a>(r: &Reveal, inner_w: usize) -> Vec<Line<'a>> {
         (keys_of(Command::CopyValue), "copy value"),
         (keys_of(Command::CopyEnvBlock), "copy env block"),
         (keys_of(Command::WriteEnvFile), "write .env"),
+        (keys_of(Command::SendToKeyVault), "key vault"),
+        (keys_of(Command::SendToGitHub), "GitHub"),
+        (keys_of(Command::SendToCommand), "command"),
+        (keys_of(Command::TestSignIn), "test sign-in"),
     ];
     if r.unconfirmed.is_some() {
         entries.push((keys_of(Command::ConfirmPaste), "paste worked"));
