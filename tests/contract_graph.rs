@@ -524,12 +524,22 @@ async fn reads_retry_5xx_and_report_each_wait_to_the_observer() {
         throttle_retry_after: 0,
         ..Faults::none()
     });
-    for _ in 0..6 {
+    // Faults are random: list until some request was retried (at least six listings; the
+    // chance that sixty pass without a single fault is 0.7^60, about 5e-10).
+    for i in 0..60 {
         let all = client
             .list_all_applications(&AppQuery::default())
             .await
             .expect("5xx on reads are retried");
         assert!(all.len() > 30);
+        let retried = events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, RetryEvent::Waiting(_)));
+        if i >= 5 && retried {
+            break;
+        }
     }
     {
         let events = events.lock().unwrap();
