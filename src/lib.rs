@@ -4,6 +4,7 @@
 pub mod app;
 pub mod arm;
 pub mod auth;
+pub mod certs;
 pub mod cli;
 pub mod console;
 pub mod create;
