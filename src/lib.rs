@@ -20,6 +20,7 @@ pub mod keyvault;
 pub mod logging;
 pub mod new_secret;
 pub mod paths;
+pub mod policy;
 pub mod sandbox;
 pub mod sanitize;
 pub mod secret;
