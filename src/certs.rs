@@ -174,10 +174,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, CertError> {
         ));
     }
     let leaf = infos.remove(0);
-    Ok(Parsed {
-        leaf,
-        chain: infos,
-    })
+    Ok(Parsed { leaf, chain: infos })
 }
 
 fn looks_like_pem(bytes: &[u8]) -> bool {
@@ -300,9 +297,7 @@ fn info(der: &[u8]) -> Result<CertInfo, CertError> {
     };
     let spki = cert.public_key();
     let key = match spki.parsed() {
-        Ok(x509_parser::public_key::PublicKey::RSA(r)) => KeyKind::Rsa {
-            bits: r.key_size(),
-        },
+        Ok(x509_parser::public_key::PublicKey::RSA(r)) => KeyKind::Rsa { bits: r.key_size() },
         Ok(x509_parser::public_key::PublicKey::EC(ec)) => {
             let curve = spki
                 .algorithm
@@ -463,10 +458,9 @@ pub fn self_signed(
 ) -> Result<SelfSigned, CertError> {
     let gen_err = |e: rcgen::Error| CertError::Generate(e.to_string());
     let key = match algorithm {
-        KeyAlgorithm::Rsa2048 => rcgen::KeyPair::generate_rsa_for(
-            &rcgen::PKCS_RSA_SHA256,
-            rcgen::RsaKeySize::_2048,
-        ),
+        KeyAlgorithm::Rsa2048 => {
+            rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+        }
         KeyAlgorithm::P256 => rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
     }
     .map_err(gen_err)?;
@@ -546,8 +540,13 @@ mod tests {
 
     #[test]
     fn rsa_2048_is_2048_bits() {
-        let c = self_signed("rsa-app", now(), now() + Duration::days(90), KeyAlgorithm::Rsa2048)
-            .expect("rsa");
+        let c = self_signed(
+            "rsa-app",
+            now(),
+            now() + Duration::days(90),
+            KeyAlgorithm::Rsa2048,
+        )
+        .expect("rsa");
         assert_eq!(c.info.key, KeyKind::Rsa { bits: 2048 });
         assert_eq!(c.info.not_after - c.info.not_before, Duration::days(90));
     }

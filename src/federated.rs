@@ -83,9 +83,13 @@ pub enum Invalid {
     BadChars(&'static str),
     #[error("the issuer must be an https:// URL")]
     Issuer,
-    #[error("the app already has {MAX_PER_APP} federated credentials, Graph's limit: remove one first")]
+    #[error(
+        "the app already has {MAX_PER_APP} federated credentials, Graph's limit: remove one first"
+    )]
     Limit,
-    #[error("the app already has a federated credential named '{0}' (names are unique and cannot be changed)")]
+    #[error(
+        "the app already has a federated credential named '{0}' (names are unique and cannot be changed)"
+    )]
     DuplicateName(String),
     #[error("the app already has a federated credential '{0}' for this issuer and subject")]
     DuplicateSubject(String),
@@ -175,7 +179,10 @@ impl Scenario {
 pub fn valid_name(name: &str) -> bool {
     let n = name.chars().count();
     (MIN_NAME..=MAX_NAME).contains(&n)
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')

@@ -93,7 +93,9 @@ pub enum CertChangeError {
     #[error("this certificate (thumbprint {0}) is already on the app; nothing was sent")]
     Duplicate(String),
     /// The PATCH was accepted but the set read back is not the set sent.
-    #[error("Graph accepted the change, but the certificates read back differ from those sent: {0}")]
+    #[error(
+        "Graph accepted the change, but the certificates read back differ from those sent: {0}"
+    )]
     Unverified(String),
 }
 
@@ -201,7 +203,9 @@ pub async fn change(
             let entry = after
                 .into_iter()
                 .find(|k| k.key_id.as_str().eq_ignore_ascii_case(new.key_id.as_str()))
-                .ok_or_else(|| CertChangeError::Unverified("the new certificate is missing".into()))?;
+                .ok_or_else(|| {
+                    CertChangeError::Unverified("the new certificate is missing".into())
+                })?;
             if entry.key.as_deref().map(strip_ws) != Some(strip_ws(&new.key)) {
                 return Err(CertChangeError::Unverified(
                     "the new certificate's key came back different".into(),

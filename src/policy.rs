@@ -217,7 +217,11 @@ pub fn effective(
         Some((c, p)) if c <= d => Some((c, p)),
         _ => Some((d, policy.clone())),
     };
-    for r in restrictions.password_credentials.iter().filter(|r| applies(r)) {
+    for r in restrictions
+        .password_credentials
+        .iter()
+        .filter(|r| applies(r))
+    {
         match r.restriction_type.as_deref() {
             Some("passwordAddition") => out.password_blocked = Some(policy.clone()),
             Some("passwordLifetime") => {
@@ -284,7 +288,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn at(y: i32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0).single().expect("date")
+        Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0)
+            .single()
+            .expect("date")
     }
 
     fn rule(kind: &str, max: Option<&str>, after: Option<DateTime<Utc>>) -> RestrictionWire {
@@ -324,7 +330,10 @@ mod tests {
     #[test]
     fn a_disabled_default_restricts_nothing() {
         let t = tenant(false, vec![rule("passwordAddition", None, None)]);
-        assert_eq!(effective(Some(&t), &[], Some(at(2025))), Effective::default());
+        assert_eq!(
+            effective(Some(&t), &[], Some(at(2025))),
+            Effective::default()
+        );
     }
 
     #[test]
@@ -338,14 +347,21 @@ mod tests {
         );
         let old = effective(Some(&t), &[], Some(at(2018)));
         assert!(old.password_blocked.is_none());
-        assert_eq!(old.password_max.as_ref().map(|m| m.0), Some(Duration::days(40)));
+        assert_eq!(
+            old.password_max.as_ref().map(|m| m.0),
+            Some(Duration::days(40))
+        );
         assert_eq!(
             old.certificate_max.as_ref().map(|m| m.0),
             Some(Duration::days(30))
         );
         // On the cut-off day itself: "created on or after".
         let new = effective(Some(&t), &[], Some(at(2021)));
-        assert!(new.password_blocked.as_ref().is_some_and(|p| p.tenant_default));
+        assert!(
+            new.password_blocked
+                .as_ref()
+                .is_some_and(|p| p.tenant_default)
+        );
     }
 
     #[test]
@@ -367,11 +383,17 @@ mod tests {
             }),
         };
         let e = effective(Some(&t), &[app], Some(at(2025)));
-        assert!(e.password_blocked.is_none(), "disabled, and the default is replaced");
+        assert!(
+            e.password_blocked.is_none(),
+            "disabled, and the default is replaced"
+        );
         let (max, p) = e.password_max.expect("a cap");
         assert_eq!(max, Duration::days(90));
         assert!(!p.tenant_default);
-        assert!(p.describe().contains("bb8b7902-65a2-5a37-bc5d-b80cd90c71f3"));
+        assert!(
+            p.describe()
+                .contains("bb8b7902-65a2-5a37-bc5d-b80cd90c71f3")
+        );
         assert!(e.certificate_max.is_none());
     }
 

@@ -22,6 +22,7 @@ mod policy;
 mod reply;
 mod seed;
 mod token;
+mod wire;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -667,7 +668,7 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
 
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(async move {
-        let served = axum::serve(listener, router)
+        let served = axum::serve(wire::QuoteListener(listener), router)
             .with_graceful_shutdown(async {
                 let _ = rx.await;
             })

@@ -308,7 +308,6 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-
 /// A `keyCredential` exactly as Graph sent it, for the read-modify-write of
 /// `PATCH /applications/{id}` (the whole set is replaced, so every entry read is sent back
 /// unchanged: dates stay the strings Graph wrote, `key` the base64 it returned under

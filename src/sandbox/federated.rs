@@ -18,7 +18,14 @@ use super::reply::Ctx;
 
 const MAX_PER_APP: usize = 20;
 const MAX_FIELD: usize = 600;
-const PROPS: &[&str] = &["name", "issuer", "subject", "audiences", "description", "id"];
+const PROPS: &[&str] = &[
+    "name",
+    "issuer",
+    "subject",
+    "audiences",
+    "description",
+    "id",
+];
 const TYPE: &str = "microsoft.graph.federatedIdentityCredential";
 
 fn valid_name(n: &str) -> bool {
@@ -106,7 +113,11 @@ fn check(
             ));
         }
     }
-    if audiences.len() != 1 || audiences.iter().any(|a| a.is_empty() || a.chars().count() > MAX_FIELD) {
+    if audiences.len() != 1
+        || audiences
+            .iter()
+            .any(|a| a.is_empty() || a.chars().count() > MAX_FIELD)
+    {
         return Err(ctx.bad_request(
             "Request_BadRequest",
             "Federated identity credentials must have exactly one audience.",
@@ -200,7 +211,9 @@ impl Req<'_> {
         if creds.len() >= MAX_PER_APP {
             return ctx.bad_request(
                 "Request_BadRequest",
-                &format!("Maximum number of federated identity credentials ({MAX_PER_APP}) reached."),
+                &format!(
+                    "Maximum number of federated identity credentials ({MAX_PER_APP}) reached."
+                ),
             );
         }
         let cred = FederatedCred {

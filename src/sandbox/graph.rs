@@ -280,9 +280,7 @@ fn respond(
         (Target::App(k), Method::PATCH) => req.patch_app(&k, body),
         (Target::Federated(k), Method::POST) => req.create_federated(&k, body),
         (Target::FederatedItem(k, item), Method::GET) => req.federated_item(&k, &item),
-        (Target::FederatedItem(k, item), Method::PATCH) => {
-            req.update_federated(&k, &item, body)
-        }
+        (Target::FederatedItem(k, item), Method::PATCH) => req.update_federated(&k, &item, body),
         (Target::FederatedItem(k, item), Method::DELETE) => req.delete_federated(&k, &item),
         (Target::Owners(k), Method::GET) => req.owners(&k),
         (Target::AppPolicies(k), Method::GET) => req.app_policies(&k),

@@ -320,7 +320,10 @@ impl Req<'_> {
 
         // A new credential.
         let kind = kind.unwrap_or("AsymmetricX509Cert");
-        if !matches!(kind, "AsymmetricX509Cert" | "X509CertAndPassword" | "Symmetric") {
+        if !matches!(
+            kind,
+            "AsymmetricX509Cert" | "X509CertAndPassword" | "Symmetric"
+        ) {
             return Err(ctx.bad_request(
                 "Request_BadRequest",
                 &format!("The value '{kind}' for the property \"type\" in one of your credentials is invalid."),

@@ -12,7 +12,11 @@ use super::graph::{Key, Req};
 use super::model::{App, Perms, Policy, Restriction, Tenant};
 
 /// Why addPassword is refused by the policy in force, as Graph words it: (code, message).
-pub fn password_refusal(tenant: &Tenant, app: &App, span: Duration) -> Option<(&'static str, String)> {
+pub fn password_refusal(
+    tenant: &Tenant,
+    app: &App,
+    span: Duration,
+) -> Option<(&'static str, String)> {
     let policy = tenant.policy_for(app)?;
     for rule in policy.rules.iter().filter(|r| r.applies_to(app)) {
         match rule.restriction {
@@ -184,7 +188,9 @@ impl Req<'_> {
                 .collect();
             for v in &mut value {
                 if let Some(obj) = v.as_object_mut() {
-                    obj.retain(|k, _| k.starts_with('@') || wanted.contains(&k.to_ascii_lowercase()));
+                    obj.retain(|k, _| {
+                        k.starts_with('@') || wanted.contains(&k.to_ascii_lowercase())
+                    });
                 }
             }
         }

@@ -396,7 +396,9 @@ pub fn build_from(
                                 &base64::engine::general_purpose::STANDARD,
                                 b.as_bytes(),
                             )
-                            .map_err(|e| format!("keyCredential {}: key is not base64: {e}", k.key_id))?,
+                            .map_err(|e| {
+                                format!("keyCredential {}: key is not base64: {e}", k.key_id)
+                            })?,
                         ),
                     },
                 })
