@@ -188,17 +188,25 @@ pub fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// A name the portal would suggest: the subject's last parts, made valid.
+/// A readable name for a subject, valid by Graph's rule: `hr-branch-main` for
+/// `repo:contoso/hr:ref:refs/heads/main`, `orders-worker` for
+/// `system:serviceaccount:orders:worker`'s namespace and account.
 pub fn suggest_name(subject: &str) -> String {
-    let tail: String = subject
-        .rsplit(':')
-        .take(2)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect::<Vec<_>>()
-        .join("-");
-    let mut s: String = tail
+    let readable = if let Some(rest) = subject.strip_prefix("repo:") {
+        let (repo, what) = rest.split_once(':').unwrap_or((rest, ""));
+        let repo = repo.rsplit('/').next().unwrap_or(repo);
+        let what = what
+            .replacen("ref:refs/heads/", "branch-", 1)
+            .replacen("ref:refs/tags/", "tag-", 1)
+            .replacen("environment:", "env-", 1)
+            .replace("pull_request", "pull-request");
+        format!("{repo}-{what}")
+    } else if let Some(rest) = subject.strip_prefix("system:serviceaccount:") {
+        rest.replace(':', "-")
+    } else {
+        subject.to_owned()
+    };
+    let mut s: String = readable
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -212,6 +220,9 @@ pub fn suggest_name(subject: &str) -> String {
         s.remove(0);
     }
     let mut s: String = s.chars().take(MAX_NAME).collect();
+    while s.ends_with('-') {
+        s.pop();
+    }
     while s.chars().count() < MIN_NAME {
         s.push_str("-fic");
     }
