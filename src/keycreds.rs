@@ -220,3 +220,104 @@ pub async fn change(
 fn strip_ws(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
+
+/// A new self-signed certificate for an app, as the dialog or the command asks for it.
+#[derive(Clone, Debug)]
+pub struct SelfSignedPlan {
+    pub app: ObjectId,
+    pub app_name: String,
+    /// The certificate ids the user saw (a change meanwhile stops it).
+    pub shown: Vec<SecretId>,
+    pub key_out: std::path::PathBuf,
+    pub cert_out: std::path::PathBuf,
+    pub overwrite: bool,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub algorithm: crate::certs::KeyAlgorithm,
+    pub description: Option<String>,
+}
+
+/// A self-signed certificate made, written and uploaded. Only its public part is here.
+#[derive(Clone, Debug)]
+pub struct Created {
+    pub entry: KeyCredential,
+    pub info: CertInfo,
+    pub key_out: std::path::PathBuf,
+    pub cert_out: std::path::PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// A destination refused before anything was made or sent.
+    #[error("{0}; nothing was created")]
+    Files(crate::handoff::HandoffError),
+    #[error("{0}; nothing was created")]
+    Generate(crate::certs::CertError),
+    /// The files were written, but the upload did not happen (or its outcome is unknown).
+    #[error("{error} (the key and certificate were written to {} and {}; nothing was added to the app)", .key_out.display(), .cert_out.display())]
+    Upload {
+        error: CertChangeError,
+        key_out: std::path::PathBuf,
+        cert_out: std::path::PathBuf,
+    },
+}
+
+/// Check both paths, make the certificate, write the key and certificate (0600, atomic),
+/// then upload the public part through [`change`]. The private key lives only in a wiped
+/// buffer on its way to its file.
+pub async fn create_self_signed(
+    client: &GraphClient,
+    plan: SelfSignedPlan,
+) -> Result<Created, CreateError> {
+    let p = plan.clone();
+    let made = tokio::task::spawn_blocking(move || -> Result<CertInfo, CreateError> {
+        if p.key_out == p.cert_out {
+            return Err(CreateError::Files(crate::handoff::HandoffError::EnvFile {
+                path: p.cert_out.clone(),
+                reason: "it is the same file as the key".into(),
+            }));
+        }
+        for path in [&p.key_out, &p.cert_out] {
+            crate::handoff::check_private_file(path, p.overwrite).map_err(CreateError::Files)?;
+        }
+        let cn = crate::certs::common_name(&p.app_name);
+        let made = crate::certs::self_signed(
+            &cn,
+            p.start - chrono::Duration::minutes(10),
+            p.end,
+            p.algorithm,
+        )
+        .map_err(CreateError::Generate)?;
+        crate::handoff::write_private_file(&p.key_out, made.key_pem().as_bytes(), p.overwrite)
+            .map_err(CreateError::Files)?;
+        if let Err(e) =
+            crate::handoff::write_private_file(&p.cert_out, made.cert_pem.as_bytes(), p.overwrite)
+        {
+            // The key alone is of no use: take it back.
+            let _ = std::fs::remove_file(&p.key_out);
+            return Err(CreateError::Files(e));
+        }
+        Ok(made.info.clone())
+    })
+    .await
+    .map_err(|e| CreateError::Generate(crate::certs::CertError::Generate(e.to_string())))??;
+    let new = NewCertificate::new(&made, plan.description.clone(), plan.start, plan.end);
+    match change(client, &plan.app, &Change::Add(new), Some(&plan.shown)).await {
+        Ok(Changed::Added(entry)) => Ok(Created {
+            entry,
+            info: made,
+            key_out: plan.key_out,
+            cert_out: plan.cert_out,
+        }),
+        Ok(_) => Err(CreateError::Upload {
+            error: CertChangeError::Unverified("the new certificate is missing".into()),
+            key_out: plan.key_out,
+            cert_out: plan.cert_out,
+        }),
+        Err(error) => Err(CreateError::Upload {
+            error,
+            key_out: plan.key_out,
+            cert_out: plan.cert_out,
+        }),
+    }
+}

@@ -76,4 +76,17 @@ pub enum Action {
     AppCreated(RequestId, Result<AppRegistration, GraphError>),
     Copied(RequestId, CopyTarget, Result<CopyReport, HandoffError>),
     EnvFileWritten(RequestId, Result<EnvFileReport, HandoffError>),
+    OwnersLoaded(RequestId, Result<Vec<crate::graph::Owner>, GraphError>),
+    PolicyLoaded(RequestId, Result<crate::policy::PolicyView, GraphError>),
+    CertificateRead(RequestId, Result<crate::certs::Parsed, crate::certs::CertError>),
+    CertificatesChanged(
+        RequestId,
+        Result<crate::keycreds::Changed, crate::keycreds::CertChangeError>,
+    ),
+    CertificateCreated(
+        RequestId,
+        Result<crate::keycreds::Created, crate::keycreds::CreateError>,
+    ),
+    FederatedAdded(RequestId, Result<FederatedCredential, GraphError>),
+    FederatedRemoved(RequestId, Result<RemoveOutcome, GraphError>),
 }

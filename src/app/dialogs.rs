@@ -8,12 +8,16 @@
 mod add_secret;
 mod confirm;
 mod copy_menu;
+mod federated_detail;
 mod finishing;
 mod form;
 mod help;
+mod new_certificate;
+mod new_federated;
 mod new_registration;
 mod recovery;
 mod reveal;
+mod upload_certificate;
 
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::KeyEvent;
@@ -27,7 +31,11 @@ use super::loadable::ErrorInfo;
 use super::summary::{CreatedSecret, DeletedSecret, Fate, UnsettledAdd};
 
 pub use add_secret::{AddFocus, AddSecret, ExpiryChoice};
-pub use confirm::{Confirm, ConfirmFocus, ConfirmKind};
+pub use confirm::{Confirm, ConfirmFocus, ConfirmKind, ConfirmTarget, DeleteError, Deleted};
+pub use federated_detail::FederatedDetail;
+pub use new_certificate::{CertFocus, NewCertificate};
+pub use new_federated::{FicFocus, NewFederated, SCENARIOS};
+pub use upload_certificate::{ReadState, UploadCertificate, UploadFocus};
 pub use copy_menu::{CopyItem, CopyKind, CopyMenu};
 pub use finishing::Finishing;
 pub use form::Submit;
@@ -193,6 +201,10 @@ pub enum FollowUp {
     AppRegistered(AppRegistration),
     /// Read the app back (a reply was lost: a secret may exist that nobody saw).
     ReloadApp(ObjectId),
+    /// The app's certificates changed: read the app again.
+    CertificatesChanged(ObjectId),
+    /// The app's federated credentials changed: read them again.
+    FederatedChanged(ObjectId),
     /// Where a new secret's value went, for the exit summary.
     HandedOff {
         secret: SecretId,
@@ -301,4 +313,12 @@ dialogs! {
     Finishing,
     /// Secrets an interrupted run left behind.
     Recovery,
+    /// Upload a public certificate.
+    UploadCertificate,
+    /// A new self-signed certificate.
+    NewCertificate,
+    /// A new federated credential (the scenario picker).
+    NewFederated,
+    /// One federated credential, whole.
+    FederatedDetail,
 }

@@ -48,20 +48,33 @@ pub fn render(app: &App, f: &AddSecret, area: Rect, buf: &mut Buffer) {
     let choices_at = lines.len();
     for (i, choice) in ExpiryChoice::ALL.iter().enumerate() {
         let on = i == f.choice;
-        let style = if on && f.focus == AddFocus::Expires {
+        // Beyond the policy's cap: dimmed, with the reason and the policy's id.
+        let refused = f.refusal(i, app.now);
+        let style = if refused.is_some() {
+            t.muted()
+        } else if on && f.focus == AddFocus::Expires {
             t.focused()
         } else if on {
             t.label()
         } else {
             Style::new()
         };
-        lines.push(Line::from(vec![
+        let mark = match (&refused, on) {
+            (Some(_), _) => "(–)",
+            (None, true) => "(•)",
+            (None, false) => "( )",
+        };
+        let mut l = vec![
             Span::raw("   "),
-            Span::styled(
-                format!("{} {}", if on { "(•)" } else { "( )" }, choice.label()),
-                style,
-            ),
-        ]));
+            Span::styled(format!("{mark} {}", choice.label()), style),
+        ];
+        if let Some(r) = refused {
+            l.push(Span::styled(
+                format!("  unavailable: {}", r.reason()),
+                t.muted(),
+            ));
+        }
+        lines.push(Line::from(l));
     }
     if f.expiry_choice() == ExpiryChoice::Custom {
         let mut l = vec![marker(f.focus == AddFocus::CustomEnd), Span::raw("End ")];
