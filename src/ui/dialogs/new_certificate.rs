@@ -34,6 +34,7 @@ pub fn render(app: &App, d: &NewCertificate, area: Rect, buf: &mut Buffer) {
         Span::styled(choose_hint(Context::NewCertificate), t.muted()),
     ]));
     let choices_at = lines.len();
+    let mut reasons: Vec<String> = Vec::new();
     for (i, (_, label)) in expiry::PRESETS.iter().enumerate() {
         let on = i == d.choice;
         let refused = d.refusal(i, app.now);
@@ -53,9 +54,19 @@ pub fn render(app: &App, d: &NewCertificate, area: Rect, buf: &mut Buffer) {
         };
         let mut l = vec![Span::raw("   "), Span::styled(format!("{mark} {label}"), style)];
         if let Some(r) = refused {
-            l.push(Span::styled(format!("  unavailable: {}", r.reason()), t.muted()));
+            l.push(Span::styled("  (unavailable)", t.muted()));
+            let why = format!("Unavailable: {}.", r.reason());
+            if !reasons.contains(&why) {
+                reasons.push(why);
+            }
         }
         lines.push(Line::from(l));
+    }
+    let choices_end = lines.len();
+    for why in &reasons {
+        for l in wrap(why, inner_w) {
+            lines.push(Line::from(Span::styled(l, t.muted())));
+        }
     }
     let algo: Vec<Span<'static>> = KeyAlgorithm::ALL
         .iter()
@@ -105,7 +116,7 @@ pub fn render(app: &App, d: &NewCertificate, area: Rect, buf: &mut Buffer) {
     // Short terminals: only the chosen expiry (with its reason when refused).
     if lines.len() + 2 > usize::from(area.height) {
         let chosen = lines.get(choices_at + d.choice).cloned();
-        lines.splice(choices_at..choices_at + expiry::PRESETS.len(), chosen);
+        lines.splice(choices_at..choices_end, chosen);
         if let Some(pos) = lines.iter().rposition(|l| l.width() == 0) {
             lines.remove(pos);
         }
