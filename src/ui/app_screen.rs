@@ -116,7 +116,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         } else {
             counts[i].to_string()
         };
-        let label = format!("{} {} ({n})", i + 1, tab.title());
+        let label = format!("{} ({n})", tab.title());
         spans.push(if d.tab == *tab {
             Span::styled(format!("[{label}]"), t.tab_active())
         } else {
@@ -279,12 +279,24 @@ fn certificates(app: &App, d: &AppScreen, _reg: &AppRegistration, area: Rect, bu
         };
         return empty(area, buf, &hint);
     }
-    let wide = area.width >= 120;
-    // The description is what a person reads: ids give way first (the thumbprint to 9 cells,
-    // the start date goes), so "CN=billing-api.contoso…" is never cut to 8 characters.
-    let thumb_w: u16 = if wide { 40 } else { 9 };
-    let id_w: u16 = if wide { 36 } else { 9 };
-    let start_w: u16 = if wide { 10 } else { 0 };
+    // The description is what a person reads: ids give way first (the thumbprint to 13
+    // cells, the start date, the id to 9, the thumbprint to 9), so "CN=billing-api.contoso…"
+    // keeps at least 32 cells where it can.
+    let mut thumb_w: u16 = 40;
+    let mut id_w: u16 = 36;
+    let mut start_w: u16 = 10;
+    let used = |t: u16, i: u16, st: u16| 2 + 20 + t + i + st + 3 + u16::from(st > 0);
+    for step in 0..4 {
+        if area.width >= used(thumb_w, id_w, start_w) + 32 {
+            break;
+        }
+        match step {
+            0 => thumb_w = 13,
+            1 => start_w = 0,
+            2 => id_w = 9,
+            _ => thumb_w = 9,
+        }
+    }
     let mut header = vec!["Description", "Expires"];
     let mut widths = vec![Constraint::Fill(1), Constraint::Length(20)];
     if start_w > 0 {
@@ -293,8 +305,8 @@ fn certificates(app: &App, d: &AppScreen, _reg: &AppRegistration, area: Rect, bu
     }
     header.push("Thumbprint");
     widths.push(Constraint::Length(thumb_w));
-    header.push("Certificate ID");
-    widths.push(Constraint::Length(id_w.max(14)));
+    header.push(if id_w >= 14 { "Certificate ID" } else { "Cert ID" });
+    widths.push(Constraint::Length(id_w));
     let desc_w = text::column_widths(area.width, 2, &widths, 1)
         .first()
         .copied()
@@ -320,7 +332,7 @@ fn certificates(app: &App, d: &AppScreen, _reg: &AppRegistration, area: Rect, bu
             c.custom_key_identifier.as_deref().unwrap_or("—"),
             usize::from(thumb_w),
         )));
-        cells.push(Line::from(text::short(c.key_id.as_str(), usize::from(id_w.max(14)))));
+        cells.push(Line::from(text::short(c.key_id.as_str(), usize::from(id_w))));
         Some(Row::new(cells))
     };
     draw_table(d, area, buf, Columns { header, widths }, certs.len(), &row);
