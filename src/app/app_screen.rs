@@ -283,9 +283,10 @@ impl App {
                 };
                 // Password addition blocked: said before any dialog opens.
                 if let Some(p) = d.effective_policy().and_then(|e| e.password_blocked.clone()) {
+                    let name = p.name.as_deref().map(|n| format!(" '{n}'")).unwrap_or_default();
                     let text = format!(
-                        "Client secrets are not allowed on this app by {}. Add a certificate ({} or {} on the Certificates tab) or a federated credential ({} on the Federated credentials tab) instead.",
-                        p.describe(),
+                        "Client secrets are blocked here by policy{name} ({}). Add a certificate ({}/{} on Certificates) or a federated credential ({} on its tab).",
+                        p.id,
                         keymap::key_for(Context::AppCertificates, Command::UploadCertificate),
                         keymap::key_for(Context::AppCertificates, Command::NewCertificate),
                         keymap::key_for(Context::AppFederated, Command::NewFederated),

@@ -75,7 +75,7 @@ impl NewFederated {
             scenario: 0,
             entity: 0,
             repository: Input::default(),
-            entity_value: Input::new("main".into()),
+            entity_value: Input::default(),
             issuer: Input::default(),
             namespace: Input::default(),
             service_account: Input::default(),

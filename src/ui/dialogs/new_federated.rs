@@ -48,11 +48,16 @@ pub fn render(app: &App, d: &NewFederated, area: Rect, buf: &mut Buffer) {
             choice(&mut lines, FicFocus::Entity, "Entity", ENTITIES.get(d.entity).copied().unwrap_or(""));
             if d.entity != 2 {
                 let label = ENTITIES.get(d.entity).copied().unwrap_or("");
-                field(&mut lines, FicFocus::EntityValue, label, &d.entity_value, "e.g. main");
+                let hint = match d.entity {
+                    0 => "e.g. main",
+                    1 => "e.g. Production",
+                    _ => "e.g. v1.0.0",
+                };
+                field(&mut lines, FicFocus::EntityValue, label, &d.entity_value, hint);
             }
         }
         1 => {
-            field(&mut lines, FicFocus::Issuer, "Cluster issuer URL", &d.issuer, "https://…/ (the cluster's OIDC issuer)");
+            field(&mut lines, FicFocus::Issuer, "Issuer URL", &d.issuer, "https://…/ (the cluster's OIDC issuer)");
             field(&mut lines, FicFocus::Namespace, "Namespace", &d.namespace, "e.g. payments");
             field(&mut lines, FicFocus::ServiceAccount, "Service account", &d.service_account, "e.g. api");
         }

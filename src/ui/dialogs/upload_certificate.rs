@@ -61,8 +61,16 @@ pub fn render(app: &App, d: &UploadCertificate, area: Rect, buf: &mut Buffer) {
         }
         ReadState::Read(p) => {
             let c = &p.leaf;
-            details.extend(text::wrapped(&format!("  Subject      {}", text::clean(&c.subject)), inner_w, 2, Style::new()));
-            details.extend(text::wrapped(&format!("  Issuer       {}", text::clean(&c.issuer)), inner_w, 2, Style::new()));
+            // The file's own text: labelled, wrapped under the label, at most two lines each.
+            for (k, v) in [("Subject", &c.subject), ("Issuer", &c.issuer)] {
+                let body = text::wrapped(&text::clean(v), inner_w.saturating_sub(15), 2, Style::new());
+                for (i, l) in body.into_iter().enumerate() {
+                    let label = if i == 0 { format!("  {k:<12} ") } else { " ".repeat(15) };
+                    let mut spans = vec![Span::styled(label, t.muted())];
+                    spans.extend(l.spans);
+                    details.push(Line::from(spans));
+                }
+            }
             keep.push(kv("SHA-1", c.thumbprint()));
             keep.extend(text::label_and_id(
                 Span::styled(format!("  {:<12} ", "SHA-256"), t.muted()),
