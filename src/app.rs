@@ -39,9 +39,9 @@ pub use app_screen::{APP_CHROME, AppScreen, DetailTab};
 pub use apps_list::{AppList, ListLoad, SortKey};
 pub use apps_screen::{APPS_CHROME, AppsTab};
 pub use dialogs::{
-    AddFocus, AddSecret, CertFocus, CloseFocus, Confirm, ConfirmFocus, ConfirmKind,
-    ConfirmTarget, CopyItem, CopyKind, CopyMenu, Cx, DeleteError, Deleted, Dialog, ExpiryChoice,
-    Explain, FederatedDetail, FicFocus, Finishing, FollowUp, Help, InFlight, Member, NewCertificate,
+    AddFocus, AddSecret, CertFocus, CloseFocus, Confirm, ConfirmFocus, ConfirmKind, ConfirmTarget,
+    CopyItem, CopyKind, CopyMenu, Cx, DeleteError, Deleted, Dialog, ExpiryChoice, Explain,
+    FederatedDetail, FicFocus, Finishing, FollowUp, Help, InFlight, Member, NewCertificate,
     NewFederated, NewFocus, NewRegistration, Next, Outcome, ReadState, Recovery, RecoveryFocus,
     Reveal, RevealMode, Room, SCENARIOS, StatusLine, Submit, Submits, UploadCertificate,
     UploadFocus, handoff_advice,
@@ -200,15 +200,12 @@ impl App {
             || self.owned.is_loading()
             || self.lookup.is_some()
             || self.retrying.is_some()
-            || self
-                .detail
-                .as_ref()
-                .is_some_and(|d| {
-                    d.app.is_loading()
-                        || d.federated.is_loading()
-                        || d.owners.is_loading()
-                        || d.policy.is_loading()
-                })
+            || self.detail.as_ref().is_some_and(|d| {
+                d.app.is_loading()
+                    || d.federated.is_loading()
+                    || d.owners.is_loading()
+                    || d.policy.is_loading()
+            })
     }
 
     /// The loop also ticks while toasts wait to expire and while a sign-in code counts down.

@@ -447,9 +447,11 @@ pub fn bindings_for(context: Context) -> impl Iterator<Item = &'static Binding> 
     };
     own.iter()
         .flat_map(|c| BINDINGS.iter().filter(move |b| b.context == *c))
-        .chain(BINDINGS.iter().filter(move |b| {
-            global && b.context == Context::Global && context != Context::Help
-        }))
+        .chain(
+            BINDINGS.iter().filter(move |b| {
+                global && b.context == Context::Global && context != Context::Help
+            }),
+        )
 }
 
 /// The bindings for `command` in `context`, then the global ones.

@@ -482,9 +482,8 @@ impl Runner {
             } => self
                 .copies
                 .queue(request, CopyTarget::Text(label), Content::Text(text)),
-            Effect::LoadOwners { request, id } => self.graph(move |c| async move {
-                Action::OwnersLoaded(request, c.owners(&id).await)
-            }),
+            Effect::LoadOwners { request, id } => self
+                .graph(move |c| async move { Action::OwnersLoaded(request, c.owners(&id).await) }),
             Effect::LoadPolicy { request, app } => self.graph(move |c| async move {
                 Action::PolicyLoaded(request, c.policy_view(&app).await)
             }),

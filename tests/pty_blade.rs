@@ -147,7 +147,10 @@ fn the_blade_from_the_keyboard() {
     }
     let log = std::fs::read_to_string(t.dir.path().join("azsecrets.log")).unwrap_or_default();
     for line in &key_lines {
-        assert!(!seen.contains(line.as_str()), "a key line reached the terminal");
+        assert!(
+            !seen.contains(line.as_str()),
+            "a key line reached the terminal"
+        );
         assert!(!log.contains(line.as_str()), "a key line reached the log");
     }
     assert!(!log.contains("PRIVATE KEY"));

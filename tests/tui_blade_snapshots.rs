@@ -92,7 +92,10 @@ fn upload_dialog() {
     ));
     snap!("upload_private_key", &app);
     // Upload sends nothing for a refused file.
-    let fx = press(&mut app, &[code(KeyCode::Tab), code(KeyCode::Tab), code(KeyCode::Enter)]);
+    let fx = press(
+        &mut app,
+        &[code(KeyCode::Tab), code(KeyCode::Tab), code(KeyCode::Enter)],
+    );
     assert!(fx.is_empty(), "{fx:?}");
 }
 
@@ -119,13 +122,22 @@ fn federated_dialogs() {
     snap!("federated_empty", &app);
     press(&mut app, &[code(KeyCode::Tab)]);
     type_text(&mut app, "contoso/payments");
-    press(&mut app, &[code(KeyCode::Tab), code(KeyCode::Down), code(KeyCode::Tab)]);
+    press(
+        &mut app,
+        &[code(KeyCode::Tab), code(KeyCode::Down), code(KeyCode::Tab)],
+    );
     type_text(&mut app, "Production");
     snap!("federated_github", &app);
 
     let mut app = on_tab('3');
-    press(&mut app, &[key('n'), code(KeyCode::Down), code(KeyCode::Tab)]);
-    type_text(&mut app, "https://westeurope.oic.prod-aks.azure.com/0f1b2c3d/8a7b6c5d/");
+    press(
+        &mut app,
+        &[key('n'), code(KeyCode::Down), code(KeyCode::Tab)],
+    );
+    type_text(
+        &mut app,
+        "https://westeurope.oic.prod-aks.azure.com/0f1b2c3d/8a7b6c5d/",
+    );
     press(&mut app, &[code(KeyCode::Tab)]);
     type_text(&mut app, "payments");
     press(&mut app, &[code(KeyCode::Tab)]);
@@ -140,7 +152,10 @@ fn federated_dialogs() {
     // A name Graph refuses is said before anything is sent.
     press(&mut app, &[code(KeyCode::Tab), code(KeyCode::Tab)]);
     type_text(&mut app, "x");
-    let fx = press(&mut app, &[code(KeyCode::Tab), code(KeyCode::Tab), code(KeyCode::Enter)]);
+    let fx = press(
+        &mut app,
+        &[code(KeyCode::Tab), code(KeyCode::Tab), code(KeyCode::Enter)],
+    );
     assert!(fx.is_empty(), "{fx:?}");
     snap!("federated_other_invalid", &app);
 }
@@ -149,7 +164,10 @@ fn federated_dialogs() {
 fn federated_detail_and_deletes() {
     let mut app = on_tab('3');
     press(&mut app, &[code(KeyCode::Enter)]);
-    assert!(matches!(app.dialogs.last(), Some(Dialog::FederatedDetail(_))));
+    assert!(matches!(
+        app.dialogs.last(),
+        Some(Dialog::FederatedDetail(_))
+    ));
     snap!("federated_detail", &app);
     press(&mut app, &[code(KeyCode::Esc), key('d')]);
     snap!("confirm_delete_federated", &app);
@@ -183,19 +201,45 @@ fn keys_that_do_nothing_on_a_tab_are_never_answered_with_a_tick() {
     assert!(app.toasts.is_empty() && app.dialogs.is_empty());
     // Tabs move both ways.
     press(&mut app, &[code(KeyCode::BackTab)]);
-    assert_eq!(app.detail.as_ref().unwrap().tab, azsecrets::app::DetailTab::Federated);
+    assert_eq!(
+        app.detail.as_ref().unwrap().tab,
+        azsecrets::app::DetailTab::Federated
+    );
     press(&mut app, &[code(KeyCode::Left)]);
-    assert_eq!(app.detail.as_ref().unwrap().tab, azsecrets::app::DetailTab::ClientSecrets);
+    assert_eq!(
+        app.detail.as_ref().unwrap().tab,
+        azsecrets::app::DetailTab::ClientSecrets
+    );
     press(&mut app, &[code(KeyCode::Right), key('2')]);
-    assert_eq!(app.detail.as_ref().unwrap().tab, azsecrets::app::DetailTab::ClientSecrets);
+    assert_eq!(
+        app.detail.as_ref().unwrap().tab,
+        azsecrets::app::DetailTab::ClientSecrets
+    );
     // Each tab's footer names only its own keys.
     let s = screen_text(&app, 120, 40);
     let footer = s.lines().last().unwrap().to_owned();
-    assert!(footer.contains("n new secret") && footer.contains("R rotate"), "{footer}");
+    assert!(
+        footer.contains("n new secret") && footer.contains("R rotate"),
+        "{footer}"
+    );
     let app = on_tab('1');
-    let footer = screen_text(&app, 120, 40).lines().last().unwrap().to_owned();
-    assert!(footer.contains("u upload") && !footer.contains("rotate"), "{footer}");
+    let footer = screen_text(&app, 120, 40)
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    assert!(
+        footer.contains("u upload") && !footer.contains("rotate"),
+        "{footer}"
+    );
     let app = on_tab('3');
-    let footer = screen_text(&app, 120, 40).lines().last().unwrap().to_owned();
-    assert!(footer.contains("Enter show whole") && !footer.contains("rotate"), "{footer}");
+    let footer = screen_text(&app, 120, 40)
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    assert!(
+        footer.contains("Enter show whole") && !footer.contains("rotate"),
+        "{footer}"
+    );
 }

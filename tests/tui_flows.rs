@@ -932,13 +932,14 @@ fn in_context(ctx: azsecrets::keymap::Context) -> App {
     if matches!(ctx, C::NewFederated | C::FederatedDetail) {
         press(&mut app, &[key('3')]);
         let reg = app.detail.as_ref().unwrap().registration().unwrap().clone();
-        let cred: azsecrets::graph::FederatedCredential = serde_json::from_value(serde_json::json!({
-            "id": "4d13739b-5ff8-4531-aac5-14d3a7b0ff6f", "name": "main-branch",
-            "issuer": "https://token.actions.githubusercontent.com",
-            "subject": "repo:contoso/infra:ref:refs/heads/main",
-            "audiences": ["api://AzureADTokenExchange"]
-        }))
-        .unwrap();
+        let cred: azsecrets::graph::FederatedCredential =
+            serde_json::from_value(serde_json::json!({
+                "id": "4d13739b-5ff8-4531-aac5-14d3a7b0ff6f", "name": "main-branch",
+                "issuer": "https://token.actions.githubusercontent.com",
+                "subject": "repo:contoso/infra:ref:refs/heads/main",
+                "audiences": ["api://AzureADTokenExchange"]
+            }))
+            .unwrap();
         app.dialogs.push(if ctx == C::NewFederated {
             azsecrets::app::NewFederated::new(&reg, vec![]).into()
         } else {

@@ -231,12 +231,23 @@ async fn policies_are_said_before_the_submit() {
     h.text("restricted-partner").await;
     h.keys(&[code(KeyCode::Enter)]).await;
     h.keys(&[key('2'), key('n')]).await;
-    assert!(h.app.dialogs.is_empty(), "no dialog opens: {:?}", h.app.dialogs);
+    assert!(
+        h.app.dialogs.is_empty(),
+        "no dialog opens: {:?}",
+        h.app.dialogs
+    );
     let toast = h.app.toasts.last().expect("a warning").text.clone();
-    assert!(toast.contains("06a1f4e0-6fc7-52c8-8342-f34a4801c1e8"), "{toast}");
-    assert!(toast.contains("certificate") && toast.contains("federated"), "{toast}");
+    assert!(
+        toast.contains("06a1f4e0-6fc7-52c8-8342-f34a4801c1e8"),
+        "{toast}"
+    );
+    assert!(
+        toast.contains("certificate") && toast.contains("federated"),
+        "{toast}"
+    );
 
-    h.keys(&[code(KeyCode::Esc), code(KeyCode::Esc), key('/')]).await;
+    h.keys(&[code(KeyCode::Esc), code(KeyCode::Esc), key('/')])
+        .await;
     h.text("finance-ledger").await;
     h.keys(&[code(KeyCode::Enter), key('n')]).await;
     let Some(Dialog::AddSecret(f)) = h.app.dialogs.last() else {
@@ -246,8 +257,14 @@ async fn policies_are_said_before_the_submit() {
     let now = h.app.now;
     assert!(f.refusal(0, now).is_some(), "180 days is disabled");
     let screen = screen_text(&h.app, 120, 40);
-    assert!(screen.contains("Unavailable: longer than the 90 days allowed by"), "{screen}");
-    assert!(screen.contains("bb8b7902-65a2-5a37-bc5d-b80cd90c71f3"), "{screen}");
+    assert!(
+        screen.contains("Unavailable: longer than the 90 days allowed by"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("bb8b7902-65a2-5a37-bc5d-b80cd90c71f3"),
+        "{screen}"
+    );
     // The arrows skip what the policy refuses; sending the 90 days works.
     h.keys(&[code(KeyCode::Tab), code(KeyCode::Down)]).await;
     let Some(Dialog::AddSecret(f)) = h.app.dialogs.last() else {
@@ -326,7 +343,11 @@ async fn upload_and_delete_a_certificate_against_the_sandbox() {
     assert!(h.app.dialogs.is_empty(), "{:?}", h.app.dialogs);
     let d = h.app.detail.as_ref().expect("detail");
     assert_eq!(d.certificates().len(), 4, "the other three are kept");
-    assert!(d.certificates().iter().any(|c| c.display_name.as_deref() == Some("from the tui")));
+    assert!(
+        d.certificates()
+            .iter()
+            .any(|c| c.display_name.as_deref() == Some("from the tui"))
+    );
     // Delete the first (soonest to expire): confirm starts on Cancel.
     h.keys(&[key('g'), key('d')]).await;
     let Some(Dialog::Confirm(c)) = h.app.dialogs.last() else {
@@ -335,7 +356,10 @@ async fn upload_and_delete_a_certificate_against_the_sandbox() {
     assert_eq!(c.focus, azsecrets::app::ConfirmFocus::Safe);
     h.keys(&[code(KeyCode::Tab), code(KeyCode::Enter)]).await;
     assert!(h.app.dialogs.is_empty(), "{:?}", h.app.dialogs);
-    assert_eq!(h.app.detail.as_ref().expect("detail").certificates().len(), 3);
+    assert_eq!(
+        h.app.detail.as_ref().expect("detail").certificates().len(),
+        3
+    );
 }
 
 /// Rotate, then lose the new value: closing deletes the NEW secret (the default) against the

@@ -78,7 +78,10 @@ pub enum Action {
     EnvFileWritten(RequestId, Result<EnvFileReport, HandoffError>),
     OwnersLoaded(RequestId, Result<Vec<crate::graph::Owner>, GraphError>),
     PolicyLoaded(RequestId, Result<crate::policy::PolicyView, GraphError>),
-    CertificateRead(RequestId, Result<crate::certs::Parsed, crate::certs::CertError>),
+    CertificateRead(
+        RequestId,
+        Result<crate::certs::Parsed, crate::certs::CertError>,
+    ),
     CertificatesChanged(
         RequestId,
         Result<crate::keycreds::Changed, crate::keycreds::CertChangeError>,

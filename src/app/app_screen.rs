@@ -12,8 +12,8 @@ use crate::policy::PolicyView;
 
 use super::action::RequestId;
 use super::dialogs::{
-    AddSecret, Confirm, ConfirmKind, CopyItem, CopyKind, CopyMenu, FederatedDetail,
-    NewCertificate, NewFederated, UploadCertificate,
+    AddSecret, Confirm, ConfirmKind, CopyItem, CopyKind, CopyMenu, FederatedDetail, NewCertificate,
+    NewFederated, UploadCertificate,
 };
 use super::effect::Effect;
 use super::loadable::Loadable;
@@ -282,8 +282,15 @@ impl App {
                     return Vec::new();
                 };
                 // Password addition blocked: said before any dialog opens.
-                if let Some(p) = d.effective_policy().and_then(|e| e.password_blocked.clone()) {
-                    let name = p.name.as_deref().map(|n| format!(" '{n}'")).unwrap_or_default();
+                if let Some(p) = d
+                    .effective_policy()
+                    .and_then(|e| e.password_blocked.clone())
+                {
+                    let name = p
+                        .name
+                        .as_deref()
+                        .map(|n| format!(" '{n}'"))
+                        .unwrap_or_default();
                     let text = format!(
                         "Client secrets are blocked here by policy{name} ({}). Add a certificate ({}/{} on Certificates) or a federated credential ({} on its tab).",
                         p.id,
@@ -344,13 +351,13 @@ impl App {
                     self.toast(ToastLevel::Warning, text, None);
                     return Vec::new();
                 };
-                let shown = app.key_credentials.iter().map(|k| k.key_id.clone()).collect();
-                let dialog = Confirm::certificate(
-                    app.id.clone(),
-                    app.display_name.clone(),
-                    cert,
-                    shown,
-                );
+                let shown = app
+                    .key_credentials
+                    .iter()
+                    .map(|k| k.key_id.clone())
+                    .collect();
+                let dialog =
+                    Confirm::certificate(app.id.clone(), app.display_name.clone(), cert, shown);
                 self.dialogs.push(dialog.into());
             }
             Command::NewFederated => {
@@ -358,7 +365,8 @@ impl App {
                     return Vec::new();
                 };
                 let Some(existing) = d.federated.value().cloned() else {
-                    let text = "The federated credentials are still being read; try again in a moment.";
+                    let text =
+                        "The federated credentials are still being read; try again in a moment.";
                     self.toast(ToastLevel::Warning, text, None);
                     return Vec::new();
                 };

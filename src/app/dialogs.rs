@@ -32,17 +32,17 @@ use super::summary::{CreatedSecret, DeletedSecret, Fate, UnsettledAdd};
 
 pub use add_secret::{AddFocus, AddSecret, ExpiryChoice};
 pub use confirm::{Confirm, ConfirmFocus, ConfirmKind, ConfirmTarget, DeleteError, Deleted};
-pub use federated_detail::FederatedDetail;
-pub use new_certificate::{CertFocus, NewCertificate};
-pub use new_federated::{FicFocus, NewFederated, SCENARIOS};
-pub use upload_certificate::{ReadState, UploadCertificate, UploadFocus};
 pub use copy_menu::{CopyItem, CopyKind, CopyMenu};
+pub use federated_detail::FederatedDetail;
 pub use finishing::Finishing;
 pub use form::Submit;
 pub use help::Help;
+pub use new_certificate::{CertFocus, NewCertificate};
+pub use new_federated::{FicFocus, NewFederated, SCENARIOS};
 pub use new_registration::{MAX_APP_NAME, NewFocus, NewRegistration};
 pub use recovery::{Recovery, RecoveryFocus};
 pub use reveal::{CloseFocus, Reveal, RevealMode, StatusLine, handoff_advice};
+pub use upload_certificate::{ReadState, UploadCertificate, UploadFocus};
 
 /// A write to the tenant a dialog has in flight, as a quit sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -378,7 +378,7 @@ pub enum FederatedCommand {
     },
     /// Add a federated credential: GitHub Actions, Kubernetes, or any issuer.
     #[command(after_help = GLOBALS_NOTE)]
-    Add(FederatedAddArgs),
+    Add(Box<FederatedAddArgs>),
     /// Remove a federated credential by its name or id.
     #[command(after_help = GLOBALS_NOTE)]
     Remove {

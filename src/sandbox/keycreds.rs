@@ -329,12 +329,12 @@ impl Req<'_> {
                 &format!("The value '{kind}' for the property \"type\" in one of your credentials is invalid."),
             ));
         }
-        let usage_ok = match (kind, usage) {
-            ("AsymmetricX509Cert", Some("Verify")) => true,
-            ("X509CertAndPassword", Some("Sign")) => true,
-            ("Symmetric", Some("Sign" | "Verify")) => true,
-            _ => false,
-        };
+        let usage_ok = matches!(
+            (kind, usage),
+            ("AsymmetricX509Cert", Some("Verify"))
+                | ("X509CertAndPassword", Some("Sign"))
+                | ("Symmetric", Some("Sign" | "Verify"))
+        );
         if !usage_ok {
             return Err(ctx.bad_request(
                 "Request_BadRequest",

@@ -305,7 +305,11 @@ fn certificates(app: &App, d: &AppScreen, _reg: &AppRegistration, area: Rect, bu
     }
     header.push("Thumbprint");
     widths.push(Constraint::Length(thumb_w));
-    header.push(if id_w >= 14 { "Certificate ID" } else { "Cert ID" });
+    header.push(if id_w >= 14 {
+        "Certificate ID"
+    } else {
+        "Cert ID"
+    });
     widths.push(Constraint::Length(id_w));
     let desc_w = text::column_widths(area.width, 2, &widths, 1)
         .first()
@@ -332,7 +336,10 @@ fn certificates(app: &App, d: &AppScreen, _reg: &AppRegistration, area: Rect, bu
             c.custom_key_identifier.as_deref().unwrap_or("—"),
             usize::from(thumb_w),
         )));
-        cells.push(Line::from(text::short(c.key_id.as_str(), usize::from(id_w))));
+        cells.push(Line::from(text::short(
+            c.key_id.as_str(),
+            usize::from(id_w),
+        )));
         Some(Row::new(cells))
     };
     draw_table(d, area, buf, Columns { header, widths }, certs.len(), &row);

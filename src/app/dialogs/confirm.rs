@@ -241,7 +241,8 @@ impl Submits for Confirm {
 
     fn succeeded(&mut self, deleted: Deleted) -> Outcome {
         let shown = self.shown();
-        let gone = |what: &str, app: &str| format!("{what} \"{shown}\" was already removed from {app}.");
+        let gone =
+            |what: &str, app: &str| format!("{what} \"{shown}\" was already removed from {app}.");
         match deleted {
             Deleted::Secret(outcome) => {
                 tracing::info!(app = %self.app, secret_id = %self.secret.key_id, ?outcome, "client secret removed");

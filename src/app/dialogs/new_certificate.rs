@@ -63,22 +63,40 @@ fn file_stem(app_name: &str) -> String {
     let cn = certs::common_name(app_name).to_lowercase();
     let mut s: String = cn
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     while s.contains("--") {
         s = s.replace("--", "-");
     }
     let s = s.trim_matches('-').to_owned();
-    if s.is_empty() { "certificate".into() } else { s }
+    if s.is_empty() {
+        "certificate".into()
+    } else {
+        s
+    }
 }
 
 impl NewCertificate {
-    pub fn new(app: &AppRegistration, cap: Option<(Duration, PolicyRef)>, now: DateTime<Utc>) -> Self {
+    pub fn new(
+        app: &AppRegistration,
+        cap: Option<(Duration, PolicyRef)>,
+        now: DateTime<Utc>,
+    ) -> Self {
         let stem = file_stem(&app.display_name);
         let mut d = Self {
             app: app.id.clone(),
             app_name: app.display_name.clone(),
-            shown: app.key_credentials.iter().map(|k| k.key_id.clone()).collect(),
+            shown: app
+                .key_credentials
+                .iter()
+                .map(|k| k.key_id.clone())
+                .collect(),
             choice: 0,
             algorithm: 0,
             key_path: Input::new(format!("{stem}.key.pem")),
@@ -202,7 +220,11 @@ impl Form for NewCertificate {
     fn cycle_focus(&mut self, forward: bool) {
         let at = ORDER.iter().position(|f| *f == self.focus).unwrap_or(0);
         let n = ORDER.len();
-        self.focus = ORDER[if forward { (at + 1) % n } else { (at + n - 1) % n }];
+        self.focus = ORDER[if forward {
+            (at + 1) % n
+        } else {
+            (at + n - 1) % n
+        }];
     }
 
     fn step_choice(&mut self, _down: bool) {

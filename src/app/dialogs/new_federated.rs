@@ -9,7 +9,9 @@ use tui_input::Input;
 use crate::app::action::RequestId;
 use crate::app::effect::Effect;
 use crate::federated::{self, GitHubEntity, Scenario};
-use crate::graph::{AppRegistration, FederatedCredential, GraphError, NewFederatedCredential, ObjectId};
+use crate::graph::{
+    AppRegistration, FederatedCredential, GraphError, NewFederatedCredential, ObjectId,
+};
 use crate::keymap::{Command, Context};
 
 use super::form::{self, Focused, Form};
@@ -49,6 +51,17 @@ pub struct NewFederated {
     pub existing: Vec<FederatedCredential>,
     pub scenario: usize,
     pub entity: usize,
+    /// The scenarios' fields (boxed: the dialog stack holds every dialog type).
+    pub inputs: Box<FicInputs>,
+    pub name: Input,
+    pub description: Input,
+    pub focus: FicFocus,
+    pub submit: Submit,
+}
+
+/// The fields of the three scenarios.
+#[derive(Debug, Default)]
+pub struct FicInputs {
     pub repository: Input,
     pub entity_value: Input,
     pub issuer: Input,
@@ -57,10 +70,6 @@ pub struct NewFederated {
     pub subject: Input,
     /// Empty: the cloud's default token-exchange audience.
     pub audience: Input,
-    pub name: Input,
-    pub description: Input,
-    pub focus: FicFocus,
-    pub submit: Submit,
 }
 
 /// The audience shown when none is typed (the runner sends the cloud's own).
@@ -74,13 +83,7 @@ impl NewFederated {
             existing,
             scenario: 0,
             entity: 0,
-            repository: Input::default(),
-            entity_value: Input::default(),
-            issuer: Input::default(),
-            namespace: Input::default(),
-            service_account: Input::default(),
-            subject: Input::default(),
-            audience: Input::default(),
+            inputs: Box::default(),
             name: Input::default(),
             description: Input::default(),
             focus: FicFocus::Scenario,
@@ -110,22 +113,22 @@ impl NewFederated {
         let v = |i: &Input| i.value().to_owned();
         match self.scenario {
             0 => Scenario::GitHub {
-                repository: v(&self.repository),
+                repository: v(&self.inputs.repository),
                 entity: match self.entity {
-                    0 => GitHubEntity::Branch(v(&self.entity_value)),
-                    1 => GitHubEntity::Environment(v(&self.entity_value)),
+                    0 => GitHubEntity::Branch(v(&self.inputs.entity_value)),
+                    1 => GitHubEntity::Environment(v(&self.inputs.entity_value)),
                     2 => GitHubEntity::PullRequest,
-                    _ => GitHubEntity::Tag(v(&self.entity_value)),
+                    _ => GitHubEntity::Tag(v(&self.inputs.entity_value)),
                 },
             },
             1 => Scenario::Kubernetes {
-                issuer: v(&self.issuer),
-                namespace: v(&self.namespace),
-                service_account: v(&self.service_account),
+                issuer: v(&self.inputs.issuer),
+                namespace: v(&self.inputs.namespace),
+                service_account: v(&self.inputs.service_account),
             },
             _ => Scenario::Other {
-                issuer: v(&self.issuer),
-                subject: v(&self.subject),
+                issuer: v(&self.inputs.issuer),
+                subject: v(&self.inputs.subject),
             },
         }
     }
@@ -148,13 +151,15 @@ impl NewFederated {
     }
 
     pub fn audience(&self) -> Option<String> {
-        let a = self.audience.value().trim();
+        let a = self.inputs.audience.value().trim();
         (!a.is_empty()).then(|| a.to_owned())
     }
 
     /// What Graph would refuse, before sending.
     pub fn check(&self) -> Result<NewFederatedCredential, String> {
-        let audience = self.audience().unwrap_or_else(|| DEFAULT_AUDIENCE.to_owned());
+        let audience = self
+            .audience()
+            .unwrap_or_else(|| DEFAULT_AUDIENCE.to_owned());
         let description = self.description.value();
         federated::build(
             &self.name_or_suggestion(),
@@ -225,7 +230,11 @@ impl Form for NewFederated {
         let order = self.focus_order();
         let at = order.iter().position(|f| *f == self.focus).unwrap_or(0);
         let n = order.len();
-        self.focus = order[if forward { (at + 1) % n } else { (at + n - 1) % n }];
+        self.focus = order[if forward {
+            (at + 1) % n
+        } else {
+            (at + n - 1) % n
+        }];
     }
 
     fn step_choice(&mut self, down: bool) {
@@ -240,13 +249,13 @@ impl Form for NewFederated {
 
     fn focused_input(&mut self) -> Option<&mut Input> {
         Some(match self.focus {
-            FicFocus::Repository => &mut self.repository,
-            FicFocus::EntityValue => &mut self.entity_value,
-            FicFocus::Issuer => &mut self.issuer,
-            FicFocus::Namespace => &mut self.namespace,
-            FicFocus::ServiceAccount => &mut self.service_account,
-            FicFocus::Subject => &mut self.subject,
-            FicFocus::Audience => &mut self.audience,
+            FicFocus::Repository => &mut self.inputs.repository,
+            FicFocus::EntityValue => &mut self.inputs.entity_value,
+            FicFocus::Issuer => &mut self.inputs.issuer,
+            FicFocus::Namespace => &mut self.inputs.namespace,
+            FicFocus::ServiceAccount => &mut self.inputs.service_account,
+            FicFocus::Subject => &mut self.inputs.subject,
+            FicFocus::Audience => &mut self.inputs.audience,
             FicFocus::Name => &mut self.name,
             FicFocus::Description => &mut self.description,
             _ => return None,

@@ -38,7 +38,10 @@ pub enum ReadState {
     Reading(RequestId),
     Read(Box<Parsed>),
     /// Refused: why, in words (a private key, not a certificate, unreadable).
-    Refused { reason: String, private_key: bool },
+    Refused {
+        reason: String,
+        private_key: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -63,7 +66,11 @@ impl UploadCertificate {
         Self {
             app: app.id.clone(),
             app_name: app.display_name.clone(),
-            shown: app.key_credentials.iter().map(|k| k.key_id.clone()).collect(),
+            shown: app
+                .key_credentials
+                .iter()
+                .map(|k| k.key_id.clone())
+                .collect(),
             path: Input::default(),
             description: Input::default(),
             focus: UploadFocus::Path,
@@ -83,7 +90,10 @@ impl UploadCertificate {
 
     /// The credential's dates if uploaded at `now`, and a note when the policy or Graph's
     /// year shortens it.
-    pub fn window(&self, now: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>, Option<String>)> {
+    pub fn window(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Option<(DateTime<Utc>, DateTime<Utc>, Option<String>)> {
         let cert = self.parsed()?;
         let (start, mut end) = cert.credential_window(now)?;
         let mut note = None;
@@ -115,7 +125,11 @@ impl UploadCertificate {
     fn cycle(&mut self, forward: bool) {
         let order = Self::order();
         let at = order.iter().position(|f| *f == self.focus).unwrap_or(0);
-        let next = if forward { at + 1 } else { at + order.len() - 1 } % order.len();
+        let next = if forward {
+            at + 1
+        } else {
+            at + order.len() - 1
+        } % order.len();
         self.focus = order[next];
     }
 

@@ -22,12 +22,22 @@ pub fn render(_app: &App, d: &FederatedDetail, area: Rect, buf: &mut Buffer) {
     let mut field = |k: &str, v: &str| {
         lines.push(Line::from(Span::styled(k.to_owned(), t.muted())));
         for l in wrap(&text::clean(v), inner_w.saturating_sub(2)) {
-            lines.push(Line::from(vec![Span::raw("  "), Span::styled(l, Style::new())]));
+            lines.push(Line::from(vec![
+                Span::raw("  "),
+                Span::styled(l, Style::new()),
+            ]));
         }
     };
     field("Name", &c.name);
     field("Issuer", &c.issuer);
-    field("Subject", if c.subject.is_empty() { "(none: a claims-matching expression)" } else { &c.subject });
+    field(
+        "Subject",
+        if c.subject.is_empty() {
+            "(none: a claims-matching expression)"
+        } else {
+            &c.subject
+        },
+    );
     field("Audience", &c.audiences.join(", "));
     field("Description", c.description.as_deref().unwrap_or("(none)"));
     field("Id", &c.id);
@@ -45,7 +55,10 @@ pub fn render(_app: &App, d: &FederatedDetail, area: Rect, buf: &mut Buffer) {
                 key_for(Context::FederatedDetail, Command::Back)
             )
         } else {
-            format!("{} closes", key_for(Context::FederatedDetail, Command::Back))
+            format!(
+                "{} closes",
+                key_for(Context::FederatedDetail, Command::Back)
+            )
         },
         t.muted(),
     )));

@@ -26,7 +26,10 @@ pub fn render(app: &App, d: &NewCertificate, area: Rect, buf: &mut Buffer) {
     let mut lines: Vec<Line<'static>> = Vec::new();
     lines.push(Line::from(vec![
         Span::styled("  Subject      ", t.muted()),
-        Span::raw(format!("CN={}", text::clean(&certs::common_name(&d.app_name)))),
+        Span::raw(format!(
+            "CN={}",
+            text::clean(&certs::common_name(&d.app_name))
+        )),
     ]));
     lines.push(Line::from(vec![
         marker(d.focus == CertFocus::Expires),
@@ -52,7 +55,10 @@ pub fn render(app: &App, d: &NewCertificate, area: Rect, buf: &mut Buffer) {
             (None, true) => "(•)",
             (None, false) => "( )",
         };
-        let mut l = vec![Span::raw("   "), Span::styled(format!("{mark} {label}"), style)];
+        let mut l = vec![
+            Span::raw("   "),
+            Span::styled(format!("{mark} {label}"), style),
+        ];
         if let Some(r) = refused {
             l.push(Span::styled("  (unavailable)", t.muted()));
             let why = format!("Unavailable: {}.", r.reason());
@@ -73,17 +79,47 @@ pub fn render(app: &App, d: &NewCertificate, area: Rect, buf: &mut Buffer) {
         .enumerate()
         .flat_map(|(i, a)| {
             let on = i == d.algorithm;
-            let style = if on && d.focus == CertFocus::Algorithm { t.focused() } else if on { t.label() } else { Style::new() };
-            [Span::styled(format!("{} {}", if on { "(•)" } else { "( )" }, a.label()), style), Span::raw("  ")]
+            let style = if on && d.focus == CertFocus::Algorithm {
+                t.focused()
+            } else if on {
+                t.label()
+            } else {
+                Style::new()
+            };
+            [
+                Span::styled(
+                    format!("{} {}", if on { "(•)" } else { "( )" }, a.label()),
+                    style,
+                ),
+                Span::raw("  "),
+            ]
         })
         .collect();
-    let mut l = vec![marker(d.focus == CertFocus::Algorithm), Span::styled("Key          ", t.label())];
+    let mut l = vec![
+        marker(d.focus == CertFocus::Algorithm),
+        Span::styled("Key          ", t.label()),
+    ];
     l.extend(algo);
     lines.push(Line::from(l));
     for (focus, label, input, hint) in [
-        (CertFocus::KeyPath, "Private key  ", &d.key_path, "where the key goes (PEM, 0600)"),
-        (CertFocus::CertPath, "Certificate  ", &d.cert_path, "where the certificate goes (PEM)"),
-        (CertFocus::Description, "Description  ", &d.description, "optional (default: the subject)"),
+        (
+            CertFocus::KeyPath,
+            "Private key  ",
+            &d.key_path,
+            "where the key goes (PEM, 0600)",
+        ),
+        (
+            CertFocus::CertPath,
+            "Certificate  ",
+            &d.cert_path,
+            "where the certificate goes (PEM)",
+        ),
+        (
+            CertFocus::Description,
+            "Description  ",
+            &d.description,
+            "optional (default: the subject)",
+        ),
     ] {
         let mut l = vec![marker(d.focus == focus), Span::styled(label, t.label())];
         l.extend(text::field(input, field_w, d.focus == focus, hint).spans);
@@ -92,7 +128,14 @@ pub fn render(app: &App, d: &NewCertificate, area: Rect, buf: &mut Buffer) {
     if let Some((start, end)) = d.dates(app.now) {
         lines.push(Line::from(vec![
             Span::styled("  Valid ", t.muted()),
-            Span::styled(format!("{} to {}", start.format("%Y-%m-%d"), end.format("%Y-%m-%d %H:%M UTC")), t.label()),
+            Span::styled(
+                format!(
+                    "{} to {}",
+                    start.format("%Y-%m-%d"),
+                    end.format("%Y-%m-%d %H:%M UTC")
+                ),
+                t.label(),
+            ),
         ]));
     }
     for l in wrap(
@@ -104,7 +147,13 @@ pub fn render(app: &App, d: &NewCertificate, area: Rect, buf: &mut Buffer) {
     lines.extend(submit_lines(&d.submit, inner_w));
     lines.push(Line::from(""));
     lines.push(if d.submit.pending.is_some() {
-        Line::from(Span::styled(format!("{} Making the key, writing the files, uploading…", app.spinner_frame()), t.muted()))
+        Line::from(Span::styled(
+            format!(
+                "{} Making the key, writing the files, uploading…",
+                app.spinner_frame()
+            ),
+            t.muted(),
+        ))
     } else {
         Line::from(vec![
             Span::raw("            "),

@@ -22,16 +22,41 @@ pub fn render(app: &App, d: &UploadCertificate, area: Rect, buf: &mut Buffer) {
     let inner_w = usize::from(w.saturating_sub(4));
     let field_w = inner_w.saturating_sub(15);
     let mut keep: Vec<Line<'static>> = Vec::new();
-    let mut l = vec![marker(d.focus == UploadFocus::Path), Span::styled("File         ", t.label())];
-    l.extend(text::field(&d.path, field_w, d.focus == UploadFocus::Path, "path to .cer, .crt or .pem").spans);
+    let mut l = vec![
+        marker(d.focus == UploadFocus::Path),
+        Span::styled("File         ", t.label()),
+    ];
+    l.extend(
+        text::field(
+            &d.path,
+            field_w,
+            d.focus == UploadFocus::Path,
+            "path to .cer, .crt or .pem",
+        )
+        .spans,
+    );
     keep.push(Line::from(l));
-    let mut l = vec![marker(d.focus == UploadFocus::Description), Span::styled("Description  ", t.label())];
-    l.extend(text::field(&d.description, field_w, d.focus == UploadFocus::Description, "optional (default: the subject)").spans);
+    let mut l = vec![
+        marker(d.focus == UploadFocus::Description),
+        Span::styled("Description  ", t.label()),
+    ];
+    l.extend(
+        text::field(
+            &d.description,
+            field_w,
+            d.focus == UploadFocus::Description,
+            "optional (default: the subject)",
+        )
+        .spans,
+    );
     keep.push(Line::from(l));
     keep.push(Line::from(""));
     let mut details: Vec<Line<'static>> = Vec::new();
     let kv = |k: &str, v: String| {
-        Line::from(vec![Span::styled(format!("  {k:<12} "), t.muted()), Span::raw(v)])
+        Line::from(vec![
+            Span::styled(format!("  {k:<12} "), t.muted()),
+            Span::raw(v),
+        ])
     };
     match &d.read {
         ReadState::NotRead => keep.push(Line::from(Span::styled(
@@ -45,7 +70,10 @@ pub fn render(app: &App, d: &UploadCertificate, area: Rect, buf: &mut Buffer) {
             format!("  {} Reading the file…", app.spinner_frame()),
             t.muted(),
         ))),
-        ReadState::Refused { reason, private_key } => {
+        ReadState::Refused {
+            reason,
+            private_key,
+        } => {
             let style = if *private_key { t.danger() } else { t.error() };
             for l in wrap(&text::clean(reason), inner_w) {
                 keep.push(Line::from(Span::styled(l, style)));
@@ -63,9 +91,14 @@ pub fn render(app: &App, d: &UploadCertificate, area: Rect, buf: &mut Buffer) {
             let c = &p.leaf;
             // The file's own text: labelled, wrapped under the label, at most two lines each.
             for (k, v) in [("Subject", &c.subject), ("Issuer", &c.issuer)] {
-                let body = text::wrapped(&text::clean(v), inner_w.saturating_sub(15), 2, Style::new());
+                let body =
+                    text::wrapped(&text::clean(v), inner_w.saturating_sub(15), 2, Style::new());
                 for (i, l) in body.into_iter().enumerate() {
-                    let label = if i == 0 { format!("  {k:<12} ") } else { " ".repeat(15) };
+                    let label = if i == 0 {
+                        format!("  {k:<12} ")
+                    } else {
+                        " ".repeat(15)
+                    };
                     let mut spans = vec![Span::styled(label, t.muted())];
                     spans.extend(l.spans);
                     details.push(Line::from(spans));
@@ -84,14 +117,21 @@ pub fn render(app: &App, d: &UploadCertificate, area: Rect, buf: &mut Buffer) {
                     "{} to {}{}",
                     c.not_before.format("%Y-%m-%d"),
                     c.not_after.format("%Y-%m-%d"),
-                    if c.self_signed() { " (self-signed)" } else { "" }
+                    if c.self_signed() {
+                        " (self-signed)"
+                    } else {
+                        ""
+                    }
                 ),
             ));
             keep.push(kv("Key", c.key.to_string()));
             if !p.chain.is_empty() {
                 keep.push(kv(
                     "Chain",
-                    format!("{} more certificate(s) in the file; only the first is uploaded", p.chain.len()),
+                    format!(
+                        "{} more certificate(s) in the file; only the first is uploaded",
+                        p.chain.len()
+                    ),
                 ));
             }
             match d.window(app.now) {
@@ -106,14 +146,23 @@ pub fn render(app: &App, d: &UploadCertificate, area: Rect, buf: &mut Buffer) {
                         }
                     }
                 }
-                None => keep.push(Line::from(Span::styled("  This certificate has expired.", t.error()))),
+                None => keep.push(Line::from(Span::styled(
+                    "  This certificate has expired.",
+                    t.error(),
+                ))),
             }
         }
     }
     keep.extend(submit_lines(&d.submit, inner_w));
     keep.push(Line::from(""));
     keep.push(if d.submit.pending.is_some() {
-        Line::from(Span::styled(format!("{} Uploading: reading the certificates, sending the whole set, reading it back…", app.spinner_frame()), t.muted()))
+        Line::from(Span::styled(
+            format!(
+                "{} Uploading: reading the certificates, sending the whole set, reading it back…",
+                app.spinner_frame()
+            ),
+            t.muted(),
+        ))
     } else {
         Line::from(vec![
             Span::raw("            "),
