@@ -243,3 +243,46 @@ fn keys_that_do_nothing_on_a_tab_are_never_answered_with_a_tick() {
         "{footer}"
     );
 }
+
+#[test]
+fn a_new_registration_is_in_owned_at_once() {
+    let mut app = azsecrets::app::App::new(settings(false), now());
+    let fx = app.start();
+    let _ = support_answer(&mut app, fx);
+    press(&mut app, &[key('N')]);
+    type_text(&mut app, "orders-api");
+    press(
+        &mut app,
+        &[code(KeyCode::Tab), code(KeyCode::Tab), code(KeyCode::Tab)],
+    );
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let Some(Effect::CreateApp { request, .. }) = fx.into_iter().next() else {
+        panic!("expected CreateApp")
+    };
+    let owned_before = app.owned.rows.len();
+    let mut created = apps().remove(2);
+    created.display_name = "orders-api".into();
+    created.id = azsecrets::graph::ObjectId::new("0a1b2c3d-5555-4555-8555-000000000005");
+    app.update(Action::AppCreated(request, Ok(created)));
+    assert_eq!(app.owned.rows.len(), owned_before + 1);
+    assert!(
+        app.owned
+            .rows
+            .iter()
+            .any(|a| a.display_name == "orders-api")
+    );
+}
+
+/// The start's effects answered as the other tests' set-up answers them.
+fn support_answer(app: &mut App, fx: Vec<Effect>) -> Vec<Effect> {
+    let mut rest = Vec::new();
+    for e in fx {
+        match e {
+            Effect::LoadMe { request } => {
+                app.update(Action::MeLoaded(request, Ok(me())));
+            }
+            other => rest.push(other),
+        }
+    }
+    rest
+}
