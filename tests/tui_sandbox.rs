@@ -416,3 +416,58 @@ async fn rotate_after_the_new_value_was_lost_keeps_the_old_secret() {
     let summary = h.app.summary.to_string();
     assert!(summary.contains("deleted it again"), "{summary}");
 }
+
+/// Another writer adds a certificate while the upload dialog is open: nothing is sent, the
+/// dialog says so, the tab reads the app again, and the other writer's certificate is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_added_meanwhile_stops_the_upload_and_nothing_is_lost() {
+    let mut h = Harness::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let now = Utc::now();
+    let make = |cn: &str| {
+        azsecrets::certs::self_signed(
+            cn,
+            now - chrono::Duration::days(1),
+            now + chrono::Duration::days(200),
+            azsecrets::certs::KeyAlgorithm::P256,
+        )
+        .expect("cert")
+    };
+    let mine = make("mine.example");
+    let theirs = make("theirs.example");
+    let pem = dir.path().join("mine.pem");
+    std::fs::write(&pem, &mine.cert_pem).expect("write");
+    h.keys(&[key('/')]).await;
+    h.text("contoso-signing").await;
+    h.keys(&[code(KeyCode::Enter), key('1'), key('u')]).await;
+    h.text(pem.to_str().expect("utf-8")).await;
+    h.keys(&[code(KeyCode::Enter)]).await;
+    // Meanwhile, another writer.
+    let control = h._session.sandbox.as_ref().expect("sandbox").control();
+    assert!(control.add_certificate_now(
+        "a270b967-985e-5a34-9317-52a29b306f69",
+        theirs.info.der.clone()
+    ));
+    h.keys(&[code(KeyCode::Tab), code(KeyCode::Enter)]).await;
+    let Some(Dialog::UploadCertificate(d)) = h.app.dialogs.last() else {
+        panic!("the dialog stays: {:?}", h.app.dialogs)
+    };
+    let e = d.submit.error.as_ref().expect("said");
+    assert!(e.message.contains("nothing was sent"), "{e:?}");
+    assert_eq!(
+        control.requests(azsecrets::sandbox::Route::PatchApplication),
+        0
+    );
+    // The tab read the app again: the other writer's certificate shows.
+    assert_eq!(
+        h.app.detail.as_ref().expect("detail").certificates().len(),
+        4
+    );
+    let held = control
+        .key_credentials("a270b967-985e-5a34-9317-52a29b306f69")
+        .expect("app");
+    assert!(
+        held.iter()
+            .any(|k| k.der.as_deref() == Some(&theirs.info.der[..]))
+    );
+}

@@ -239,6 +239,16 @@ impl Submits for Confirm {
         &mut self.submit
     }
 
+    /// A certificate set that changed meanwhile is read again.
+    fn failed(&mut self, error: &DeleteError) -> Outcome {
+        match error {
+            DeleteError::Certificate(
+                CertChangeError::ChangedMeanwhile { .. } | CertChangeError::Unverified(_),
+            ) => Outcome::stay().then(FollowUp::CertificatesChanged(self.app.clone())),
+            _ => Outcome::stay(),
+        }
+    }
+
     fn succeeded(&mut self, deleted: Deleted) -> Outcome {
         let shown = self.shown();
         let gone =

@@ -283,6 +283,16 @@ impl Submits for NewCertificate {
         &mut self.submit
     }
 
+    /// Files written but the upload did not happen: the tab reads the app again.
+    fn failed(&mut self, error: &CreateError) -> Outcome {
+        match error {
+            CreateError::Upload { .. } => {
+                Outcome::stay().then(FollowUp::CertificatesChanged(self.app.clone()))
+            }
+            _ => Outcome::stay(),
+        }
+    }
+
     fn succeeded(&mut self, created: Created) -> Outcome {
         tracing::info!(app = %self.app, thumbprint = %created.info.thumbprint(), "self-signed certificate created");
         Outcome::close()

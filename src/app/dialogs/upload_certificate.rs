@@ -279,6 +279,15 @@ impl Submits for UploadCertificate {
         &mut self.submit
     }
 
+    /// The app changed meanwhile (or the outcome is unsure): the tab reads it again, so the
+    /// next try starts from what is there.
+    fn failed(&mut self, error: &CertChangeError) -> Outcome {
+        match error {
+            CertChangeError::Graph(_) | CertChangeError::Duplicate(_) => Outcome::stay(),
+            _ => Outcome::stay().then(FollowUp::CertificatesChanged(self.app.clone())),
+        }
+    }
+
     fn succeeded(&mut self, changed: Changed) -> Outcome {
         let thumb = self.parsed().map(CertInfo::thumbprint).unwrap_or_default();
         tracing::info!(app = %self.app, thumbprint = %thumb, ?changed, "certificate uploaded");
@@ -299,7 +308,7 @@ impl Explain for CertChangeError {
                 tracing::warn!(error = %other, "shown to the user");
                 crate::app::ErrorInfo::plain(
                     other.to_string(),
-                    "Close this dialog; the Certificates tab reads the app again.",
+                    "The Certificates tab has read the app again: check it, then try again.",
                 )
             }
         }
