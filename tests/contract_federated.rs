@@ -240,3 +240,46 @@ async fn writes_are_refused_on_apps_you_cannot_change() {
         .expect_err("403");
     assert_eq!(e.status(), Some(403));
 }
+
+#[tokio::test]
+async fn upsert_by_name_creates_only_when_asked() {
+    let (sb, _client) = sandbox().await;
+    let id = app_id("hr-portal-web");
+    let token = sb.access_token.expose_secret().to_owned();
+    let url = format!(
+        "{}v1.0/applications/{id}/federatedIdentityCredentials(name='upserted')",
+        sb.graph_url
+    );
+    let body = json!({"issuer": "https://issuer.example", "subject": "up", "audiences": ["api://AzureADTokenExchange"]});
+    let http = reqwest::Client::new();
+    let r = http
+        .patch(&url)
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404, "a plain update of a missing one");
+    let r = http
+        .patch(&url)
+        .bearer_auth(&token)
+        .header("Prefer", "create-if-missing")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    assert_eq!(status, 201, "{}", r.text().await.unwrap_or_default());
+    let r = http
+        .patch(&url)
+        .bearer_auth(&token)
+        .header("Prefer", "create-if-missing")
+        .json(&json!({"description": "now described"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    let held = sb.control().federated_credentials(&id).unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].description.as_deref(), Some("now described"));
+}

@@ -281,6 +281,55 @@ impl Req<'_> {
         ctx.json(StatusCode::OK, &body)
     }
 
+    /// PATCH by id or name; `(name='…')` with `Prefer: create-if-missing` creates a missing one
+    /// (201), as the upsert does (research 14 §2.1). Without the header it is a plain update.
+    pub(super) fn upsert_federated(&self, key: &Key, item: &str, body: &[u8]) -> Response {
+        let by_name = item
+            .strip_prefix("name='")
+            .and_then(|s| s.strip_suffix('\''));
+        let create = self
+            .headers
+            .get_all("prefer")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| {
+                v.split(',')
+                    .any(|p| p.trim().eq_ignore_ascii_case("create-if-missing"))
+            });
+        if let Some(name) = by_name
+            && create
+        {
+            let exists = {
+                let tenant = self.shared.tenant_read();
+                match self.resolve(&tenant, key) {
+                    Ok(i) => tenant.apps[i].federated.iter().any(|c| c.name == name),
+                    Err(r) => return r,
+                }
+            };
+            if !exists {
+                let Ok(serde_json::Value::Object(mut obj)) =
+                    serde_json::from_slice::<serde_json::Value>(body)
+                else {
+                    return self.ctx.bad_json();
+                };
+                if obj
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .is_some_and(|n| n != name)
+                {
+                    return self.ctx.bad_request(
+                        "Request_BadRequest",
+                        "The name in the body differs from the name in the URL.",
+                    );
+                }
+                obj.insert("name".into(), serde_json::Value::String(name.to_owned()));
+                let body = serde_json::Value::Object(obj).to_string();
+                return self.create_federated(key, body.as_bytes());
+            }
+        }
+        self.update_federated(key, item, body)
+    }
+
     pub(super) fn update_federated(&self, key: &Key, item: &str, body: &[u8]) -> Response {
         let ctx = self.ctx;
         let f = match fields(ctx, body) {

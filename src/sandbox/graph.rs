@@ -196,6 +196,11 @@ fn app_target(key: Key, rest: &[&str], lower: &[&str]) -> Target {
         [a] if strip(a) == "removepassword" => Target::RemovePassword(key),
         ["federatedidentitycredentials"] => Target::Federated(key),
         ["federatedidentitycredentials", _] => Target::FederatedItem(key, rest[1].to_owned()),
+        // `federatedIdentityCredentials(name='…')`: the alternate key (upsert with PATCH).
+        [a] if a.starts_with("federatedidentitycredentials(") && a.ends_with(')') => {
+            let inner = &rest[0]["federatedIdentityCredentials(".len()..rest[0].len() - 1];
+            Target::FederatedItem(key, inner.to_owned())
+        }
         ["owners"] => Target::Owners(key),
         ["appmanagementpolicies"] => Target::AppPolicies(key),
         [a] if strip(a) == "addkey" || strip(a) == "removekey" => Target::KeyAction(key),
@@ -280,7 +285,7 @@ fn respond(
         (Target::App(k), Method::PATCH) => req.patch_app(&k, body),
         (Target::Federated(k), Method::POST) => req.create_federated(&k, body),
         (Target::FederatedItem(k, item), Method::GET) => req.federated_item(&k, &item),
-        (Target::FederatedItem(k, item), Method::PATCH) => req.update_federated(&k, &item, body),
+        (Target::FederatedItem(k, item), Method::PATCH) => req.upsert_federated(&k, &item, body),
         (Target::FederatedItem(k, item), Method::DELETE) => req.delete_federated(&k, &item),
         (Target::Owners(k), Method::GET) => req.owners(&k),
         (Target::AppPolicies(k), Method::GET) => req.app_policies(&k),
