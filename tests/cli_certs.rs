@@ -191,7 +191,10 @@ async fn create_writes_private_files_then_uploads_the_public_part() {
     let env = env().await;
     let key = env.dir.path().join("app.key.pem");
     let crt = env.dir.path().join("app.crt.pem");
+    let log = env.dir.path().join("run.log");
     let o = env.cmd(&[
+        "--log-file",
+        log.to_str().unwrap(),
         "certs",
         "create",
         "--app",
@@ -218,6 +221,12 @@ async fn create_writes_private_files_then_uploads_the_public_part() {
     assert!(
         !out(&o).contains(&body) && !err(&o).contains(&body),
         "the key never reaches the output"
+    );
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!logged.is_empty(), "the run logged");
+    assert!(
+        !logged.contains(&body) && !logged.contains("PRIVATE KEY"),
+        "nor the log"
     );
     assert!(
         out(&o).contains("CN=contoso-signing-service"),
