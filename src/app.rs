@@ -39,11 +39,13 @@ pub use app_screen::{APP_CHROME, AppScreen, DetailTab};
 pub use apps_list::{AppList, ListLoad, SortKey};
 pub use apps_screen::{APPS_CHROME, AppsTab};
 pub use dialogs::{
-    AddFocus, AddSecret, CloseFocus, Confirm, ConfirmFocus, ConfirmKind, CopyItem, CopyKind,
-    CopyMenu, Cx, Dialog, ExecForm, ExpiryChoice, Explain, Finishing, FollowUp, GitHubFocus,
-    GitHubForm, Help, InFlight, Listing, Member, NewFocus, NewRegistration, Next, Outcome,
-    Recovery, RecoveryFocus, Reveal, RevealMode, Room, SentLine, SignInCheck, StatusLine, Submit,
-    Submits, VaultChoice, VaultFocus, VaultForm, Waiting, handoff_advice,
+    AddFocus, AddSecret, CertFocus, CloseFocus, Confirm, ConfirmFocus, ConfirmKind, ConfirmTarget,
+    CopyItem, CopyKind, CopyMenu, Cx, DeleteError, Deleted, Dialog, ExecForm, ExpiryChoice,
+    Explain, FederatedDetail, FicFocus, Finishing, FollowUp, GitHubFocus, GitHubForm, Help,
+    InFlight, Listing, Member, NewCertificate, NewFederated, NewFocus, NewRegistration, Next,
+    Outcome, ReadState, Recovery, RecoveryFocus, Reveal, RevealMode, Room, SCENARIOS, SentLine,
+    SignInCheck, StatusLine, Submit, Submits, UploadCertificate, UploadFocus, VaultChoice,
+    VaultFocus, VaultForm, Waiting, handoff_advice,
 };
 pub use effect::{Effect, JournalNote};
 pub use loadable::{ErrorInfo, Loadable, Retrying};
@@ -199,10 +201,12 @@ impl App {
             || self.owned.is_loading()
             || self.lookup.is_some()
             || self.retrying.is_some()
-            || self
-                .detail
-                .as_ref()
-                .is_some_and(|d| d.app.is_loading() || d.federated.is_loading())
+            || self.detail.as_ref().is_some_and(|d| {
+                d.app.is_loading()
+                    || d.federated.is_loading()
+                    || d.owners.is_loading()
+                    || d.policy.is_loading()
+            })
     }
 
     /// The loop also ticks while toasts wait to expire and while a sign-in code counts down.
@@ -245,7 +249,7 @@ impl App {
             .find_map(|d| d.room().help_context());
         dialog.unwrap_or(match self.screen {
             Screen::Apps => Context::Apps,
-            Screen::App => Context::App,
+            Screen::App => self.tab_context(),
         })
     }
 
@@ -253,8 +257,15 @@ impl App {
         match self.screen {
             Screen::Apps if self.filtering => Context::Filter,
             Screen::Apps => Context::Apps,
-            Screen::App => Context::App,
+            Screen::App => self.tab_context(),
         }
+    }
+
+    /// The open tab's keys (each tab answers only what works there).
+    fn tab_context(&self) -> Context {
+        self.detail
+            .as_ref()
+            .map_or(Context::App, |d| d.tab.context())
     }
 
     /// A write command is disabled (and why), for the footer and help.
@@ -380,7 +391,44 @@ impl App {
             }
             Action::OrphansFound(r, result) => self.orphans_found(r, result),
             Action::OrphanResolved(r, result) => return self.settle::<Recovery>(r, result),
-            Action::SecretRemoved(r, result) => return self.settle::<Confirm>(r, result),
+            Action::SecretRemoved(r, result) => {
+                let result = result.map(Deleted::Secret).map_err(DeleteError::Graph);
+                return self.settle::<Confirm>(r, result);
+            }
+            Action::OwnersLoaded(r, result) => {
+                if let Some(d) = self.detail.as_mut() {
+                    d.owners.settle(r, result.map_err(|e| explain(&e)));
+                }
+            }
+            Action::PolicyLoaded(r, result) => {
+                if let Some(d) = self.detail.as_mut() {
+                    d.policy.settle(r, result.map_err(|e| explain(&e)));
+                }
+            }
+            Action::CertificateRead(r, result) => {
+                return self.answer_cx(r, |d: &mut UploadCertificate, cx| d.file_read(result, cx));
+            }
+            Action::CertificatesChanged(r, result) => {
+                // A delete's confirm or the upload dialog waits on it.
+                let confirm = self
+                    .waiting(r)
+                    .is_some_and(|at| matches!(self.dialogs[at], Dialog::Confirm(_)));
+                if confirm {
+                    let result = result
+                        .map(Deleted::Certificate)
+                        .map_err(DeleteError::Certificate);
+                    return self.settle::<Confirm>(r, result);
+                }
+                return self.settle::<UploadCertificate>(r, result);
+            }
+            Action::CertificateCreated(r, result) => {
+                return self.settle::<NewCertificate>(r, result);
+            }
+            Action::FederatedAdded(r, result) => return self.settle::<NewFederated>(r, result),
+            Action::FederatedRemoved(r, result) => {
+                let result = result.map(Deleted::Federated).map_err(DeleteError::Graph);
+                return self.settle::<Confirm>(r, result);
+            }
             Action::AppCreated(r, result) => return self.settle::<NewRegistration>(r, result),
             Action::Copied(r, target, result) => return self.copied(r, target, result),
             Action::EnvFileWritten(r, result) => {

@@ -5,10 +5,12 @@
 
 pub mod apps;
 pub mod args;
+pub mod certs;
 pub mod config;
 pub mod delivery;
 pub mod error;
 pub mod exit;
+pub mod federated;
 pub mod man;
 pub mod output;
 pub mod recover;
@@ -23,8 +25,8 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 pub use args::{
-    AppsCommand, AuthMethod, Cli, ClipboardChoice, Command, GlobalArgs, OutputFormat,
-    SandboxCommand, SandboxServeArgs, SecretsCommand,
+    AppsCommand, AuthMethod, CertsCommand, Cli, ClipboardChoice, Command, FederatedCommand,
+    GlobalArgs, OutputFormat, SandboxCommand, SandboxServeArgs, SecretsCommand,
 };
 pub use config::Settings;
 pub use error::{CliError, advice};
@@ -108,7 +110,13 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     let global = cli.global;
     if matches!(
         cli.command,
-        Some(Command::Apps(_) | Command::Secrets(_) | Command::Whoami { .. })
+        Some(
+            Command::Apps(_)
+                | Command::Secrets(_)
+                | Command::Certs(_)
+                | Command::Federated(_)
+                | Command::Whoami { .. }
+        )
     ) {
         recover::warn_pending(&global.session());
     }
@@ -134,6 +142,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         })) => apps::list(&global.session(), filter, owned, output).await,
         Some(Command::Secrets(cmd)) => {
             secrets::run(cmd, &global.session(), global.settings()).await
+        }
+        Some(Command::Certs(cmd)) => certs::run(cmd, &global.session(), global.settings()).await,
+        Some(Command::Federated(cmd)) => {
+            federated::run(cmd, &global.session(), global.settings()).await
         }
         Some(Command::Whoami { output }) => whoami::run(&global.session(), output).await,
         Some(Command::Recover { yes }) => {

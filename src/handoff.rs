@@ -562,6 +562,19 @@ pub fn check_env_file(
     envfile::check(path, client_id, tenant_id, replace_other).map(|_| ())
 }
 
+/// Everything [`write_private_file`] checks, without writing: run before anything is created
+/// in the tenant (a new certificate's key and certificate files).
+pub fn check_private_file(path: &Path, overwrite: bool) -> Result<(), HandoffError> {
+    envfile::check_private(path, overwrite).map(|_| ())
+}
+
+/// Write a private file (a PEM key or certificate) whole: mode 0600, atomically (temp file in
+/// the same folder, fsync, rename), never through a symlink, an existing file only when
+/// `overwrite` and only one of ours, the same rules as the `.env` writer.
+pub fn write_private_file(path: &Path, bytes: &[u8], overwrite: bool) -> Result<(), HandoffError> {
+    envfile::write_private(path, bytes, overwrite)
+}
+
 /// Entry of the hidden `clipboard-holder` subcommand.
 pub fn holder_main(timeout_secs: u64) -> std::process::ExitCode {
     holder::main(timeout_secs)

@@ -13,7 +13,22 @@ pub enum Context {
     Apps,
     /// Typing in the apps filter.
     Filter,
+    /// The App screen: what every tab shares (moving, tabs, refresh, copy, back).
     App,
+    /// The App screen's Client secrets tab (then [`Context::App`]).
+    AppSecrets,
+    /// The App screen's Certificates tab (then [`Context::App`]).
+    AppCertificates,
+    /// The App screen's Federated credentials tab (then [`Context::App`]).
+    AppFederated,
+    /// Upload a certificate (the path and description fields).
+    UploadCertificate,
+    /// New self-signed certificate.
+    NewCertificate,
+    /// New federated credential (the scenario picker and its fields).
+    NewFederated,
+    /// One federated credential shown whole.
+    FederatedDetail,
     AddSecret,
     Reveal,
     /// Typing the .env path inside the reveal dialog.
@@ -60,11 +75,25 @@ pub enum Command {
     /// Leave the filter field, keeping the filter.
     AcceptFilter,
     NextTab,
+    /// Shift-Tab / ← on the App screen: the tab before.
+    PrevTab,
+    /// `1`/`2`/`3` on the App screen: that tab.
+    GoToTab(u8),
     CycleSort,
     NewRegistration,
     NewSecret,
     DeleteSecret,
     RotateSecret,
+    /// `u` on the Certificates tab: upload a public certificate.
+    UploadCertificate,
+    /// `n` on the Certificates tab: a new self-signed certificate.
+    NewCertificate,
+    /// `d` on the Certificates tab.
+    DeleteCertificate,
+    /// `n` on the Federated credentials tab.
+    NewFederated,
+    /// `d` on the Federated credentials tab.
+    DeleteFederated,
     CopyMenu,
     NextField,
     PrevField,
@@ -106,6 +135,11 @@ impl Command {
                 | Command::NewSecret
                 | Command::DeleteSecret
                 | Command::RotateSecret
+                | Command::UploadCertificate
+                | Command::NewCertificate
+                | Command::DeleteCertificate
+                | Command::NewFederated
+                | Command::DeleteFederated
         )
     }
 }
@@ -210,12 +244,24 @@ pub static BINDINGS: &[Binding] = &[
     b(X::Filter,             ARROW_UP,        "↑",      C::Up,               "up",              false),
     b(X::Filter,             ARROW_DOWN,      "↓",      C::Down,             "down",            false),
     b(X::Filter,             TAB,             "Tab",    C::NextTab,          "all/owned",       false),
-    // App screen
-    b(X::App,                &[k('n')],       "n",      C::NewSecret,        "new secret",      true),
-    b(X::App,                &[k('d')],       "d",      C::DeleteSecret,     "delete",          true),
-    b(X::App,                &[k('R')],       "R",      C::RotateSecret,     "rotate",          true),
+    // App screen: each tab's own keys, then what every tab shares
+    b(X::AppSecrets,         &[k('n')],       "n",      C::NewSecret,        "new secret",      true),
+    b(X::AppSecrets,         &[k('d')],       "d",      C::DeleteSecret,     "delete",          true),
+    b(X::AppSecrets,         &[k('R')],       "R",      C::RotateSecret,     "rotate",          true),
+    b(X::AppCertificates,    &[k('u')],       "u",      C::UploadCertificate, "upload",         true),
+    b(X::AppCertificates,    &[k('n')],       "n",      C::NewCertificate,   "new self-signed", true),
+    b(X::AppCertificates,    &[k('d')],       "d",      C::DeleteCertificate, "delete",         true),
+    b(X::AppFederated,       &[k('n')],       "n",      C::NewFederated,     "new credential",  true),
+    b(X::AppFederated,       ENTER,           "Enter",  C::Open,             "show whole",      true),
+    b(X::AppFederated,       &[k('d')],       "d",      C::DeleteFederated,  "delete",          true),
     b(X::App,                &[k('y')],       "y",      C::CopyMenu,         "copy…",           true),
     b(X::App,                TAB,             "Tab",    C::NextTab,          "next tab",        true),
+    b(X::App,                BACKTAB,         "S-Tab",  C::PrevTab,          "previous tab",    false),
+    b(X::App,                RIGHT,           "→",      C::NextTab,          "next tab",        false),
+    b(X::App,                LEFT,            "←",      C::PrevTab,          "previous tab",    false),
+    b(X::App,                &[k('1')],       "1",      C::GoToTab(0),       "Certificates",    false),
+    b(X::App,                &[k('2')],       "2",      C::GoToTab(1),       "Client secrets",  false),
+    b(X::App,                &[k('3')],       "3",      C::GoToTab(2),       "Federated credentials", false),
     b(X::App,                &[k('r')],       "r",      C::Refresh,          "refresh",         true),
     b(X::App,                ESC,             "Esc",    C::Back,             "back",            true),
     b(X::App,                UP,              "k/↑",    C::Up,               "up",              false),
@@ -224,6 +270,30 @@ pub static BINDINGS: &[Binding] = &[
     b(X::App,                LAST,            "G",      C::Last,             "last",            false),
     b(X::App,                PGUP,            "PgUp",   C::PageUp,           "page up",         false),
     b(X::App,                PGDN,            "PgDn",   C::PageDown,         "page down",       false),
+    // Upload a certificate (text fields: no printable keys)
+    b(X::UploadCertificate,  TAB,             "Tab",    C::NextField,        "next field",      true),
+    b(X::UploadCertificate,  BACKTAB,         "S-Tab",  C::PrevField,        "previous",        false),
+    b(X::UploadCertificate,  ENTER,           "Enter",  C::Activate,         "read/upload",     true),
+    b(X::UploadCertificate,  ESC,             "Esc",    C::Back,             "cancel",          true),
+    // New self-signed certificate
+    b(X::NewCertificate,     TAB,             "Tab",    C::NextField,        "next field",      true),
+    b(X::NewCertificate,     BACKTAB,         "S-Tab",  C::PrevField,        "previous",        false),
+    b(X::NewCertificate,     ARROW_UP,        "↑",      C::Up,               "choice up",       false),
+    b(X::NewCertificate,     ARROW_DOWN,      "↓",      C::Down,             "choice down",     true),
+    b(X::NewCertificate,     ENTER,           "Enter",  C::Activate,         "create",          true),
+    b(X::NewCertificate,     ESC,             "Esc",    C::Back,             "cancel",          true),
+    // New federated credential
+    b(X::NewFederated,       TAB,             "Tab",    C::NextField,        "next field",      true),
+    b(X::NewFederated,       BACKTAB,         "S-Tab",  C::PrevField,        "previous",        false),
+    b(X::NewFederated,       ARROW_UP,        "↑",      C::Up,               "choice up",       false),
+    b(X::NewFederated,       ARROW_DOWN,      "↓",      C::Down,             "choice down",     true),
+    b(X::NewFederated,       ENTER,           "Enter",  C::Activate,         "add",             true),
+    b(X::NewFederated,       ESC,             "Esc",    C::Back,             "cancel",          true),
+    // One federated credential, whole
+    b(X::FederatedDetail,    UP,              "k/↑",    C::Up,               "scroll up",       false),
+    b(X::FederatedDetail,    DOWN,            "j/↓",    C::Down,             "scroll down",     false),
+    b(X::FederatedDetail,    ESC,             "Esc",    C::Back,             "close",           true),
+    b(X::FederatedDetail,    ENTER,           "Enter",  C::Back,             "close",           false),
     // Add a client secret
     b(X::AddSecret,          TAB,             "Tab",    C::NextField,        "next field",      true),
     b(X::AddSecret,          BACKTAB,         "S-Tab",  C::PrevField,        "previous",        false),
@@ -336,9 +406,11 @@ fn is_text(key: &Key) -> bool {
 /// not see the global `?` (it is a character the user may type); F1 still opens help.
 pub fn lookup(context: Context, ev: &KeyEvent) -> Option<&'static Binding> {
     let key = normalize(ev);
-    let local = BINDINGS
-        .iter()
-        .find(|b| b.context == context && b.keys.contains(&key));
+    let local = family(context).iter().find_map(|c| {
+        BINDINGS
+            .iter()
+            .find(|b| b.context == *c && b.keys.contains(&key))
+    });
     if local.is_some() {
         return local;
     }
@@ -361,22 +433,72 @@ pub fn takes_text(context: Context) -> bool {
             | Context::RevealVault
             | Context::RevealGitHub
             | Context::RevealExec
+            | Context::UploadCertificate
+            | Context::NewCertificate
+            | Context::NewFederated
     )
+}
+
+/// A context and the ones whose keys it also answers, nearest first: each App screen tab
+/// shares the screen's keys. `App` alone stands for the whole screen (words that name a key
+/// of any tab find it).
+fn family(context: Context) -> &'static [Context] {
+    use Context as X;
+    match context {
+        X::AppSecrets => &[X::AppSecrets, X::App],
+        X::AppCertificates => &[X::AppCertificates, X::App],
+        X::AppFederated => &[X::AppFederated, X::App],
+        X::App => &[X::App, X::AppSecrets, X::AppCertificates, X::AppFederated],
+        X::Global => &[X::Global],
+        X::Apps => &[X::Apps],
+        X::Filter => &[X::Filter],
+        X::UploadCertificate => &[X::UploadCertificate],
+        X::NewCertificate => &[X::NewCertificate],
+        X::NewFederated => &[X::NewFederated],
+        X::FederatedDetail => &[X::FederatedDetail],
+        X::AddSecret => &[X::AddSecret],
+        X::Reveal => &[X::Reveal],
+        X::RevealVault => &[X::RevealVault],
+        X::RevealGitHub => &[X::RevealGitHub],
+        X::RevealExec => &[X::RevealExec],
+        X::RevealPath => &[X::RevealPath],
+        X::RevealConfirmClose => &[X::RevealConfirmClose],
+        X::RevealConfirmReplace => &[X::RevealConfirmReplace],
+        X::Finishing => &[X::Finishing],
+        X::Recovery => &[X::Recovery],
+        X::ConfirmDelete => &[X::ConfirmDelete],
+        X::RotatePrompt => &[X::RotatePrompt],
+        X::NewRegistration => &[X::NewRegistration],
+        X::CopyMenu => &[X::CopyMenu],
+        X::Help => &[X::Help],
+        X::SignIn => &[X::SignIn],
+    }
 }
 
 /// The bindings of `context` (and the global ones it sees), footer or help order, one per command.
 pub fn bindings_for(context: Context) -> impl Iterator<Item = &'static Binding> {
     let global = !takes_text(context);
-    BINDINGS.iter().filter(move |b| {
-        b.context == context || (global && b.context == Context::Global && context != Context::Help)
-    })
+    // A tab's own keys first, then the screen's; `App` alone lists only the shared ones.
+    let own: &'static [Context] = match context {
+        Context::App => &[Context::App],
+        c => family(c),
+    };
+    own.iter()
+        .flat_map(|c| BINDINGS.iter().filter(move |b| b.context == *c))
+        .chain(
+            BINDINGS.iter().filter(move |b| {
+                global && b.context == Context::Global && context != Context::Help
+            }),
+        )
 }
 
 /// The bindings for `command` in `context`, then the global ones.
 fn bound(context: Context, command: Command) -> impl Iterator<Item = &'static Binding> {
-    let local = BINDINGS
-        .iter()
-        .filter(move |b| b.context == context && b.command == command);
+    let local = family(context).iter().flat_map(move |c| {
+        BINDINGS
+            .iter()
+            .filter(move |b| b.context == *c && b.command == command)
+    });
     let global = BINDINGS
         .iter()
         .filter(move |b| b.context == Context::Global && b.command == command);

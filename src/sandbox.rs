@@ -11,14 +11,18 @@
 //! enforces it (docs/contract.md lists what it enforces for Key Vault and ARM).
 
 mod arm;
+mod federated;
 mod graph;
 mod json;
+mod keycreds;
 mod keyvault;
 mod model;
 mod odata;
+mod policy;
 mod reply;
 mod seed;
 mod token;
+mod wire;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -164,6 +168,11 @@ pub enum Route {
     AddPassword,
     RemovePassword,
     FederatedCredentials,
+    /// `PATCH /applications/{id}` (the whole `keyCredentials` set).
+    PatchApplication,
+    Owners,
+    /// The tenant default policy and an app's assigned policies.
+    Policies,
     Me,
     OwnedObjects,
     Organization,
@@ -178,7 +187,7 @@ pub enum Route {
     Arm,
 }
 
-const ROUTES: usize = 15;
+const ROUTES: usize = 18;
 const _: () = assert!(Route::Arm as usize + 1 == ROUTES);
 
 impl Route {
@@ -225,6 +234,9 @@ pub(crate) struct Shared {
     arm: arm::Directory,
     /// Error texts the tenant file replaced (every request's `Ctx` shares them).
     errors: Arc<ErrorTexts>,
+    /// Certificates "another writer" adds to an app right after its next read with keys (a
+    /// test knob for the read-compare-PATCH guard), by lowercase Object ID.
+    key_race: Mutex<Vec<(String, model::KeyCred)>>,
 }
 
 impl Shared {
@@ -267,6 +279,14 @@ impl Shared {
 
     fn vaults(&self) -> std::sync::MutexGuard<'_, keyvault::Vaults> {
         self.vaults.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn take_key_race(&self, app_id: &str) -> Vec<model::KeyCred> {
+        let mut race = self.key_race.lock().unwrap_or_else(|e| e.into_inner());
+        let id = app_id.to_ascii_lowercase();
+        let (take, keep): (Vec<_>, Vec<_>) = race.drain(..).partition(|(a, _)| *a == id);
+        *race = keep;
+        take.into_iter().map(|(_, k)| k).collect()
     }
 
     fn faults(&self) -> Faults {
@@ -361,6 +381,75 @@ impl SandboxControl {
         )
     }
 
+    /// The certificates of an app (by Object ID or Application ID), as stored.
+    pub fn key_credentials(&self, app: &str) -> Option<Vec<SandboxCertificate>> {
+        let t = self.shared.tenant_read();
+        let idx = t.index_by_id(app).or_else(|| t.index_by_app_id(app))?;
+        Some(
+            t.apps[idx]
+                .keys
+                .iter()
+                .map(|k| SandboxCertificate {
+                    key_id: k.key_id.clone(),
+                    display_name: k.display_name.clone(),
+                    thumbprint: k.custom_key_identifier.clone(),
+                    start: k.start.at,
+                    end: k.end.at,
+                    der: k.key.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    /// The federated credentials of an app: (id, name, issuer, subject, audiences).
+    pub fn federated_credentials(&self, app: &str) -> Option<Vec<SandboxFederated>> {
+        let t = self.shared.tenant_read();
+        let idx = t.index_by_id(app).or_else(|| t.index_by_app_id(app))?;
+        Some(
+            t.apps[idx]
+                .federated
+                .iter()
+                .map(|f| SandboxFederated {
+                    id: f.id.clone(),
+                    name: f.name.clone(),
+                    issuer: f.issuer.clone(),
+                    subject: f.subject.clone(),
+                    description: f.description.clone(),
+                    audiences: f.audiences.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    /// "Another writer" adds the certificate `der` to the app right after the next read of its
+    /// certificates with keys (`$select`): the read-compare-PATCH guard must notice.
+    pub fn add_certificate_after_next_read(&self, app_object_id: &str, der: Vec<u8>) -> bool {
+        let Some(k) = keycreds::race_entry(der) else {
+            return false;
+        };
+        self.shared
+            .key_race
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((app_object_id.to_ascii_lowercase(), k));
+        true
+    }
+
+    /// Add the certificate `der` to the app now (as another writer would).
+    pub fn add_certificate_now(&self, app_object_id: &str, der: Vec<u8>) -> bool {
+        let Some(k) = keycreds::race_entry(der) else {
+            return false;
+        };
+        let mut t = self.shared.tenant_write();
+        match t.index_by_id(app_object_id) {
+            Some(i) => {
+                t.apps[i].keys.push(k);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// An app-only token of the seeded automation principal (Application.ReadWrite.All,
     /// Organization.Read.All), as client credentials would issue it.
     pub fn issue_app_only_token(&self) -> SecretString {
@@ -450,6 +539,28 @@ impl SandboxControl {
     }
 }
 
+/// A certificate as the sandbox holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SandboxCertificate {
+    pub key_id: String,
+    pub display_name: Option<String>,
+    pub thumbprint: Option<String>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub der: Option<Vec<u8>>,
+}
+
+/// A federated identity credential as the sandbox holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SandboxFederated {
+    pub id: String,
+    pub name: String,
+    pub issuer: String,
+    pub subject: String,
+    pub description: Option<String>,
+    pub audiences: Vec<String>,
+}
+
 /// A resource other than Graph, for [`SandboxControl::issue_user_token_for`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SandboxResource {
@@ -537,6 +648,7 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         vaults: Mutex::new(vaults),
         arm: directory,
         errors,
+        key_race: Mutex::new(Vec::new()),
     });
     shared.auth().set_identity(identity);
     let access_token = shared
@@ -556,7 +668,7 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
 
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(async move {
-        let served = axum::serve(listener, router)
+        let served = axum::serve(wire::QuoteListener(listener), router)
             .with_graceful_shutdown(async {
                 let _ = rx.await;
             })

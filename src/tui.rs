@@ -565,6 +565,53 @@ impl Runner {
                     clients.remember_vault(tenant.as_str(), &app_id, &vault);
                 });
             }
+            Effect::LoadOwners { request, id } => self
+                .graph(move |c| async move { Action::OwnersLoaded(request, c.owners(&id).await) }),
+            Effect::LoadPolicy { request, app } => self.graph(move |c| async move {
+                Action::PolicyLoaded(request, c.policy_view(&app).await)
+            }),
+            Effect::ReadCertificate { request, path } => {
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    send(
+                        &tx,
+                        Action::CertificateRead(request, crate::certs::read_file(&path)),
+                    );
+                });
+            }
+            Effect::ChangeCertificates {
+                request,
+                app,
+                change,
+                shown,
+            } => self.graph(move |c| async move {
+                let r = crate::keycreds::change(&c, &app, &change, Some(&shown)).await;
+                Action::CertificatesChanged(request, r)
+            }),
+            Effect::CreateCertificate { request, plan } => self.graph(move |c| async move {
+                Action::CertificateCreated(
+                    request,
+                    crate::keycreds::create_self_signed(&c, plan).await,
+                )
+            }),
+            Effect::AddFederated {
+                request,
+                app,
+                mut credential,
+                audience,
+            } => self.graph(move |c| async move {
+                let audience = audience.unwrap_or_else(|| {
+                    crate::federated::default_audience(c.graph_root()).to_owned()
+                });
+                credential.audiences = vec![audience];
+                Action::FederatedAdded(
+                    request,
+                    c.create_federated_credential(&app, &credential).await,
+                )
+            }),
+            Effect::RemoveFederated { request, app, id } => self.graph(move |c| async move {
+                Action::FederatedRemoved(request, c.delete_federated_credential(&app, &id).await)
+            }),
             Effect::WriteEnvFile {
                 request,
                 path,

@@ -764,7 +764,7 @@ async fn federated_credentials() {
             "applications(appId='{app_id}')/federatedIdentityCredentials"
         ))
         .await;
-    assert_eq!(r.values().len(), 2);
+    assert_eq!(r.values().len(), 4);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -944,6 +944,10 @@ fn in_context(ctx: azsecrets::keymap::Context) -> App {
     };
     let keys: Vec<KeyEvent> = match ctx {
         C::Filter => vec![key('/')],
+        C::AppCertificates => vec![key('1')],
+        C::AppFederated => vec![key('3')],
+        C::UploadCertificate => vec![key('1'), key('u')],
+        C::NewCertificate => vec![key('1'), key('n')],
         C::AddSecret => vec![key('n')],
         C::ConfirmDelete => vec![key('d')],
         C::NewRegistration => vec![code(KeyCode::Esc), key('N')],
@@ -952,6 +956,23 @@ fn in_context(ctx: azsecrets::keymap::Context) -> App {
         _ => vec![],
     };
     press(&mut app, &keys);
+    if matches!(ctx, C::NewFederated | C::FederatedDetail) {
+        press(&mut app, &[key('3')]);
+        let reg = app.detail.as_ref().unwrap().registration().unwrap().clone();
+        let cred: azsecrets::graph::FederatedCredential =
+            serde_json::from_value(serde_json::json!({
+                "id": "4d13739b-5ff8-4531-aac5-14d3a7b0ff6f", "name": "main-branch",
+                "issuer": "https://token.actions.githubusercontent.com",
+                "subject": "repo:contoso/infra:ref:refs/heads/main",
+                "audiences": ["api://AzureADTokenExchange"]
+            }))
+            .unwrap();
+        app.dialogs.push(if ctx == C::NewFederated {
+            azsecrets::app::NewFederated::new(&reg, vec![]).into()
+        } else {
+            azsecrets::app::FederatedDetail::new(reg.display_name.clone(), cred).into()
+        });
+    }
     if ctx == C::Recovery {
         app.dialogs
             .push(azsecrets::app::Recovery::new(vec![orphan()]).into());
@@ -1036,10 +1057,11 @@ fn orphan() -> azsecrets::create::Orphan {
 fn every_binding_resolves_and_dispatches_in_its_context() {
     use azsecrets::keymap::{BINDINGS, Context};
     for b in BINDINGS {
-        let ctx = if b.context == Context::Global {
-            Context::Apps
-        } else {
-            b.context
+        // The App screen's shared keys answer on every tab: tried on the secrets tab.
+        let ctx = match b.context {
+            Context::Global => Context::Apps,
+            Context::App => Context::AppSecrets,
+            c => c,
         };
         for k in b.keys {
             let mut app = in_context(ctx);

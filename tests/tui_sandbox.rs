@@ -38,7 +38,11 @@ struct Harness {
 
 impl Harness {
     async fn start() -> Self {
-        let cli = Cli::try_parse_from(["azsecrets", "--sandbox"]).expect("flags parse");
+        Self::start_with(&["azsecrets", "--sandbox"]).await
+    }
+
+    async fn start_with(args: &[&str]) -> Self {
+        let cli = Cli::try_parse_from(args).expect("flags parse");
         let session = Session::start(&cli.global.session())
             .await
             .expect("sandbox session");
@@ -217,13 +221,84 @@ async fn add_write_env_close_and_delete_against_the_sandbox() {
     assert!(!summary.contains(&value));
 }
 
+/// Policies the identity may read are said before any dialog opens: a blocked app gets a
+/// warning naming the policy and pointing to certificates and federated credentials; a capped
+/// app's Add dialog starts on the longest allowed choice with the others disabled.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn policy_errors_come_back_into_the_dialog() {
+async fn policies_are_said_before_the_submit() {
     let mut h = Harness::start().await;
     h.keys(&[key('/')]).await;
     h.text("restricted-partner").await;
     h.keys(&[code(KeyCode::Enter)]).await;
-    h.keys(&[key('n'), code(KeyCode::Tab), code(KeyCode::Tab)])
+    h.keys(&[key('2'), key('n')]).await;
+    assert!(
+        h.app.dialogs.is_empty(),
+        "no dialog opens: {:?}",
+        h.app.dialogs
+    );
+    let toast = h.app.toasts.last().expect("a warning").text.clone();
+    assert!(
+        toast.contains("06a1f4e0-6fc7-52c8-8342-f34a4801c1e8"),
+        "{toast}"
+    );
+    assert!(
+        toast.contains("certificate") && toast.contains("federated"),
+        "{toast}"
+    );
+
+    h.keys(&[code(KeyCode::Esc), code(KeyCode::Esc), key('/')])
+        .await;
+    h.text("finance-ledger").await;
+    h.keys(&[code(KeyCode::Enter), key('n')]).await;
+    let Some(Dialog::AddSecret(f)) = h.app.dialogs.last() else {
+        panic!("the add dialog opens: {:?}", h.app.dialogs);
+    };
+    assert_eq!(f.expiry_choice().label(), "90 days (3 months)");
+    let now = h.app.now;
+    assert!(f.refusal(0, now).is_some(), "180 days is disabled");
+    let screen = screen_text(&h.app, 120, 40);
+    assert!(
+        screen.contains("Unavailable: longer than the 90 days allowed by"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("bb8b7902-65a2-5a37-bc5d-b80cd90c71f3"),
+        "{screen}"
+    );
+    // The arrows skip what the policy refuses; sending the 90 days works.
+    h.keys(&[code(KeyCode::Tab), code(KeyCode::Down)]).await;
+    let Some(Dialog::AddSecret(f)) = h.app.dialogs.last() else {
+        panic!()
+    };
+    assert!(f.refusal(f.choice, now).is_none());
+}
+
+/// Without permission to read policies (403), the dialog opens as before, and Graph's
+/// refusal comes back into it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_errors_come_back_into_the_dialog() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut seed: serde_json::Value =
+        serde_json::from_str(include_str!("../assets/sandbox/tenant.json")).expect("seed");
+    seed["user"]["canReadPolicies"] = serde_json::json!(false);
+    let file = dir.path().join("tenant.json");
+    std::fs::write(&file, seed.to_string()).expect("write");
+    let mut h = Harness::start_with(&[
+        "azsecrets",
+        "--sandbox",
+        "--sandbox-tenant-file",
+        file.to_str().expect("utf-8"),
+    ])
+    .await;
+    h.keys(&[key('/')]).await;
+    h.text("restricted-partner").await;
+    h.keys(&[code(KeyCode::Enter)]).await;
+    let d = h.app.detail.as_ref().expect("detail");
+    assert_eq!(
+        d.policy.value(),
+        Some(&azsecrets::policy::PolicyView::Unknown)
+    );
+    h.keys(&[key('2'), key('n'), code(KeyCode::Tab), code(KeyCode::Tab)])
         .await;
     h.keys(&[code(KeyCode::Enter)]).await;
     match h.app.dialogs.last() {
@@ -234,6 +309,57 @@ async fn policy_errors_come_back_into_the_dialog() {
         }
         other => panic!("the add dialog stays open, got {other:?}"),
     }
+}
+
+/// Upload a certificate file, see what it says, upload it; the others stay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_and_delete_a_certificate_against_the_sandbox() {
+    let mut h = Harness::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let now = Utc::now();
+    let made = azsecrets::certs::self_signed(
+        "tui-upload.example",
+        now - chrono::Duration::days(1),
+        now + chrono::Duration::days(200),
+        azsecrets::certs::KeyAlgorithm::P256,
+    )
+    .expect("cert");
+    let pem = dir.path().join("upload.pem");
+    std::fs::write(&pem, &made.cert_pem).expect("write");
+    h.keys(&[key('/')]).await;
+    h.text("contoso-signing").await;
+    h.keys(&[code(KeyCode::Enter), key('1')]).await;
+    let before = h.app.detail.as_ref().expect("detail").certificates().len();
+    assert_eq!(before, 3);
+    h.keys(&[key('u')]).await;
+    h.text(pem.to_str().expect("utf-8")).await;
+    h.keys(&[code(KeyCode::Enter)]).await;
+    let screen = screen_text(&h.app, 120, 40);
+    assert!(screen.contains("CN=tui-upload.example"), "{screen}");
+    assert!(screen.contains(&made.info.thumbprint()), "{screen}");
+    assert!(screen.contains("EC P-256 (256 bits)"), "{screen}");
+    h.text("from the tui").await;
+    h.keys(&[code(KeyCode::Tab), code(KeyCode::Enter)]).await;
+    assert!(h.app.dialogs.is_empty(), "{:?}", h.app.dialogs);
+    let d = h.app.detail.as_ref().expect("detail");
+    assert_eq!(d.certificates().len(), 4, "the other three are kept");
+    assert!(
+        d.certificates()
+            .iter()
+            .any(|c| c.display_name.as_deref() == Some("from the tui"))
+    );
+    // Delete the first (soonest to expire): confirm starts on Cancel.
+    h.keys(&[key('g'), key('d')]).await;
+    let Some(Dialog::Confirm(c)) = h.app.dialogs.last() else {
+        panic!("confirm: {:?}", h.app.dialogs)
+    };
+    assert_eq!(c.focus, azsecrets::app::ConfirmFocus::Safe);
+    h.keys(&[code(KeyCode::Tab), code(KeyCode::Enter)]).await;
+    assert!(h.app.dialogs.is_empty(), "{:?}", h.app.dialogs);
+    assert_eq!(
+        h.app.detail.as_ref().expect("detail").certificates().len(),
+        3
+    );
 }
 
 /// Rotate, then lose the new value: closing deletes the NEW secret (the default) against the
@@ -289,4 +415,59 @@ async fn rotate_after_the_new_value_was_lost_keeps_the_old_secret() {
     );
     let summary = h.app.summary.to_string();
     assert!(summary.contains("deleted it again"), "{summary}");
+}
+
+/// Another writer adds a certificate while the upload dialog is open: nothing is sent, the
+/// dialog says so, the tab reads the app again, and the other writer's certificate is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_added_meanwhile_stops_the_upload_and_nothing_is_lost() {
+    let mut h = Harness::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let now = Utc::now();
+    let make = |cn: &str| {
+        azsecrets::certs::self_signed(
+            cn,
+            now - chrono::Duration::days(1),
+            now + chrono::Duration::days(200),
+            azsecrets::certs::KeyAlgorithm::P256,
+        )
+        .expect("cert")
+    };
+    let mine = make("mine.example");
+    let theirs = make("theirs.example");
+    let pem = dir.path().join("mine.pem");
+    std::fs::write(&pem, &mine.cert_pem).expect("write");
+    h.keys(&[key('/')]).await;
+    h.text("contoso-signing").await;
+    h.keys(&[code(KeyCode::Enter), key('1'), key('u')]).await;
+    h.text(pem.to_str().expect("utf-8")).await;
+    h.keys(&[code(KeyCode::Enter)]).await;
+    // Meanwhile, another writer.
+    let control = h._session.sandbox.as_ref().expect("sandbox").control();
+    assert!(control.add_certificate_now(
+        "a270b967-985e-5a34-9317-52a29b306f69",
+        theirs.info.der.clone()
+    ));
+    h.keys(&[code(KeyCode::Tab), code(KeyCode::Enter)]).await;
+    let Some(Dialog::UploadCertificate(d)) = h.app.dialogs.last() else {
+        panic!("the dialog stays: {:?}", h.app.dialogs)
+    };
+    let e = d.submit.error.as_ref().expect("said");
+    assert!(e.message.contains("nothing was sent"), "{e:?}");
+    assert_eq!(
+        control.requests(azsecrets::sandbox::Route::PatchApplication),
+        0
+    );
+    // The tab read the app again: the other writer's certificate shows.
+    assert_eq!(
+        h.app.detail.as_ref().expect("detail").certificates().len(),
+        4
+    );
+    let held = control
+        .key_credentials("a270b967-985e-5a34-9317-52a29b306f69")
+        .expect("app");
+    assert!(
+        held.iter()
+            .any(|k| k.der.as_deref() == Some(&theirs.info.der[..]))
+    );
 }

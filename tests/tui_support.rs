@@ -152,6 +152,21 @@ pub fn answer(app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
                 .expect("fic fixture");
                 app.update(Action::FederatedLoaded(request, Ok(creds)))
             }
+            Effect::LoadOwners { request, .. } => {
+                let owners = serde_json::from_value(serde_json::json!([{
+                    "@odata.type": "#microsoft.graph.user",
+                    "id": "3c9e2f1a-7d4b-4e8c-a5f6-1b2d3e4f5a6b",
+                    "displayName": "Sandra Box",
+                    "userPrincipalName": "sandra@contoso.example"
+                }]))
+                .expect("owner fixture");
+                app.update(Action::OwnersLoaded(request, Ok(owners)))
+            }
+            // No policy restricts the fixture apps.
+            Effect::LoadPolicy { request, .. } => app.update(Action::PolicyLoaded(
+                request,
+                Ok(azsecrets::policy::PolicyView::Known(Default::default())),
+            )),
             // The journal holds nothing from earlier runs.
             Effect::ScanOrphans { request, .. } => {
                 app.update(Action::OrphansFound(request, Ok(Scan::default())))

@@ -86,4 +86,20 @@ pub enum Action {
     Verified(RequestId, Result<Verified, VerifyError>),
     /// The vaults to choose from, the one last used, and a rotation's vault secret.
     VaultsListed(RequestId, VaultsFound),
+    OwnersLoaded(RequestId, Result<Vec<crate::graph::Owner>, GraphError>),
+    PolicyLoaded(RequestId, Result<crate::policy::PolicyView, GraphError>),
+    CertificateRead(
+        RequestId,
+        Result<crate::certs::Parsed, crate::certs::CertError>,
+    ),
+    CertificatesChanged(
+        RequestId,
+        Result<crate::keycreds::Changed, crate::keycreds::CertChangeError>,
+    ),
+    CertificateCreated(
+        RequestId,
+        Result<crate::keycreds::Created, crate::keycreds::CreateError>,
+    ),
+    FederatedAdded(RequestId, Result<FederatedCredential, GraphError>),
+    FederatedRemoved(RequestId, Result<RemoveOutcome, GraphError>),
 }

@@ -1,17 +1,23 @@
-//! The App screen: one registration with its three credential tabs, its commands (move,
-//! tabs, refresh, and the dialogs it opens: add, delete, rotate, copy), and the row updates
-//! that dialogs' results ask for.
+//! The App screen: one registration with its owners and its three credential tabs, each with
+//! its own keys (`Context::AppSecrets`, `AppCertificates`, `AppFederated`, then what they share
+//! in `Context::App`), the policies in force (read so the Add dialogs never offer what the
+//! tenant refuses), the dialogs it opens (add, delete, rotate, upload, self-signed, federated
+//! credential, copy), and the row updates that dialogs' results ask for.
 
 use crate::graph::{
-    AppRegistration, ClientSecret, FederatedCredential, GraphError, ObjectId, SecretId,
+    AppRegistration, ClientSecret, FederatedCredential, GraphError, ObjectId, Owner, SecretId,
 };
 use crate::keymap::{self, Command, Context};
+use crate::policy::PolicyView;
 
 use super::action::RequestId;
-use super::dialogs::{AddSecret, Confirm, ConfirmKind, CopyItem, CopyKind, CopyMenu};
+use super::dialogs::{
+    AddSecret, Confirm, ConfirmKind, CopyItem, CopyKind, CopyMenu, FederatedDetail, NewCertificate,
+    NewFederated, UploadCertificate,
+};
 use super::effect::Effect;
 use super::loadable::Loadable;
-use super::{App, Screen, explain, scroll};
+use super::{App, Screen, ToastLevel, explain, scroll};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DetailTab {
@@ -34,17 +40,38 @@ impl DetailTab {
             DetailTab::Federated => 2,
         }
     }
+
+    /// The keys of this tab (then the screen's).
+    pub fn context(self) -> Context {
+        match self {
+            DetailTab::Certificates => Context::AppCertificates,
+            DetailTab::ClientSecrets => Context::AppSecrets,
+            DetailTab::Federated => Context::AppFederated,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            DetailTab::Certificates => "Certificates",
+            DetailTab::ClientSecrets => "Client secrets",
+            DetailTab::Federated => "Federated credentials",
+        }
+    }
 }
 
-/// Rows of the App screen around its tables: title, five id lines, tabs, the table's
-/// header, and the footer (`ui/app_screen.rs` lays them out; a flow test holds them equal).
-pub const APP_CHROME: u16 = 9;
+/// Rows of the App screen around its tables: title, five id lines, the owners, tabs, the
+/// table's header, and the footer (`ui/app_screen.rs` lays them out; a flow test holds them
+/// equal).
+pub const APP_CHROME: u16 = 10;
 
 /// The App screen: one registration with its three credential tabs.
 #[derive(Debug)]
 pub struct AppScreen {
     pub app: Loadable<AppRegistration>,
     pub federated: Loadable<Vec<FederatedCredential>>,
+    pub owners: Loadable<Vec<Owner>>,
+    /// What the app management policies say (or that they cannot be read).
+    pub policy: Loadable<PolicyView>,
     pub tab: DetailTab,
     /// Selected row per tab.
     pub selected: [usize; 3],
@@ -71,6 +98,33 @@ impl AppScreen {
         self.secrets()
             .get(self.selected[DetailTab::ClientSecrets.index()])
             .copied()
+    }
+
+    /// Certificates in display order (soonest expiry first).
+    pub fn certificates(&self) -> Vec<&crate::graph::Certificate> {
+        let mut v: Vec<&crate::graph::Certificate> = self
+            .registration()
+            .map(|a| a.key_credentials.iter().collect())
+            .unwrap_or_default();
+        v.sort_by_key(|c| (c.end_date_time, c.key_id.0.clone()));
+        v
+    }
+
+    pub fn selected_certificate(&self) -> Option<&crate::graph::Certificate> {
+        self.certificates()
+            .get(self.selected[DetailTab::Certificates.index()])
+            .copied()
+    }
+
+    pub fn selected_federated(&self) -> Option<&FederatedCredential> {
+        self.federated
+            .value()?
+            .get(self.selected[DetailTab::Federated.index()])
+    }
+
+    /// The policies' rules for this app, when they could be read.
+    pub fn effective_policy(&self) -> Option<&crate::policy::Effective> {
+        self.policy.value().and_then(PolicyView::effective)
     }
 
     pub fn selected_index(&self) -> usize {
@@ -128,8 +182,10 @@ impl App {
     ) -> Vec<Effect> {
         let id = app.id.clone();
         let mut d = AppScreen {
-            app: Loadable::Loaded(app),
+            app: Loadable::Loaded(app.clone()),
             federated: Loadable::Idle,
+            owners: Loadable::Idle,
+            policy: Loadable::Idle,
             tab,
             selected: [0; 3],
             offset: 0,
@@ -145,7 +201,19 @@ impl App {
         }
         let r = self.request();
         d.federated.start(r);
-        fx.push(Effect::LoadFederated { request: r, id });
+        fx.push(Effect::LoadFederated {
+            request: r,
+            id: id.clone(),
+        });
+        let r = self.request();
+        d.owners.start(r);
+        fx.push(Effect::LoadOwners { request: r, id });
+        let r = self.request();
+        d.policy.start(r);
+        fx.push(Effect::LoadPolicy {
+            request: r,
+            app: Box::new(app),
+        });
         self.detail = Some(d);
         self.screen = Screen::App;
         fx
@@ -189,8 +257,14 @@ impl App {
             Command::PageDown => d.move_by(page),
             Command::First => d.selected[d.tab.index()] = 0,
             Command::Last => d.move_by(isize::MAX),
-            Command::NextTab => {
-                d.tab = DetailTab::ALL[(d.tab.index() + 1) % 3];
+            Command::NextTab | Command::PrevTab | Command::GoToTab(_) => {
+                let i = match c {
+                    Command::NextTab => (d.tab.index() + 1) % 3,
+                    Command::PrevTab => (d.tab.index() + 2) % 3,
+                    Command::GoToTab(i) => usize::from(i).min(2),
+                    _ => d.tab.index(),
+                };
+                d.tab = DetailTab::ALL[i];
                 d.offset = 0;
             }
             Command::Back => {
@@ -207,19 +281,36 @@ impl App {
                 let Some(app) = d.registration() else {
                     return Vec::new();
                 };
-                let form = AddSecret::new(app);
+                // Password addition blocked: said before any dialog opens.
+                if let Some(p) = d
+                    .effective_policy()
+                    .and_then(|e| e.password_blocked.clone())
+                {
+                    let name = p
+                        .name
+                        .as_deref()
+                        .map(|n| format!(" '{n}'"))
+                        .unwrap_or_default();
+                    let text = format!(
+                        "Client secrets are blocked here by policy{name} ({}). Add a certificate ({}/{} on Certificates) or a federated credential ({} on its tab).",
+                        p.id,
+                        keymap::key_for(Context::AppCertificates, Command::UploadCertificate),
+                        keymap::key_for(Context::AppCertificates, Command::NewCertificate),
+                        keymap::key_for(Context::AppFederated, Command::NewFederated),
+                    );
+                    self.toast(ToastLevel::Warning, text, None);
+                    return Vec::new();
+                }
+                let cap = d.effective_policy().and_then(|e| e.password_max.clone());
+                let form = AddSecret::new(app).with_cap(cap, self.now);
                 d.tab = DetailTab::ClientSecrets;
                 self.dialogs.push(form.into());
             }
             Command::DeleteSecret | Command::RotateSecret => {
-                let chosen = (d.tab == DetailTab::ClientSecrets)
-                    .then(|| d.selected_secret().cloned())
-                    .flatten();
+                let chosen = d.selected_secret().cloned();
                 let (Some(secret), Some(app)) = (chosen, d.registration()) else {
-                    self.info(format!(
-                        "Select a client secret on the Client secrets tab first ({} switches tabs).",
-                        keymap::key_for(Context::App, Command::NextTab)
-                    ));
+                    let text = "There is no client secret to choose on this app.".to_owned();
+                    self.toast(ToastLevel::Warning, text, None);
                     return Vec::new();
                 };
                 let dialog = if c == Command::DeleteSecret {
@@ -231,7 +322,70 @@ impl App {
                     )
                     .into()
                 } else {
-                    AddSecret::rotate(app, &secret, self.now).into()
+                    let cap = d.effective_policy().and_then(|e| e.password_max.clone());
+                    AddSecret::rotate(app, &secret, self.now)
+                        .with_cap(cap, self.now)
+                        .into()
+                };
+                self.dialogs.push(dialog);
+            }
+            Command::UploadCertificate | Command::NewCertificate => {
+                let Some(app) = d.registration() else {
+                    return Vec::new();
+                };
+                let cap = d.effective_policy().and_then(|e| e.certificate_max.clone());
+                let dialog = if c == Command::UploadCertificate {
+                    UploadCertificate::new(app, cap).into()
+                } else {
+                    NewCertificate::new(app, cap, self.now).into()
+                };
+                self.dialogs.push(dialog);
+            }
+            Command::DeleteCertificate => {
+                let (Some(cert), Some(app)) = (d.selected_certificate().cloned(), d.registration())
+                else {
+                    let text = format!(
+                        "There is no certificate to delete; {} uploads one.",
+                        keymap::key_for(Context::AppCertificates, Command::UploadCertificate)
+                    );
+                    self.toast(ToastLevel::Warning, text, None);
+                    return Vec::new();
+                };
+                let shown = app
+                    .key_credentials
+                    .iter()
+                    .map(|k| k.key_id.clone())
+                    .collect();
+                let dialog =
+                    Confirm::certificate(app.id.clone(), app.display_name.clone(), cert, shown);
+                self.dialogs.push(dialog.into());
+            }
+            Command::NewFederated => {
+                let Some(app) = d.registration() else {
+                    return Vec::new();
+                };
+                let Some(existing) = d.federated.value().cloned() else {
+                    let text =
+                        "The federated credentials are still being read; try again in a moment.";
+                    self.toast(ToastLevel::Warning, text, None);
+                    return Vec::new();
+                };
+                self.dialogs.push(NewFederated::new(app, existing).into());
+            }
+            Command::Open | Command::DeleteFederated => {
+                let (Some(cred), Some(app)) = (d.selected_federated().cloned(), d.registration())
+                else {
+                    let text = format!(
+                        "There is no federated credential here; {} adds one.",
+                        keymap::key_for(Context::AppFederated, Command::NewFederated)
+                    );
+                    self.toast(ToastLevel::Warning, text, None);
+                    return Vec::new();
+                };
+                let dialog = if c == Command::Open {
+                    FederatedDetail::new(app.display_name.clone(), cred).into()
+                } else {
+                    Confirm::federated(app.id.clone(), app.display_name.clone(), cred).into()
                 };
                 self.dialogs.push(dialog);
             }
@@ -283,6 +437,22 @@ impl App {
             }
         }
         fx
+    }
+
+    /// Read the open app's federated credentials again, if it is `id`.
+    pub(super) fn reload_federated(&mut self, id: &ObjectId) -> Vec<Effect> {
+        let open = self.detail.as_ref().and_then(AppScreen::registration);
+        if open.is_none_or(|a| &a.id != id) {
+            return Vec::new();
+        }
+        let r = self.request();
+        if let Some(d) = self.detail.as_mut() {
+            d.federated.start(r);
+        }
+        vec![Effect::LoadFederated {
+            request: r,
+            id: id.clone(),
+        }]
     }
 
     /// Show a new secret's metadata on the App screen (selected) and in the lists.

@@ -8,12 +8,16 @@
 mod add_secret;
 mod confirm;
 mod copy_menu;
+mod federated_detail;
 mod finishing;
 mod form;
 mod help;
+mod new_certificate;
+mod new_federated;
 mod new_registration;
 mod recovery;
 mod reveal;
+mod upload_certificate;
 
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::KeyEvent;
@@ -27,17 +31,21 @@ use super::loadable::ErrorInfo;
 use super::summary::{CreatedSecret, DeletedSecret, Fate, UnsettledAdd};
 
 pub use add_secret::{AddFocus, AddSecret, ExpiryChoice};
-pub use confirm::{Confirm, ConfirmFocus, ConfirmKind};
+pub use confirm::{Confirm, ConfirmFocus, ConfirmKind, ConfirmTarget, DeleteError, Deleted};
 pub use copy_menu::{CopyItem, CopyKind, CopyMenu};
+pub use federated_detail::FederatedDetail;
 pub use finishing::Finishing;
 pub use form::Submit;
 pub use help::Help;
+pub use new_certificate::{CertFocus, NewCertificate};
+pub use new_federated::{FicFocus, NewFederated, SCENARIOS};
 pub use new_registration::{MAX_APP_NAME, NewFocus, NewRegistration};
 pub use recovery::{Recovery, RecoveryFocus};
 pub use reveal::{
     CloseFocus, ExecForm, GitHubFocus, GitHubForm, Listing, Reveal, RevealMode, SentLine,
     SignInCheck, StatusLine, VaultChoice, VaultFocus, VaultForm, Waiting, handoff_advice,
 };
+pub use upload_certificate::{ReadState, UploadCertificate, UploadFocus};
 
 /// A write to the tenant a dialog has in flight, as a quit sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,6 +210,10 @@ pub enum FollowUp {
     AppRegistered(AppRegistration),
     /// Read the app back (a reply was lost: a secret may exist that nobody saw).
     ReloadApp(ObjectId),
+    /// The app's certificates changed: read the app again.
+    CertificatesChanged(ObjectId),
+    /// The app's federated credentials changed: read them again.
+    FederatedChanged(ObjectId),
     /// Where a new secret's value went, for the exit summary.
     HandedOff {
         secret: SecretId,
@@ -310,4 +322,12 @@ dialogs! {
     Finishing,
     /// Secrets an interrupted run left behind.
     Recovery,
+    /// Upload a public certificate.
+    UploadCertificate,
+    /// A new self-signed certificate.
+    NewCertificate,
+    /// A new federated credential (the scenario picker).
+    NewFederated,
+    /// One federated credential, whole.
+    FederatedDetail,
 }

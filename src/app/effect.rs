@@ -142,6 +142,44 @@ pub enum Effect {
         app_id: ApplicationId,
         vault: VaultRef,
     },
+    LoadOwners {
+        request: RequestId,
+        id: ObjectId,
+    },
+    /// The app management policies in force for this app (403: unknown).
+    LoadPolicy {
+        request: RequestId,
+        app: Box<crate::graph::AppRegistration>,
+    },
+    /// Read and check a certificate file for upload (off the loop).
+    ReadCertificate {
+        request: RequestId,
+        path: PathBuf,
+    },
+    /// The certificate transaction (`crate::keycreds::change`).
+    ChangeCertificates {
+        request: RequestId,
+        app: ObjectId,
+        change: crate::keycreds::Change,
+        shown: Vec<SecretId>,
+    },
+    /// Make, write and upload a self-signed certificate.
+    CreateCertificate {
+        request: RequestId,
+        plan: crate::keycreds::SelfSignedPlan,
+    },
+    /// `audience: None` is the cloud's default token-exchange audience.
+    AddFederated {
+        request: RequestId,
+        app: ObjectId,
+        credential: crate::graph::NewFederatedCredential,
+        audience: Option<String>,
+    },
+    RemoveFederated {
+        request: RequestId,
+        app: ObjectId,
+        id: String,
+    },
 }
 
 /// How a creation ended, for the journal.

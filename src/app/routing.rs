@@ -46,6 +46,31 @@ impl App {
         }
     }
 
+    /// [`Self::answer`] for a dialog that may ask for another effect in reply (a fresh
+    /// request id from the context).
+    pub(super) fn answer_cx<D: Member>(
+        &mut self,
+        r: RequestId,
+        f: impl FnOnce(&mut D, &mut Cx<'_>) -> Outcome,
+    ) -> Vec<Effect> {
+        let Some(at) = self.waiting(r) else {
+            return Vec::new();
+        };
+        let mut cx = Cx {
+            now: self.now,
+            read_only: self.settings.read_only,
+            tenant: self.organization.value().map(|o| &o.id),
+            requests: &mut self.requests,
+        };
+        match D::of_mut(&mut self.dialogs[at]) {
+            Some(d) => {
+                let outcome = f(d, &mut cx);
+                self.apply(at, outcome)
+            }
+            None => Vec::new(),
+        }
+    }
+
     pub(super) fn waiting(&self, r: RequestId) -> Option<usize> {
         self.dialogs.iter().rposition(|d| d.room().waits_for(r))
     }
@@ -155,10 +180,18 @@ impl App {
                 FollowUp::AppRegistered(app) => {
                     let (query, sort) = (self.filter.value().to_owned(), self.sort);
                     self.all.upsert(app.clone(), &query, sort);
+                    // The signed-in user creates as owner (Graph makes the creator an owner):
+                    // the app is in Owned at once, before the directory's list catches up.
+                    if self.me.value().is_some() {
+                        self.owned.upsert(app.clone(), &query, sort);
+                    }
                     self.summary.registered.push(app.display_name.clone());
                     fx.extend(self.open_app(app, DetailTab::ClientSecrets, false));
                 }
-                FollowUp::ReloadApp(id) => fx.extend(self.reload_detail(&id, false)),
+                FollowUp::ReloadApp(id) | FollowUp::CertificatesChanged(id) => {
+                    fx.extend(self.reload_detail(&id, false));
+                }
+                FollowUp::FederatedChanged(id) => fx.extend(self.reload_federated(&id)),
                 FollowUp::HandedOff {
                     secret,
                     destination,

@@ -180,6 +180,12 @@ pub enum Command {
     /// Client secrets.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Certificates (public keys) of an app registration.
+    #[command(subcommand)]
+    Certs(CertsCommand),
+    /// Federated identity credentials (workload identity federation).
+    #[command(subcommand)]
+    Federated(FederatedCommand),
     /// The emulated tenant.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -350,6 +356,167 @@ pub enum SecretsCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum CertsCommand {
+    /// List an app's certificates.
+    #[command(after_help = GLOBALS_NOTE)]
+    List {
+        /// The app: its display name, Application (client) ID or Object ID.
+        #[arg(long, value_name = "APP")]
+        app: String,
+        /// Output format.
+        #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+        output: OutputFormat,
+    },
+    /// Upload a public certificate (.cer, .crt or .pem; DER or PEM). A file holding a private
+    /// key or a PFX is refused.
+    #[command(after_help = GLOBALS_NOTE)]
+    Add {
+        /// The app: its display name, Application (client) ID or Object ID.
+        #[arg(long, value_name = "APP")]
+        app: String,
+        /// The certificate file.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// The description the portal shows (default: Graph uses the certificate's subject).
+        #[arg(long, value_name = "TEXT")]
+        description: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+        output: OutputFormat,
+    },
+    /// Make a self-signed certificate CN=<app name>, upload its public part, and write the key
+    /// and the certificate as PEM files (0600) that are checked before anything is created.
+    #[command(after_help = GLOBALS_NOTE)]
+    Create {
+        /// The app: its display name, Application (client) ID or Object ID.
+        #[arg(long, value_name = "APP")]
+        app: String,
+        /// Where the private key goes (PEM, PKCS#8).
+        #[arg(long, value_name = "PATH")]
+        key_out: PathBuf,
+        /// Where the certificate goes (PEM).
+        #[arg(long, value_name = "PATH")]
+        cert_out: PathBuf,
+        /// 180d, 90d, 12m, a number of days up to a year, or an end date YYYY-MM-DD.
+        #[arg(long, value_name = "WHEN", default_value = "180d", value_parser = lifetime)]
+        expires: Lifetime,
+        /// The key: rsa (RSA 2048) or p256 (ECDSA P-256).
+        #[arg(long, value_name = "ALG", default_value = "rsa", value_parser = key_algorithm)]
+        key_type: crate::certs::KeyAlgorithm,
+        /// The description the portal shows (default: the subject).
+        #[arg(long, value_name = "TEXT")]
+        description: Option<String>,
+        /// Replace existing files at --key-out and --cert-out (yours, not symlinks).
+        #[arg(long)]
+        force: bool,
+        /// Output format.
+        #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+        output: OutputFormat,
+    },
+    /// Remove a certificate by its Certificate ID (keyId).
+    #[command(after_help = GLOBALS_NOTE)]
+    Remove {
+        /// The app: its display name, Application (client) ID or Object ID.
+        #[arg(long, value_name = "APP")]
+        app: String,
+        /// The Certificate ID (keyId), or its first 8 or more characters.
+        #[arg(long = "key-id", value_name = "CERTIFICATE_ID", value_parser = key_id)]
+        key_id: KeyIdPrefix,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Succeed when the app has no such certificate.
+        #[arg(long)]
+        ignore_missing: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FederatedCommand {
+    /// List an app's federated credentials (issuer, subject and audience whole).
+    #[command(after_help = GLOBALS_NOTE)]
+    List {
+        /// The app: its display name, Application (client) ID or Object ID.
+        #[arg(long, value_name = "APP")]
+        app: String,
+        /// Output format.
+        #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+        output: OutputFormat,
+    },
+    /// Add a federated credential: GitHub Actions, Kubernetes, or any issuer.
+    #[command(after_help = GLOBALS_NOTE)]
+    Add(Box<FederatedAddArgs>),
+    /// Remove a federated credential by its name or id.
+    #[command(after_help = GLOBALS_NOTE)]
+    Remove {
+        /// The app: its display name, Application (client) ID or Object ID.
+        #[arg(long, value_name = "APP")]
+        app: String,
+        /// The credential's name or id.
+        #[arg(long, value_name = "NAME_OR_ID")]
+        credential: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        /// Succeed when the app has no such credential.
+        #[arg(long)]
+        ignore_missing: bool,
+    },
+}
+
+/// `federated add`: one scenario, as the portal's picker has them.
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("scenario").required(true).args(["github", "kubernetes", "subject"])))]
+#[command(group(clap::ArgGroup::new("entity").args(["branch", "environment", "pull_request", "tag"])))]
+pub struct FederatedAddArgs {
+    /// The app: its display name, Application (client) ID or Object ID.
+    #[arg(long, value_name = "APP")]
+    pub app: String,
+    /// GitHub Actions: the repository, ORG/REPO (with --branch, --environment, --pull-request or --tag).
+    #[arg(long, value_name = "ORG/REPO", requires = "entity")]
+    pub github: Option<String>,
+    /// GitHub Actions: jobs on this branch.
+    #[arg(long, value_name = "BRANCH", requires = "github")]
+    pub branch: Option<String>,
+    /// GitHub Actions: jobs that use this environment.
+    #[arg(long, value_name = "ENV", requires = "github")]
+    pub environment: Option<String>,
+    /// GitHub Actions: pull request jobs.
+    #[arg(long, requires = "github")]
+    pub pull_request: bool,
+    /// GitHub Actions: jobs on this tag.
+    #[arg(long, value_name = "TAG", requires = "github")]
+    pub tag: Option<String>,
+    /// Kubernetes: with --issuer (the cluster's OIDC issuer URL), --namespace and --service-account.
+    #[arg(long, requires_all = ["issuer", "namespace", "service_account"], conflicts_with = "github")]
+    pub kubernetes: bool,
+    /// Kubernetes or any other issuer: the issuer URL, exactly as the token has it.
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// Kubernetes: the service account's namespace.
+    #[arg(long, value_name = "NS", requires = "kubernetes")]
+    pub namespace: Option<String>,
+    /// Kubernetes: the service account.
+    #[arg(long, value_name = "SA", requires = "kubernetes")]
+    pub service_account: Option<String>,
+    /// Any other issuer: the subject, exactly as the token has it (with --issuer).
+    #[arg(long, value_name = "SUBJECT", requires = "issuer", conflicts_with_all = ["github", "kubernetes"])]
+    pub subject: Option<String>,
+    /// The audience (default: api://AzureADTokenExchange, or the national cloud's).
+    #[arg(long, value_name = "AUDIENCE")]
+    pub audience: Option<String>,
+    /// The credential's name (3-120 letters, digits, - and _; default: made from the subject).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// A description.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum SandboxCommand {
     /// Serve the emulated tenant until stopped.
     Serve(SandboxServeArgs),
@@ -408,6 +575,12 @@ pub fn lifetime(s: &str) -> Result<Lifetime, String> {
     let l = Lifetime::parse(s).map_err(|e| e.to_string())?;
     l.end_from(Utc::now()).map_err(|e| e.to_string())?;
     Ok(l)
+}
+
+/// `--key-type`.
+pub fn key_algorithm(s: &str) -> Result<crate::certs::KeyAlgorithm, String> {
+    crate::certs::KeyAlgorithm::parse(s)
+        .ok_or_else(|| format!("'{s}': use rsa (RSA 2048) or p256 (ECDSA P-256)"))
 }
 
 /// `--expiring-within`: a duration (`30d`, `3m`, `1y`), not a date or `never`.

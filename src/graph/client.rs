@@ -26,8 +26,8 @@ use crate::auth::{SourceKind, TokenSource};
 use crate::graph::claims::TokenClaims;
 use crate::graph::error::{GraphError, NotSent, parse_api_error};
 use crate::graph::models::{
-    AppRegistration, FederatedCredential, Me, NewApplication, NewClientSecret, ODataPage,
-    Organization, PasswordCredentialRequest,
+    AppRegistration, FederatedCredential, KeyCredential, Me, NewApplication, NewClientSecret,
+    NewFederatedCredential, ODataPage, Organization, Owner, PasswordCredentialRequest,
 };
 use crate::graph::odata;
 use crate::ids::{ApplicationId, ObjectId, SecretId, is_guid};
@@ -729,6 +729,163 @@ impl GraphClient {
             self.v1(&format!("applications/{id}/federatedIdentityCredentials")),
         ))
         .await
+    }
+
+    /// The app's certificates with their `key` (base64 DER): Graph fills `key` only under
+    /// `$select` on a single application (research 14 §1.1), which a whole-set PATCH needs.
+    pub async fn key_credentials(&self, id: &ObjectId) -> Result<Vec<KeyCredential>, GraphError> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Keys {
+            #[serde(default)]
+            key_credentials: Option<Vec<KeyCredential>>,
+        }
+        guid(id.as_str())?;
+        let url = self.v1(&format!("applications/{id}?$select=id,keyCredentials"))?;
+        let keys: Keys = self.get_json("read the certificates", url).await?;
+        Ok(keys.key_credentials.unwrap_or_default())
+    }
+
+    /// `PATCH /applications/{id}` with the whole `keyCredentials` set (Graph replaces it).
+    /// Never retried: the caller reads the set back to see what happened.
+    pub async fn patch_key_credentials(
+        &self,
+        id: &ObjectId,
+        set: &[KeyCredential],
+    ) -> Result<(), GraphError> {
+        guid(id.as_str())?;
+        let body = serde_json::json!({ "keyCredentials": set });
+        let url = self.v1(&format!("applications/{id}"))?;
+        self.execute(Request {
+            operation: "change the certificates",
+            method: Method::PATCH,
+            url,
+            body: Some(&body),
+            retry: false,
+            client_request_id: None,
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// `POST …/federatedIdentityCredentials`. Never retried (a repeat is a 409 on the name).
+    pub async fn create_federated_credential(
+        &self,
+        id: &ObjectId,
+        credential: &NewFederatedCredential,
+    ) -> Result<FederatedCredential, GraphError> {
+        const OP: &str = "add the federated credential";
+        guid(id.as_str())?;
+        let body = serde_json::to_value(credential).map_err(|e| GraphError::Decode {
+            operation: OP,
+            detail: e.to_string(),
+        })?;
+        let url = self.v1(&format!("applications/{id}/federatedIdentityCredentials"))?;
+        let resp = self
+            .execute(Request {
+                operation: OP,
+                method: Method::POST,
+                url,
+                body: Some(&body),
+                retry: false,
+                client_request_id: None,
+            })
+            .await?;
+        decode(OP, resp).await
+    }
+
+    /// `DELETE …/federatedIdentityCredentials/{id}`; a 404 means it is already gone.
+    pub async fn delete_federated_credential(
+        &self,
+        id: &ObjectId,
+        credential_id: &str,
+    ) -> Result<RemoveOutcome, GraphError> {
+        guid(id.as_str())?;
+        if !is_guid(credential_id) {
+            return Err(GraphError::InvalidId(credential_id.to_owned()));
+        }
+        let url = self.v1(&format!(
+            "applications/{id}/federatedIdentityCredentials/{credential_id}"
+        ))?;
+        match self
+            .execute(Request {
+                operation: "delete the federated credential",
+                method: Method::DELETE,
+                url,
+                body: None,
+                // Safe to repeat: a second delete is a 404, read as "already gone".
+                retry: true,
+                client_request_id: None,
+            })
+            .await
+        {
+            Ok(_) => Ok(RemoveOutcome::Removed),
+            Err(e) if e.is_not_found() => Ok(RemoveOutcome::AlreadyGone),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /applications/{id}/owners`: users and service principals.
+    pub async fn owners(&self, id: &ObjectId) -> Result<Vec<Owner>, GraphError> {
+        guid(id.as_str())?;
+        collect_pages(self.pages::<Owner>(
+            "list the owners",
+            self.v1(&format!(
+                "applications/{id}/owners?$select=id,displayName,userPrincipalName,appId"
+            )),
+        ))
+        .await
+    }
+
+    /// `GET /policies/defaultAppManagementPolicy` (needs Policy.Read.All and a directory role).
+    pub async fn default_app_management_policy(
+        &self,
+    ) -> Result<crate::policy::TenantPolicyWire, GraphError> {
+        let url = self.v1("policies/defaultAppManagementPolicy")?;
+        self.get_json("read the tenant's app management policy", url)
+            .await
+    }
+
+    /// `GET /applications/{id}/appManagementPolicies`: at most one.
+    pub async fn app_management_policies(
+        &self,
+        id: &ObjectId,
+    ) -> Result<Vec<crate::policy::AppPolicyWire>, GraphError> {
+        guid(id.as_str())?;
+        collect_pages(self.pages::<crate::policy::AppPolicyWire>(
+            "read the app's management policy",
+            self.v1(&format!("applications/{id}/appManagementPolicies")),
+        ))
+        .await
+    }
+
+    /// What the policies in force say about adding credentials to `app`. An identity that
+    /// may not read policies (403) gets [`PolicyView::Unknown`]: Graph decides at the submit.
+    pub async fn policy_view(
+        &self,
+        app: &AppRegistration,
+    ) -> Result<crate::policy::PolicyView, GraphError> {
+        use crate::policy::{PolicyView, effective};
+        let forbidden = |e: &GraphError| matches!(e.status(), Some(403));
+        let assigned = match self.app_management_policies(&app.id).await {
+            Ok(a) => a,
+            Err(e) if forbidden(&e) => return Ok(PolicyView::Unknown),
+            Err(e) => return Err(e),
+        };
+        let default = if assigned.is_empty() {
+            match self.default_app_management_policy().await {
+                Ok(d) => Some(d),
+                Err(e) if forbidden(&e) => return Ok(PolicyView::Unknown),
+                Err(e) => return Err(e),
+            }
+        } else {
+            None
+        };
+        Ok(PolicyView::Known(effective(
+            default.as_ref(),
+            &assigned,
+            app.created_date_time,
+        )))
     }
 
     /// `addPassword` with a fresh `client-request-id`. See [`Self::add_password_as`].

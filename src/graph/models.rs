@@ -308,6 +308,74 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// A `keyCredential` exactly as Graph sent it, for the read-modify-write of
+/// `PATCH /applications/{id}` (the whole set is replaced, so every entry read is sent back
+/// unchanged: dates stay the strings Graph wrote, `key` the base64 it returned under
+/// `$select=keyCredentials`). Only Graph's own properties are serialized, and absent ones
+/// are left out rather than sent as `null`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyCredential {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_key_identifier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_date_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub key_id: SecretId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date_time: Option<String>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub key_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<String>,
+}
+
+/// The body of a new federated identity credential (`POST …/federatedIdentityCredentials`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewFederatedCredential {
+    pub name: String,
+    pub issuer: String,
+    pub subject: String,
+    pub audiences: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// An owner of an app registration (`GET /applications/{id}/owners`): a user or a service
+/// principal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Owner {
+    #[serde(default)]
+    pub id: String,
+    #[serde(rename = "@odata.type", default)]
+    pub odata_type: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub user_principal_name: Option<String>,
+    #[serde(default)]
+    pub app_id: Option<String>,
+}
+
+impl Owner {
+    /// "Sandra Box <sandra@contoso.com>", or the service principal's name and kind.
+    pub fn label(&self) -> String {
+        let name = self.display_name.clone().unwrap_or_else(|| self.id.clone());
+        match (&self.user_principal_name, self.odata_type.as_deref()) {
+            (Some(upn), _) => format!("{name} <{upn}>"),
+            (None, Some(t)) if t.ends_with("servicePrincipal") => {
+                format!("{name} (service principal)")
+            }
+            _ => name,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

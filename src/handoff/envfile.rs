@@ -180,6 +180,82 @@ pub(super) fn write(
     })
 }
 
+/// The checks for a private file (a PEM private key or certificate) azsecrets writes whole:
+/// the path names a file in an existing folder we can write to; an existing file is refused
+/// unless `overwrite`, and even then only a regular file of ours (never a symlink).
+pub(super) fn check_private(path: &Path, overwrite: bool) -> Result<Checked, HandoffError> {
+    let err = |reason: String| HandoffError::EnvFile {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let Some(name) = path.file_name() else {
+        return Err(err("it does not name a file".into()));
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    match fs::metadata(&dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(err(format!("{} is not a folder", dir.display()))),
+        Err(e) => return Err(err(format!("folder {}: {e}", dir.display()))),
+    }
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(err(
+                "it is a symbolic link; refusing to follow it (give the real path)".into(),
+            ));
+        }
+        Ok(m) if !m.is_file() => return Err(err("it is not a regular file".into())),
+        Ok(_) if !overwrite => {
+            return Err(err(
+                "it already exists; refusing to replace it (choose another path, or allow replacing it)".into(),
+            ));
+        }
+        Ok(m) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                // SAFETY: geteuid has no preconditions and cannot fail.
+                let me = unsafe { libc::geteuid() };
+                if m.uid() != me {
+                    return Err(err(format!(
+                        "it belongs to another user (uid {}); azsecrets only replaces files you own",
+                        m.uid()
+                    )));
+                }
+            }
+            #[cfg(not(unix))]
+            let _ = m;
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(err(e.to_string())),
+    }
+    let (probe, file) = create_temp(&dir, name).map_err(err)?;
+    drop(file);
+    drop(probe);
+    Ok(Checked {
+        dir,
+        name: name.to_os_string(),
+        // Written as new: mode 0600 whatever the file had.
+        existing: None,
+    })
+}
+
+/// Write `bytes` to `path` whole, 0600, atomically, after [`check_private`].
+pub(super) fn write_private(
+    path: &Path,
+    bytes: &[u8],
+    overwrite: bool,
+) -> Result<(), HandoffError> {
+    let checked = check_private(path, overwrite)?;
+    remove_stale_temps(&checked.dir, &checked.name);
+    replace_atomically(&checked, path, bytes, None).map_err(|reason| HandoffError::EnvFile {
+        path: path.to_path_buf(),
+        reason,
+    })
+}
+
 /// The value of the last `KEY=` / `export KEY=` line for `key`, unquoted.
 fn value_of(text: &str, key: &str) -> Option<String> {
     let mut found = None;

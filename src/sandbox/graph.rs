@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::json::{self, AppForm, AppJson, FederatedJson, PasswordJson, Selection, UserJson};
 use super::model::{
-    App, Audience, GraphTime, PasswordCred, Perms, Restriction, Tenant, generate_secret, is_guid,
+    App, Audience, GraphTime, PasswordCred, Perms, Tenant, generate_secret, is_guid,
 };
 use super::odata::{self, Cond, FilterError, OrderBy, OrderKey, Search};
 use super::reply::Ctx;
@@ -34,13 +34,13 @@ const MAX_SECRET_DESCRIPTION: usize = 256;
 
 /// How an application is addressed in the path.
 #[derive(Clone, Debug)]
-enum Key {
+pub(super) enum Key {
     Id(String),
     AppId(String),
 }
 
 impl Key {
-    fn raw(&self) -> &str {
+    pub(super) fn raw(&self) -> &str {
         match self {
             Key::Id(s) | Key::AppId(s) => s,
         }
@@ -88,6 +88,13 @@ enum Target {
     AddPassword(Key),
     RemovePassword(Key),
     Federated(Key),
+    /// `…/federatedIdentityCredentials/{id or name}`.
+    FederatedItem(Key, String),
+    Owners(Key),
+    AppPolicies(Key),
+    DefaultPolicy,
+    /// `addKey` / `removeKey` (proof-of-possession actions).
+    KeyAction(Key),
     Me,
     Organization,
     /// A path Graph would not resolve: the segment it stops at.
@@ -102,7 +109,12 @@ impl Target {
             }
             Target::List(c) => c.route(),
             Target::Count => Route::CountApplications,
+            Target::App(_) if method == Method::PATCH => Route::PatchApplication,
             Target::App(_) => Route::GetApplication,
+            Target::FederatedItem(..) => Route::FederatedCredentials,
+            Target::Owners(_) => Route::Owners,
+            Target::AppPolicies(_) | Target::DefaultPolicy => Route::Policies,
+            Target::KeyAction(_) => Route::OtherGraph,
             Target::AddPassword(_) => Route::AddPassword,
             Target::RemovePassword(_) => Route::RemovePassword,
             Target::Federated(_) => Route::FederatedCredentials,
@@ -134,8 +146,15 @@ fn parse_target(path: &str) -> Target {
             Target::List(Collection::OwnedApplications)
         }
         ["organization"] => Target::Organization,
+        ["policies", "defaultappmanagementpolicy"] => Target::DefaultPolicy,
         _ => {
-            let known = ["applications", "me", "ownedobjects", "organization"];
+            let known = [
+                "applications",
+                "me",
+                "ownedobjects",
+                "organization",
+                "policies",
+            ];
             let bad = segs
                 .iter()
                 .zip(&l)
@@ -176,6 +195,15 @@ fn app_target(key: Key, rest: &[&str], lower: &[&str]) -> Target {
         [a] if strip(a) == "addpassword" => Target::AddPassword(key),
         [a] if strip(a) == "removepassword" => Target::RemovePassword(key),
         ["federatedidentitycredentials"] => Target::Federated(key),
+        ["federatedidentitycredentials", _] => Target::FederatedItem(key, rest[1].to_owned()),
+        // `federatedIdentityCredentials(name='…')`: the alternate key (upsert with PATCH).
+        [a] if a.starts_with("federatedidentitycredentials(") && a.ends_with(')') => {
+            let inner = &rest[0]["federatedIdentityCredentials(".len()..rest[0].len() - 1];
+            Target::FederatedItem(key, inner.to_owned())
+        }
+        ["owners"] => Target::Owners(key),
+        ["appmanagementpolicies"] => Target::AppPolicies(key),
+        [a] if strip(a) == "addkey" || strip(a) == "removekey" => Target::KeyAction(key),
         _ => Target::Unknown(rest.first().map(|s| (*s).to_owned()).unwrap_or_default()),
     }
 }
@@ -254,6 +282,15 @@ fn respond(
         (Target::List(Collection::Applications), Method::POST) => req.create(body),
         (Target::Count, Method::GET) => req.count(),
         (Target::App(k), Method::GET) => req.get(&k),
+        (Target::App(k), Method::PATCH) => req.patch_app(&k, body),
+        (Target::Federated(k), Method::POST) => req.create_federated(&k, body),
+        (Target::FederatedItem(k, item), Method::GET) => req.federated_item(&k, &item),
+        (Target::FederatedItem(k, item), Method::PATCH) => req.upsert_federated(&k, &item, body),
+        (Target::FederatedItem(k, item), Method::DELETE) => req.delete_federated(&k, &item),
+        (Target::Owners(k), Method::GET) => req.owners(&k),
+        (Target::AppPolicies(k), Method::GET) => req.app_policies(&k),
+        (Target::DefaultPolicy, Method::GET) => req.default_policy(),
+        (Target::KeyAction(k), Method::POST) => req.key_action(&k, body),
         (Target::AddPassword(k), Method::POST) => req.add_password(&k, body),
         (Target::RemovePassword(k), Method::POST) => req.remove_password(&k, body),
         (Target::Federated(k), Method::GET) => req.federated(&k),
@@ -378,12 +415,12 @@ fn authenticate(shared: &Shared, ctx: &Ctx, headers: &HeaderMap) -> Result<Grant
 }
 
 /// One Graph request being answered.
-struct Req<'a> {
-    shared: &'a Shared,
-    ctx: &'a Ctx,
-    grant: &'a Grant,
-    headers: &'a HeaderMap,
-    query: &'a [(String, String)],
+pub(super) struct Req<'a> {
+    pub(super) shared: &'a Shared,
+    pub(super) ctx: &'a Ctx,
+    pub(super) grant: &'a Grant,
+    pub(super) headers: &'a HeaderMap,
+    pub(super) query: &'a [(String, String)],
 }
 
 /// The list options after validation.
@@ -405,18 +442,18 @@ impl Req<'_> {
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("eventual"))
     }
 
-    fn option(&self, name: &str) -> Option<&str> {
+    pub(super) fn option(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    fn delegated(&self) -> bool {
+    pub(super) fn delegated(&self) -> bool {
         self.grant.caller == Caller::User
     }
 
-    fn can(&self, p: Perms) -> bool {
+    pub(super) fn can(&self, p: Perms) -> bool {
         self.grant.perms.has(p)
     }
 
@@ -432,7 +469,7 @@ impl Req<'_> {
         }
     }
 
-    fn select(&self, type_name: &str) -> Result<Selection, Response> {
+    pub(super) fn select(&self, type_name: &str) -> Result<Selection, Response> {
         match self.option("$select") {
             None => Ok(Selection::all()),
             Some(s) => Selection::parse(s).map_err(|bad| {
@@ -646,6 +683,7 @@ impl Req<'_> {
                 sel: &opts.select,
                 form: AppForm::Read,
                 odata_type: collection == Collection::OwnedObjects,
+                keys: false,
             };
             if serde_json::to_writer(&mut out, &item).is_err() {
                 return ctx.error(
@@ -703,7 +741,7 @@ impl Req<'_> {
     }
 
     /// Resolve a key to an index, with Graph's errors for malformed and unknown ids.
-    fn resolve(&self, tenant: &Tenant, key: &Key) -> Result<usize, Response> {
+    pub(super) fn resolve(&self, tenant: &Tenant, key: &Key) -> Result<usize, Response> {
         if !is_guid(key.raw()) {
             return Err(self.ctx.invalid_id(key.raw()));
         }
@@ -731,17 +769,23 @@ impl Req<'_> {
             "{}/$entity",
             select.context_suffix("applications")
         ));
-        self.entity(
+        let r = self.entity(
             &context,
             &tenant,
             idx,
             &select,
             AppForm::Read,
             StatusCode::OK,
-        )
+        );
+        let id = tenant.apps[idx].id.clone();
+        drop(tenant);
+        if !select.is_all() {
+            self.race_after_key_read(&id);
+        }
+        r
     }
 
-    fn entity(
+    pub(super) fn entity(
         &self,
         context: &str,
         tenant: &Tenant,
@@ -759,6 +803,8 @@ impl Req<'_> {
             sel: select,
             form,
             odata_type: false,
+            // `key` is filled only under `$select` on a single object (research 14 §1.1).
+            keys: !select.is_all(),
         };
         match serde_json::to_vec(&item) {
             Ok(body) if body.len() > 2 => {
@@ -778,7 +824,7 @@ impl Req<'_> {
     }
 
     /// Writes need Application.ReadWrite.All, and for the user, rights on that app.
-    fn check_write(&self, app: &App) -> Result<(), Response> {
+    pub(super) fn check_write(&self, app: &App) -> Result<(), Response> {
         if !self.can(Perms::WRITE_APPS) || (self.delegated() && app.write_protected) {
             return Err(self.ctx.forbidden());
         }
@@ -802,6 +848,27 @@ impl Req<'_> {
             start_date_time: Option<String>,
             #[serde(default)]
             end_date_time: Option<String>,
+        }
+        if let Err(r) = super::keycreds::known_properties(
+            ctx,
+            body,
+            &["passwordCredential"],
+            "microsoft.graph.application.addPassword",
+            Some((
+                "passwordCredential",
+                &[
+                    "customKeyIdentifier",
+                    "displayName",
+                    "endDateTime",
+                    "hint",
+                    "keyId",
+                    "secretText",
+                    "startDateTime",
+                ],
+                "microsoft.graph.passwordCredential",
+            )),
+        ) {
+            return r;
         }
         let input = if body.iter().all(u8::is_ascii_whitespace) {
             Input::default()
@@ -865,30 +932,10 @@ impl Req<'_> {
         if let Err(r) = self.check_write(app) {
             return r;
         }
-        if let Some(policy) = app.policy.map(|p| &tenant.policies[p]) {
-            for rule in policy.rules.iter().filter(|r| r.applies_to(app)) {
-                match rule.restriction {
-                    Restriction::PasswordAddition => {
-                        return ctx.bad_request(
-                            "CredentialTypeNotAllowedAsPerAppPolicy",
-                            &format!(
-                                "Password addition is not allowed as per assigned policy '{}'.",
-                                policy.id
-                            ),
-                        );
-                    }
-                    Restriction::PasswordLifetime(max) if end.at - start.at > max => {
-                        return ctx.bad_request(
-                            "CredentialInvalidLifetimeAsPerAppPolicy",
-                            &format!(
-                                "Credential lifetime exceeds the max value allowed as per assigned policy '{}'.",
-                                policy.id
-                            ),
-                        );
-                    }
-                    Restriction::PasswordLifetime(_) => {}
-                }
-            }
+        if let Some((code, message)) =
+            super::policy::password_refusal(&tenant, app, end.at - start.at)
+        {
+            return ctx.bad_request(code, &message);
         }
         if app.audience.has_two_secret_cap() && app.passwords.len() >= 2 {
             return ctx.bad_request(
@@ -1050,7 +1097,11 @@ impl Req<'_> {
             "parentalControlSettings",
             "groupMembershipClaims",
         ];
-        if let Some(bad) = obj.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        // Instance annotations (`@odata.type`) are accepted, as Graph accepts them.
+        if let Some(bad) = obj
+            .keys()
+            .find(|k| !k.starts_with('@') && !KNOWN.contains(&k.as_str()))
+        {
             return ctx.bad_request(
                 "BadRequest",
                 &format!(
@@ -1153,6 +1204,7 @@ impl Req<'_> {
             federated: Vec::new(),
             // Apps created with a delegated token are owned by the signed-in user.
             owned_by_user: self.delegated(),
+            owners: Vec::new(),
             write_protected: false,
             policy: None,
             granted: Perms::default(),

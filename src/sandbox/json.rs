@@ -143,6 +143,8 @@ pub struct AppJson<'a> {
     pub form: AppForm,
     /// `"@odata.type": "#microsoft.graph.application"` first, as in directoryObject collections.
     pub odata_type: bool,
+    /// Certificates' `key` filled (a single object under `$select`).
+    pub keys: bool,
 }
 
 const EMPTY: &[u8] = &[];
@@ -296,7 +298,7 @@ impl Serialize for AppJson<'_> {
                 terms_of_service_url: None,
             }
         );
-        prop!("keyCredentials", KeyCreds(&a.keys));
+        prop!("keyCredentials", KeyCreds(&a.keys, self.keys));
         prop!("optionalClaims", none);
         prop!(
             "parentalControlSettings",
@@ -371,15 +373,16 @@ impl Serialize for PasswordJson<'_> {
     }
 }
 
-struct KeyCreds<'a>(&'a [KeyCred]);
+struct KeyCreds<'a>(&'a [KeyCred], bool);
 
 impl Serialize for KeyCreds<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(KeyJson))
+        s.collect_seq(self.0.iter().map(|k| KeyJson(k, self.1)))
     }
 }
 
-struct KeyJson<'a>(&'a KeyCred);
+/// A keyCredential in Graph's key order; `key` only when asked for (the second field).
+pub struct KeyJson<'a>(pub &'a KeyCred, pub bool);
 
 impl Serialize for KeyJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -388,8 +391,13 @@ impl Serialize for KeyJson<'_> {
         m.serialize_entry("customKeyIdentifier", &k.custom_key_identifier)?;
         m.serialize_entry("displayName", &k.display_name)?;
         m.serialize_entry("endDateTime", &k.end.format())?;
-        // `key` is null unless selected on a single GET; the sandbox holds no certificate bytes.
-        m.serialize_entry("key", &None::<()>)?;
+        // `key` is null unless selected on a single GET (research 14 §1.1).
+        let key = self
+            .1
+            .then_some(k.key.as_deref())
+            .flatten()
+            .map(|d| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, d));
+        m.serialize_entry("key", &key)?;
         m.serialize_entry("keyId", &k.key_id)?;
         m.serialize_entry("startDateTime", &k.start.format())?;
         m.serialize_entry("type", &k.key_type)?;
@@ -399,6 +407,7 @@ impl Serialize for KeyJson<'_> {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FederatedJson<'a> {
     id: &'a str,
     name: &'a str,

@@ -135,6 +135,18 @@ pub struct KeyCred {
     pub end: GraphTime,
     pub key_type: String,
     pub usage: String,
+    /// The certificate's DER (`key`, shown only under `$select` on one application).
+    pub key: Option<Vec<u8>>,
+}
+
+/// An owner other than the sandbox user (who owns the apps marked `owned`).
+#[derive(Clone, Debug)]
+pub struct OwnerRef {
+    pub id: String,
+    pub display_name: String,
+    pub user_principal_name: Option<String>,
+    /// Set for a service principal owner.
+    pub app_id: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -156,6 +168,8 @@ impl Perms {
     pub const WRITE_APPS: Perms = Perms(2);
     pub const USER_READ: Perms = Perms(4);
     pub const READ_ORG: Perms = Perms(8);
+    /// Policy.Read.All (or Policy.Read/ReadWrite.ApplicationConfiguration).
+    pub const READ_POLICY: Perms = Perms(16);
 
     pub fn has(self, p: Perms) -> bool {
         self.0 & p.0 == p.0
@@ -175,6 +189,9 @@ impl Perms {
             "directory.read.all" => Perms::READ_APPS.union(Perms::READ_ORG),
             "organization.read.all" => Perms::READ_ORG,
             "user.read" => Perms::USER_READ,
+            "policy.read.all"
+            | "policy.read.applicationconfiguration"
+            | "policy.readwrite.applicationconfiguration" => Perms::READ_POLICY,
             _ => Perms(0),
         }
     }
@@ -204,6 +221,8 @@ pub struct App {
     pub keys: Vec<KeyCred>,
     pub federated: Vec<FederatedCred>,
     pub owned_by_user: bool,
+    /// Owners besides the sandbox user.
+    pub owners: Vec<OwnerRef>,
     /// The sandbox user neither owns nor administers it: writes are denied (403).
     pub write_protected: bool,
     /// Index into [`Tenant::policies`].
@@ -215,32 +234,76 @@ pub struct App {
     pub wire: Option<Box<serde_json::value::RawValue>>,
 }
 
+/// Every restriction type of v1.0 (research 14 §3.3); lifetimes carry their maximum.
 #[derive(Clone, Debug)]
 pub enum Restriction {
     PasswordAddition,
     PasswordLifetime(ChronoDuration),
+    SymmetricKeyAddition,
+    /// Caps symmetric keys, which azsecrets never adds (kept for the wire and the seed).
+    SymmetricKeyLifetime,
+    CustomPasswordAddition,
+    AsymmetricKeyLifetime(ChronoDuration),
+}
+
+impl Restriction {
+    /// `restrictionType` on the wire.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Restriction::PasswordAddition => "passwordAddition",
+            Restriction::PasswordLifetime(_) => "passwordLifetime",
+            Restriction::SymmetricKeyAddition => "symmetricKeyAddition",
+            Restriction::SymmetricKeyLifetime => "symmetricKeyLifetime",
+            Restriction::CustomPasswordAddition => "customPasswordAddition",
+            Restriction::AsymmetricKeyLifetime(_) => "asymmetricKeyLifetime",
+        }
+    }
+
+    /// A `keyCredentials` restriction (else a `passwordCredentials` one).
+    pub fn is_key(&self) -> bool {
+        matches!(self, Restriction::AsymmetricKeyLifetime(_))
+    }
 }
 
 #[derive(Clone, Debug)]
 pub struct PolicyRule {
     pub restriction: Restriction,
+    /// `maxLifetime` as written (ISO 8601), for the wire.
+    pub max_lifetime: Option<String>,
     pub enabled: bool,
     pub created_after: Option<DateTime<Utc>>,
 }
 
 impl PolicyRule {
+    /// "Enforces the policy for an app created on or after the enforcement date."
     pub fn applies_to(&self, app: &App) -> bool {
         self.enabled
             && self
                 .created_after
-                .is_none_or(|after| app.created.at > after)
+                .is_none_or(|after| app.created.at >= after)
     }
 }
 
 #[derive(Clone, Debug)]
 pub struct Policy {
     pub id: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub is_enabled: bool,
     pub rules: Vec<PolicyRule>,
+}
+
+impl Policy {
+    /// The tenant default as every tenant has it until an admin changes it: disabled, empty.
+    pub fn tenant_default() -> Self {
+        Self {
+            id: "00000000-0000-0000-0000-000000000000".into(),
+            display_name: "Default app management tenant policy".into(),
+            description: Some("Default tenant policy that enforces app management restrictions on applications and service principals. To apply policy to targeted resources, create a new policy under appManagementPolicies collection.".into()),
+            is_enabled: false,
+            rules: Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -297,6 +360,10 @@ pub struct Tenant {
     pub info: TenantInfo,
     pub user: User,
     pub policies: Vec<Policy>,
+    /// `/policies/defaultAppManagementPolicy`: applies to apps with no policy assigned.
+    pub default_policy: Policy,
+    /// The sandbox user holds a role that may read policies (Global Reader or more).
+    pub user_reads_policies: bool,
     pub apps: Vec<App>,
     /// Keyed by the GUID's value: no lowercase copies, cheap to hash at 50,000 apps.
     by_id: HashMap<u128, usize>,
@@ -314,6 +381,8 @@ impl Tenant {
             info,
             user,
             policies,
+            default_policy: Policy::tenant_default(),
+            user_reads_policies: true,
             apps: Vec::new(),
             by_id: HashMap::new(),
             by_app_id: HashMap::new(),
@@ -367,6 +436,16 @@ impl Tenant {
 
     pub fn lookup_secret(&self, value: &str) -> Option<&SecretRef> {
         self.secrets.get(&self.hasher.hash_one(value))
+    }
+
+    /// The policy in force for an app: its assigned one, else the tenant default. `None`
+    /// when that policy is disabled.
+    pub fn policy_for(&self, app: &App) -> Option<&Policy> {
+        let p = match app.policy {
+            Some(i) => self.policies.get(i)?,
+            None => &self.default_policy,
+        };
+        p.is_enabled.then_some(p)
     }
 }
 

@@ -9,9 +9,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::model::{
-    App, Audience, ErrorText, ErrorTexts, FederatedCred, GraphTime, KeyCred, PasswordCred, Perms,
-    Policy, PolicyRule, Restriction, Tenant, TenantInfo, User, guid_string, is_guid, never,
-    parse_iso_duration,
+    App, Audience, ErrorText, ErrorTexts, FederatedCred, GraphTime, KeyCred, OwnerRef,
+    PasswordCred, Perms, Policy, PolicyRule, Restriction, Tenant, TenantInfo, User, guid_string,
+    is_guid, never, parse_iso_duration,
 };
 
 /// The built-in tenant file.
@@ -28,6 +28,9 @@ struct SeedFile {
     principals: Vec<SeedAutomation>,
     #[serde(default)]
     policies: Vec<SeedPolicy>,
+    /// The tenant's default app management policy (absent: disabled and empty, as Graph's).
+    #[serde(default)]
+    default_policy: Option<SeedPolicy>,
     #[serde(default)]
     errors: SeedErrors,
     apps: Vec<SeedApp>,
@@ -86,6 +89,13 @@ struct SeedUser {
     mobile_phone: Option<String>,
     #[serde(default)]
     business_phones: Vec<String>,
+    /// The user holds a directory role that may read app management policies (default yes).
+    #[serde(default = "yes")]
+    can_read_policies: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The seeded service principal for client credentials: an app in `apps` plus one of its
@@ -102,7 +112,16 @@ struct SeedAutomation {
 #[serde(rename_all = "camelCase")]
 struct SeedPolicy {
     id: String,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default = "yes")]
+    is_enabled: bool,
+    #[serde(default)]
     password_credentials: Vec<SeedRestriction>,
+    #[serde(default)]
+    key_credentials: Vec<SeedRestriction>,
 }
 
 #[derive(Deserialize)]
@@ -163,6 +182,9 @@ struct SeedApp {
     key_credentials: Vec<SeedKey>,
     #[serde(default)]
     federated_identity_credentials: Vec<SeedFederated>,
+    /// Owners besides the sandbox user.
+    #[serde(default)]
+    owners: Vec<SeedOwner>,
     /// Sent verbatim instead of the app's JSON (malformed records for tests).
     #[serde(default)]
     wire: Option<Box<RawValue>>,
@@ -175,6 +197,20 @@ struct SeedWeb {
     redirect_uris: Vec<String>,
     #[serde(default)]
     home_page_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SeedOwner {
+    id: String,
+    display_name: String,
+    #[serde(default)]
+    user_principal_name: Option<String>,
+    /// `"servicePrincipal"` for a service principal (then `appId`); a user otherwise.
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    app_id: Option<String>,
 }
 
 /// A day offset from the server's start, or `"never"` (2299-12-31T23:59:59Z).
@@ -209,6 +245,9 @@ struct SeedKey {
     key_type: String,
     #[serde(default = "verify")]
     usage: String,
+    /// The certificate's DER, base64.
+    #[serde(default)]
+    key: Option<String>,
 }
 
 fn cert_type() -> String {
@@ -270,6 +309,7 @@ pub fn build_from(
         mobile_phone: u.mobile_phone,
         business_phones: u.business_phones,
     };
+    let user_reads_policies = u.can_read_policies;
     let policies = seed
         .policies
         .iter()
@@ -277,6 +317,10 @@ pub fn build_from(
         .collect::<Result<Vec<_>, _>>()?;
     let policy_ids: Vec<String> = seed.policies.iter().map(|p| p.id.clone()).collect();
     let mut tenant = Tenant::new(info, user, policies);
+    tenant.user_reads_policies = user_reads_policies;
+    if let Some(d) = &seed.default_policy {
+        tenant.default_policy = policy(d, now)?;
+    }
     tenant.errors = ErrorTexts {
         forbidden: seed.errors.forbidden.map(Into::into),
         not_found: seed.errors.not_found.map(Into::into),
@@ -345,6 +389,18 @@ pub fn build_from(
                     end: GraphTime::secs(end_at(&k.end_in_days)?.at),
                     key_type: k.key_type.clone(),
                     usage: k.usage.clone(),
+                    key: match &k.key {
+                        None => None,
+                        Some(b) => Some(
+                            base64::Engine::decode(
+                                &base64::engine::general_purpose::STANDARD,
+                                b.as_bytes(),
+                            )
+                            .map_err(|e| {
+                                format!("keyCredential {}: key is not base64: {e}", k.key_id)
+                            })?,
+                        ),
+                    },
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -383,6 +439,20 @@ pub fn build_from(
                 })
                 .collect(),
             owned_by_user: a.owned,
+            owners: a
+                .owners
+                .into_iter()
+                .map(|o| OwnerRef {
+                    id: o.id,
+                    display_name: o.display_name,
+                    user_principal_name: o.user_principal_name,
+                    app_id: if o.kind.as_deref() == Some("servicePrincipal") {
+                        Some(o.app_id.unwrap_or_default())
+                    } else {
+                        None
+                    },
+                })
+                .collect(),
             write_protected: a.write_protected,
             policy,
             granted: a
@@ -435,41 +505,55 @@ pub fn build_from(
 }
 
 fn policy(p: &SeedPolicy, now: DateTime<Utc>) -> Result<Policy, String> {
-    let rules = p
+    let rule = |r: &SeedRestriction, key: bool| -> Result<PolicyRule, String> {
+        let max = || {
+            r.max_lifetime
+                .as_deref()
+                .and_then(parse_iso_duration)
+                .ok_or_else(|| format!("policy {}: bad maxLifetime", p.id))
+        };
+        let restriction = match (key, r.restriction_type.as_str()) {
+            (false, "passwordAddition") => Restriction::PasswordAddition,
+            (false, "passwordLifetime") => Restriction::PasswordLifetime(max()?),
+            (false, "symmetricKeyAddition") => Restriction::SymmetricKeyAddition,
+            (false, "symmetricKeyLifetime") => {
+                max()?;
+                Restriction::SymmetricKeyLifetime
+            }
+            (false, "customPasswordAddition") => Restriction::CustomPasswordAddition,
+            (true, "asymmetricKeyLifetime") => Restriction::AsymmetricKeyLifetime(max()?),
+            (_, other) => return Err(format!("policy {}: unknown restrictionType {other}", p.id)),
+        };
+        let created_after = match &r.restrict_for_apps_created_after_date_time {
+            None => r
+                .restrict_for_apps_created_after_days_ago
+                .map(|d| now - ChronoDuration::days(d)),
+            Some(s) => Some(
+                GraphTime::parse(s)
+                    .ok_or_else(|| format!("policy {}: bad date {s}", p.id))?
+                    .at,
+            ),
+        };
+        Ok(PolicyRule {
+            restriction,
+            max_lifetime: r.max_lifetime.clone(),
+            enabled: r.state == "enabled",
+            created_after,
+        })
+    };
+    let mut rules = p
         .password_credentials
         .iter()
-        .map(|r| {
-            let restriction = match r.restriction_type.as_str() {
-                "passwordAddition" => Restriction::PasswordAddition,
-                "passwordLifetime" => {
-                    let max = r
-                        .max_lifetime
-                        .as_deref()
-                        .and_then(parse_iso_duration)
-                        .ok_or_else(|| format!("policy {}: bad maxLifetime", p.id))?;
-                    Restriction::PasswordLifetime(max)
-                }
-                other => return Err(format!("policy {}: unknown restrictionType {other}", p.id)),
-            };
-            let created_after = match &r.restrict_for_apps_created_after_date_time {
-                None => r
-                    .restrict_for_apps_created_after_days_ago
-                    .map(|d| now - ChronoDuration::days(d)),
-                Some(s) => Some(
-                    GraphTime::parse(s)
-                        .ok_or_else(|| format!("policy {}: bad date {s}", p.id))?
-                        .at,
-                ),
-            };
-            Ok(PolicyRule {
-                restriction,
-                enabled: r.state == "enabled",
-                created_after,
-            })
-        })
+        .map(|r| rule(r, false))
         .collect::<Result<Vec<_>, String>>()?;
+    for r in &p.key_credentials {
+        rules.push(rule(r, true)?);
+    }
     Ok(Policy {
         id: p.id.clone(),
+        display_name: p.display_name.clone().unwrap_or_default(),
+        description: p.description.clone(),
+        is_enabled: p.is_enabled,
         rules,
     })
 }
@@ -632,6 +716,7 @@ fn generate(tenant: &mut Tenant, now: DateTime<Utc>, n: usize) {
             keys: Vec::new(),
             federated: Vec::new(),
             owned_by_user: mix.next().is_multiple_of(4),
+            owners: Vec::new(),
             write_protected: false,
             policy: None,
             granted: Perms::default(),

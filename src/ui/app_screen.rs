@@ -14,6 +14,25 @@ use super::apps::{title_bar, window};
 use super::text;
 use super::theme::theme;
 
+/// "Sandra Box <sandra@…>, Integration Team Lead <…> (+1 more)", or how the read stands.
+fn owners(app: &App, d: &AppScreen) -> String {
+    match &d.owners {
+        Loadable::Loaded(v) | Loadable::Loading { stale: Some(v), .. } => {
+            if v.is_empty() {
+                return "none (only administrators can change this app)".into();
+            }
+            let shown: Vec<String> = v.iter().take(2).map(|o| text::clean(&o.label())).collect();
+            let mut s = shown.join(", ");
+            if v.len() > 2 {
+                s.push_str(&format!(" (+{} more)", v.len() - 2));
+            }
+            s
+        }
+        Loadable::Failed { error, .. } => format!("could not be read ({})", error.advice),
+        _ => format!("{} reading…", app.spinner_frame()),
+    }
+}
+
 fn audience(a: &AppRegistration) -> String {
     let raw = a.sign_in_audience.as_deref().unwrap_or("");
     SignInAudience::ALL
@@ -69,6 +88,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     lines.extend(id("Object ID", reg.id.as_str()));
     lines.extend(id("Directory (tenant) ID", &tenant));
     lines.push(kv("Supported account types", text::clean(&audience(reg))));
+    lines.push(kv("Owners", owners(app, d)));
     if let (Some(e), Some(first)) = (d.app.error(), lines.first_mut()) {
         first.spans.push(Span::styled(
             format!("   refresh failed: {}", e.advice),
@@ -89,7 +109,6 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         reg.password_credentials.len(),
         d.federated.value().map_or(0, Vec::len),
     ];
-    let names = ["Certificates", "Client secrets", "Federated credentials"];
     let mut spans = vec![Span::raw(" ")];
     for (i, tab) in DetailTab::ALL.iter().enumerate() {
         let n = if *tab == DetailTab::Federated && d.federated.value().is_none() {
@@ -97,7 +116,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         } else {
             counts[i].to_string()
         };
-        let label = format!("{} ({n})", names[i]);
+        let label = format!("{} ({n})", tab.title());
         spans.push(if d.tab == *tab {
             Span::styled(format!("[{label}]"), t.tab_active())
         } else {
@@ -164,7 +183,7 @@ fn secrets(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
         } else {
             format!(
                 "No client secrets. Press {} to add one.",
-                key_for(Context::App, Command::NewSecret)
+                key_for(Context::AppSecrets, Command::NewSecret)
             )
         };
         return empty(area, buf, &hint);
@@ -246,69 +265,84 @@ fn secrets(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
     draw_table(d, area, buf, Columns { header, widths }, list.len(), &row);
 }
 
-fn certificates(app: &App, d: &AppScreen, reg: &AppRegistration, area: Rect, buf: &mut Buffer) {
-    let certs = &reg.key_credentials;
+fn certificates(app: &App, d: &AppScreen, _reg: &AppRegistration, area: Rect, buf: &mut Buffer) {
+    let certs = d.certificates();
     if certs.is_empty() {
-        return empty(area, buf, "No certificates.");
+        let hint = if app.settings.read_only {
+            "No certificates.".to_owned()
+        } else {
+            format!(
+                "No certificates. Press {} to upload one, or {} to make a self-signed one.",
+                key_for(Context::AppCertificates, Command::UploadCertificate),
+                key_for(Context::AppCertificates, Command::NewCertificate)
+            )
+        };
+        return empty(area, buf, &hint);
     }
-    let wide = area.width >= 120;
-    let mut id_w: u16 = if wide { 36 } else { 9 };
-    let mut thumb_w: u16 = if wide { 40 } else { 13 };
-    // Names win over ids: the thumbprint, then the id, give way (down to 13 and 14 cells,
-    // cut with `…`) before the description goes under NAME_FLOOR.
-    let fixed = 2 + 10 + 20 + 4;
-    let short = (fixed + thumb_w + id_w.max(14) + NAME_FLOOR).saturating_sub(area.width);
-    let from_thumb = short.min(thumb_w.saturating_sub(13));
-    thumb_w -= from_thumb;
-    id_w = id_w.saturating_sub(short - from_thumb).max(9);
-    let widths = vec![
-        Constraint::Fill(1),
-        Constraint::Length(thumb_w),
-        Constraint::Length(10),
-        Constraint::Length(20),
-        Constraint::Length(id_w.max(14)),
-    ];
+    // The description is what a person reads: ids give way first (the thumbprint to 13
+    // cells, the start date, the id to 9, the thumbprint to 9), so "CN=billing-api.contoso…"
+    // keeps at least 32 cells where it can.
+    let mut thumb_w: u16 = 40;
+    let mut id_w: u16 = 36;
+    let mut start_w: u16 = 10;
+    let used = |t: u16, i: u16, st: u16| 2 + 20 + t + i + st + 3 + u16::from(st > 0);
+    for step in 0..4 {
+        if area.width >= used(thumb_w, id_w, start_w) + 32 {
+            break;
+        }
+        match step {
+            0 => thumb_w = 13,
+            1 => start_w = 0,
+            2 => id_w = 9,
+            _ => thumb_w = 9,
+        }
+    }
+    let mut header = vec!["Description", "Expires"];
+    let mut widths = vec![Constraint::Fill(1), Constraint::Length(20)];
+    if start_w > 0 {
+        header.push("Start");
+        widths.push(Constraint::Length(start_w));
+    }
+    header.push("Thumbprint");
+    widths.push(Constraint::Length(thumb_w));
+    header.push(if id_w >= 14 {
+        "Certificate ID"
+    } else {
+        "Cert ID"
+    });
+    widths.push(Constraint::Length(id_w));
     let desc_w = text::column_widths(area.width, 2, &widths, 1)
         .first()
         .copied()
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .max(usize::from(NAME_FLOOR).min(usize::from(area.width)));
     let now = app.now;
     let row = |i: usize| -> Option<Row<'static>> {
         let c = certs.get(i)?;
-        Some(Row::new(vec![
+        let mut cells = vec![
             Line::from(text::cell(
                 c.display_name.as_deref().unwrap_or("(no description)"),
                 desc_w,
             )),
-            Line::from(text::short(
-                c.custom_key_identifier.as_deref().unwrap_or("—"),
-                usize::from(thumb_w),
-            )),
-            Line::from(text::date(c.start_date_time)),
             Line::from(vec![
                 Span::raw(format!("{} ", text::date(c.end_date_time))),
                 text::status_span(c.end_date_time, now),
             ]),
-            Line::from(text::short(c.key_id.as_str(), usize::from(id_w))),
-        ]))
+        ];
+        if start_w > 0 {
+            cells.push(Line::from(text::date(c.start_date_time)));
+        }
+        cells.push(Line::from(text::short(
+            c.custom_key_identifier.as_deref().unwrap_or("—"),
+            usize::from(thumb_w),
+        )));
+        cells.push(Line::from(text::short(
+            c.key_id.as_str(),
+            usize::from(id_w),
+        )));
+        Some(Row::new(cells))
     };
-    draw_table(
-        d,
-        area,
-        buf,
-        Columns {
-            header: vec![
-                "Description",
-                "Thumbprint",
-                "Start",
-                "Expires",
-                "Certificate ID",
-            ],
-            widths,
-        },
-        certs.len(),
-        &row,
-    );
+    draw_table(d, area, buf, Columns { header, widths }, certs.len(), &row);
 }
 
 fn federated(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
@@ -331,7 +365,15 @@ fn federated(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
         }
     };
     if creds.is_empty() {
-        return empty(area, buf, "No federated credentials.");
+        let hint = if app.settings.read_only {
+            "No federated credentials.".to_owned()
+        } else {
+            format!(
+                "No federated credentials. Press {} to add one (GitHub Actions, Kubernetes, any issuer).",
+                key_for(Context::AppFederated, Command::NewFederated)
+            )
+        };
+        return empty(area, buf, &hint);
     }
     let widths = vec![
         Constraint::Percentage(20),

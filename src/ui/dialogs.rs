@@ -9,11 +9,15 @@
 mod add_secret;
 mod confirm;
 mod copy_menu;
+mod federated_detail;
 mod finishing;
 pub(super) mod help;
+mod new_certificate;
+mod new_federated;
 mod new_registration;
 mod recovery;
 mod reveal;
+mod upload_certificate;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
@@ -38,6 +42,10 @@ pub fn render(app: &App, dialog: &Dialog, area: Rect, buf: &mut Buffer) {
         Dialog::NewRegistration(f) => new_registration::render(app, f, area, buf),
         Dialog::Finishing(f) => finishing::render(app, f, area, buf),
         Dialog::Recovery(r) => recovery::render(app, r, area, buf),
+        Dialog::UploadCertificate(d) => upload_certificate::render(app, d, area, buf),
+        Dialog::NewCertificate(d) => new_certificate::render(app, d, area, buf),
+        Dialog::NewFederated(d) => new_federated::render(app, d, area, buf),
+        Dialog::FederatedDetail(d) => federated_detail::render(app, d, area, buf),
     }
 }
 

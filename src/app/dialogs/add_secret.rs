@@ -110,6 +110,8 @@ pub struct AddSecret {
     pub submit: Submit,
     /// The secret being rotated.
     pub rotating: Option<ClientSecret>,
+    /// The policy's cap on secret lifetimes, when the policies could be read.
+    pub cap: Option<(chrono::Duration, crate::policy::PolicyRef)>,
 }
 
 impl AddSecret {
@@ -125,7 +127,49 @@ impl AddSecret {
             focus: AddFocus::Description,
             submit: Submit::default(),
             rotating: None,
+            cap: None,
         }
+    }
+
+    /// The policy's cap on secret lifetimes: choices beyond it are shown disabled, and the
+    /// choice moves to the longest allowed one when the current one is beyond it.
+    pub fn with_cap(
+        mut self,
+        cap: Option<(chrono::Duration, crate::policy::PolicyRef)>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        self.cap = cap;
+        if self.refusal(self.choice, now).is_some() {
+            let days = |i: usize| match ExpiryChoice::ALL.get(i) {
+                Some(ExpiryChoice::Preset(p)) => match expiry::PRESETS.get(*p).map(|x| x.0) {
+                    Some(Lifetime::Days(d)) => i64::from(d),
+                    _ => 0,
+                },
+                _ => -1,
+            };
+            if let Some(best) = (0..ExpiryChoice::ALL.len())
+                .filter(|i| {
+                    matches!(ExpiryChoice::ALL[*i], ExpiryChoice::Preset(_))
+                        && self.refusal(*i, now).is_none()
+                })
+                .max_by_key(|i| days(*i))
+            {
+                self.choice = best;
+            }
+        }
+        self
+    }
+
+    /// Why choice `i` is not offered (a preset or Never beyond the policy's cap).
+    pub fn refusal(&self, i: usize, now: DateTime<Utc>) -> Option<crate::policy::Refusal> {
+        let cap = self.cap.as_ref()?;
+        let lifetime = match ExpiryChoice::ALL.get(i)? {
+            ExpiryChoice::Preset(p) => expiry::PRESETS.get(*p)?.0,
+            ExpiryChoice::Never => Lifetime::Never,
+            ExpiryChoice::Custom => return None,
+        };
+        let end = lifetime.end_from(now).ok()?;
+        crate::policy::check_span(now, end, Some(cap)).err()
     }
 
     /// Rotate: same description, lifetime mapped to the nearest preset.
@@ -174,8 +218,11 @@ impl AddSecret {
 
     /// The request to send, or what is wrong (in the form's words).
     pub fn request(&self, now: DateTime<Utc>) -> Result<PasswordCredentialRequest, String> {
-        self.validated(self.description.value(), now)
-            .map(|r| r.to_graph())
+        let r = self.validated(self.description.value(), now)?;
+        if let Err(refusal) = crate::policy::check_span(r.start(), r.end(), self.cap.as_ref()) {
+            return Err(format!("That lifetime is {}.", refusal.reason()));
+        }
+        Ok(r.to_graph())
     }
 
     /// The fields through the one rule shared with `secrets add` ([`NewSecretRequest`]).
@@ -242,6 +289,27 @@ impl Room for AddSecret {
     }
 
     fn command(&mut self, command: Command, cx: &mut Cx<'_>) -> Outcome {
+        // With a policy cap, stepping skips the choices it refuses (this needs the clock).
+        if self.cap.is_some()
+            && matches!(command, Command::Up | Command::Down)
+            && self.focus == AddFocus::Expires
+            && self.submit.pending.is_none()
+        {
+            let n = ExpiryChoice::ALL.len();
+            for step in 1..n {
+                let i = if command == Command::Down {
+                    (self.choice + step) % n
+                } else {
+                    (self.choice + n - step) % n
+                };
+                if self.refusal(i, cx.now).is_none() {
+                    self.choice = i;
+                    break;
+                }
+            }
+            self.submit.invalid = None;
+            return Outcome::stay();
+        }
         form::command(self, command, cx)
     }
 

@@ -46,22 +46,43 @@ pub fn render(app: &App, f: &AddSecret, area: Rect, buf: &mut Buffer) {
         Span::styled(choose_hint(Context::AddSecret), t.muted()),
     ]));
     let choices_at = lines.len();
+    let mut reasons: Vec<String> = Vec::new();
     for (i, choice) in ExpiryChoice::ALL.iter().enumerate() {
         let on = i == f.choice;
-        let style = if on && f.focus == AddFocus::Expires {
+        // Beyond the policy's cap: dimmed, with the reason and the policy's id.
+        let refused = f.refusal(i, app.now);
+        let style = if refused.is_some() {
+            t.muted()
+        } else if on && f.focus == AddFocus::Expires {
             t.focused()
         } else if on {
             t.label()
         } else {
             Style::new()
         };
-        lines.push(Line::from(vec![
+        let mark = match (&refused, on) {
+            (Some(_), _) => "(–)",
+            (None, true) => "(•)",
+            (None, false) => "( )",
+        };
+        let mut l = vec![
             Span::raw("   "),
-            Span::styled(
-                format!("{} {}", if on { "(•)" } else { "( )" }, choice.label()),
-                style,
-            ),
-        ]));
+            Span::styled(format!("{mark} {}", choice.label()), style),
+        ];
+        if let Some(r) = refused {
+            l.push(Span::styled("  (unavailable)", t.muted()));
+            let why = format!("Unavailable: {}.", r.reason());
+            if !reasons.contains(&why) {
+                reasons.push(why);
+            }
+        }
+        lines.push(Line::from(l));
+    }
+    let choices_end = lines.len();
+    for why in &reasons {
+        for l in wrap(why, inner_w) {
+            lines.push(Line::from(Span::styled(l, t.muted())));
+        }
     }
     if f.expiry_choice() == ExpiryChoice::Custom {
         let mut l = vec![marker(f.focus == AddFocus::CustomEnd), Span::raw("End ")];
@@ -137,7 +158,7 @@ pub fn render(app: &App, f: &AddSecret, area: Rect, buf: &mut Buffer) {
     // Short terminals: keep the buttons and messages, show only the chosen expiry.
     if lines.len() + 2 > usize::from(area.height) {
         let chosen = lines.get(choices_at + f.choice).cloned();
-        lines.splice(choices_at..choices_at + ExpiryChoice::ALL.len(), chosen);
+        lines.splice(choices_at..choices_end, chosen);
         if let Some(pos) = lines.iter().rposition(|l| l.width() == 0) {
             lines.remove(pos);
         }

@@ -8,7 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use crate::app::{App, Confirm, ConfirmFocus, ConfirmKind};
+use crate::app::{App, Confirm, ConfirmFocus, ConfirmKind, ConfirmTarget};
 
 use super::super::text::{self, wrap};
 use super::super::theme::theme;
@@ -39,6 +39,20 @@ pub fn render(app: &App, c: &Confirm, area: Rect, buf: &mut Buffer) {
             "Cancel",
             "Delete",
         ),
+        ConfirmKind::DeleteCertificate => (
+            "Delete certificate?",
+            format!("Delete the certificate \"{desc}\" from {app_name}?"),
+            "Apps signing in with this certificate will stop signing in. Every other certificate is kept. This cannot be undone.",
+            "Cancel",
+            "Delete",
+        ),
+        ConfirmKind::DeleteFederated => (
+            "Delete federated credential?",
+            format!("Delete the federated credential \"{desc}\" from {app_name}?"),
+            "Workloads exchanging tokens with this credential will stop signing in. This cannot be undone.",
+            "Cancel",
+            "Delete",
+        ),
         ConfirmKind::RotateOld => (
             "Delete the old secret now?",
             format!(
@@ -52,20 +66,47 @@ pub fn render(app: &App, c: &Confirm, area: Rect, buf: &mut Buffer) {
     let ask = text::wrapped(&question, inner_w, QUESTION_LINES, t.label());
 
     let mut keep: Vec<Line<'static>> = vec![Line::from("")];
+    let id_label = match &c.target {
+        ConfirmTarget::Secret => "Secret ID",
+        ConfirmTarget::Certificate { .. } => "Cert ID",
+        ConfirmTarget::Federated(_) => "Id",
+    };
     keep.extend(text::label_and_id(
-        Span::styled(format!("{:<11}", "Secret ID"), t.muted()),
+        Span::styled(format!("{id_label:<11}"), t.muted()),
         c.secret.key_id.as_str(),
         inner_w,
         ratatui::style::Style::new(),
     ));
-    keep.push(Line::from(vec![
-        Span::styled(format!("{:<11}", "Value"), t.muted()),
-        Span::raw(text::cell(&c.secret.masked_value(), 16)),
-    ]));
-    keep.push(Line::from(vec![
-        Span::styled(format!("{:<11}", "Expires"), t.muted()),
-        Span::raw(text::expires(c.secret.end_date_time, app.now)),
-    ]));
+    match &c.target {
+        ConfirmTarget::Secret => {
+            keep.push(Line::from(vec![
+                Span::styled(format!("{:<11}", "Value"), t.muted()),
+                Span::raw(text::cell(&c.secret.masked_value(), 16)),
+            ]));
+        }
+        ConfirmTarget::Certificate { certificate, .. } => {
+            keep.extend(text::label_and_id(
+                Span::styled(format!("{:<11}", "Thumbprint"), t.muted()),
+                certificate.custom_key_identifier.as_deref().unwrap_or("—"),
+                inner_w,
+                ratatui::style::Style::new(),
+            ));
+        }
+        ConfirmTarget::Federated(f) => {
+            keep.extend(text::wrapped(
+                &format!("Subject    {}", text::clean(&f.subject)),
+                inner_w,
+                2,
+                ratatui::style::Style::new(),
+            ));
+        }
+    }
+    if !matches!(c.target, ConfirmTarget::Federated(_)) {
+        keep.push(Line::from(vec![
+            Span::styled(format!("{:<11}", "Expires"), t.muted()),
+            Span::raw(text::expires(c.secret.end_date_time, app.now)),
+        ]));
+    }
     keep.push(Line::from(""));
     if let Some(n) = &c.note {
         for l in wrap(n, inner_w) {

@@ -1,0 +1,244 @@
+//! `azsecrets federated …` as real processes against a sandbox in this test process.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Output;
+
+use assert_cmd::Command;
+use azsecrets::sandbox::{Route, RunningSandbox, SandboxConfig, start};
+use secrecy::ExposeSecret;
+use serde_json::Value;
+
+struct Env {
+    sb: RunningSandbox,
+    dir: tempfile::TempDir,
+}
+
+async fn env() -> Env {
+    Env {
+        sb: start(SandboxConfig::default()).await.expect("sandbox"),
+        dir: tempfile::tempdir().expect("tempdir"),
+    }
+}
+
+impl Env {
+    fn cmd(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("azsecrets"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
+            .env(
+                "AZSECRETS_ACCESS_TOKEN",
+                self.sb.access_token.expose_secret(),
+            )
+            .env("COLUMNS", "200")
+            .current_dir(self.dir.path())
+            .args([
+                "--graph-url",
+                self.sb.graph_url.as_str(),
+                "--login-url",
+                self.sb.login_url.as_str(),
+            ])
+            .args(args);
+        cmd.output().expect("runs")
+    }
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_shows_issuer_and_subject_whole() {
+    let env = env().await;
+    let o = env.cmd(&[
+        "federated",
+        "list",
+        "--app",
+        "aks-workload-identity (prod)",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let v: Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(
+        v[0]["issuer"],
+        "https://westeurope.oic.prod-aks.azure.com/0f1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/8a7b6c5d-4e3f-4a2b-9c1d-0e9f8a7b6c5d/"
+    );
+    assert_eq!(
+        v[0]["subject"],
+        "system:serviceaccount:orders:orders-worker"
+    );
+    let o = env.cmd(&["federated", "list", "--app", "github-deployer"]);
+    assert_eq!(code(&o), 0);
+    assert!(
+        out(&o).contains("repo:contoso/infra:environment:Production"),
+        "{}",
+        out(&o)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn add_each_scenario_and_remove() {
+    let env = env().await;
+    let app = "hr-portal-web";
+    let o = env.cmd(&[
+        "federated",
+        "add",
+        "--app",
+        app,
+        "--github",
+        "contoso/hr",
+        "--branch",
+        "main",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let v: Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(v["subject"], "repo:contoso/hr:ref:refs/heads/main");
+    assert_eq!(v["issuer"], "https://token.actions.githubusercontent.com");
+    assert_eq!(v["audiences"][0], "api://AzureADTokenExchange");
+    assert_eq!(v["name"], "hr-branch-main", "a name made from the subject");
+    let o = env.cmd(&[
+        "federated",
+        "add",
+        "--app",
+        app,
+        "--github",
+        "contoso/hr",
+        "--pull-request",
+        "--name",
+        "prs",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(out(&o).contains("repo:contoso/hr:pull_request"));
+    let o = env.cmd(&[
+        "federated",
+        "add",
+        "--app",
+        app,
+        "--kubernetes",
+        "--issuer",
+        "https://oidc.example/abc/",
+        "--namespace",
+        "hr",
+        "--service-account",
+        "web",
+        "--name",
+        "k8s-web",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(out(&o).contains("system:serviceaccount:hr:web"));
+    let o = env.cmd(&[
+        "federated",
+        "add",
+        "--app",
+        app,
+        "--issuer",
+        "https://issuer.example",
+        "--subject",
+        "svc-1",
+        "--name",
+        "other",
+        "--description",
+        "an IdP",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    // Graph's rules, checked before sending: duplicate name, duplicate subject, bad name.
+    let posts = env.sb.control().requests(Route::FederatedCredentials);
+    let o = env.cmd(&[
+        "federated",
+        "add",
+        "--app",
+        app,
+        "--issuer",
+        "https://issuer.example",
+        "--subject",
+        "svc-2",
+        "--name",
+        "OTHER",
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        err(&o).contains("already has a federated credential named"),
+        "{}",
+        err(&o)
+    );
+    let o = env.cmd(&[
+        "federated",
+        "add",
+        "--app",
+        app,
+        "--issuer",
+        "https://issuer.example",
+        "--subject",
+        "svc-1",
+        "--name",
+        "again",
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(err(&o).contains("for this issuer and subject"));
+    let o = env.cmd(&[
+        "federated",
+        "add",
+        "--app",
+        app,
+        "--issuer",
+        "https://issuer.example",
+        "--subject",
+        "svc-3",
+        "--name=-x",
+    ]);
+    assert_eq!(code(&o), 2);
+    // Only the list reads were sent for the refused three.
+    assert_eq!(
+        env.sb.control().requests(Route::FederatedCredentials),
+        posts + 3
+    );
+    // Bad combinations are clap's (exit 2) before anything happens.
+    let o = env.cmd(&["federated", "add", "--app", app, "--github", "contoso/hr"]);
+    assert_eq!(code(&o), 2);
+    let o = env.cmd(&[
+        "federated",
+        "add",
+        "--app",
+        app,
+        "--github",
+        "contoso",
+        "--tag",
+        "v1",
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(err(&o).contains("organization/repository"));
+
+    let o = env.cmd(&[
+        "federated",
+        "remove",
+        "--app",
+        app,
+        "--credential",
+        "prs",
+        "--yes",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let o = env.cmd(&[
+        "federated",
+        "remove",
+        "--app",
+        app,
+        "--credential",
+        "prs",
+        "--yes",
+    ]);
+    assert_eq!(code(&o), 4);
+    let o = env.cmd(&["federated", "list", "--app", app, "--output", "json"]);
+    let v: Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 3);
+}
