@@ -5,12 +5,14 @@
 //! Layout: `model` (state), `seed` (the embedded tenant and generated apps), `odata` (query
 //! options and page tokens), `json` (wire shapes), `reply` (Graph framing and errors), `graph`
 //! (the v1.0 routes), `token` (sign-in endpoints and issued tokens, one audience each),
+//! `delta` (`/applications/delta` and its sync states),
 //! `keyvault` (the Key Vault data plane of the seeded vaults, under `/kv/{vault}/`), `arm` (Azure
 //! Resource Manager's tenant, subscription and vault listings, under `/arm/`). The sandbox is
 //! never looser than the services it emulates: where the contract documents a rule, the sandbox
 //! enforces it (docs/contract.md lists what it enforces for Key Vault and ARM).
 
 mod arm;
+mod delta;
 mod graph;
 mod json;
 mod keyvault;
@@ -77,6 +79,14 @@ pub struct SandboxConfig {
     /// Refresh grants for Key Vault or Resource Manager scopes are refused with AADSTS65001
     /// (the client has no consent for that resource).
     pub consent_missing: bool,
+    /// Items per page of `/applications/delta` (Graph's directory delta pages hold about 100
+    /// to 200; docs/contract.md §9).
+    pub delta_page_size: usize,
+    /// How long a delta sync state lasts (Graph: seven days for directory objects).
+    pub delta_token_lifetime: Duration,
+    /// Requests per minute allowed for `/applications` with keyCredentials in `$select`
+    /// (Graph: 150 per tenant; 0 turns the limit off).
+    pub key_credentials_per_minute: u32,
 }
 
 impl Default for SandboxConfig {
@@ -99,6 +109,9 @@ impl Default for SandboxConfig {
             propagation_delay: Duration::ZERO,
             deny_vault_set: false,
             consent_missing: false,
+            delta_page_size: 200,
+            delta_token_lifetime: delta::DEFAULT_LIFETIME,
+            key_credentials_per_minute: 150,
         }
     }
 }
@@ -176,10 +189,14 @@ pub enum Route {
     KeyVault,
     /// Any request to Resource Manager (`/arm/…`).
     Arm,
+    /// `GET /applications/delta`, any round or page.
+    Delta,
+    /// `DELETE /applications/{id}`.
+    DeleteApplication,
 }
 
-const ROUTES: usize = 15;
-const _: () = assert!(Route::Arm as usize + 1 == ROUTES);
+const ROUTES: usize = 17;
+const _: () = assert!(Route::DeleteApplication as usize + 1 == ROUTES);
 
 impl Route {
     fn index(self) -> usize {
@@ -225,6 +242,13 @@ pub(crate) struct Shared {
     arm: arm::Directory,
     /// Error texts the tenant file replaced (every request's `Ctx` shares them).
     errors: Arc<ErrorTexts>,
+    /// Delta sync states (`/applications/delta`).
+    delta: Mutex<delta::DeltaStates>,
+    delta_page_size: usize,
+    delta_lifetime: Duration,
+    /// When the last minute's `$select=…keyCredentials…` listings were answered.
+    key_credential_lists: Mutex<std::collections::VecDeque<std::time::Instant>>,
+    key_credentials_per_minute: u32,
 }
 
 impl Shared {
@@ -267,6 +291,31 @@ impl Shared {
 
     fn vaults(&self) -> std::sync::MutexGuard<'_, keyvault::Vaults> {
         self.vaults.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Count a listing with keyCredentials selected; `Some(seconds)` to wait instead when the
+    /// tenant had its 150 this minute (contract §1).
+    fn key_credentials_wait(&self) -> Option<u64> {
+        let limit = self.key_credentials_per_minute;
+        if limit == 0 {
+            return None;
+        }
+        let now = std::time::Instant::now();
+        let minute = Duration::from_secs(60);
+        let mut window = self
+            .key_credential_lists
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        while window.front().is_some_and(|t| now.duration_since(*t) >= minute) {
+            window.pop_front();
+        }
+        if window.len() >= limit as usize {
+            let oldest = window.front().copied().unwrap_or(now);
+            let left = minute.saturating_sub(now.duration_since(oldest));
+            return Some(left.as_secs().max(1));
+        }
+        window.push_back(now);
+        None
     }
 
     fn faults(&self) -> Faults {
@@ -440,9 +489,73 @@ impl SandboxControl {
         self.shared.automation.clone()
     }
 
-    /// Number of app registrations in the tenant.
+    /// Number of app registrations in the tenant (deleted ones not counted).
     pub fn app_count(&self) -> usize {
-        self.shared.tenant_read().apps.len()
+        self.shared.tenant_read().live().count()
+    }
+
+    /// Register an app as `POST /applications` would (owned by the user, no credentials); its
+    /// Object ID. For tests that change the tenant while a client lists it.
+    pub fn add_app(&self, display_name: &str) -> String {
+        let mut t = self.shared.tenant_write();
+        let id = uuid::Uuid::new_v4().to_string();
+        let idx = t.push_app(model::App {
+            name_lower: display_name.to_lowercase(),
+            display_name: display_name.to_owned(),
+            id: id.clone(),
+            app_id: uuid::Uuid::new_v4().to_string(),
+            created: model::GraphTime::now7(),
+            audience: model::Audience::MyOrg,
+            description: None,
+            notes: None,
+            tags: Vec::new(),
+            identifier_uris: Vec::new(),
+            web_redirect_uris: Vec::new(),
+            home_page_url: None,
+            public_client_redirect_uris: Vec::new(),
+            is_fallback_public_client: None,
+            service_management_reference: None,
+            passwords: Vec::new(),
+            keys: Vec::new(),
+            federated: Vec::new(),
+            owned_by_user: true,
+            write_protected: false,
+            policy: None,
+            granted: model::Perms::default(),
+            wire: None,
+        });
+        t.record(idx, model::Change::Created);
+        id
+    }
+
+    /// Delete an app (by Object ID or Application ID) as `DELETE /applications/{id}` would.
+    pub fn delete_app(&self, app: &str) -> bool {
+        let mut t = self.shared.tenant_write();
+        match t.index_by_id(app).or_else(|| t.index_by_app_id(app)) {
+            Some(idx) => t.delete_app(idx),
+            None => false,
+        }
+    }
+
+    /// Rename an app (by Object ID or Application ID): delta reports `displayName` changed.
+    pub fn rename_app(&self, app: &str, display_name: &str) -> bool {
+        let mut t = self.shared.tenant_write();
+        let Some(idx) = t.index_by_id(app).or_else(|| t.index_by_app_id(app)) else {
+            return false;
+        };
+        t.apps[idx].display_name = display_name.to_owned();
+        t.apps[idx].name_lower = display_name.to_lowercase();
+        t.record(idx, model::Change::Updated(json::prop_bit("displayName")));
+        true
+    }
+
+    /// Every delta sync state issued so far ends as `how` (expired, or reset) when next used.
+    pub fn fail_delta_tokens(&self, how: DeltaFailure) {
+        self.shared
+            .delta
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .fail_all(how);
     }
 
     pub fn tenant_id(&self) -> String {
@@ -457,6 +570,7 @@ pub enum SandboxResource {
     Arm,
 }
 
+pub use delta::DeltaFailure;
 pub use keyvault::VaultSecretVersion;
 
 #[derive(Debug, thiserror::Error)]
@@ -537,6 +651,11 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         vaults: Mutex::new(vaults),
         arm: directory,
         errors,
+        delta: Mutex::new(delta::DeltaStates::default()),
+        delta_page_size: config.delta_page_size,
+        delta_lifetime: config.delta_token_lifetime,
+        key_credential_lists: Mutex::new(std::collections::VecDeque::new()),
+        key_credentials_per_minute: config.key_credentials_per_minute,
     });
     shared.auth().set_identity(identity);
     let access_token = shared

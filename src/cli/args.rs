@@ -329,6 +329,13 @@ pub struct SandboxServeArgs {
     /// body.
     #[arg(long, value_name = "CODE", value_parser = error_status)]
     pub add_password_status: Option<u16>,
+    /// Items per page of /applications/delta (Graph's pages hold about 100 to 200).
+    #[arg(long, default_value_t = 200, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=999))]
+    pub delta_page_size: u32,
+    /// Listings of /applications with keyCredentials in $select allowed per minute, as Graph
+    /// allows 150 per tenant (0: no limit).
+    #[arg(long, default_value_t = 150, value_name = "N")]
+    pub key_credentials_per_minute: u32,
 }
 
 /// Where `secrets add` sends the value.

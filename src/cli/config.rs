@@ -91,6 +91,8 @@ impl SandboxServeArgs {
             deny_vault_set: self.deny_vault_set,
             add_password_delay: Duration::from_millis(self.add_password_delay),
             add_password_status: self.add_password_status,
+            delta_page_size: self.delta_page_size as usize,
+            key_credentials_per_minute: self.key_credentials_per_minute,
             ..SandboxConfig::default()
         }
     }

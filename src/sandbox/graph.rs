@@ -18,9 +18,12 @@ use chrono::Months;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-use super::json::{self, AppForm, AppJson, FederatedJson, PasswordJson, Selection, UserJson};
+use super::json::{
+    self, AppForm, AppJson, FederatedJson, PasswordJson, Selection, UserJson, prop_bit,
+};
 use super::model::{
-    App, Audience, GraphTime, PasswordCred, Perms, Restriction, Tenant, generate_secret, is_guid,
+    App, Audience, Change, GraphTime, PasswordCred, Perms, Restriction, Tenant, generate_secret,
+    is_guid,
 };
 use super::odata::{self, Cond, FilterError, OrderBy, OrderKey, Search};
 use super::reply::Ctx;
@@ -84,6 +87,8 @@ impl Collection {
 enum Target {
     List(Collection),
     Count,
+    /// `applications/delta` (docs/contract.md §9).
+    Delta,
     App(Key),
     AddPassword(Key),
     RemovePassword(Key),
@@ -102,6 +107,8 @@ impl Target {
             }
             Target::List(c) => c.route(),
             Target::Count => Route::CountApplications,
+            Target::Delta => Route::Delta,
+            Target::App(_) if method == Method::DELETE => Route::DeleteApplication,
             Target::App(_) => Route::GetApplication,
             Target::AddPassword(_) => Route::AddPassword,
             Target::RemovePassword(_) => Route::RemovePassword,
@@ -127,6 +134,14 @@ fn parse_target(path: &str) -> Target {
     match l.as_slice() {
         ["applications"] => Target::List(Collection::Applications),
         ["applications", "$count"] => Target::Count,
+        ["applications", d]
+            if matches!(
+                d.strip_prefix("microsoft.graph.").unwrap_or(d),
+                "delta" | "delta()"
+            ) =>
+        {
+            Target::Delta
+        }
         ["applications", _, ..] => app_target(Key::Id(segs[1].to_owned()), &segs[2..], &l[2..]),
         ["me"] => Target::Me,
         ["me", "ownedobjects"] => Target::List(Collection::OwnedObjects),
@@ -253,7 +268,9 @@ fn respond(
         (Target::List(c), Method::GET) => req.list(c),
         (Target::List(Collection::Applications), Method::POST) => req.create(body),
         (Target::Count, Method::GET) => req.count(),
+        (Target::Delta, Method::GET) => req.delta(),
         (Target::App(k), Method::GET) => req.get(&k),
+        (Target::App(k), Method::DELETE) => req.delete(&k),
         (Target::AddPassword(k), Method::POST) => req.add_password(&k, body),
         (Target::RemovePassword(k), Method::POST) => req.remove_password(&k, body),
         (Target::Federated(k), Method::GET) => req.federated(&k),
@@ -520,11 +537,12 @@ impl Req<'_> {
         };
         let filter = match self.option("$filter") {
             None => Vec::new(),
-            Some(f) => odata::parse_filter(f).map_err(|e| match e {
-                FilterError::Unsupported => ctx.unsupported_query(),
-                FilterError::InvalidId(id) => ctx.invalid_id(&id),
-            })?,
+            Some(f) => odata::parse_filter(f).map_err(|e| filter_error(ctx, e))?,
         };
+        // `createdDateTime eq null` is an advanced query: header and $count=true, or refused.
+        if filter.iter().any(odata::Cond::advanced) && !(eventual && count) {
+            return Err(ctx.unsupported_query());
+        }
         Ok(ListOptions {
             top,
             select: self.select("microsoft.graph.application")?,
@@ -553,6 +571,14 @@ impl Req<'_> {
             Ok(o) => o,
             Err(r) => return r,
         };
+        // The one rate Graph documents per query shape: a `$select` with keyCredentials on
+        // applications, 150 requests a minute per tenant (contract §1).
+        if collection == Collection::Applications
+            && opts.select.names.contains(&"keyCredentials")
+            && let Some(wait) = self.shared.key_credentials_wait()
+        {
+            return ctx.throttled(wait);
+        }
         let fingerprint =
             self.shared
                 .pages
@@ -572,7 +598,10 @@ impl Req<'_> {
         };
 
         let tenant = self.shared.tenant_read();
-        let matches = |a: &App| -> bool {
+        let matches = |i: usize, a: &App| -> bool {
+            if tenant.is_deleted(i) {
+                return false;
+            }
             if collection != Collection::Applications && !a.owned_by_user {
                 return false;
             }
@@ -590,7 +619,7 @@ impl Req<'_> {
         let mut total = None;
         match opts.order {
             None => {
-                let mut it = (start..tenant.apps.len()).filter(|&i| matches(&tenant.apps[i]));
+                let mut it = (start..tenant.apps.len()).filter(|&i| matches(i, &tenant.apps[i]));
                 for i in it.by_ref() {
                     page.push(i);
                     if page.len() == opts.top {
@@ -604,12 +633,12 @@ impl Req<'_> {
                     _ => None,
                 };
                 if opts.count && opts.skiptoken.is_none() {
-                    total = Some(tenant.apps.iter().filter(|a| matches(a)).count());
+                    total = Some(tenant.live().filter(|(i, a)| matches(*i, a)).count());
                 }
             }
             Some(order) => {
                 let mut all: Vec<usize> = (0..tenant.apps.len())
-                    .filter(|&i| matches(&tenant.apps[i]))
+                    .filter(|&i| matches(i, &tenant.apps[i]))
                     .collect();
                 sort_apps(&tenant, &mut all, order);
                 if opts.count && opts.skiptoken.is_none() {
@@ -690,14 +719,12 @@ impl Req<'_> {
         let filter = match self.option("$filter").map(odata::parse_filter) {
             None => Vec::new(),
             Some(Ok(f)) => f,
-            Some(Err(FilterError::InvalidId(id))) => return self.ctx.invalid_id(&id),
-            Some(Err(FilterError::Unsupported)) => return self.ctx.unsupported_query(),
+            Some(Err(e)) => return filter_error(self.ctx, e),
         };
         let tenant = self.shared.tenant_read();
         let n = tenant
-            .apps
-            .iter()
-            .filter(|a| filter.iter().all(|c| holds(c, a)))
+            .live()
+            .filter(|(_, a)| filter.iter().all(|c| holds(c, a)))
             .count();
         self.ctx.text(n.to_string())
     }
@@ -910,6 +937,7 @@ impl Req<'_> {
         let app_id = app.app_id.clone();
         tenant.remember_secret(value, &app_id, &cred.key_id);
         tenant.apps[idx].passwords.insert(0, cred.clone());
+        tenant.record(idx, Change::Updated(prop_bit("passwordCredentials")));
         drop(tenant);
         self.shared.note_secret_created(&cred.key_id);
 
@@ -1016,7 +1044,31 @@ impl Req<'_> {
             );
         };
         passwords.remove(pos);
+        tenant.record(idx, Change::Updated(prop_bit("passwordCredentials")));
         ctx.no_content()
+    }
+
+    /// `DELETE /applications/{id}`: the app goes to deleted items (gone for reads; delta says
+    /// `@removed` with reason `changed`).
+    fn delete(&self, key: &Key) -> Response {
+        let mut tenant = self.shared.tenant_write();
+        let idx = match self.resolve(&tenant, key) {
+            Ok(i) => i,
+            Err(r) => return r,
+        };
+        if let Err(r) = self.check_write(&tenant.apps[idx]) {
+            return r;
+        }
+        tenant.delete_app(idx);
+        self.ctx.no_content()
+    }
+
+    /// `GET /applications/delta` (docs/contract.md §9).
+    fn delta(&self) -> Response {
+        if !self.can(Perms::READ_APPS) {
+            return self.ctx.forbidden();
+        }
+        super::delta::respond(self.shared, self.ctx, &self.shared.tenant, self.query)
     }
 
     fn create(&self, body: &[u8]) -> Response {
@@ -1158,6 +1210,7 @@ impl Req<'_> {
             granted: Perms::default(),
             wire: None,
         });
+        tenant.record(idx, Change::Created);
         let context = ctx.context("applications/$entity");
         let mut r = self.entity(
             &context,
@@ -1331,6 +1384,29 @@ fn holds(c: &Cond, a: &App) -> bool {
         Cond::NameEq(n) => a.name_lower == *n,
         Cond::AppIdEq(id) => a.app_id.eq_ignore_ascii_case(id),
         Cond::IdEq(id) => a.id.eq_ignore_ascii_case(id),
+        Cond::CreatedGe(t) => a.created.at >= *t,
+        Cond::CreatedLe(t) => a.created.at <= *t,
+        Cond::CreatedEq(t) => a.created.at == *t,
+        // Every app has a creation time.
+        Cond::CreatedNull => false,
+    }
+}
+
+/// A `$filter` Graph refuses, in Graph's words.
+fn filter_error(ctx: &Ctx, e: FilterError) -> Response {
+    match e {
+        FilterError::Unsupported => ctx.unsupported_query(),
+        FilterError::InvalidId(id) => ctx.invalid_id(&id),
+        FilterError::Operator(op) => ctx.bad_request(
+            "Request_UnsupportedQuery",
+            &format!("Unsupported property filter clause operator '{op}'."),
+        ),
+        FilterError::InvalidClause(prop) => ctx.bad_request(
+            "Request_UnsupportedQuery",
+            &format!(
+                "Unsupported or invalid query filter clause specified for property '{prop}' of resource 'Application'."
+            ),
+        ),
     }
 }
 
