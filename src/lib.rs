@@ -4,11 +4,13 @@
 pub mod app;
 pub mod arm;
 pub mod auth;
+pub mod catalog;
 pub mod cli;
 pub mod console;
 pub mod create;
 pub mod destination;
 pub mod expiry;
+pub mod fuzzy;
 pub mod graph;
 pub mod handoff;
 pub mod hardening;

@@ -1105,7 +1105,10 @@ fn credential_tables_page_by_the_size_from_resize() {
             .expect("secret fixture")
         })
         .collect();
-    app.all.rows[0].password_credentials = secrets;
+    // The list holds compact rows: change the app as Graph's, as the App screen's updates do.
+    let id = azsecrets::graph::ObjectId::new(app.all.rows[0].id.as_str());
+    app.all
+        .update_row(&id, |a| a.password_credentials = secrets);
     press(&mut app, &[code(KeyCode::Enter)]);
     let page = usize::from(40 - APP_CHROME);
     assert_eq!(app.app_page_rows(), page);

@@ -146,14 +146,14 @@ impl App {
             Command::Down => self.list_mut(tab).move_by(1),
             Command::PageUp => self.list_mut(tab).move_by(-page),
             Command::PageDown => self.list_mut(tab).move_by(page),
-            Command::First => self.list_mut(tab).selected = 0,
+            Command::First => self.list_mut(tab).select_first(),
             Command::Last => self.list_mut(tab).select_last(),
             Command::StartFilter => self.filtering = true,
             Command::AcceptFilter | Command::Open => {
                 // Enter opens the selected match (a filter stays for Esc back); with no match,
                 // a whole GUID is looked up in the directory.
                 self.filtering = false;
-                if let Some(app) = self.current_list().selected_app().cloned() {
+                if let Some(app) = self.current_list().selected_app().map(|r| r.to_registration()) {
                     return self.open_app(app, DetailTab::ClientSecrets, true);
                 }
                 return self.lookup_effect();

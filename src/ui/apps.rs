@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
 
 use crate::app::{App, AppsTab, ListLoad, Loadable, scroll};
-use crate::graph::AppRegistration;
+use crate::catalog::{AppRow, Origin};
 use crate::keymap::{Command, Context, key_for};
 
 use super::text::{self, thousands};
@@ -209,7 +209,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 
     if list.view.is_empty() {
         let lines: Vec<(String, ratatui::style::Style)> = match &list.load {
-            ListLoad::Failed(e) if list.rows.is_empty() => {
+            ListLoad::Failed(e) if list.is_empty() => {
                 let mut v = vec![
                     (format!("Error: {}", text::clean(&e.message)), t.error()),
                     (e.advice.clone(), t.label()),
@@ -224,7 +224,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 }
                 v
             }
-            ListLoad::Loading { .. } | ListLoad::Idle if list.rows.is_empty() => vec![(
+            ListLoad::Loading { .. } | ListLoad::Idle if list.is_empty() => vec![(
                 format!("{} Loading app registrations…", app.spinner_frame()),
                 t.muted(),
             )],
@@ -273,7 +273,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 
 fn counter(app: &App) -> String {
     let list = app.current_list();
-    let total = list.rows.len();
+    let total = list.len();
     match &list.load {
         ListLoad::Loading { received, .. } => {
             if *received == 0 && total > 0 {
@@ -364,7 +364,7 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
         .skip(offset)
         .take(rows_h)
         .filter_map(|&i| list.rows.get(i as usize))
-        .map(|a: &AppRegistration| {
+        .map(|a: &AppRow| {
             let next = a.next_expiry();
             let expiry = match next {
                 Some(_) => Line::from(vec![
