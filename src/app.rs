@@ -22,6 +22,7 @@ mod routing;
 pub mod scroll;
 pub mod sign_in;
 pub mod summary;
+mod warm;
 
 use chrono::{DateTime, Duration, Utc};
 use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind};
@@ -49,6 +50,7 @@ pub use loadable::{ErrorInfo, Loadable, Retrying};
 pub use quit::{QUIT_AGAIN, Quitting};
 pub use sign_in::{SIGN_IN_CODE, SignInAccount, SignInState};
 pub use summary::{CreatedSecret, DeletedSecret, Fate, Summary, UnsettledAdd};
+pub use warm::{GraphSearch, SEARCH_TOP, Warm};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
@@ -103,6 +105,10 @@ pub struct App {
     pub sort: SortKey,
     /// A GUID from the filter being looked up.
     pub lookup: Option<(RequestId, String)>,
+    /// Graph's `$search` for the filter text (while the list loads, or finds nothing).
+    pub search: Option<GraphSearch>,
+    /// The warm-start cache and the passes that complete the All list.
+    pub warm: Warm,
     pub detail: Option<AppScreen>,
     pub dialogs: Vec<Dialog>,
     pub toasts: Vec<Toast>,
@@ -138,6 +144,8 @@ impl App {
             filtering: false,
             sort: SortKey::Name,
             lookup: None,
+            search: None,
+            warm: Warm::default(),
             detail: None,
             dialogs: Vec::new(),
             toasts: Vec::new(),
@@ -161,6 +169,8 @@ impl App {
         let r = self.request();
         self.organization.start(r);
         fx.push(Effect::LoadOrganization { request: r });
+        // The cached list first: it is on screen before Graph has answered anything.
+        fx.extend(self.load_cache());
         if self.settings.source == SourceKind::DeviceCode {
             self.sign_in.gated = true;
             return fx;
@@ -197,6 +207,8 @@ impl App {
             || self.all.is_loading()
             || self.owned.is_loading()
             || self.lookup.is_some()
+            || self.search.as_ref().is_some_and(|s| s.pending)
+            || self.warm.certificates.is_some()
             || self.retrying.is_some()
             || self
                 .detail
@@ -346,6 +358,8 @@ impl App {
             Action::OrganizationLoaded(r, result) => {
                 let mut fx = self.organization_loaded(r, result);
                 fx.extend(self.scan_orphans());
+                fx.extend(self.check_cached_tenant());
+                fx.extend(self.save_cache());
                 return fx;
             }
             Action::MeLoaded(r, result) => {
@@ -355,7 +369,16 @@ impl App {
                 request,
                 tab,
                 result,
-            } => self.take_apps_page(request, tab, result),
+            } => return self.take_apps_page(request, tab, result),
+            Action::AppsChunk {
+                request,
+                tab,
+                result,
+            } => return self.take_apps_chunk(request, tab, result),
+            Action::AppsSearched(r, result) => self.apps_searched(r, result),
+            Action::Certificates(r, result) => return self.certificates(r, result),
+            Action::CacheLoaded(r, result) => return self.cache_loaded(r, result),
+            Action::CacheNotSaved(e) => self.cache_not_saved(e),
             Action::AppLookedUp(r, result) => self.app_looked_up(r, result),
             Action::AppLoaded(r, result) => self.app_loaded(r, result),
             Action::FederatedLoaded(r, result) => {
@@ -421,8 +444,11 @@ impl App {
             && self.filter.handle_event(&Event::Key(key)).is_some()
         {
             self.refilter(false);
-            // A whole GUID that no loaded row has (typed or pasted): fetch it now.
-            return self.lookup_effect();
+            // A whole GUID that no loaded row has (typed or pasted): fetch it now; a name the
+            // list does not have yet: ask Graph's search too.
+            let mut fx = self.lookup_effect();
+            fx.extend(self.search_effect());
+            return fx;
         }
         Vec::new()
     }

@@ -53,7 +53,9 @@ impl RowId {
     /// The GUID's 128-bit value, for indexing.
     pub fn guid_value(&self) -> Option<u128> {
         match self {
-            RowId::Guid(_) => uuid::Uuid::try_parse(self.as_str()).ok().map(|u| u.as_u128()),
+            RowId::Guid(_) => uuid::Uuid::try_parse(self.as_str())
+                .ok()
+                .map(|u| u.as_u128()),
             RowId::Text(t) => crate::ids::parse_guid(t).map(|u| u.as_u128()),
         }
     }
@@ -181,9 +183,17 @@ impl AppRow {
             display_name: a.display_name.clone(),
             created_date_time: a.created_date_time,
             sign_in_audience: a.sign_in_audience.as_deref().and_then(audience),
-            password_credentials: a.password_credentials.iter().map(CredRow::of_secret).collect(),
-            key_credentials: certificates
-                .then(|| a.key_credentials.iter().map(CredRow::of_certificate).collect()),
+            password_credentials: a
+                .password_credentials
+                .iter()
+                .map(CredRow::of_secret)
+                .collect(),
+            key_credentials: certificates.then(|| {
+                a.key_credentials
+                    .iter()
+                    .map(CredRow::of_certificate)
+                    .collect()
+            }),
             origin: Origin::Listed,
         }
     }
@@ -284,7 +294,10 @@ mod tests {
         assert!(matches!(row.id, RowId::Guid(_)));
         assert!(matches!(row.app_id, RowId::Text(_)), "kept as sent");
         assert_eq!(row.app_id.as_str(), "631A96BC-a705-4eda-9f99-fdaf9f54f6a2");
-        assert_eq!(row.password_credentials[0].description.as_deref(), Some("rbac"));
+        assert_eq!(
+            row.password_credentials[0].description.as_deref(),
+            Some("rbac")
+        );
         assert_eq!(
             row.next_expiry(),
             a.key_credentials[0].end_date_time,
@@ -296,7 +309,10 @@ mod tests {
         assert_eq!(back.key_credentials.len(), 1);
         let unknown = AppRow::from_registration(&a, false);
         assert_eq!(unknown.key_credentials, None);
-        assert_eq!(unknown.next_expiry(), a.password_credentials[0].end_date_time);
+        assert_eq!(
+            unknown.next_expiry(),
+            a.password_credentials[0].end_date_time
+        );
         assert!(row.id == a.id);
     }
 }

@@ -13,14 +13,45 @@ pub const ID_SCORE: u16 = u16::MAX;
 /// Below this many names one thread is quicker than starting a second.
 const PARALLEL_FROM: usize = 8_000;
 
-/// What a query is matched against: the display name, its lowercase form (the same text when
-/// it has no capitals), and the two ids.
+/// What a query is matched against, candidate by candidate: the display name, its lowercase
+/// form (the same text when it has no capitals), and the two ids. Callers give views of their
+/// own rows, so nothing is copied per keystroke.
+pub trait Haystacks {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn name(&self, i: usize) -> &str;
+    fn lower(&self, i: usize) -> &str;
+    fn app_id(&self, i: usize) -> &str;
+    fn object_id(&self, i: usize) -> &str;
+}
+
+/// One candidate with its texts, for callers that have them at hand (the CLI's pages).
 #[derive(Clone, Copy, Debug)]
 pub struct Candidate<'a> {
     pub name: &'a str,
     pub lower: &'a str,
     pub app_id: &'a str,
     pub object_id: &'a str,
+}
+
+impl Haystacks for [Candidate<'_>] {
+    fn len(&self) -> usize {
+        <[Candidate<'_>]>::len(self)
+    }
+    fn name(&self, i: usize) -> &str {
+        self[i].name
+    }
+    fn lower(&self, i: usize) -> &str {
+        self[i].lower
+    }
+    fn app_id(&self, i: usize) -> &str {
+        self[i].app_id
+    }
+    fn object_id(&self, i: usize) -> &str {
+        self[i].object_id
+    }
 }
 
 /// No fzf operators: extending such a query can only narrow its matches.
@@ -33,9 +64,9 @@ pub fn idish(q: &str) -> bool {
     q.len() >= 4 && q.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
-/// The candidates `q` matches, as (position in `candidates`, score), in position order.
-/// `q` is trimmed by the caller; an empty query matches nothing here.
-pub fn matches(q: &str, candidates: &[Candidate<'_>]) -> Vec<(u32, u16)> {
+/// The candidates `q` matches, as (position, score), in position order. `q` is trimmed by
+/// the caller; an empty query matches nothing here.
+pub fn matches<H: Haystacks + ?Sized>(q: &str, candidates: &H) -> Vec<(u32, u16)> {
     let mut hits: Vec<(u32, u16)> = Vec::new();
     if q.is_empty() {
         return hits;
@@ -54,9 +85,9 @@ pub fn matches(q: &str, candidates: &[Candidate<'_>]) -> Vec<(u32, u16)> {
     if idish(q) {
         let needle = q.to_ascii_lowercase();
         let mut ids: Vec<(u32, u16)> = Vec::new();
-        for (i, c) in candidates.iter().enumerate() {
-            if contains_ignore_ascii_case(c.app_id, &needle)
-                || contains_ignore_ascii_case(c.object_id, &needle)
+        for i in 0..candidates.len() {
+            if contains_ignore_ascii_case(candidates.app_id(i), &needle)
+                || contains_ignore_ascii_case(candidates.object_id(i), &needle)
             {
                 ids.push((i as u32, ID_SCORE));
             }
@@ -79,8 +110,8 @@ fn contains_ignore_ascii_case(hay: &str, lower_needle: &str) -> bool {
     }
 }
 
-fn fuzzy(candidates: &[Candidate<'_>], q: &str, hits: &mut Vec<(u32, u16)>) {
-    let names: Vec<&str> = candidates.iter().map(|c| c.name).collect();
+fn fuzzy<H: Haystacks + ?Sized>(candidates: &H, q: &str, hits: &mut Vec<(u32, u16)>) {
+    let names: Vec<&str> = (0..candidates.len()).map(|i| candidates.name(i)).collect();
     // Index order: callers sort by their own key, so frizbee's score sort would be wasted.
     let config = Config {
         sort: frizbee::SortStrategy::IndexAsc,
@@ -116,17 +147,29 @@ fn match_names(q: &str, config: &Config, names: &[&str]) -> Vec<(u32, u16)> {
 
 /// Smart case like frizbee: a lowercase letter matches either case, an uppercase one only
 /// itself. Scores: 3 at the start of the name, 2 at the start of a word, 1 elsewhere.
-fn single_char(candidates: &[Candidate<'_>], c: char, hits: &mut Vec<(u32, u16)>) {
+fn single_char<H: Haystacks + ?Sized>(candidates: &H, c: char, hits: &mut Vec<(u32, u16)>) {
     let sensitive = c.is_uppercase();
     let mut buf = [0u8; 4];
     let needle = c.encode_utf8(&mut buf).as_bytes();
     let finder = memchr::memmem::Finder::new(needle);
-    for (i, cand) in candidates.iter().enumerate() {
-        let hay = if sensitive { cand.name } else { cand.lower };
+    let byte = (needle.len() == 1).then(|| needle[0]);
+    for i in 0..candidates.len() {
+        let hay = if sensitive {
+            candidates.name(i)
+        } else {
+            candidates.lower(i)
+        };
         let bytes = hay.as_bytes();
-        let mut best = 0u16;
-        for at in finder.find_iter(bytes) {
-            let score = if at == 0 {
+        // The first occurrence, then (if it is not a word start) the next ones.
+        let first = match byte {
+            Some(b) => memchr::memchr(b, bytes),
+            None => finder.find(bytes),
+        };
+        let Some(first) = first else {
+            continue;
+        };
+        let score_at = |at: usize| -> u16 {
+            if at == 0 {
                 3
             } else if hay[..at]
                 .chars()
@@ -136,16 +179,22 @@ fn single_char(candidates: &[Candidate<'_>], c: char, hits: &mut Vec<(u32, u16)>
                 2
             } else {
                 1
+            }
+        };
+        let mut best = score_at(first);
+        if best == 1 {
+            // A later occurrence can only beat it by starting a word.
+            let rest = first + needle.len();
+            let tail = bytes.get(rest..).unwrap_or_default();
+            let word_start = match byte {
+                Some(b) => memchr::memchr_iter(b, tail).any(|p| score_at(p + rest) == 2),
+                None => finder.find_iter(tail).any(|p| score_at(p + rest) == 2),
             };
-            best = best.max(score);
-            if best >= 2 {
-                // A later occurrence can only beat a word start by being the name's start.
-                break;
+            if word_start {
+                best = 2;
             }
         }
-        if best > 0 {
-            hits.push((i as u32, best));
-        }
+        hits.push((i as u32, best));
     }
 }
 
@@ -171,9 +220,10 @@ mod tests {
         let names = ["xylo", "alpha-x", "box", "Xeno", "none"];
         let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
         let c = cands(&names, &lower);
-        assert_eq!(matches("x", &c), vec![(0, 3), (1, 2), (2, 1), (3, 3)]);
-        assert_eq!(matches("X", &c), vec![(3, 3)]);
-        assert_eq!(matches("xy", &c).len(), 1);
+        let c = c.as_slice();
+        assert_eq!(matches("x", c), vec![(0, 3), (1, 2), (2, 1), (3, 3)]);
+        assert_eq!(matches("X", c), vec![(3, 3)]);
+        assert_eq!(matches("xy", c).len(), 1);
     }
 
     #[test]
@@ -192,7 +242,7 @@ mod tests {
                 object_id: "11111111-ABCD-4000-8000-000000000000",
             },
         ];
-        assert_eq!(matches("abcd", &c), vec![(0, ID_SCORE), (1, ID_SCORE)]);
+        assert_eq!(matches("abcd", &c[..]), vec![(0, ID_SCORE), (1, ID_SCORE)]);
         assert!(idish("abcd") && !idish("abc") && !idish("abcx"));
     }
 }

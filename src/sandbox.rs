@@ -306,7 +306,10 @@ impl Shared {
             .key_credential_lists
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        while window.front().is_some_and(|t| now.duration_since(*t) >= minute) {
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= minute)
+        {
             window.pop_front();
         }
         if window.len() >= limit as usize {

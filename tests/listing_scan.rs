@@ -89,7 +89,10 @@ async fn ranges_list_every_app_once_and_end_with_a_delta_link() {
     assert_eq!(unique.len(), all.len(), "no duplicates");
     assert_eq!(all.len(), control.app_count(), "every app");
     assert!(got.delta_link.is_some());
-    assert!(control.requests(Route::CountApplications) >= 2, "slices counted");
+    assert!(
+        control.requests(Route::CountApplications) >= 2,
+        "slices counted"
+    );
     // Ranges, not one sequence: more listing requests than the 7 plain pages.
     assert!(control.requests(Route::ListApplications) > 7);
     // The bulk select leaves keyCredentials out (Graph's 150-a-minute rule).
@@ -193,7 +196,13 @@ async fn delta_rounds_report_changes_removals_and_expiry() {
     let secret_app = control.add_app("delta-secrets");
     let link = {
         let pages: Vec<_> = client.delta_changes(&link).collect().await;
-        pages.into_iter().last().unwrap().unwrap().delta_link.unwrap()
+        pages
+            .into_iter()
+            .last()
+            .unwrap()
+            .unwrap()
+            .delta_link
+            .unwrap()
     };
     control.rename_app(&secret_app, "delta-renamed");
     control.delete_app(&victim);
@@ -212,14 +221,24 @@ async fn delta_rounds_report_changes_removals_and_expiry() {
     let link = page.delta_link.expect("link");
 
     control.fail_delta_tokens(DeltaFailure::Expired);
-    let e = client.delta_changes(&link).next().await.unwrap().unwrap_err();
+    let e = client
+        .delta_changes(&link)
+        .next()
+        .await
+        .unwrap()
+        .unwrap_err();
     assert!(e.is_sync_reset(), "{e}");
     assert_eq!(e.status(), Some(400));
     assert_eq!(e.code(), Some("syncStateNotFound"));
 
     let link = client.delta_latest(LIST_SELECT).await.unwrap();
     control.fail_delta_tokens(DeltaFailure::Reset);
-    let e = client.delta_changes(&link).next().await.unwrap().unwrap_err();
+    let e = client
+        .delta_changes(&link)
+        .next()
+        .await
+        .unwrap()
+        .unwrap_err();
     assert!(e.is_sync_reset(), "{e}");
     assert_eq!(e.status(), Some(410));
 }
@@ -260,7 +279,11 @@ async fn search_finds_apps_by_word_prefixes() {
         assert!(n.contains("billing") && n.contains("prod"), "{n}");
     }
     assert!(
-        client.search_applications("!x", 10).await.unwrap().is_empty(),
+        client
+            .search_applications("!x", 10)
+            .await
+            .unwrap()
+            .is_empty(),
         "nothing to search for"
     );
 }
@@ -285,9 +308,7 @@ async fn the_sandbox_holds_the_filter_rules_graph_documents() {
         ..SandboxConfig::default()
     })
     .await;
-    let enc = |s: &str| {
-        url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
-    };
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     // ge/le on createdDateTime: default queries.
     let (s, body) = get(
         &sb,
@@ -309,7 +330,10 @@ async fn the_sandbox_holds_the_filter_rules_graph_documents() {
     assert!(body.contains("\"@odata.count\":0"), "{body}");
     // gt/lt and contains are refused; so is an empty startswith.
     for (f, words) in [
-        ("createdDateTime gt 2020-01-01T00:00:00Z", "Unsupported Query."),
+        (
+            "createdDateTime gt 2020-01-01T00:00:00Z",
+            "Unsupported Query.",
+        ),
         (
             "contains(displayName,'bill')",
             "Unsupported property filter clause operator 'Contains'.",
@@ -359,13 +383,20 @@ async fn an_initial_delta_round_pages_every_app_then_links_once() {
     })
     .await;
     let control = sb.control();
-    let first = format!("{}v1.0/applications/delta?$select=id,displayName", sb.graph_url);
+    let first = format!(
+        "{}v1.0/applications/delta?$select=id,displayName",
+        sb.graph_url
+    );
     let pages: Vec<_> = client.delta_changes(&first).collect().await;
     let mut seen = HashSet::new();
     for (i, p) in pages.iter().enumerate() {
         let p = p.as_ref().expect("page");
         assert!(p.changes.patches.len() <= 100);
-        assert_eq!(p.delta_link.is_some(), i + 1 == pages.len(), "one link, at the end");
+        assert_eq!(
+            p.delta_link.is_some(),
+            i + 1 == pages.len(),
+            "one link, at the end"
+        );
         for patch in &p.changes.patches {
             assert!(seen.insert(patch.id.to_string()));
         }

@@ -55,7 +55,7 @@ impl App {
         request: RequestId,
         tab: AppsTab,
         result: Result<Page<AppRegistration>, GraphError>,
-    ) {
+    ) -> Vec<Effect> {
         let (query, sort) = (self.filter.value().to_owned(), self.sort);
         match result {
             Ok(page) => {
@@ -67,6 +67,9 @@ impl App {
                     if last && total > 0 {
                         self.toast(ToastLevel::Warning, skipped_words(total), None);
                     }
+                    if last && tab == AppsTab::All {
+                        return self.save_cache();
+                    }
                 }
             }
             Err(e) => {
@@ -76,6 +79,7 @@ impl App {
                 }
             }
         }
+        Vec::new()
     }
 
     /// The answer to looking a pasted id up: the app joins the list, or a toast says why not.
@@ -126,8 +130,22 @@ impl App {
         if tab == AppsTab::Owned && self.owned_unavailable() {
             return Vec::new();
         }
+        if tab == AppsTab::All && self.defer_for_cache() {
+            return Vec::new();
+        }
         let r = self.request();
-        self.list_mut(tab).start_load(r);
+        let list = self.list_mut(tab);
+        // A list with a delta link is brought up to date by one delta round (one request when
+        // nothing changed); otherwise it is listed again.
+        if let Some(delta_link) = list.delta_link.clone().filter(|_| tab == AppsTab::All) {
+            list.start_patch(r);
+            return vec![Effect::RefreshApps {
+                request: r,
+                tab,
+                delta_link,
+            }];
+        }
+        list.start_load(r);
         vec![Effect::LoadApps {
             request: r,
             tab,
@@ -153,7 +171,11 @@ impl App {
                 // Enter opens the selected match (a filter stays for Esc back); with no match,
                 // a whole GUID is looked up in the directory.
                 self.filtering = false;
-                if let Some(app) = self.current_list().selected_app().map(|r| r.to_registration()) {
+                if let Some(app) = self
+                    .current_list()
+                    .selected_app()
+                    .map(|r| r.to_registration())
+                {
                     return self.open_app(app, DetailTab::ClientSecrets, true);
                 }
                 return self.lookup_effect();
@@ -181,7 +203,9 @@ impl App {
             }
             Command::CycleSort => {
                 self.sort = self.sort.next();
-                self.refilter(true);
+                let (query, sort) = (self.filter.value().to_owned(), self.sort);
+                self.all.resort(&query, sort);
+                self.owned.resort(&query, sort);
                 self.info(format!("Sorted by {}", self.sort.label()));
             }
             Command::Refresh if self.sign_in.failed => return self.sign_in_again(),

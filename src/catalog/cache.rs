@@ -205,7 +205,12 @@ pub fn encode<'a>(
         put_time(&mut w, r.created_date_time);
         w.push(match r.sign_in_audience {
             None => 0,
-            Some(a) => 1 + SignInAudience::ALL.iter().position(|x| *x == a).unwrap_or(0) as u8,
+            Some(a) => {
+                1 + SignInAudience::ALL
+                    .iter()
+                    .position(|x| *x == a)
+                    .unwrap_or(0) as u8
+            }
         });
         put_creds(&mut w, &r.password_credentials);
         match &r.key_credentials {
@@ -369,7 +374,9 @@ impl<'a> Reader<'a> {
         let mut n = 0usize;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
-            n |= usize::from(b & 0x7f).checked_shl(shift).ok_or("a length is damaged")?;
+            n |= usize::from(b & 0x7f)
+                .checked_shl(shift)
+                .ok_or("a length is damaged")?;
             if b & 0x80 == 0 {
                 return Ok(n);
             }
@@ -393,7 +400,9 @@ impl<'a> Reader<'a> {
         match self.byte()? {
             1 => {
                 let v = u128::from_be_bytes(self.array()?);
-                Ok(RowId::new(&uuid::Uuid::from_u128(v).hyphenated().to_string()))
+                Ok(RowId::new(
+                    &uuid::Uuid::from_u128(v).hyphenated().to_string(),
+                ))
             }
             _ => Ok(RowId::new(self.str()?)),
         }
@@ -451,7 +460,7 @@ mod tests {
                 "displayName": "ci", "hint": "abc", "endDateTime": "2027-01-01T00:00:00Z"}],
         }))
         .unwrap();
-        AppRow::from_registration(&a, i % 2 == 0)
+        AppRow::from_registration(&a, i.is_multiple_of(2))
     }
 
     #[test]
@@ -477,10 +486,18 @@ mod tests {
             assert_eq!(mode(&dir.path().join("azsecrets")), 0o700);
         }
         // Another tenant's key finds nothing; damage is an error, not a panic.
-        assert!(cache.load(&CacheKey::new("https://graph.microsoft.com/", "other")).unwrap().is_none());
+        assert!(
+            cache
+                .load(&CacheKey::new("https://graph.microsoft.com/", "other"))
+                .unwrap()
+                .is_none()
+        );
         for cut in [0, 7, 20, bytes.len() / 2, bytes.len() - 1] {
             std::fs::write(&path, &bytes[..cut]).unwrap();
-            assert!(matches!(cache.load(&key), Err(CacheError::Corrupt { .. })), "{cut}");
+            assert!(
+                matches!(cache.load(&key), Err(CacheError::Corrupt { .. })),
+                "{cut}"
+            );
         }
         assert_eq!(cache.remove_all().unwrap(), 1);
         assert!(!path.exists());

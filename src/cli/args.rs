@@ -114,6 +114,13 @@ pub struct GlobalArgs {
     /// Seconds before a copied secret is cleared from the clipboard (0: never).
     #[arg(long, default_value_t = 45, value_name = "SECS")]
     pub clipboard_timeout: u64,
+    /// Keep no app list cache: every start lists the tenant anew (the cache holds names, ids,
+    /// dates and secret hints, never a secret or a token).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Ranges of the app list read from Graph at once (1 to 8; 1 reads one page at a time).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=8))]
+    pub list_concurrency: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

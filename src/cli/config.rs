@@ -72,6 +72,8 @@ impl GlobalArgs {
             read_only: s.read_only,
             clipboard: s.clipboard,
             clipboard_timeout: s.clipboard_timeout,
+            no_cache: self.no_cache,
+            list_concurrency: usize::from(self.list_concurrency),
         }
     }
 }

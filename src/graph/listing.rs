@@ -315,11 +315,7 @@ struct Range {
 /// Ranges that together cover every creation time: contiguous, inclusive at both ends (so
 /// neighbours share their boundary, and duplicates are dropped by id), the first open below
 /// and the last open above (apps created while the scan runs land in it).
-fn plan(
-    bounds: &[DateTime<Utc>],
-    counts: Option<&[u64]>,
-    concurrency: usize,
-) -> Vec<Range> {
+fn plan(bounds: &[DateTime<Utc>], counts: Option<&[u64]>, concurrency: usize) -> Vec<Range> {
     // `bounds` are the slices' edges: slice i is [bounds[i], bounds[i+1]].
     let n = bounds.len().saturating_sub(1);
     if n == 0 {
@@ -480,7 +476,8 @@ impl GraphClient {
         // The sync state comes first, so nothing changed during the scan is missed.
         let latest = async {
             if opts.track {
-                match self.delta_latest(select).await {
+                // Every property the list shows, certificates included: their changes count.
+                match self.delta_latest(super::client::APP_SELECT).await {
                     Ok(link) => Some(link),
                     Err(e) => {
                         tracing::info!(error = %e, "no delta link: the listing is not tracked");
@@ -594,8 +591,7 @@ impl GraphClient {
                 {
                     return Ok(());
                 }
-                if !changes.is_empty() && tx.send(Ok(ScanEvent::Changes(changes))).await.is_err()
-                {
+                if !changes.is_empty() && tx.send(Ok(ScanEvent::Changes(changes))).await.is_err() {
                     return Ok(());
                 }
                 if page.delta_link.is_some() {
@@ -618,10 +614,12 @@ impl GraphClient {
         let asks = (0..n).map(|i| {
             let lo = (i > 0).then(|| bounds[i]);
             let hi = (i + 1 < n).then(|| bounds[i + 1]);
-            async move { self.count_applications(range_filter(lo, hi).as_deref()).await }
+            async move {
+                self.count_applications(range_filter(lo, hi).as_deref())
+                    .await
+            }
         });
-        let answers: Vec<Result<u64, GraphError>> =
-            stream::iter(asks).buffered(16).collect().await;
+        let answers: Vec<Result<u64, GraphError>> = stream::iter(asks).buffered(16).collect().await;
         let mut counts = Vec::with_capacity(n);
         for a in answers {
             match a {
@@ -670,13 +668,22 @@ impl GraphClient {
                     if now > seen {
                         let was = running.load(Ordering::SeqCst);
                         let half = (was / 2).max(1);
-                        if half < was && running.compare_exchange(was, half, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+                        if half < was
+                            && running
+                                .compare_exchange(was, half, Ordering::SeqCst, Ordering::SeqCst)
+                                .is_ok()
+                        {
                             let gone = permits.forget_permits(was - half);
-                            tracing::info!(from = was, to = was - gone, "Graph throttled: fewer cursors");
+                            tracing::info!(
+                                from = was,
+                                to = was - gone,
+                                "Graph throttled: fewer cursors"
+                            );
                         }
                     }
                     let body = body?;
-                    let (page, skipped) = decode_page::<AppRegistration>("list applications", &body)?;
+                    let (page, skipped) =
+                        decode_page::<AppRegistration>("list applications", &body)?;
                     if let Some(next) = &page.next_link {
                         url = Some(self.next_url("list applications", next)?);
                     }
@@ -804,7 +811,9 @@ impl GraphClient {
     ) -> BoxStream<'static, Result<Page<CertificatesOf>, GraphError>> {
         self.pages(
             "list certificates",
-            self.v1(&format!("applications?$select={CERT_SELECT}&$top={MAX_TOP}")),
+            self.v1(&format!(
+                "applications?$select={CERT_SELECT}&$top={MAX_TOP}"
+            )),
         )
     }
 }
@@ -887,11 +896,13 @@ mod tests {
     fn filters_and_headers() {
         let f = range_filter(Some(at("2024-01-01T00:00:00Z")), None).unwrap();
         assert_eq!(f, "createdDateTime ge 2024-01-01T00:00:00Z");
-        let u = Url::parse("https://g/v1.0/applications?$search=%22displayName%3Aa%26b%22").unwrap();
+        let u =
+            Url::parse("https://g/v1.0/applications?$search=%22displayName%3Aa%26b%22").unwrap();
         assert!(needs_eventual(&u) && search_has_ampersand(&u));
         let u = Url::parse("https://g/v1.0/applications/$count?$filter=x").unwrap();
         assert!(needs_eventual(&u));
-        let u = Url::parse("https://g/v1.0/applications?$select=id,keyCredentials&$top=999").unwrap();
+        let u =
+            Url::parse("https://g/v1.0/applications?$select=id,keyCredentials&$top=999").unwrap();
         assert!(!needs_eventual(&u) && is_key_credentials_listing(&u));
         let u = Url::parse("https://g/v1.0/applications/x?$select=id,keyCredentials").unwrap();
         assert!(!is_key_credentials_listing(&u));

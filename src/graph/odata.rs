@@ -77,7 +77,10 @@ mod tests {
             search_display_name("say \"hi\" \\o/").as_deref(),
             Some(r#""displayName:say \"hi\" \\o/""#)
         );
-        assert_eq!(search_display_name("^web$").as_deref(), Some("\"displayName:web\""));
+        assert_eq!(
+            search_display_name("^web$").as_deref(),
+            Some("\"displayName:web\"")
+        );
         assert_eq!(search_display_name("  --  "), None);
         assert_eq!(search_display_name("!web"), None);
     }

@@ -178,6 +178,24 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             )
             .spans,
         );
+        // What Graph's search is doing for this text.
+        if let Some(s) = app
+            .search
+            .as_ref()
+            .filter(|s| s.text == app.filter.value().trim())
+        {
+            if s.pending {
+                spans.push(Span::styled(
+                    format!("  {} asking Graph", app.spinner_frame()),
+                    t.muted(),
+                ));
+            } else if s.found > 0 {
+                spans.push(Span::styled(
+                    format!("  {SEARCH_MARK}{} found by Graph", s.found),
+                    t.muted(),
+                ));
+            }
+        }
         Line::from(spans)
     } else {
         Line::from(Span::styled(
@@ -271,9 +289,26 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     table(app, body, buf);
 }
 
+/// Marks a row Graph's `$search` found before the listing reached it.
+pub const SEARCH_MARK: &str = "⌕ ";
+
 fn counter(app: &App) -> String {
     let list = app.current_list();
     let total = list.len();
+    // Cached rows are shown at once; say so until Graph has confirmed them.
+    if list.cached.is_some() {
+        let what = if list.is_loading() {
+            format!("{} refreshing", app.spinner_frame())
+        } else {
+            "not yet refreshed".to_owned()
+        };
+        let shown = if app.filter.value().is_empty() {
+            thousands(total)
+        } else {
+            format!("{} of {}", thousands(list.view.len()), thousands(total))
+        };
+        return format!("{shown} apps (cached, {what})");
+    }
     match &list.load {
         ListLoad::Loading { received, .. } => {
             if *received == 0 && total > 0 {
@@ -373,8 +408,20 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
                 ]),
                 None => Line::from(Span::styled("none", theme().muted())),
             };
+            // An app Graph's search found before the listing reached it is marked.
+            let name = if a.origin == Origin::Searched {
+                Line::from(vec![
+                    Span::styled(SEARCH_MARK, theme().muted()),
+                    Span::raw(text::name_cell(
+                        &a.display_name,
+                        name_w.saturating_sub(text::width(SEARCH_MARK)),
+                    )),
+                ])
+            } else {
+                Line::from(text::name_cell(&a.display_name, name_w))
+            };
             Row::new(vec![
-                Line::from(text::name_cell(&a.display_name, name_w)),
+                name,
                 Line::from(text::short(a.app_id.as_str(), usize::from(id_w))),
                 Line::from(text::date(a.created_date_time)),
                 Line::from(format!("{:>7}", a.password_credentials.len())),
