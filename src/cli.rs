@@ -21,7 +21,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 pub use args::{
-    AppsCommand, AuthMethod, Cli, ClipboardChoice, Command, GlobalArgs, OutputFormat,
+    AppsCommand, AuthMethod, Cli, ClipboardChoice, Command, GlobalArgs, ListSort, OutputFormat,
     SandboxCommand, SandboxServeArgs, SecretsCommand,
 };
 pub use config::Settings;
@@ -127,9 +127,23 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Sandbox(SandboxCommand::Serve(args))) => sandbox::serve(args.config()).await,
         Some(Command::Apps(AppsCommand::List {
             filter,
+            search,
+            prefix,
             owned,
+            sort,
             output,
-        })) => apps::list(&global.session(), filter, owned, output).await,
+        })) => {
+            let opts = apps::ListOptions {
+                filter,
+                search,
+                prefix,
+                owned,
+                sort,
+                format: output,
+                concurrency: usize::from(global.list_concurrency),
+            };
+            apps::list(&global.session(), opts).await
+        }
         Some(Command::Secrets(cmd)) => {
             secrets::run(cmd, &global.session(), global.settings()).await
         }

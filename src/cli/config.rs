@@ -18,6 +18,8 @@ pub struct Settings {
     pub read_only: bool,
     pub clipboard: ClipboardMode,
     pub clipboard_timeout: Duration,
+    /// Range cursors a full listing runs at once (`--list-concurrency`).
+    pub list_concurrency: usize,
 }
 
 impl GlobalArgs {
@@ -62,6 +64,7 @@ impl GlobalArgs {
             read_only: self.read_only,
             clipboard: self.clipboard.into(),
             clipboard_timeout: Duration::from_secs(self.clipboard_timeout),
+            list_concurrency: usize::from(self.list_concurrency),
         }
     }
 
@@ -73,7 +76,7 @@ impl GlobalArgs {
             clipboard: s.clipboard,
             clipboard_timeout: s.clipboard_timeout,
             no_cache: self.no_cache,
-            list_concurrency: usize::from(self.list_concurrency),
+            list_concurrency: s.list_concurrency,
         }
     }
 }
@@ -175,6 +178,7 @@ mod tests {
                 read_only: true,
                 clipboard: ClipboardMode::Osc52,
                 clipboard_timeout: Duration::ZERO,
+                list_concurrency: 4,
             }
         );
         let s = global(&["--sandbox", "--sandbox-apps", "7"]).session();

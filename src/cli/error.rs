@@ -194,7 +194,7 @@ pub fn advice(cause: Cause) -> &'static str {
         C::Rejected => "Check the arguments and try again.",
         C::Network => "Check the network connection and try again.",
         C::RequestTooLong => {
-            "Shorten it: a display name is at most 256 characters, so a longer --filter matches nothing."
+            "Shorten it: a display name is at most 256 characters, so a longer --prefix or --search matches nothing."
         }
         C::TokenNotSendable => {
             "The access token holds a line break or another character a header cannot carry: check AZSECRETS_ACCESS_TOKEN (or sign in another way)."

@@ -804,6 +804,25 @@ impl GraphClient {
         Ok(page.value)
     }
 
+    /// Every app Graph's `$search` finds for `text` (see [`Self::search_applications`]), all
+    /// pages, with certificates (`$select` as [`super::client::APP_SELECT`]).
+    pub fn search_all(
+        &self,
+        text: &str,
+    ) -> BoxStream<'static, Result<Page<AppRegistration>, GraphError>> {
+        match odata::search_display_name(text) {
+            None => stream::empty().boxed(),
+            Some(clause) => self.pages(
+                "search applications",
+                self.v1(&format!(
+                    "applications?$search={}&$select={}&$top={MAX_TOP}",
+                    odata::encode(&clause),
+                    super::client::APP_SELECT
+                )),
+            ),
+        }
+    }
+
     /// The certificates of every app ([`CERT_SELECT`]), page by page: paced under Graph's 150
     /// listings a minute per tenant, sequentially (they cannot go faster than the pace).
     pub fn list_certificates(
