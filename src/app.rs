@@ -16,6 +16,7 @@ pub mod apps_list;
 mod apps_screen;
 pub mod dialogs;
 pub mod effect;
+mod expiring;
 pub mod loadable;
 pub mod quit;
 mod routing;
@@ -46,6 +47,7 @@ pub use dialogs::{
     StatusLine, Submit, Submits, handoff_advice,
 };
 pub use effect::{Effect, JournalNote};
+pub use expiring::{CredKind, CredRef, ExpiringList};
 pub use loadable::{ErrorInfo, Loadable, Retrying};
 pub use quit::{QUIT_AGAIN, Quitting};
 pub use sign_in::{SIGN_IN_CODE, SignInAccount, SignInState};
@@ -109,6 +111,8 @@ pub struct App {
     pub search: Option<GraphSearch>,
     /// The warm-start cache and the passes that complete the All list.
     pub warm: Warm,
+    /// The Expiring credentials tab (a view over the All list).
+    pub expiring: ExpiringList,
     pub detail: Option<AppScreen>,
     pub dialogs: Vec<Dialog>,
     pub toasts: Vec<Toast>,
@@ -146,6 +150,7 @@ impl App {
             lookup: None,
             search: None,
             warm: Warm::default(),
+            expiring: ExpiringList::default(),
             detail: None,
             dialogs: Vec::new(),
             toasts: Vec::new(),
@@ -331,6 +336,12 @@ impl App {
         let (apps, app) = (self.apps_page_rows(), self.app_page_rows());
         self.all.scroll(apps);
         self.owned.scroll(apps);
+        if self.tab == AppsTab::Expiring {
+            // Cheap when nothing changed: the tab follows the All list and the filter.
+            let query = self.filter.value().to_owned();
+            self.expiring.sync(&self.all, &query);
+            self.expiring.scroll(apps);
+        }
         if let Some(d) = self.detail.as_mut() {
             d.scroll(app);
         }

@@ -331,3 +331,43 @@ fn the_certificates_pass_completes_next_expiry() {
     );
     assert!(!app.is_busy());
 }
+
+#[test]
+fn the_expiring_tab_lists_every_credential_soonest_first_and_opens_its_app() {
+    use ratatui::crossterm::event::KeyCode;
+    let mut app = loaded(false);
+    press(&mut app, &[code(KeyCode::Tab), code(KeyCode::Tab)]);
+    assert_eq!(app.tab, AppsTab::Expiring);
+    let ends: Vec<i64> = app.expiring.view.iter().map(|c| c.end).collect();
+    let mut sorted = ends.clone();
+    sorted.sort();
+    assert_eq!(ends, sorted, "soonest first");
+    let total: usize = apps()
+        .iter()
+        .map(|a| a.password_credentials.len() + a.key_credentials.len())
+        .sum();
+    assert_eq!(app.expiring.view.len(), total);
+    let text = screen_text(&app, 120, 40);
+    assert!(text.contains("[Expiring credentials]"), "{text}");
+    assert!(text.contains(&format!("{total} credentials")), "{text}");
+    // The filter keeps the credentials of the apps it shows.
+    press(&mut app, &[key('/')]);
+    type_text(&mut app, "payments");
+    assert!(!app.expiring.view.is_empty());
+    for c in &app.expiring.view {
+        assert_eq!(app.all.rows[c.row as usize].display_name, "payments-api");
+    }
+    // Enter opens the app on the credential's tab, that credential selected.
+    let chosen = app.expiring.view[1];
+    press(&mut app, &[code(KeyCode::Down), code(KeyCode::Enter)]);
+    let d = app.detail.as_ref().expect("the app screen");
+    let want = match chosen.kind {
+        azsecrets::app::CredKind::Secret => azsecrets::app::DetailTab::ClientSecrets,
+        azsecrets::app::CredKind::Certificate => azsecrets::app::DetailTab::Certificates,
+    };
+    assert_eq!(d.tab, want);
+    if want == azsecrets::app::DetailTab::ClientSecrets {
+        let key = chosen.cred(&app.all).unwrap().key_id.to_string();
+        assert_eq!(d.selected_secret().unwrap().key_id.as_str(), key);
+    }
+}

@@ -194,6 +194,17 @@ pub struct AppList {
     pub delta_link: Option<String>,
     /// Rows changed since the cache was last written.
     pub dirty: bool,
+    /// Stamps (unique across lists): any change to rows or view, and any change other than
+    /// rows added at the end (what views over the rows, like the Expiring tab, rebuild on).
+    pub generation: u64,
+    pub reshaped: u64,
+}
+
+/// A fresh stamp for [`AppList::generation`] and [`AppList::reshaped`].
+fn stamp() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl AppList {
@@ -208,6 +219,11 @@ impl AppList {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Whether row `i` is in the list (not removed).
+    pub fn is_live(&self, i: usize) -> bool {
+        self.keys.get(i).is_some_and(|k| k.live)
     }
 
     /// Live rows, in row order.
@@ -332,6 +348,7 @@ impl AppList {
         sort: SortKey,
     ) {
         *self = AppList::default();
+        self.reshaped = stamp();
         self.keys = rows.iter().map(RowKey::of).collect();
         for (i, r) in rows.iter().enumerate() {
             self.index.insert(&r.id, i as u32);
@@ -418,6 +435,10 @@ impl AppList {
             return;
         }
         self.dirty = true;
+        self.generation = stamp();
+        if !t.changed.is_empty() || !t.dead.is_empty() {
+            self.reshaped = stamp();
+        }
         let keep = self.view.get(self.selected).copied();
         let moved: Vec<u32> = t.changed.iter().chain(&t.dead).copied().collect();
         if !moved.is_empty() {
@@ -467,6 +488,7 @@ impl AppList {
             let old = std::mem::take(&mut self.view);
             self.view = merge_sorted(&old, &hits, |a, b| by(a) <= by(b));
             self.settle_selection(keep, true);
+            self.generation = stamp();
         } else {
             self.refilter(query, sort, true);
         }
@@ -504,6 +526,8 @@ impl AppList {
             self.index.insert(&r.id, i as u32);
         }
         self.dead = 0;
+        self.reshaped = stamp();
+        self.generation = stamp();
         self.rerank(self.rank_sort);
         self.selected = self.selected.min(self.view.len().saturating_sub(1));
     }
@@ -629,6 +653,7 @@ impl AppList {
         }
         self.last_query = q.to_owned();
         self.settle_selection(keep, !q.is_empty());
+        self.generation = stamp();
     }
 
     /// The same hits in another order (`s`): a re-rank, nothing is matched again.
@@ -641,6 +666,7 @@ impl AppList {
         }
         self.view = rank_hits(self.order(sort), &self.keys, &self.last_hits);
         self.reselect(keep);
+        self.generation = stamp();
     }
 
     /// The selection after the view changed: the best hit while filtering (unless the user

@@ -14,6 +14,8 @@ use super::{App, AppList, DetailTab, ToastLevel, explain};
 pub enum AppsTab {
     All,
     Owned,
+    /// Every secret and certificate of the All list, soonest expiry first.
+    Expiring,
 }
 
 /// Rows of the apps screen around its table: title, tenant, identity, tabs, filter, the
@@ -23,14 +25,14 @@ pub const APPS_CHROME: u16 = 7;
 impl App {
     pub fn list(&self, tab: AppsTab) -> &AppList {
         match tab {
-            AppsTab::All => &self.all,
+            AppsTab::All | AppsTab::Expiring => &self.all,
             AppsTab::Owned => &self.owned,
         }
     }
 
     pub(super) fn list_mut(&mut self, tab: AppsTab) -> &mut AppList {
         match tab {
-            AppsTab::All => &mut self.all,
+            AppsTab::All | AppsTab::Expiring => &mut self.all,
             AppsTab::Owned => &mut self.owned,
         }
     }
@@ -159,6 +161,11 @@ impl App {
     pub(super) fn apps_command(&mut self, c: Command) -> Vec<Effect> {
         let page = self.apps_page_rows() as isize;
         let tab = self.tab;
+        if tab == AppsTab::Expiring
+            && let Some(fx) = self.expiring_command(c, page)
+        {
+            return fx;
+        }
         match c {
             Command::Up => self.list_mut(tab).move_by(-1),
             Command::Down => self.list_mut(tab).move_by(1),
@@ -187,15 +194,13 @@ impl App {
                     self.refilter(false);
                 }
             }
-            Command::NextTab if self.owned_unavailable() => {
-                // The Owned tab is hidden: an app-only sign-in has no /me to own anything.
-                self.tab = AppsTab::All;
-                self.info("Owned applications need a user sign-in; this is an app-only sign-in (service principal)");
-            }
             Command::NextTab => {
+                // The Owned tab is skipped for an app-only sign-in: it has no /me to own anything.
                 self.tab = match self.tab {
+                    AppsTab::All if self.owned_unavailable() => AppsTab::Expiring,
                     AppsTab::All => AppsTab::Owned,
-                    AppsTab::Owned => AppsTab::All,
+                    AppsTab::Owned => AppsTab::Expiring,
+                    AppsTab::Expiring => AppsTab::All,
                 };
                 if self.list(self.tab).load == ListLoad::Idle {
                     return self.load_list(self.tab);
@@ -227,6 +232,56 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+}
+
+impl App {
+    /// The Expiring credentials tab's own commands (`None`: the apps screen's apply).
+    fn expiring_command(&mut self, c: Command, page: isize) -> Option<Vec<Effect>> {
+        let query = self.filter.value().to_owned();
+        self.expiring.sync(&self.all, &query);
+        match c {
+            Command::Up => self.expiring.move_by(-1),
+            Command::Down => self.expiring.move_by(1),
+            Command::PageUp => self.expiring.move_by(-page),
+            Command::PageDown => self.expiring.move_by(page),
+            Command::First => self.expiring.select_first(),
+            Command::Last => self.expiring.select_last(),
+            Command::CycleSort => self.info("This tab is always soonest expiry first"),
+            Command::AcceptFilter | Command::Open => {
+                self.filtering = false;
+                let c = self.expiring.selected_ref()?;
+                let row = self.all.rows.get(c.row as usize)?;
+                let key = c.cred(&self.all).map(|k| k.key_id.to_string());
+                let tab = match c.kind {
+                    super::CredKind::Secret => DetailTab::ClientSecrets,
+                    super::CredKind::Certificate => DetailTab::Certificates,
+                };
+                let fx = self.open_app(row.to_registration(), tab, true);
+                // The credential chosen is the one selected on the App screen.
+                if let (Some(d), Some(key)) = (self.detail.as_mut(), key) {
+                    let at = match tab {
+                        DetailTab::ClientSecrets => {
+                            d.secrets().iter().position(|s| s.key_id.as_str() == key)
+                        }
+                        _ => d.registration().and_then(|a| {
+                            a.key_credentials
+                                .iter()
+                                .position(|k| k.key_id.as_str() == key)
+                        }),
+                    };
+                    let slot = DetailTab::ALL.iter().position(|t| *t == tab);
+                    if let (Some(at), Some(slot)) = (at, slot)
+                        && let Some(sel) = d.selected.get_mut(slot)
+                    {
+                        *sel = at;
+                    }
+                }
+                return Some(fx);
+            }
+            _ => return None,
+        }
+        Some(Vec::new())
     }
 }
 

@@ -250,7 +250,7 @@ impl App {
     /// what it finds joins the list, marked.
     pub(super) fn search_effect(&mut self) -> Vec<Effect> {
         let q = self.filter.value().trim().to_owned();
-        let worth = self.tab == AppsTab::All
+        let worth = matches!(self.tab, AppsTab::All | AppsTab::Expiring)
             && q.chars().count() >= SEARCH_FROM
             && !apps_list::is_full_guid(&q)
             // Hex digits and dashes are an id being typed: the GUID lookup answers those.

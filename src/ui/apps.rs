@@ -150,14 +150,20 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         tab_line.push(Span::raw(" "));
         tab_line.push(tab("Owned applications", AppsTab::Owned));
     }
-    Paragraph::new(text::fit_line(Line::from(tab_line), width)).render(tabs, buf);
-    let sort = if app.filter.value().trim().is_empty() {
+    tab_line.push(Span::raw(" "));
+    tab_line.push(tab("Expiring credentials", AppsTab::Expiring));
+    let tab_line = Line::from(tab_line);
+    let tabs_w = tab_line.width() as u16;
+    Paragraph::new(text::fit_line(tab_line, width)).render(tabs, buf);
+    let sort = if app.tab == AppsTab::Expiring {
+        "soonest expiry first ".to_owned()
+    } else if app.filter.value().trim().is_empty() {
         format!("sort: {} ", app.sort.label())
     } else {
         format!("sort: best match, {} ", app.sort.label())
     };
     let sw = text::width(&sort) as u16;
-    if tabs.width > sw + 45 {
+    if tabs.width > sw + tabs_w + 1 {
         Paragraph::new(Span::styled(sort, t.muted()))
             .render(Rect::new(tabs.right() - sw, tabs.y, sw, 1), buf);
     }
@@ -213,6 +219,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             .render(Rect::new(filter.right() - cw, filter.y, cw, 1), buf);
     }
 
+    if app.tab == AppsTab::Expiring {
+        return expiring(app, body, buf);
+    }
     if app.tab == AppsTab::Owned && app.owned_unavailable() {
         message(
             body,
@@ -276,7 +285,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             }
             _ => {
                 let what = match app.tab {
-                    AppsTab::All => "No app registrations in this tenant.",
+                    AppsTab::All | AppsTab::Expiring => "No app registrations in this tenant.",
                     AppsTab::Owned => "You own no app registrations.",
                 };
                 let new = key_for(Context::Apps, Command::NewRegistration);
@@ -294,6 +303,20 @@ pub const SEARCH_MARK: &str = "⌕ ";
 
 fn counter(app: &App) -> String {
     let list = app.current_list();
+    if app.tab == AppsTab::Expiring {
+        let n = app.expiring.view.len();
+        let mut s = format!(
+            "{} credential{}",
+            thousands(n),
+            if n == 1 { "" } else { "s" }
+        );
+        if list.is_loading() {
+            s.push_str(&format!(" {} loading apps…", app.spinner_frame()));
+        } else if app.warm.certificates.is_some() {
+            s.push_str(&format!(" {} certificates loading…", app.spinner_frame()));
+        }
+        return s;
+    }
     let total = list.len();
     // Cached rows are shown at once; say so until Graph has confirmed them.
     if list.cached.is_some() {
@@ -357,6 +380,80 @@ fn message(area: Rect, buf: &mut Buffer, lines: &[(String, ratatui::style::Style
     Paragraph::new(text)
         .wrap(Wrap { trim: true })
         .render(inner, buf);
+}
+
+/// The Expiring credentials tab: every secret and certificate, soonest expiry first.
+fn expiring(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = theme();
+    let list = &app.all;
+    let view = &app.expiring.view;
+    if view.is_empty() {
+        let line = if list.is_empty() && list.is_loading() {
+            format!("{} Loading app registrations…", app.spinner_frame())
+        } else if !app.filter.value().is_empty() {
+            format!(
+                "No credential of an app matching \"{}\". {} clears the filter.",
+                text::cell(app.filter.value(), 60),
+                key_for(Context::Filter, Command::Back)
+            )
+        } else {
+            "No client secret or certificate in this tenant.".to_owned()
+        };
+        message(area, buf, &[(line, t.muted())]);
+        return;
+    }
+    let widths = [
+        Constraint::Fill(2),
+        Constraint::Length(11),
+        Constraint::Fill(1),
+        Constraint::Length(22),
+        Constraint::Length(9),
+    ];
+    let cols = text::column_widths(area.width, 2, &widths, 1);
+    let (app_w, desc_w) = (
+        cols.first().copied().unwrap_or(0),
+        cols.get(2).copied().unwrap_or(0),
+    );
+    let rows_h = usize::from(area.height.saturating_sub(1));
+    let (offset, mut state) = window(
+        app.expiring.offset,
+        app.expiring.selected,
+        rows_h,
+        view.len(),
+    );
+    let rows: Vec<Row> = view
+        .iter()
+        .skip(offset)
+        .take(rows_h)
+        .filter_map(|c| Some((list.rows.get(c.row as usize)?, c.cred(list)?, c.kind)))
+        .map(|(a, cred, kind)| {
+            let kind = match kind {
+                crate::app::CredKind::Secret => "secret",
+                crate::app::CredKind::Certificate => "certificate",
+            };
+            Row::new(vec![
+                Line::from(text::name_cell(&a.display_name, app_w)),
+                Line::from(kind),
+                Line::from(text::name_cell(
+                    cred.description.as_deref().unwrap_or("—"),
+                    desc_w,
+                )),
+                Line::from(vec![
+                    Span::raw(format!("{} ", text::date(cred.end))),
+                    text::status_span(cred.end, app.now),
+                ]),
+                Line::from(text::short(cred.key_id.as_str(), 9)),
+            ])
+        })
+        .collect();
+    let header =
+        Row::new(vec!["App", "Kind", "Description", "Expires", "ID"]).style(t.header_row());
+    let table = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .row_highlight_style(t.selected())
+        .highlight_symbol("▶ ");
+    StatefulWidget::render(table, area, buf, &mut state);
 }
 
 /// The window a table of `height` rows shows: the model's offset, clamped for this area (a
