@@ -23,6 +23,7 @@ mod routing;
 pub mod scroll;
 pub mod sign_in;
 pub mod summary;
+mod switch;
 mod warm;
 
 use chrono::{DateTime, Duration, Utc};
@@ -44,7 +45,7 @@ pub use dialogs::{
     AddFocus, AddSecret, CloseFocus, Confirm, ConfirmFocus, ConfirmKind, CopyItem, CopyKind,
     CopyMenu, Cx, Dialog, ExpiryChoice, Explain, Finishing, FollowUp, Help, InFlight, Member,
     NewFocus, NewRegistration, Next, Outcome, Recovery, RecoveryFocus, Reveal, RevealMode, Room,
-    StatusLine, Submit, Submits, handoff_advice,
+    StatusLine, Submit, Submits, TenantPicker, handoff_advice,
 };
 pub use effect::{Effect, JournalNote};
 pub use expiring::{CredKind, CredRef, ExpiringList};
@@ -113,6 +114,8 @@ pub struct App {
     pub warm: Warm,
     /// The Expiring credentials tab (a view over the All list).
     pub expiring: ExpiringList,
+    /// A tenant switch on its way: the request and where to.
+    pub switching: Option<(RequestId, crate::tenants::TenantChoice)>,
     pub detail: Option<AppScreen>,
     pub dialogs: Vec<Dialog>,
     pub toasts: Vec<Toast>,
@@ -151,6 +154,7 @@ impl App {
             search: None,
             warm: Warm::default(),
             expiring: ExpiringList::default(),
+            switching: None,
             detail: None,
             dialogs: Vec::new(),
             toasts: Vec::new(),
@@ -214,6 +218,7 @@ impl App {
             || self.lookup.is_some()
             || self.search.as_ref().is_some_and(|s| s.pending)
             || self.warm.certificates.is_some()
+            || self.switching.is_some()
             || self.retrying.is_some()
             || self
                 .detail
@@ -390,6 +395,10 @@ impl App {
             Action::Certificates(r, result) => return self.certificates(r, result),
             Action::CacheLoaded(r, result) => return self.cache_loaded(r, result),
             Action::CacheNotSaved(e) => self.cache_not_saved(e),
+            Action::TenantsLoaded(r, result) => {
+                return self.answer(r, |p: &mut TenantPicker| p.loaded(result));
+            }
+            Action::TenantSwitched(r, result) => return self.tenant_switched(r, result),
             Action::AppLookedUp(r, result) => self.app_looked_up(r, result),
             Action::AppLoaded(r, result) => self.app_loaded(r, result),
             Action::FederatedLoaded(r, result) => {
@@ -466,6 +475,12 @@ impl App {
 }
 
 impl App {
+    /// Another tenant: its left-overs are checked too.
+    fn rescan_orphans(&mut self) -> Vec<Effect> {
+        self.orphans_checked = false;
+        self.scan_orphans()
+    }
+
     /// Once the tenant is known: ask the journal for what interrupted runs left in it.
     fn scan_orphans(&mut self) -> Vec<Effect> {
         if self.orphans_checked {

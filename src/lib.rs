@@ -25,6 +25,7 @@ pub mod sandbox;
 pub mod sanitize;
 pub mod secret;
 pub mod session;
+pub mod tenants;
 pub mod tui;
 pub mod ui;
 pub mod verify;

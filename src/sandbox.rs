@@ -216,7 +216,10 @@ pub struct SandboxSecret {
 }
 
 pub(crate) struct Shared {
+    /// The sandbox's own tenant.
     tenant: RwLock<Tenant>,
+    /// Further tenants the sandbox user is a guest in (index 1 on; tokens say which).
+    guests: Vec<RwLock<Tenant>>,
     auth: Mutex<AuthState>,
     faults: Mutex<Faults>,
     /// Graph requests since the faults were last set (for "every Nth").
@@ -254,6 +257,25 @@ pub(crate) struct Shared {
 impl Shared {
     fn count(&self, route: Route) {
         self.counters[route.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Tenant `index` (0: the sandbox's own; an unknown index is the own one).
+    fn tenant_lock(&self, index: usize) -> &RwLock<Tenant> {
+        index
+            .checked_sub(1)
+            .and_then(|i| self.guests.get(i))
+            .unwrap_or(&self.tenant)
+    }
+
+    /// The index of the tenant with this id or domain.
+    fn tenant_index(&self, id_or_domain: &str) -> Option<usize> {
+        std::iter::once(&self.tenant)
+            .chain(&self.guests)
+            .position(|t| {
+                let t = t.read().unwrap_or_else(|e| e.into_inner());
+                id_or_domain.eq_ignore_ascii_case(&t.info.id)
+                    || id_or_domain.eq_ignore_ascii_case(&t.info.domain)
+            })
     }
 
     fn tenant_read(&self) -> std::sync::RwLockReadGuard<'_, Tenant> {
@@ -348,6 +370,8 @@ pub struct RunningSandbox {
     pub vault_names: Vec<String>,
     /// The tenant's display name, as its tenant file has it (not cleaned).
     pub tenant_name: String,
+    /// The second tenant's id (the sandbox user is a guest there; `T` switches to it).
+    pub second_tenant_id: String,
     /// The signed-in user as "Name <upn>", as the tenant file has it (not cleaned).
     pub user_label: String,
     control: SandboxControl,
@@ -614,9 +638,16 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         }
     };
     let tenant_id = tenant.info.id.clone();
+    let (second, _) = seed::build_from(seed::SECOND, Utc::now(), 0).map_err(SandboxError::Seed)?;
+    let second_tenant_id = second.info.id.clone();
     let vault_url_template = format!("{origin}/kv/{{name}}/");
     let directory =
-        arm::Directory::seed(&tenant_id, &tenant.info.display_name, &tenant.info.domain);
+        arm::Directory::seed(&tenant_id, &tenant.info.display_name, &tenant.info.domain)
+            .with_tenant(
+                &second.info.id,
+                &second.info.display_name,
+                &second.info.domain,
+            );
     let vaults = keyvault::Vaults::seed(&tenant, &directory, &origin);
     let vault_names = vaults.names();
     let tenant_name = tenant.info.display_name.clone();
@@ -635,6 +666,7 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
     let faults = Faults::from_config(&config);
     let shared = Arc::new(Shared {
         tenant: RwLock::new(tenant),
+        guests: vec![RwLock::new(second)],
         auth: Mutex::new(AuthState::default()),
         drops_left: AtomicU32::new(faults.drop_add_password),
         faults: Mutex::new(faults),
@@ -661,6 +693,9 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         key_credentials_per_minute: config.key_credentials_per_minute,
     });
     shared.auth().set_identity(identity);
+    shared
+        .auth()
+        .set_more_tenants(vec![second_tenant_id.clone()]);
     let access_token = shared
         .auth()
         .issue_user(token::user_perms(), config.token_lifetime);
@@ -706,6 +741,7 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         arm_url,
         vault_names,
         tenant_name,
+        second_tenant_id,
         user_label,
         control: SandboxControl { shared },
         _shutdown: tx,

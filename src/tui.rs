@@ -39,6 +39,7 @@ use crate::journal::{Journal, JournalError};
 use crate::keymap::Command;
 use crate::secret::SecretValue;
 use crate::session::{Session, SessionConfig, SessionError, SignInOptions};
+use crate::tenants::SwitchError;
 
 /// How often the spinner turns while something loads.
 const TICK: Duration = Duration::from_millis(120);
@@ -126,16 +127,19 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
     let (tx, rx) = unbounded_channel();
     // Retry waits come to the loop as actions, so the screen can say Graph is throttling.
     let observer_tx = tx.clone();
-    let client = session.client.clone().with_observer(Arc::new(move |event| {
+    let observer: crate::graph::RetryObserver = Arc::new(move |event| {
         let _ = observer_tx.send(Action::GraphRetry(event));
-    }));
+    });
+    let client = session.client.clone().with_observer(observer.clone());
+    let session = Arc::new(session);
     let mut runner = Runner::new(
         client,
         Clipboard::new(config.clipboard, config.clipboard_timeout),
         journal,
         tx,
     )
-    .with_list_concurrency(config.list_concurrency);
+    .with_list_concurrency(config.list_concurrency)
+    .with_session(session.clone(), Some(observer));
     tracing::info!(
         source = session.source.label(),
         read_only = config.read_only,
@@ -335,6 +339,12 @@ pub struct Runner {
     list_concurrency: usize,
     /// Where the warm-start cache lives (`None`: no cache directory).
     cache: Option<AppCache>,
+    /// The session, for what needs more than Graph (the tenants, switching), and the retry
+    /// observer a switched-to client gets too.
+    session: Option<Arc<Session>>,
+    observer: Option<crate::graph::RetryObserver>,
+    /// The client of a switch that succeeded, until its answer passes [`Runner::finish`].
+    switched: Arc<Mutex<Option<(RequestId, GraphClient)>>>,
     /// Adds in flight: sending on one interrupts it (the run is quitting).
     adds: HashMap<RequestId, oneshot::Sender<()>>,
     copies: CopyWorker,
@@ -359,8 +369,22 @@ impl Runner {
             certificates: None,
             list_concurrency: crate::graph::listing::DEFAULT_CONCURRENCY,
             cache: AppCache::default_location().ok(),
+            session: None,
+            observer: None,
+            switched: Arc::default(),
             adds: HashMap::new(),
         }
+    }
+
+    /// The session (tenants, switching) and the observer every Graph client it builds gets.
+    pub fn with_session(
+        mut self,
+        session: Arc<Session>,
+        observer: Option<crate::graph::RetryObserver>,
+    ) -> Self {
+        self.session = Some(session);
+        self.observer = observer;
+        self
     }
 
     /// Range cursors for full listings (1: one page at a time).
@@ -569,6 +593,41 @@ impl Runner {
                 });
                 self.lists.insert(tab, task.abort_handle());
             }
+            Effect::LoadTenants { request } => {
+                let (session, tx) = (self.session.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let result = match session {
+                        Some(s) => s.tenants().await,
+                        None => Err(crate::tenants::TenantsError::Unavailable),
+                    };
+                    send(&tx, Action::TenantsLoaded(request, result));
+                });
+            }
+            Effect::SwitchTenant { request, tenant } => {
+                let (session, tx, slot) =
+                    (self.session.clone(), self.tx.clone(), self.switched.clone());
+                let observer = self.observer.clone();
+                tokio::spawn(async move {
+                    let result = async {
+                        let session = session.ok_or_else(|| {
+                            SwitchError::NotPossible("this run cannot switch tenants".into())
+                        })?;
+                        let mut client = session.graph_client_in(&tenant).map_err(|e| match e {
+                            SessionError::Graph(g) => SwitchError::Graph(g),
+                            other => SwitchError::NotPossible(other.to_string()),
+                        })?;
+                        if let Some(o) = observer {
+                            client = client.with_observer(o);
+                        }
+                        // The first answer proves the sign-in there works.
+                        let org = client.organization().await?;
+                        *lock_slot(&slot) = Some((request, client));
+                        Ok(org)
+                    }
+                    .await;
+                    send(&tx, Action::TenantSwitched(request, result));
+                });
+            }
             Effect::LookupApp { request, id } => self.graph(move |c| async move {
                 Action::AppLookedUp(request, c.find_application(&id).await)
             }),
@@ -707,8 +766,26 @@ impl Runner {
     /// that went by OSC 52 is written to the terminal here, between two frames. If that write
     /// fails, the copy failed. Inside tmux the copy is then confirmed by reading tmux's buffer
     /// back, off the loop; its answer comes back later (`None` now).
-    pub fn finish(&self, action: Action) -> Option<Action> {
+    pub fn finish(&mut self, action: Action) -> Option<Action> {
         match action {
+            Action::TenantSwitched(request, Ok(org)) => {
+                // From now on every effect goes to the other tenant; the old one's listings stop.
+                let switched = lock_slot(&self.switched).take();
+                if let Some((r, client)) = switched.filter(|(r, _)| *r == request) {
+                    debug_assert_eq!(r, request);
+                    self.client = client;
+                    for (_, h) in self.lists.drain() {
+                        h.abort();
+                    }
+                    for h in [self.search.take(), self.certificates.take()]
+                        .into_iter()
+                        .flatten()
+                    {
+                        h.abort();
+                    }
+                }
+                Some(Action::TenantSwitched(request, Ok(org)))
+            }
             Action::Copied(request, target, Ok(report)) => {
                 let Some(write) = self.copies.take_terminal_write(request) else {
                     return Some(Action::Copied(request, target, Ok(report)));
@@ -857,6 +934,13 @@ fn copy(clipboard: &mut Clipboard, content: &Content) -> Result<CopyReport, Hand
         }),
         Content::Text(text) => clipboard.copy_text(text),
     }
+}
+
+fn lock_slot(
+    slot: &Mutex<Option<(RequestId, GraphClient)>>,
+) -> std::sync::MutexGuard<'_, Option<(RequestId, GraphClient)>> {
+    slot.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The list is only pushed to and taken from; a panic elsewhere cannot leave it half changed.

@@ -16,6 +16,7 @@ use crate::graph::{
 use crate::handoff::{CopyReport, EnvFileReport, HandoffError};
 use crate::journal::JournalError;
 use crate::keymap::Command;
+use crate::tenants::{SwitchError, Tenants, TenantsError};
 
 use super::AppsTab;
 use super::apps_list::Chunk;
@@ -77,6 +78,10 @@ pub enum Action {
     CacheLoaded(RequestId, Result<Option<Snapshot>, CacheError>),
     /// The warm-start cache could not be written.
     CacheNotSaved(CacheError),
+    /// The tenants the account can switch to.
+    TenantsLoaded(RequestId, Result<Tenants, TenantsError>),
+    /// Signed in to another tenant (its organization), or why not.
+    TenantSwitched(RequestId, Result<Organization, SwitchError>),
     /// A GUID typed in the filter, looked up as an Application ID, then as an Object ID.
     AppLookedUp(RequestId, Result<AppLookup, GraphError>),
     AppLoaded(RequestId, Result<AppRegistration, GraphError>),

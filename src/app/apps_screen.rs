@@ -229,6 +229,7 @@ impl App {
                 return fx;
             }
             Command::NewRegistration => self.dialogs.push(NewRegistration::default().into()),
+            Command::SwitchTenant => return self.open_tenant_picker(),
             _ => {}
         }
         Vec::new()

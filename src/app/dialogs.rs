@@ -14,6 +14,7 @@ mod help;
 mod new_registration;
 mod recovery;
 mod reveal;
+mod tenants;
 
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::KeyEvent;
@@ -35,6 +36,7 @@ pub use help::Help;
 pub use new_registration::{MAX_APP_NAME, NewFocus, NewRegistration};
 pub use recovery::{Recovery, RecoveryFocus};
 pub use reveal::{CloseFocus, Reveal, RevealMode, StatusLine, handoff_advice};
+pub use tenants::TenantPicker;
 
 /// A write to the tenant a dialog has in flight, as a quit sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,6 +211,8 @@ pub enum FollowUp {
     CreatedAndSettled(CreatedSecret),
     /// An add whose outcome this run could not settle.
     Unsettled(UnsettledAdd),
+    /// Sign in to another tenant and load everything again.
+    SwitchTenant(crate::tenants::TenantChoice),
 }
 
 /// An error as the dialog shows it (and the log records it).
@@ -301,4 +305,6 @@ dialogs! {
     Finishing,
     /// Secrets an interrupted run left behind.
     Recovery,
+    /// Switch tenant (`T`).
+    TenantPicker,
 }

@@ -53,6 +53,15 @@ pub enum Effect {
         key: CacheKey,
         bytes: Vec<u8>,
     },
+    /// The tenants the signed-in account can use.
+    LoadTenants {
+        request: RequestId,
+    },
+    /// Sign in to `tenant` and, once Graph answers there, use it from now on.
+    SwitchTenant {
+        request: RequestId,
+        tenant: String,
+    },
     /// A GUID pasted in the filter: try it as an Application ID, then as an Object ID.
     LookupApp {
         request: RequestId,

@@ -95,6 +95,7 @@ impl From<SessionError> for CliError {
             SessionError::Auth(a) => Self::new(ExitCode::Auth, a.to_string()),
             SessionError::Sandbox(s) => s.into(),
             SessionError::Graph(g) => g.into(),
+            e @ SessionError::OneTenant => Self::new(ExitCode::Usage, e.to_string()),
         }
     }
 }

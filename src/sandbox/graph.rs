@@ -415,6 +415,21 @@ struct ListOptions {
 }
 
 impl Req<'_> {
+    /// The tenant the token is for (the sandbox has two).
+    fn tenant_read(&self) -> std::sync::RwLockReadGuard<'_, Tenant> {
+        self.shared
+            .tenant_lock(self.grant.tenant)
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn tenant_write(&self) -> std::sync::RwLockWriteGuard<'_, Tenant> {
+        self.shared
+            .tenant_lock(self.grant.tenant)
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
     fn eventual(&self) -> bool {
         self.headers
             .get("consistencylevel")
@@ -597,7 +612,7 @@ impl Req<'_> {
             },
         };
 
-        let tenant = self.shared.tenant_read();
+        let tenant = self.tenant_read();
         let matches = |i: usize, a: &App| -> bool {
             if tenant.is_deleted(i) {
                 return false;
@@ -721,7 +736,7 @@ impl Req<'_> {
             Some(Ok(f)) => f,
             Some(Err(e)) => return filter_error(self.ctx, e),
         };
-        let tenant = self.shared.tenant_read();
+        let tenant = self.tenant_read();
         let n = tenant
             .live()
             .filter(|(_, a)| filter.iter().all(|c| holds(c, a)))
@@ -749,7 +764,7 @@ impl Req<'_> {
             Ok(s) => s,
             Err(r) => return r,
         };
-        let tenant = self.shared.tenant_read();
+        let tenant = self.tenant_read();
         let idx = match self.resolve(&tenant, key) {
             Ok(i) => i,
             Err(r) => return r,
@@ -883,7 +898,7 @@ impl Req<'_> {
             );
         }
 
-        let mut tenant = self.shared.tenant_write();
+        let mut tenant = self.tenant_write();
         let idx = match self.resolve(&tenant, key) {
             Ok(i) => i,
             Err(r) => return r,
@@ -1013,7 +1028,7 @@ impl Req<'_> {
         let Ok(b) = serde_json::from_slice::<RemoveBody>(body) else {
             return ctx.bad_json();
         };
-        let mut tenant = self.shared.tenant_write();
+        let mut tenant = self.tenant_write();
         let idx = match self.resolve(&tenant, key) {
             Ok(i) => i,
             Err(r) => return r,
@@ -1051,7 +1066,7 @@ impl Req<'_> {
     /// `DELETE /applications/{id}`: the app goes to deleted items (gone for reads; delta says
     /// `@removed` with reason `changed`).
     fn delete(&self, key: &Key) -> Response {
-        let mut tenant = self.shared.tenant_write();
+        let mut tenant = self.tenant_write();
         let idx = match self.resolve(&tenant, key) {
             Ok(i) => i,
             Err(r) => return r,
@@ -1068,7 +1083,12 @@ impl Req<'_> {
         if !self.can(Perms::READ_APPS) {
             return self.ctx.forbidden();
         }
-        super::delta::respond(self.shared, self.ctx, &self.shared.tenant, self.query)
+        super::delta::respond(
+            self.shared,
+            self.ctx,
+            self.shared.tenant_lock(self.grant.tenant),
+            self.query,
+        )
     }
 
     fn create(&self, body: &[u8]) -> Response {
@@ -1172,7 +1192,7 @@ impl Req<'_> {
         }
         let text = |k: &str| obj.get(k).and_then(|v| v.as_str()).map(str::to_owned);
 
-        let mut tenant = self.shared.tenant_write();
+        let mut tenant = self.tenant_write();
         let (id, app_id) = loop {
             let id = uuid::Uuid::new_v4().to_string();
             let app_id = uuid::Uuid::new_v4().to_string();
@@ -1234,7 +1254,7 @@ impl Req<'_> {
         if !self.can(Perms::READ_APPS) {
             return self.ctx.forbidden();
         }
-        let tenant = self.shared.tenant_read();
+        let tenant = self.tenant_read();
         let idx = match self.resolve(&tenant, key) {
             Ok(i) => i,
             Err(r) => return r,
@@ -1255,7 +1275,7 @@ impl Req<'_> {
         if !self.can(Perms::USER_READ) {
             return self.ctx.forbidden();
         }
-        let tenant = self.shared.tenant_read();
+        let tenant = self.tenant_read();
         let Ok(serde_json::Value::Object(all)) = serde_json::to_value(UserJson::from(&tenant.user))
         else {
             return self.ctx.forbidden();
@@ -1286,7 +1306,7 @@ impl Req<'_> {
         if !(self.can(Perms::READ_ORG) || (self.delegated() && self.can(Perms::USER_READ))) {
             return self.ctx.forbidden();
         }
-        let tenant = self.shared.tenant_read();
+        let tenant = self.tenant_read();
         let serde_json::Value::Object(mut org) = json::organization(&tenant) else {
             return self.ctx.forbidden();
         };

@@ -14,6 +14,7 @@ pub(super) mod help;
 mod new_registration;
 mod recovery;
 mod reveal;
+mod tenants;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
@@ -38,6 +39,7 @@ pub fn render(app: &App, dialog: &Dialog, area: Rect, buf: &mut Buffer) {
         Dialog::NewRegistration(f) => new_registration::render(app, f, area, buf),
         Dialog::Finishing(f) => finishing::render(app, f, area, buf),
         Dialog::Recovery(r) => recovery::render(app, r, area, buf),
+        Dialog::TenantPicker(p) => tenants::render(p, app.spinner_frame(), area, buf),
     }
 }
 
