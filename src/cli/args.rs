@@ -119,7 +119,7 @@ pub struct GlobalArgs {
     #[arg(long)]
     pub no_cache: bool,
     /// Ranges of the app list read from Graph at once (1 to 8; 1 reads one page at a time).
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=8))]
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u16).range(1..=8))]
     pub list_concurrency: u16,
 }
 

@@ -178,7 +178,7 @@ mod tests {
                 read_only: true,
                 clipboard: ClipboardMode::Osc52,
                 clipboard_timeout: Duration::ZERO,
-                list_concurrency: 4,
+                list_concurrency: 6,
             }
         );
         let s = global(&["--sandbox", "--sandbox-apps", "7"]).session();
