@@ -3,6 +3,9 @@
 //! - `filter/keystroke_50k`: one keystroke of the live `/` filter over 50,000 loaded apps, typed
 //!   incrementally as a person types; also prints p50/p99/max per keystroke over many runs.
 //! - `render/apps_screen/N`: one frame of the apps screen (120x40) with N apps loaded.
+//! - `stream_200k`: 200,000 apps arriving page by page (999 a page) while the user types in the
+//!   filter, sorts and scrolls; prints p50/p99/max per kind of event (each is one pass of the
+//!   event loop, so each must fit in a 16 ms frame).
 //!
 //! Run: `cargo bench --bench tui`. Numbers are in bench/README.md.
 #![allow(clippy::print_stdout)] // the benchmark reports its percentiles on the terminal
@@ -81,6 +84,22 @@ fn apps(n: usize) -> Vec<AppRegistration> {
             .expect("app")
         })
         .collect()
+}
+
+fn fresh_app() -> App {
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 26, 12, 0, 0)
+        .single()
+        .expect("date");
+    let mut app = App::new(
+        Settings {
+            read_only: false,
+            source: SourceKind::Sandbox,
+        },
+        now,
+    );
+    app.update(Action::Resize(Size::new(120, 40)));
+    app
 }
 
 fn loaded(n: usize) -> App {
@@ -183,5 +202,128 @@ fn render(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, filter, render);
+fn pct(times: &mut [Duration], p: f64) -> Duration {
+    times.sort();
+    times[((times.len() as f64 - 1.0) * p) as usize]
+}
+
+fn report(what: &str, times: &mut [Duration]) {
+    if times.is_empty() {
+        return;
+    }
+    let (p50, p99) = (pct(times, 0.50), pct(times, 0.99));
+    println!(
+        "{what}: p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  ({} events)",
+        p50.as_secs_f64() * 1000.0,
+        p99.as_secs_f64() * 1000.0,
+        times[times.len() - 1].as_secs_f64() * 1000.0,
+        times.len()
+    );
+}
+
+/// 200,000 apps streaming in while the user filters, sorts and scrolls: every event timed.
+fn stream_200k(c: &mut Criterion) {
+    const N: usize = 200_000;
+    let mut app = fresh_app();
+    let mut rows = apps(N);
+    let (mut pages_t, mut keys_t, mut sorts_t, mut scroll_t) = (vec![], vec![], vec![], vec![]);
+    let mut request = None;
+    for e in app.start() {
+        if let Effect::LoadApps { request: r, .. } = e {
+            request = Some(r);
+        }
+    }
+    let request = request.expect("a listing");
+    let mut typed = String::new();
+    let mut page_no = 0usize;
+    let mut rest = rows.split_off(0);
+    while !rest.is_empty() {
+        let more = rest.split_off(rest.len().min(999));
+        let page = std::mem::replace(&mut rest, more);
+        let has_more = !rest.is_empty();
+        let t = Instant::now();
+        app.update(Action::AppsPage {
+            request,
+            tab: azsecrets::app::AppsTab::All,
+            result: Ok(Page {
+                items: page,
+                count: None,
+                has_more,
+                skipped: 0,
+            }),
+        });
+        pages_t.push(t.elapsed());
+        page_no += 1;
+        // Between pages the user does something, as at a keyboard.
+        match page_no % 4 {
+            0 | 1 if typed.len() < QUERY.len() => {
+                // Type the next letter of the query.
+                if typed.is_empty() {
+                    app.handle_key(key(KeyCode::Char('/')));
+                }
+                let ch = QUERY.chars().nth(typed.len()).unwrap_or(' ');
+                typed.push(ch);
+                let t = Instant::now();
+                app.handle_key(key(KeyCode::Char(ch)));
+                keys_t.push(t.elapsed());
+            }
+            1 => {
+                // The query is typed: clear it (Esc), then sort.
+                app.handle_key(key(KeyCode::Esc));
+                typed.clear();
+                let t = Instant::now();
+                app.handle_key(key(KeyCode::Char('s')));
+                sorts_t.push(t.elapsed());
+            }
+            _ => {
+                let t = Instant::now();
+                app.handle_key(key(KeyCode::PageDown));
+                scroll_t.push(t.elapsed());
+            }
+        }
+    }
+    println!("200,000 apps arriving in {page_no} pages:");
+    report("  page arrives", &mut pages_t);
+    report("  filter keystroke", &mut keys_t);
+    report("  sort (s)", &mut sorts_t);
+    report("  scroll (PgDn)", &mut scroll_t);
+    // Loaded: the same events again, the list complete.
+    let mut loaded_keys = Vec::new();
+    let mut loaded_sorts = Vec::new();
+    for _ in 0..20 {
+        type_query(&mut app, &mut loaded_keys);
+        let t = Instant::now();
+        app.handle_key(key(KeyCode::Char('s')));
+        loaded_sorts.push(t.elapsed());
+    }
+    let per_key: Vec<String> = QUERY
+        .chars()
+        .enumerate()
+        .map(|(k, c)| {
+            let mut t: Vec<Duration> = loaded_keys
+                .iter()
+                .skip(k)
+                .step_by(QUERY.len())
+                .copied()
+                .collect();
+            t.sort();
+            format!("'{c}' {:.1}ms", t[t.len() / 2].as_secs_f64() * 1000.0)
+        })
+        .collect();
+    println!(
+        "  median per keystroke, 200,000 loaded: {}",
+        per_key.join(", ")
+    );
+    report("  filter keystroke, 200,000 loaded", &mut loaded_keys);
+    report("  sort, 200,000 loaded", &mut loaded_sorts);
+    c.bench_function("render/apps_screen_120x40/200000", |b| {
+        let mut term = Terminal::new(TestBackend::new(120, 40)).expect("backend");
+        b.iter(|| {
+            term.draw(|f| f.render_widget(&app, f.area()))
+                .expect("draw");
+        })
+    });
+}
+
+criterion_group!(benches, filter, render, stream_200k);
 criterion_main!(benches);

@@ -1,5 +1,6 @@
-//! The paging limit for `bench/listing.sh`: a minimal keep-alive client that fetches the same
-//! pages as `azsecrets apps list --output json` (same `$select`, `$top=999`) and discards them.
+//! The paging limit for `bench/listing.sh`: a minimal keep-alive client that fetches the
+//! applications one page after the other (`$select` as azsecrets' bulk listings,
+//! `graph::client::LIST_SELECT`, `$top=999`) and discards them: sequential paging.
 //!
 //! usage: AZSECRETS_ACCESS_TOKEN=… cargo run --release --example raw_pager -- http://127.0.0.1:PORT/
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what they set up
@@ -17,7 +18,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut url = format!(
         "{}/v1.0/applications?$select={}&$top=999",
         root.trim_end_matches('/'),
-        azsecrets::graph::client::APP_SELECT
+        azsecrets::graph::client::LIST_SELECT
     );
     let started = Instant::now();
     let (mut pages, mut bytes) = (0usize, 0usize);

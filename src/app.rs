@@ -16,12 +16,15 @@ pub mod apps_list;
 mod apps_screen;
 pub mod dialogs;
 pub mod effect;
+mod expiring;
 pub mod loadable;
 pub mod quit;
 mod routing;
 pub mod scroll;
 pub mod sign_in;
 pub mod summary;
+mod switch;
+mod warm;
 
 use chrono::{DateTime, Duration, Utc};
 use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind};
@@ -44,14 +47,16 @@ pub use dialogs::{
     Explain, FederatedDetail, FicFocus, Finishing, FollowUp, GitHubFocus, GitHubForm, Help,
     InFlight, Listing, Member, NewCertificate, NewFederated, NewFocus, NewRegistration, Next,
     Outcome, ReadState, Recovery, RecoveryFocus, Reveal, RevealMode, Room, SCENARIOS, SentLine,
-    SignInCheck, StatusLine, Submit, Submits, UploadCertificate, UploadFocus, VaultChoice,
-    VaultFocus, VaultForm, Waiting, handoff_advice,
+    SignInCheck, StatusLine, Submit, Submits, TenantPicker, Tone, UploadCertificate, UploadFocus,
+    VaultChoice, VaultFocus, VaultForm, Waiting, handoff_advice,
 };
 pub use effect::{Effect, JournalNote};
+pub use expiring::{CredKind, CredRef, ExpiringList};
 pub use loadable::{ErrorInfo, Loadable, Retrying};
 pub use quit::{QUIT_AGAIN, Quitting};
 pub use sign_in::{SIGN_IN_CODE, SignInAccount, SignInState};
 pub use summary::{CreatedSecret, DeletedSecret, Fate, Summary, UnsettledAdd};
+pub use warm::{GraphSearch, SEARCH_TOP, Warm};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
@@ -106,6 +111,14 @@ pub struct App {
     pub sort: SortKey,
     /// A GUID from the filter being looked up.
     pub lookup: Option<(RequestId, String)>,
+    /// Graph's `$search` for the filter text (while the list loads, or finds nothing).
+    pub search: Option<GraphSearch>,
+    /// The warm-start cache and the passes that complete the All list.
+    pub warm: Warm,
+    /// The Expiring credentials tab (a view over the All list).
+    pub expiring: ExpiringList,
+    /// A tenant switch on its way: the request and where to.
+    pub switching: Option<(RequestId, crate::tenants::TenantChoice)>,
     pub detail: Option<AppScreen>,
     pub dialogs: Vec<Dialog>,
     pub toasts: Vec<Toast>,
@@ -141,6 +154,10 @@ impl App {
             filtering: false,
             sort: SortKey::Name,
             lookup: None,
+            search: None,
+            warm: Warm::default(),
+            expiring: ExpiringList::default(),
+            switching: None,
             detail: None,
             dialogs: Vec::new(),
             toasts: Vec::new(),
@@ -164,6 +181,8 @@ impl App {
         let r = self.request();
         self.organization.start(r);
         fx.push(Effect::LoadOrganization { request: r });
+        // The cached list first: it is on screen before Graph has answered anything.
+        fx.extend(self.load_cache());
         if self.settings.source == SourceKind::DeviceCode {
             self.sign_in.gated = true;
             return fx;
@@ -200,6 +219,9 @@ impl App {
             || self.all.is_loading()
             || self.owned.is_loading()
             || self.lookup.is_some()
+            || self.search.as_ref().is_some_and(|s| s.pending)
+            || self.warm.certificates.is_some()
+            || self.switching.is_some()
             || self.retrying.is_some()
             || self.detail.as_ref().is_some_and(|d| {
                 d.app.is_loading()
@@ -331,6 +353,12 @@ impl App {
         let (apps, app) = (self.apps_page_rows(), self.app_page_rows());
         self.all.scroll(apps);
         self.owned.scroll(apps);
+        if self.tab == AppsTab::Expiring {
+            // Cheap when nothing changed: the tab follows the All list and the filter.
+            let query = self.filter.value().to_owned();
+            self.expiring.sync(&self.all, &query);
+            self.expiring.scroll(apps);
+        }
         if let Some(d) = self.detail.as_mut() {
             d.scroll(app);
         }
@@ -358,6 +386,8 @@ impl App {
             Action::OrganizationLoaded(r, result) => {
                 let mut fx = self.organization_loaded(r, result);
                 fx.extend(self.scan_orphans());
+                fx.extend(self.check_cached_tenant());
+                fx.extend(self.save_cache());
                 return fx;
             }
             Action::MeLoaded(r, result) => {
@@ -367,7 +397,20 @@ impl App {
                 request,
                 tab,
                 result,
-            } => self.take_apps_page(request, tab, result),
+            } => return self.take_apps_page(request, tab, result),
+            Action::AppsChunk {
+                request,
+                tab,
+                result,
+            } => return self.take_apps_chunk(request, tab, result),
+            Action::AppsSearched(r, result) => self.apps_searched(r, result),
+            Action::Certificates(r, result) => return self.certificates(r, result),
+            Action::CacheLoaded(r, result) => return self.cache_loaded(r, result),
+            Action::CacheNotSaved(e) => self.cache_not_saved(e),
+            Action::TenantsLoaded(r, result) => {
+                return self.answer(r, |p: &mut TenantPicker| p.loaded(result));
+            }
+            Action::TenantSwitched(r, result) => return self.tenant_switched(r, result),
             Action::AppLookedUp(r, result) => self.app_looked_up(r, result),
             Action::AppLoaded(r, result) => self.app_loaded(r, result),
             Action::FederatedLoaded(r, result) => {
@@ -482,14 +525,23 @@ impl App {
             && self.filter.handle_event(&Event::Key(key)).is_some()
         {
             self.refilter(false);
-            // A whole GUID that no loaded row has (typed or pasted): fetch it now.
-            return self.lookup_effect();
+            // A whole GUID that no loaded row has (typed or pasted): fetch it now; a name the
+            // list does not have yet: ask Graph's search too.
+            let mut fx = self.lookup_effect();
+            fx.extend(self.search_effect());
+            return fx;
         }
         Vec::new()
     }
 }
 
 impl App {
+    /// Another tenant: its left-overs are checked too.
+    fn rescan_orphans(&mut self) -> Vec<Effect> {
+        self.orphans_checked = false;
+        self.scan_orphans()
+    }
+
     /// Once the tenant is known: ask the journal for what interrupted runs left in it.
     fn scan_orphans(&mut self) -> Vec<Effect> {
         if self.orphans_checked {

@@ -26,7 +26,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 pub use args::{
     AppsCommand, AuthMethod, CertsCommand, Cli, ClipboardChoice, Command, FederatedCommand,
-    GlobalArgs, OutputFormat, SandboxCommand, SandboxServeArgs, SecretsCommand,
+    GlobalArgs, ListSort, OutputFormat, SandboxCommand, SandboxServeArgs, SecretsCommand,
 };
 pub use config::Settings;
 pub use error::{CliError, advice};
@@ -137,9 +137,23 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Some(Command::Sandbox(SandboxCommand::Serve(args))) => sandbox::serve(args.config()).await,
         Some(Command::Apps(AppsCommand::List {
             filter,
+            search,
+            prefix,
             owned,
+            sort,
             output,
-        })) => apps::list(&global.session(), filter, owned, output).await,
+        })) => {
+            let opts = apps::ListOptions {
+                filter,
+                search,
+                prefix,
+                owned,
+                sort,
+                format: output,
+                concurrency: usize::from(global.list_concurrency),
+            };
+            apps::list(&global.session(), opts).await
+        }
         Some(Command::Secrets(cmd)) => {
             secrets::run(cmd, &global.session(), global.settings()).await
         }

@@ -3,6 +3,7 @@
 pub mod claims;
 pub mod client;
 pub mod error;
+pub mod listing;
 pub mod models;
 pub mod odata;
 
@@ -12,4 +13,5 @@ pub use client::{
     RetryPolicy, RetryWait, collect_listing, collect_pages,
 };
 pub use error::{ApiError, Cause, GraphError, NotSent};
+pub use listing::{AppPatch, Changes, DeltaPage, ScanEvent, ScanOptions};
 pub use models::*;

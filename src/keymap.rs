@@ -54,6 +54,8 @@ pub enum Context {
     Help,
     /// The device-code sign-in screen.
     SignIn,
+    /// Choosing a tenant to switch to.
+    Tenants,
 }
 
 /// What a key asks for. Results of effects are not commands; see `app::Action`.
@@ -124,6 +126,8 @@ pub enum Command {
     CancelSignIn,
     /// Ctrl-Z: stop the process and give the shell back (the event loop does it).
     Suspend,
+    /// `T`: choose another tenant of the signed-in account.
+    SwitchTenant,
 }
 
 impl Command {
@@ -231,6 +235,7 @@ pub static BINDINGS: &[Binding] = &[
     b(X::Apps,               &[k('s')],       "s",      C::CycleSort,        "sort",            true),
     b(X::Apps,               &[k('r')],       "r",      C::Refresh,          "refresh",         true),
     b(X::Apps,               &[k('N')],       "N",      C::NewRegistration,  "new app",         true),
+    b(X::Apps,               &[k('T')],       "T",      C::SwitchTenant,     "tenant",          true),
     b(X::Apps,               UP,              "k/↑",    C::Up,               "up",              false),
     b(X::Apps,               DOWN,            "j/↓",    C::Down,             "down",            false),
     b(X::Apps,               FIRST,           "g",      C::First,            "first",           false),
@@ -378,6 +383,11 @@ pub static BINDINGS: &[Binding] = &[
     // Device-code sign-in
     b(X::SignIn,             &[k('c')],       "c",      C::CopyCode,         "copy code",       true),
     b(X::SignIn,             &[code(KeyCode::Esc), k('q')], "Esc/q", C::CancelSignIn, "cancel and quit", true),
+    // Switch tenant
+    b(X::Tenants,            UP,              "k/↑",    C::Up,               "up",              true),
+    b(X::Tenants,            DOWN,            "j/↓",    C::Down,             "down",            true),
+    b(X::Tenants,            ENTER,           "Enter",  C::Activate,         "switch",          true),
+    b(X::Tenants,            ESC,             "Esc",    C::Back,             "cancel",          true),
     // Help
     b(X::Help,               ESC,             "Esc",    C::Back,             "close",           true),
     b(X::Help,               &[k('?')],       "?",      C::Back,             "close",           false),
@@ -472,6 +482,7 @@ fn family(context: Context) -> &'static [Context] {
         X::CopyMenu => &[X::CopyMenu],
         X::Help => &[X::Help],
         X::SignIn => &[X::SignIn],
+        X::Tenants => &[X::Tenants],
     }
 }
 

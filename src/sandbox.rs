@@ -5,12 +5,14 @@
 //! Layout: `model` (state), `seed` (the embedded tenant and generated apps), `odata` (query
 //! options and page tokens), `json` (wire shapes), `reply` (Graph framing and errors), `graph`
 //! (the v1.0 routes), `token` (sign-in endpoints and issued tokens, one audience each),
+//! `delta` (`/applications/delta` and its sync states),
 //! `keyvault` (the Key Vault data plane of the seeded vaults, under `/kv/{vault}/`), `arm` (Azure
 //! Resource Manager's tenant, subscription and vault listings, under `/arm/`). The sandbox is
 //! never looser than the services it emulates: where the contract documents a rule, the sandbox
 //! enforces it (docs/contract.md lists what it enforces for Key Vault and ARM).
 
 mod arm;
+mod delta;
 mod federated;
 mod graph;
 mod json;
@@ -81,6 +83,14 @@ pub struct SandboxConfig {
     /// Refresh grants for Key Vault or Resource Manager scopes are refused with AADSTS65001
     /// (the client has no consent for that resource).
     pub consent_missing: bool,
+    /// Items per page of `/applications/delta` (Graph's directory delta pages hold about 100
+    /// to 200; docs/contract.md §10).
+    pub delta_page_size: usize,
+    /// How long a delta sync state lasts (Graph: seven days for directory objects).
+    pub delta_token_lifetime: Duration,
+    /// Requests per minute allowed for `/applications` with keyCredentials in `$select`
+    /// (Graph: 150 per tenant; 0 turns the limit off).
+    pub key_credentials_per_minute: u32,
 }
 
 impl Default for SandboxConfig {
@@ -103,6 +113,9 @@ impl Default for SandboxConfig {
             propagation_delay: Duration::ZERO,
             deny_vault_set: false,
             consent_missing: false,
+            delta_page_size: 200,
+            delta_token_lifetime: delta::DEFAULT_LIFETIME,
+            key_credentials_per_minute: 150,
         }
     }
 }
@@ -185,10 +198,14 @@ pub enum Route {
     KeyVault,
     /// Any request to Resource Manager (`/arm/…`).
     Arm,
+    /// `GET /applications/delta`, any round or page.
+    Delta,
+    /// `DELETE /applications/{id}`.
+    DeleteApplication,
 }
 
-const ROUTES: usize = 18;
-const _: () = assert!(Route::Arm as usize + 1 == ROUTES);
+const ROUTES: usize = 20;
+const _: () = assert!(Route::DeleteApplication as usize + 1 == ROUTES);
 
 impl Route {
     fn index(self) -> usize {
@@ -208,7 +225,10 @@ pub struct SandboxSecret {
 }
 
 pub(crate) struct Shared {
+    /// The sandbox's own tenant.
     tenant: RwLock<Tenant>,
+    /// Further tenants the sandbox user is a guest in (index 1 on; tokens say which).
+    guests: Vec<RwLock<Tenant>>,
     auth: Mutex<AuthState>,
     faults: Mutex<Faults>,
     /// Graph requests since the faults were last set (for "every Nth").
@@ -237,11 +257,37 @@ pub(crate) struct Shared {
     /// Certificates "another writer" adds to an app right after its next read with keys (a
     /// test knob for the read-compare-PATCH guard), by lowercase Object ID.
     key_race: Mutex<Vec<(String, model::KeyCred)>>,
+    /// Delta sync states (`/applications/delta`).
+    delta: Mutex<delta::DeltaStates>,
+    delta_page_size: usize,
+    delta_lifetime: Duration,
+    /// When the last minute's `$select=…keyCredentials…` listings were answered.
+    key_credential_lists: Mutex<std::collections::VecDeque<std::time::Instant>>,
+    key_credentials_per_minute: u32,
 }
 
 impl Shared {
     fn count(&self, route: Route) {
         self.counters[route.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Tenant `index` (0: the sandbox's own; an unknown index is the own one).
+    fn tenant_lock(&self, index: usize) -> &RwLock<Tenant> {
+        index
+            .checked_sub(1)
+            .and_then(|i| self.guests.get(i))
+            .unwrap_or(&self.tenant)
+    }
+
+    /// The index of the tenant with this id or domain.
+    fn tenant_index(&self, id_or_domain: &str) -> Option<usize> {
+        std::iter::once(&self.tenant)
+            .chain(&self.guests)
+            .position(|t| {
+                let t = t.read().unwrap_or_else(|e| e.into_inner());
+                id_or_domain.eq_ignore_ascii_case(&t.info.id)
+                    || id_or_domain.eq_ignore_ascii_case(&t.info.domain)
+            })
     }
 
     fn tenant_read(&self) -> std::sync::RwLockReadGuard<'_, Tenant> {
@@ -289,6 +335,34 @@ impl Shared {
         take.into_iter().map(|(_, k)| k).collect()
     }
 
+    /// Count a listing with keyCredentials selected; `Some(seconds)` to wait instead when the
+    /// tenant had its 150 this minute (contract §1).
+    fn key_credentials_wait(&self) -> Option<u64> {
+        let limit = self.key_credentials_per_minute;
+        if limit == 0 {
+            return None;
+        }
+        let now = std::time::Instant::now();
+        let minute = Duration::from_secs(60);
+        let mut window = self
+            .key_credential_lists
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= minute)
+        {
+            window.pop_front();
+        }
+        if window.len() >= limit as usize {
+            let oldest = window.front().copied().unwrap_or(now);
+            let left = minute.saturating_sub(now.duration_since(oldest));
+            return Some(left.as_secs().max(1));
+        }
+        window.push_back(now);
+        None
+    }
+
     fn faults(&self) -> Faults {
         self.faults
             .lock()
@@ -316,6 +390,8 @@ pub struct RunningSandbox {
     pub vault_names: Vec<String>,
     /// The tenant's display name, as its tenant file has it (not cleaned).
     pub tenant_name: String,
+    /// The second tenant's id (the sandbox user is a guest there; `T` switches to it).
+    pub second_tenant_id: String,
     /// The signed-in user as "Name <upn>", as the tenant file has it (not cleaned).
     pub user_label: String,
     control: SandboxControl,
@@ -529,9 +605,74 @@ impl SandboxControl {
         self.shared.automation.clone()
     }
 
-    /// Number of app registrations in the tenant.
+    /// Number of app registrations in the tenant (deleted ones not counted).
     pub fn app_count(&self) -> usize {
-        self.shared.tenant_read().apps.len()
+        self.shared.tenant_read().live().count()
+    }
+
+    /// Register an app as `POST /applications` would (owned by the user, no credentials); its
+    /// Object ID. For tests that change the tenant while a client lists it.
+    pub fn add_app(&self, display_name: &str) -> String {
+        let mut t = self.shared.tenant_write();
+        let id = uuid::Uuid::new_v4().to_string();
+        let idx = t.push_app(model::App {
+            name_lower: display_name.to_lowercase(),
+            display_name: display_name.to_owned(),
+            id: id.clone(),
+            app_id: uuid::Uuid::new_v4().to_string(),
+            created: model::GraphTime::now7(),
+            audience: model::Audience::MyOrg,
+            description: None,
+            notes: None,
+            tags: Vec::new(),
+            identifier_uris: Vec::new(),
+            web_redirect_uris: Vec::new(),
+            home_page_url: None,
+            public_client_redirect_uris: Vec::new(),
+            is_fallback_public_client: None,
+            service_management_reference: None,
+            passwords: Vec::new(),
+            keys: Vec::new(),
+            federated: Vec::new(),
+            owned_by_user: true,
+            owners: Vec::new(),
+            write_protected: false,
+            policy: None,
+            granted: model::Perms::default(),
+            wire: None,
+        });
+        t.record(idx, model::Change::Created);
+        id
+    }
+
+    /// Delete an app (by Object ID or Application ID) as `DELETE /applications/{id}` would.
+    pub fn delete_app(&self, app: &str) -> bool {
+        let mut t = self.shared.tenant_write();
+        match t.index_by_id(app).or_else(|| t.index_by_app_id(app)) {
+            Some(idx) => t.delete_app(idx),
+            None => false,
+        }
+    }
+
+    /// Rename an app (by Object ID or Application ID): delta reports `displayName` changed.
+    pub fn rename_app(&self, app: &str, display_name: &str) -> bool {
+        let mut t = self.shared.tenant_write();
+        let Some(idx) = t.index_by_id(app).or_else(|| t.index_by_app_id(app)) else {
+            return false;
+        };
+        t.apps[idx].display_name = display_name.to_owned();
+        t.apps[idx].name_lower = display_name.to_lowercase();
+        t.record(idx, model::Change::Updated(json::prop_bit("displayName")));
+        true
+    }
+
+    /// Every delta sync state issued so far ends as `how` (expired, or reset) when next used.
+    pub fn fail_delta_tokens(&self, how: DeltaFailure) {
+        self.shared
+            .delta
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .fail_all(how);
     }
 
     pub fn tenant_id(&self) -> String {
@@ -568,6 +709,7 @@ pub enum SandboxResource {
     Arm,
 }
 
+pub use delta::DeltaFailure;
 pub use keyvault::VaultSecretVersion;
 
 #[derive(Debug, thiserror::Error)]
@@ -608,9 +750,16 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         }
     };
     let tenant_id = tenant.info.id.clone();
+    let (second, _) = seed::build_from(seed::SECOND, Utc::now(), 0).map_err(SandboxError::Seed)?;
+    let second_tenant_id = second.info.id.clone();
     let vault_url_template = format!("{origin}/kv/{{name}}/");
     let directory =
-        arm::Directory::seed(&tenant_id, &tenant.info.display_name, &tenant.info.domain);
+        arm::Directory::seed(&tenant_id, &tenant.info.display_name, &tenant.info.domain)
+            .with_tenant(
+                &second.info.id,
+                &second.info.display_name,
+                &second.info.domain,
+            );
     let vaults = keyvault::Vaults::seed(&tenant, &directory, &origin);
     let vault_names = vaults.names();
     let tenant_name = tenant.info.display_name.clone();
@@ -629,6 +778,7 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
     let faults = Faults::from_config(&config);
     let shared = Arc::new(Shared {
         tenant: RwLock::new(tenant),
+        guests: vec![RwLock::new(second)],
         auth: Mutex::new(AuthState::default()),
         drops_left: AtomicU32::new(faults.drop_add_password),
         faults: Mutex::new(faults),
@@ -649,8 +799,16 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         arm: directory,
         errors,
         key_race: Mutex::new(Vec::new()),
+        delta: Mutex::new(delta::DeltaStates::default()),
+        delta_page_size: config.delta_page_size,
+        delta_lifetime: config.delta_token_lifetime,
+        key_credential_lists: Mutex::new(std::collections::VecDeque::new()),
+        key_credentials_per_minute: config.key_credentials_per_minute,
     });
     shared.auth().set_identity(identity);
+    shared
+        .auth()
+        .set_more_tenants(vec![second_tenant_id.clone()]);
     let access_token = shared
         .auth()
         .issue_user(token::user_perms(), config.token_lifetime);
@@ -696,6 +854,7 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError
         arm_url,
         vault_names,
         tenant_name,
+        second_tenant_id,
         user_label,
         control: SandboxControl { shared },
         _shutdown: tx,

@@ -162,6 +162,11 @@ pub enum SessionError {
     Sandbox(#[from] sandbox::SandboxError),
     #[error(transparent)]
     Graph(#[from] GraphError),
+    /// A ready token (`AZSECRETS_ACCESS_TOKEN`) is for one tenant: it cannot switch.
+    #[error(
+        "a ready token (AZSECRETS_ACCESS_TOKEN) is for one tenant: sign in another way to switch tenants"
+    )]
+    OneTenant,
 }
 
 impl Session {
@@ -191,7 +196,20 @@ impl Session {
         // Graph call.
         loop {
             let built = match &choice.source {
-                Chosen::Sandbox(sb) => return Self::start_sandbox(sb).await,
+                Chosen::Sandbox(sb) => {
+                    let mut s = Self::start_sandbox(sb).await?;
+                    // `--tenant` picks one of the sandbox's tenants, as it picks a real one.
+                    if let Some(t) = config.sign_in.tenant.as_deref()
+                        && s.sign_in
+                            .tenant
+                            .as_deref()
+                            .is_some_and(|h| !h.eq_ignore_ascii_case(t))
+                    {
+                        s.client = s.graph_client_in(t)?;
+                        s.sign_in.tenant = Some(t.to_owned());
+                    }
+                    return Ok(s);
+                }
                 Chosen::StaticToken(token) => Ok(Credentials {
                     source: StaticToken::new(token.clone(), SourceKind::StaticToken),
                     sign_in: SignIn {
@@ -260,6 +278,7 @@ impl Session {
             graph: running.graph_url.clone(),
             login: running.login_url.clone(),
         };
+        let home = running.tenant_id.clone();
         let creds = StaticToken::new(running.access_token.clone(), SourceKind::Sandbox);
         let client = GraphClient::new(endpoints.graph.clone(), creds.clone())?;
         let sign_in = SignIn {
@@ -300,6 +319,7 @@ impl Session {
             credentials: Arc::new(SandboxCredentials {
                 graph: creds,
                 others,
+                home,
             }),
             resources,
         })
@@ -324,6 +344,31 @@ impl Session {
     /// A Resource Manager client on the session's credentials.
     pub fn arm(&self) -> Result<ArmClient, ArmError> {
         ArmClient::new(self.resources.arm.clone(), self.credentials())
+    }
+
+    /// The tenants this sign-in can switch to ([`crate::tenants`]): Resource Manager's list, or
+    /// the Azure CLI's accounts when signed in with az.
+    pub async fn tenants(&self) -> Result<crate::tenants::Tenants, crate::tenants::TenantsError> {
+        let arm = self.arm()?;
+        let az = (self.source == SourceKind::AzureCli)
+            .then(crate::auth::azure_cli::find_az)
+            .flatten();
+        crate::tenants::list(&arm, az.as_deref()).await
+    }
+
+    /// A Graph client signed in to `tenant` with the same sign-in (a refresh grant against the
+    /// tenant's authority, `az --tenant`, client credentials there; a device code when the
+    /// tenant asks for a new sign-in). `--tenant` does the same at start.
+    pub fn graph_client_in(&self, tenant: &str) -> Result<GraphClient, SessionError> {
+        if self.source == SourceKind::StaticToken {
+            return Err(SessionError::OneTenant);
+        }
+        let scoped = Arc::new(InTenant {
+            inner: self.credentials.clone(),
+            request: crate::auth::TokenRequest::new(crate::auth::Resource::graph(&self.endpoints))
+                .in_tenant(tenant),
+        });
+        Ok(GraphClient::new(self.endpoints.graph.clone(), scoped)?)
     }
 
     /// A check that `application` signs in with a new secret, in `tenant` (a GUID or domain:
@@ -380,10 +425,50 @@ impl Session {
     }
 }
 
+/// A sign-in's credentials, with every Graph token from one tenant (after a tenant switch).
+struct InTenant {
+    inner: Arc<dyn TokenSource>,
+    request: crate::auth::TokenRequest,
+}
+
+impl TokenSource for InTenant {
+    fn token(
+        &self,
+        force_refresh: bool,
+    ) -> futures::future::BoxFuture<'_, Result<crate::auth::AccessToken, AuthError>> {
+        self.inner.token_for(&self.request, force_refresh)
+    }
+
+    fn token_for<'a>(
+        &'a self,
+        request: &'a crate::auth::TokenRequest,
+        force_refresh: bool,
+    ) -> futures::future::BoxFuture<'a, Result<crate::auth::AccessToken, AuthError>> {
+        if request.tenant.is_none() {
+            // Other resources of the switched-to tenant, too.
+            let scoped = request
+                .clone()
+                .in_tenant(self.request.tenant.clone().unwrap_or_default());
+            return Box::pin(async move { self.inner.token_for(&scoped, force_refresh).await });
+        }
+        self.inner.token_for(request, force_refresh)
+    }
+
+    fn kind(&self) -> SourceKind {
+        self.inner.kind()
+    }
+
+    fn client_id(&self) -> Option<&str> {
+        self.inner.client_id()
+    }
+}
+
 /// The in-process sandbox's credentials: the ready token for Graph, refresh grants for the rest.
 struct SandboxCredentials {
     graph: Arc<StaticToken>,
     others: DeviceCode,
+    /// The sandbox's own tenant (the ready token's).
+    home: String,
 }
 
 impl TokenSource for SandboxCredentials {
@@ -399,7 +484,14 @@ impl TokenSource for SandboxCredentials {
         request: &'a crate::auth::TokenRequest,
         force_refresh: bool,
     ) -> futures::future::BoxFuture<'a, Result<crate::auth::AccessToken, AuthError>> {
-        if request.resource.kind() == crate::auth::ResourceKind::Graph {
+        // The ready token is the sandbox tenant's; another tenant's comes from a refresh grant
+        // against that tenant's authority, as a real sign-in's would.
+        if request.resource.kind() == crate::auth::ResourceKind::Graph
+            && request
+                .tenant
+                .as_deref()
+                .is_none_or(|t| t.eq_ignore_ascii_case(&self.home))
+        {
             return self.graph.token(force_refresh);
         }
         self.others.token_for(request, force_refresh)

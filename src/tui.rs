@@ -22,12 +22,16 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::sync::{oneshot, watch};
 use tokio::task::AbortHandle;
 
+use crate::app::apps_list::Chunk;
 use crate::app::{
     Action, App, AppsTab, CopyTarget, Effect, JournalNote, RequestId, Settings, SignInAccount,
 };
 use crate::auth::device_code::{self, DevicePrompt};
+use crate::catalog::AppRow;
+use crate::catalog::cache::{AppCache, CacheKey};
 use crate::create;
 use crate::destination::Clients;
+use crate::graph::{AppQuery, ScanEvent, ScanOptions};
 use crate::graph::{ApplicationId, GraphClient, TenantId};
 use crate::handoff::{
     self, Clipboard, ClipboardMode, CopyReport, EnvBlock, HandoffError, TerminalWrite,
@@ -36,9 +40,13 @@ use crate::journal::{Journal, JournalError};
 use crate::keymap::Command;
 use crate::secret::SecretValue;
 use crate::session::{Session, SessionConfig, SessionError, SignInOptions};
+use crate::tenants::SwitchError;
 
 /// How often the spinner turns while something loads.
 const TICK: Duration = Duration::from_millis(120);
+
+/// How long the filter waits for the next keystroke before asking Graph's `$search`.
+const SEARCH_PAUSE: Duration = Duration::from_millis(250);
 
 /// What the terminal UI needs, with no trace of the flags it came from.
 #[derive(Clone, Debug)]
@@ -49,6 +57,10 @@ pub struct TuiConfig {
     pub clipboard: ClipboardMode,
     /// How long a copied secret stays on the clipboard (zero: until replaced).
     pub clipboard_timeout: Duration,
+    /// Keep no warm-start cache (`--no-cache`).
+    pub no_cache: bool,
+    /// Range cursors a full listing runs at once (`--list-concurrency`).
+    pub list_concurrency: usize,
 }
 
 /// Why the terminal UI did not end normally.
@@ -105,20 +117,31 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
         client_id: session.sign_in.client_id.clone(),
         notes: session.sign_in.skipped.clone(),
     };
+    // The sandbox starts empty every run: nothing of it is worth keeping.
+    if !config.no_cache && session.sandbox.is_none() {
+        app.warm.key = Some(CacheKey::new(
+            session.endpoints.graph.as_str(),
+            session.sign_in.tenant.as_deref().unwrap_or("organizations"),
+        ));
+    }
     let journal = Journal::default_location()?;
     let (tx, rx) = unbounded_channel();
     // Retry waits come to the loop as actions, so the screen can say Graph is throttling.
     let observer_tx = tx.clone();
-    let client = session.client.clone().with_observer(Arc::new(move |event| {
+    let observer: crate::graph::RetryObserver = Arc::new(move |event| {
         let _ = observer_tx.send(Action::GraphRetry(event));
-    }));
+    });
+    let client = session.client.clone().with_observer(observer.clone());
+    let session = Arc::new(session);
     let mut runner = Runner::new(
         client,
         Clipboard::new(config.clipboard, config.clipboard_timeout),
         journal,
         tx,
     )
-    .with_clients(Clients::from_session(&session));
+    .with_clients(Clients::from_session(&session))
+    .with_list_concurrency(config.list_concurrency)
+    .with_session(session.clone(), Some(observer));
     tracing::info!(
         source = session.source.label(),
         read_only = config.read_only,
@@ -311,6 +334,19 @@ pub struct Runner {
     tx: UnboundedSender<Action>,
     /// The listing task per tab; a newer listing aborts the older one.
     lists: HashMap<AppsTab, AbortHandle>,
+    /// The search in flight (a newer one aborts it) and the certificates pass.
+    search: Option<AbortHandle>,
+    certificates: Option<AbortHandle>,
+    /// Range cursors a full listing runs at once.
+    list_concurrency: usize,
+    /// Where the warm-start cache lives (`None`: no cache directory).
+    cache: Option<AppCache>,
+    /// The session, for what needs more than Graph (the tenants, switching), and the retry
+    /// observer a switched-to client gets too.
+    session: Option<Arc<Session>>,
+    observer: Option<crate::graph::RetryObserver>,
+    /// The client of a switch that succeeded, until its answer passes [`Runner::finish`].
+    switched: Arc<Mutex<Option<(RequestId, GraphClient)>>>,
     /// Adds in flight: sending on one interrupts it (the run is quitting).
     adds: HashMap<RequestId, oneshot::Sender<()>>,
     copies: CopyWorker,
@@ -335,6 +371,13 @@ impl Runner {
             journal,
             tx,
             lists: HashMap::new(),
+            search: None,
+            certificates: None,
+            list_concurrency: crate::graph::listing::DEFAULT_CONCURRENCY,
+            cache: AppCache::default_location().ok(),
+            session: None,
+            observer: None,
+            switched: Arc::default(),
             adds: HashMap::new(),
             clients: Clients::none(),
             verifies: HashMap::new(),
@@ -347,12 +390,41 @@ impl Runner {
         self
     }
 
+    /// The session (tenants, switching) and the observer every Graph client it builds gets.
+    pub fn with_session(
+        mut self,
+        session: Arc<Session>,
+        observer: Option<crate::graph::RetryObserver>,
+    ) -> Self {
+        self.session = Some(session);
+        self.observer = observer;
+        self
+    }
+
+    /// Range cursors for full listings (1: one page at a time).
+    pub fn with_list_concurrency(mut self, n: usize) -> Self {
+        self.list_concurrency = n.clamp(1, crate::graph::listing::MAX_CONCURRENCY);
+        self
+    }
+
+    /// The warm-start cache in `cache` instead of the user's cache directory.
+    pub fn with_cache(mut self, cache: Option<AppCache>) -> Self {
+        self.cache = cache;
+        self
+    }
+
     /// Stop the listings still streaming and the sign-in checks (at exit).
     pub fn abort_all(&mut self) {
         for (_, h) in self.lists.drain() {
             h.abort();
         }
         for (_, h) in self.verifies.drain() {
+            h.abort();
+        }
+        for h in [self.search.take(), self.certificates.take()]
+            .into_iter()
+            .flatten()
+        {
             h.abort();
         }
     }
@@ -365,6 +437,153 @@ impl Runner {
             }),
             Effect::LoadMe { request } => {
                 self.graph(move |c| async move { Action::MeLoaded(request, c.me().await) })
+            }
+            Effect::LoadApps {
+                request,
+                tab,
+                query,
+            } if tab == AppsTab::All && query == AppQuery::default() => {
+                if let Some(old) = self.lists.remove(&tab) {
+                    old.abort();
+                }
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                let opts = ScanOptions {
+                    concurrency: self.list_concurrency,
+                    ..ScanOptions::default()
+                };
+                let task = tokio::spawn(async move {
+                    let mut events = client.scan_applications(&opts);
+                    while let Some(event) = events.next().await {
+                        let result = event.map(|e| match e {
+                            ScanEvent::Apps { items, skipped } => Chunk {
+                                rows: items
+                                    .iter()
+                                    .map(|a| AppRow::from_registration(a, false))
+                                    .collect(),
+                                skipped,
+                                ..Chunk::default()
+                            },
+                            ScanEvent::Changes(c) => Chunk {
+                                patches: c.patches,
+                                removed: c.removed,
+                                skipped: c.skipped,
+                                ..Chunk::default()
+                            },
+                            ScanEvent::Done { delta_link } => Chunk {
+                                done: true,
+                                delta_link,
+                                ..Chunk::default()
+                            },
+                        });
+                        let failed = result.is_err();
+                        let chunk = Action::AppsChunk {
+                            request,
+                            tab,
+                            result,
+                        };
+                        if tx.send(chunk).is_err() || failed {
+                            break;
+                        }
+                    }
+                });
+                self.lists.insert(tab, task.abort_handle());
+            }
+            Effect::RefreshApps {
+                request,
+                tab,
+                delta_link,
+            } => {
+                if let Some(old) = self.lists.remove(&tab) {
+                    old.abort();
+                }
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                let task = tokio::spawn(async move {
+                    let mut pages = client.delta_changes(&delta_link);
+                    while let Some(page) = pages.next().await {
+                        let result = page.map(|p| Chunk {
+                            patches: p.changes.patches,
+                            removed: p.changes.removed,
+                            skipped: p.changes.skipped,
+                            done: p.delta_link.is_some(),
+                            delta_link: p.delta_link,
+                            ..Chunk::default()
+                        });
+                        let stop = result.as_ref().map_or(true, |c| c.done);
+                        let chunk = Action::AppsChunk {
+                            request,
+                            tab,
+                            result,
+                        };
+                        if tx.send(chunk).is_err() || stop {
+                            break;
+                        }
+                    }
+                });
+                self.lists.insert(tab, task.abort_handle());
+            }
+            Effect::SearchApps { request, text } => {
+                if let Some(old) = self.search.take() {
+                    old.abort();
+                }
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                let task = tokio::spawn(async move {
+                    // A pause first: typing on replaces this search before it is sent.
+                    tokio::time::sleep(SEARCH_PAUSE).await;
+                    let found = client
+                        .search_applications(&text, crate::app::SEARCH_TOP)
+                        .await
+                        .map(|apps| {
+                            apps.iter()
+                                .map(|a| AppRow::from_registration(a, false))
+                                .collect()
+                        });
+                    send(&tx, Action::AppsSearched(request, found));
+                });
+                self.search = Some(task.abort_handle());
+            }
+            Effect::LoadCertificates { request } => {
+                if let Some(old) = self.certificates.take() {
+                    old.abort();
+                }
+                let (client, tx) = (self.client.clone(), self.tx.clone());
+                let task = tokio::spawn(async move {
+                    let mut pages = client.list_certificates();
+                    while let Some(page) = pages.next().await {
+                        let result = page.map(|p| {
+                            let certs = p
+                                .items
+                                .into_iter()
+                                .map(|c| (c.id, c.key_credentials))
+                                .collect();
+                            (certs, !p.has_more)
+                        });
+                        let stop = result.as_ref().map_or(true, |(_, done)| *done);
+                        if tx.send(Action::Certificates(request, result)).is_err() || stop {
+                            break;
+                        }
+                    }
+                });
+                self.certificates = Some(task.abort_handle());
+            }
+            Effect::LoadCache { request, key } => {
+                let (cache, tx) = (self.cache.clone(), self.tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let result = match cache {
+                        Some(c) => c.load(&key),
+                        None => Ok(None),
+                    };
+                    send(&tx, Action::CacheLoaded(request, result));
+                });
+            }
+            Effect::SaveCache { key, bytes } => {
+                let (cache, tx) = (self.cache.clone(), self.tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    if let Some(c) = cache
+                        && let Err(e) = c.store(&key, &bytes)
+                    {
+                        send(&tx, Action::CacheNotSaved(e));
+                    }
+                });
             }
             Effect::LoadApps {
                 request,
@@ -390,6 +609,41 @@ impl Runner {
                     }
                 });
                 self.lists.insert(tab, task.abort_handle());
+            }
+            Effect::LoadTenants { request } => {
+                let (session, tx) = (self.session.clone(), self.tx.clone());
+                tokio::spawn(async move {
+                    let result = match session {
+                        Some(s) => s.tenants().await,
+                        None => Err(crate::tenants::TenantsError::Unavailable),
+                    };
+                    send(&tx, Action::TenantsLoaded(request, result));
+                });
+            }
+            Effect::SwitchTenant { request, tenant } => {
+                let (session, tx, slot) =
+                    (self.session.clone(), self.tx.clone(), self.switched.clone());
+                let observer = self.observer.clone();
+                tokio::spawn(async move {
+                    let result = async {
+                        let session = session.ok_or_else(|| {
+                            SwitchError::NotPossible("this run cannot switch tenants".into())
+                        })?;
+                        let mut client = session.graph_client_in(&tenant).map_err(|e| match e {
+                            SessionError::Graph(g) => SwitchError::Graph(g),
+                            other => SwitchError::NotPossible(other.to_string()),
+                        })?;
+                        if let Some(o) = observer {
+                            client = client.with_observer(o);
+                        }
+                        // The first answer proves the sign-in there works.
+                        let org = client.organization().await?;
+                        *lock_slot(&slot) = Some((request, client));
+                        Ok(org)
+                    }
+                    .await;
+                    send(&tx, Action::TenantSwitched(request, result));
+                });
             }
             Effect::LookupApp { request, id } => self.graph(move |c| async move {
                 Action::AppLookedUp(request, c.find_application(&id).await)
@@ -642,8 +896,26 @@ impl Runner {
     /// that went by OSC 52 is written to the terminal here, between two frames. If that write
     /// fails, the copy failed. Inside tmux the copy is then confirmed by reading tmux's buffer
     /// back, off the loop; its answer comes back later (`None` now).
-    pub fn finish(&self, action: Action) -> Option<Action> {
+    pub fn finish(&mut self, action: Action) -> Option<Action> {
         match action {
+            Action::TenantSwitched(request, Ok(org)) => {
+                // From now on every effect goes to the other tenant; the old one's listings stop.
+                let switched = lock_slot(&self.switched).take();
+                if let Some((r, client)) = switched.filter(|(r, _)| *r == request) {
+                    debug_assert_eq!(r, request);
+                    self.client = client;
+                    for (_, h) in self.lists.drain() {
+                        h.abort();
+                    }
+                    for h in [self.search.take(), self.certificates.take()]
+                        .into_iter()
+                        .flatten()
+                    {
+                        h.abort();
+                    }
+                }
+                Some(Action::TenantSwitched(request, Ok(org)))
+            }
             Action::Copied(request, target, Ok(report)) => {
                 let Some(write) = self.copies.take_terminal_write(request) else {
                     return Some(Action::Copied(request, target, Ok(report)));
@@ -792,6 +1064,13 @@ fn copy(clipboard: &mut Clipboard, content: &Content) -> Result<CopyReport, Hand
         }),
         Content::Text(text) => clipboard.copy_text(text),
     }
+}
+
+fn lock_slot(
+    slot: &Mutex<Option<(RequestId, GraphClient)>>,
+) -> std::sync::MutexGuard<'_, Option<(RequestId, GraphClient)>> {
+    slot.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The list is only pushed to and taken from; a panic elsewhere cannot leave it half changed.

@@ -65,9 +65,9 @@ fn sandbox_apps_list_json_is_stable_and_complete() {
 }
 
 #[test]
-fn sandbox_apps_list_filter_and_table() {
+fn sandbox_apps_list_prefix_and_table() {
     let out = azsecrets()
-        .args(["--sandbox", "apps", "list", "--filter", "contoso"])
+        .args(["--sandbox", "apps", "list", "--prefix", "contoso"])
         .env("COLUMNS", "80")
         .output()
         .unwrap();
@@ -105,8 +105,9 @@ fn bad_flags_are_usage_errors() {
 #[test]
 fn a_huge_filter_and_an_unsendable_token_are_not_network_errors() {
     let huge = "x".repeat(100_000);
+    // --prefix goes to Graph in the URL: refused before it is sent.
     let out = azsecrets()
-        .args(["--sandbox", "apps", "list", "--filter", &huge])
+        .args(["--sandbox", "apps", "list", "--prefix", &huge])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "bad input");
@@ -114,6 +115,14 @@ fn a_huge_filter_and_an_unsendable_token_are_not_network_errors() {
     assert!(err.contains("the request was not sent"), "{err}");
     assert!(err.contains("256 characters"), "{err}");
     assert!(!err.to_lowercase().contains("network"), "{err}");
+    // --filter is matched here: a filter no name can match is a usage error, said briefly.
+    let out = azsecrets()
+        .args(["--sandbox", "apps", "list", "--filter", &huge])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "bad input");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("256 characters") && err.len() < 400, "{err}");
 
     let out = azsecrets()
         .args([
@@ -138,4 +147,74 @@ fn a_huge_filter_and_an_unsendable_token_are_not_network_errors() {
         "the token is never printed: {err}"
     );
     assert!(!err.to_lowercase().contains("network"), "{err}");
+}
+
+/// `apps list --filter` finds exactly what the terminal UI's `/` shows for the same text over
+/// the same tenant (the generated apps are the same in every sandbox).
+#[tokio::test]
+async fn filter_matches_what_the_tui_filter_shows() {
+    use azsecrets::app::{AppList, SortKey};
+    use azsecrets::auth::{SourceKind, StaticToken};
+    use azsecrets::graph::{AppQuery, GraphClient};
+    use std::collections::BTreeSet;
+
+    let sb = azsecrets::sandbox::start(azsecrets::sandbox::SandboxConfig {
+        extra_apps: 3000,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = GraphClient::new(
+        sb.graph_url.clone(),
+        StaticToken::new(sb.access_token.clone(), SourceKind::Sandbox),
+    )
+    .unwrap();
+    let apps = client
+        .list_all_applications(&AppQuery::default())
+        .await
+        .unwrap();
+    for query in ["bil prd", "blng", "Contoso", "pay 12", "0a1b"] {
+        let mut list = AppList::default();
+        list.start_load(1);
+        list.take_page(1, apps.clone(), false, "", SortKey::Name);
+        list.refilter(query, SortKey::Name, true);
+        let tui: BTreeSet<String> = list
+            .view
+            .iter()
+            .map(|&i| list.rows[i as usize].id.to_string())
+            .collect();
+        let q = query.to_owned();
+        let out = tokio::task::spawn_blocking(move || {
+            azsecrets()
+                .args([
+                    "--sandbox",
+                    "--sandbox-apps",
+                    "3000",
+                    "apps",
+                    "list",
+                    "--filter",
+                    &q,
+                    "--output",
+                    "json",
+                ])
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let cli: BTreeSet<String> = rows
+            .iter()
+            .map(|r| r["objectId"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(cli, tui, "query {query:?}");
+        if query != "0a1b" {
+            assert!(!cli.is_empty(), "query {query:?} finds something");
+        }
+    }
 }

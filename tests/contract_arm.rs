@@ -19,10 +19,22 @@ async fn tenants_subscriptions_and_vaults() {
     let s = Session::start(&SessionConfig::sandbox(0)).await.unwrap();
     let arm = s.arm().unwrap();
     let tenants = arm.list_tenants().await.unwrap();
-    assert_eq!(tenants.len(), 1);
+    // The sandbox's own tenant, and the second one where its user is a guest (for `T`).
+    assert_eq!(tenants.len(), 2);
     assert_eq!(tenants[0].tenant_id, s.sign_in.tenant.clone().unwrap());
     assert_eq!(tenants[0].tenant_category.as_deref(), Some("Home"));
     assert!(tenants[0].display_name.is_some());
+    assert_eq!(
+        tenants[1].tenant_id,
+        s.sandbox.as_ref().unwrap().second_tenant_id
+    );
+    // It has no subscription: a token for it lists none.
+    assert!(
+        arm.list_subscriptions(Some(&tenants[1].tenant_id))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let subs = arm.list_subscriptions(None).await.unwrap();
     assert_eq!(subs.len(), 2);

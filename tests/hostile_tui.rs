@@ -227,11 +227,11 @@ fn every_screen_shows_placeholders_and_the_terminal_is_never_driven() {
     let s = t.wait_for("[Client secrets (5)]");
     // Descriptions cut to their column, with the mark.
     for shown in [
-        "A very long description…",
+        "A very long description that goes on and…",
         "abc⟨U+202E⟩gpj.exe",
-        "pay⟨U+200B⟩pal↵second l…",
-        "ZZevil⟨U+001B⟩]0;PWNED⟨…",
-        "⟨U+000D⟩⟨U+001B⟩[2K⟨U+0…",
+        "pay⟨U+200B⟩pal↵second line",
+        "ZZevil⟨U+001B⟩]0;PWNED⟨U+0007⟩⟨U+001B⟩[3…",
+        "⟨U+000D⟩⟨U+001B⟩[2K⟨U+001B⟩[1A⟨U+001B⟩[2…",
         "⟨U+001B…",
     ] {
         assert!(s.contains(shown), "{shown:?}:\n{s}");

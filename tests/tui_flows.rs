@@ -938,7 +938,7 @@ fn disabled_keys_are_dimmed_not_hidden() {
 fn in_context(ctx: azsecrets::keymap::Context) -> App {
     use azsecrets::keymap::Context as C;
     let mut app = match ctx {
-        C::Apps | C::Filter | C::Global => loaded(false),
+        C::Apps | C::Filter | C::Global | C::Tenants => loaded(false),
         C::SignIn => signing_in().0,
         _ => open_payments(false),
     };
@@ -976,6 +976,10 @@ fn in_context(ctx: azsecrets::keymap::Context) -> App {
     if ctx == C::Recovery {
         app.dialogs
             .push(azsecrets::app::Recovery::new(vec![orphan()]).into());
+    }
+    if ctx == C::Tenants {
+        app.dialogs
+            .push(azsecrets::app::TenantPicker::new(1, None).into());
     }
     if matches!(
         ctx,
@@ -1168,7 +1172,10 @@ fn credential_tables_page_by_the_size_from_resize() {
             .expect("secret fixture")
         })
         .collect();
-    app.all.rows[0].password_credentials = secrets;
+    // The list holds compact rows: change the app as Graph's, as the App screen's updates do.
+    let id = azsecrets::graph::ObjectId::new(app.all.rows[0].id.as_str());
+    app.all
+        .update_row(&id, |a| a.password_credentials = secrets);
     press(&mut app, &[code(KeyCode::Enter)]);
     let page = usize::from(40 - APP_CHROME);
     assert_eq!(app.app_page_rows(), page);

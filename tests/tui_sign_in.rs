@@ -68,7 +68,7 @@ fn prompt_then_copy_then_cleared_then_apps_load() {
         }),
     ));
     let status = app.sign_in.status.as_ref().expect("status after copy");
-    assert!(status.ok);
+    assert_eq!(status.tone, azsecrets::app::Tone::Done);
     assert_eq!(status.text, "Code copied to clipboard");
     assert!(
         app.toasts.is_empty(),
@@ -110,7 +110,7 @@ fn a_failed_copy_says_what_to_do() {
         }),
     ));
     let status = app.sign_in.status.as_ref().expect("status");
-    assert!(!status.ok);
+    assert_eq!(status.tone, azsecrets::app::Tone::Failed);
     assert!(status.text.contains("type the code"), "{}", status.text);
 }
 

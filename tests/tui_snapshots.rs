@@ -163,9 +163,11 @@ fn apps_app_only_owned_tab() {
     press(&mut app, &[code(KeyCode::Tab)]);
     assert_eq!(
         app.tab,
-        AppsTab::All,
-        "the Owned tab is hidden, Tab stays on All"
+        AppsTab::Expiring,
+        "the Owned tab is hidden: Tab skips it"
     );
+    press(&mut app, &[code(KeyCode::Tab)]);
+    assert_eq!(app.tab, AppsTab::All);
     snap!("apps_app_only_owned", &app);
 }
 
@@ -760,4 +762,12 @@ fn recovery_dialog() {
         .into(),
     );
     snap!("recovery", &app);
+}
+
+#[test]
+fn apps_expiring_tab() {
+    let mut app = loaded(false);
+    press(&mut app, &[code(KeyCode::Tab), code(KeyCode::Tab)]);
+    assert_eq!(app.tab, AppsTab::Expiring);
+    snap!("apps_expiring", &app);
 }

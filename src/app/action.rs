@@ -6,18 +6,25 @@ use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Size;
 
 use crate::auth::device_code::DevicePrompt;
+use crate::catalog::AppRow;
+use crate::catalog::cache::{CacheError, Snapshot};
 use crate::create::{AddError, Added, Resolution, ResolveError, Scan};
 use crate::destination::{SendError, Sent, VaultsFound};
 use crate::graph::{
-    AppLookup, AppRegistration, FederatedCredential, GraphError, Me, Organization, Page,
-    RemoveOutcome, RetryEvent,
+    AppLookup, AppRegistration, Certificate, FederatedCredential, GraphError, Me, ObjectId,
+    Organization, Page, RemoveOutcome, RetryEvent,
 };
 use crate::handoff::{CopyReport, EnvFileReport, HandoffError};
 use crate::journal::JournalError;
 use crate::keymap::Command;
+use crate::tenants::{SwitchError, Tenants, TenantsError};
 use crate::verify::{Verified, VerifyError, VerifyEvent};
 
 use super::AppsTab;
+use super::apps_list::Chunk;
+
+/// A page of the certificates pass: each app's certificates, and whether it was the last.
+pub type CertificatesPage = (Vec<(ObjectId, Vec<Certificate>)>, bool);
 
 /// Names one effect; its result carries it back, and only the latest answer counts.
 pub type RequestId = u64;
@@ -59,6 +66,24 @@ pub enum Action {
         tab: AppsTab,
         result: Result<Page<AppRegistration>, GraphError>,
     },
+    /// A batch of a scan or a delta round, rows already compact.
+    AppsChunk {
+        request: RequestId,
+        tab: AppsTab,
+        result: Result<Chunk, GraphError>,
+    },
+    /// What Graph's `$search` found for the filter text.
+    AppsSearched(RequestId, Result<Vec<AppRow>, GraphError>),
+    /// A page of the certificates pass.
+    Certificates(RequestId, Result<CertificatesPage, GraphError>),
+    /// The warm-start cache as read (`None`: there is none).
+    CacheLoaded(RequestId, Result<Option<Snapshot>, CacheError>),
+    /// The warm-start cache could not be written.
+    CacheNotSaved(CacheError),
+    /// The tenants the account can switch to.
+    TenantsLoaded(RequestId, Result<Tenants, TenantsError>),
+    /// Signed in to another tenant (its organization), or why not.
+    TenantSwitched(RequestId, Result<Organization, SwitchError>),
     /// A GUID typed in the filter, looked up as an Application ID, then as an Object ID.
     AppLookedUp(RequestId, Result<AppLookup, GraphError>),
     AppLoaded(RequestId, Result<AppRegistration, GraphError>),

@@ -14,6 +14,8 @@ use super::{App, AppList, DetailTab, ToastLevel, explain};
 pub enum AppsTab {
     All,
     Owned,
+    /// Every secret and certificate of the All list, soonest expiry first.
+    Expiring,
 }
 
 /// Rows of the apps screen around its table: title, tenant, identity, tabs, filter, the
@@ -23,14 +25,14 @@ pub const APPS_CHROME: u16 = 7;
 impl App {
     pub fn list(&self, tab: AppsTab) -> &AppList {
         match tab {
-            AppsTab::All => &self.all,
+            AppsTab::All | AppsTab::Expiring => &self.all,
             AppsTab::Owned => &self.owned,
         }
     }
 
     pub(super) fn list_mut(&mut self, tab: AppsTab) -> &mut AppList {
         match tab {
-            AppsTab::All => &mut self.all,
+            AppsTab::All | AppsTab::Expiring => &mut self.all,
             AppsTab::Owned => &mut self.owned,
         }
     }
@@ -55,7 +57,7 @@ impl App {
         request: RequestId,
         tab: AppsTab,
         result: Result<Page<AppRegistration>, GraphError>,
-    ) {
+    ) -> Vec<Effect> {
         let (query, sort) = (self.filter.value().to_owned(), self.sort);
         match result {
             Ok(page) => {
@@ -67,6 +69,9 @@ impl App {
                     if last && total > 0 {
                         self.toast(ToastLevel::Warning, skipped_words(total), None);
                     }
+                    if last && tab == AppsTab::All {
+                        return self.save_cache();
+                    }
                 }
             }
             Err(e) => {
@@ -76,6 +81,7 @@ impl App {
                 }
             }
         }
+        Vec::new()
     }
 
     /// The answer to looking a pasted id up: the app joins the list, or a toast says why not.
@@ -126,8 +132,22 @@ impl App {
         if tab == AppsTab::Owned && self.owned_unavailable() {
             return Vec::new();
         }
+        if tab == AppsTab::All && self.defer_for_cache() {
+            return Vec::new();
+        }
         let r = self.request();
-        self.list_mut(tab).start_load(r);
+        let list = self.list_mut(tab);
+        // A list with a delta link is brought up to date by one delta round (one request when
+        // nothing changed); otherwise it is listed again.
+        if let Some(delta_link) = list.delta_link.clone().filter(|_| tab == AppsTab::All) {
+            list.start_patch(r);
+            return vec![Effect::RefreshApps {
+                request: r,
+                tab,
+                delta_link,
+            }];
+        }
+        list.start_load(r);
         vec![Effect::LoadApps {
             request: r,
             tab,
@@ -141,19 +161,28 @@ impl App {
     pub(super) fn apps_command(&mut self, c: Command) -> Vec<Effect> {
         let page = self.apps_page_rows() as isize;
         let tab = self.tab;
+        if tab == AppsTab::Expiring
+            && let Some(fx) = self.expiring_command(c, page)
+        {
+            return fx;
+        }
         match c {
             Command::Up => self.list_mut(tab).move_by(-1),
             Command::Down => self.list_mut(tab).move_by(1),
             Command::PageUp => self.list_mut(tab).move_by(-page),
             Command::PageDown => self.list_mut(tab).move_by(page),
-            Command::First => self.list_mut(tab).selected = 0,
+            Command::First => self.list_mut(tab).select_first(),
             Command::Last => self.list_mut(tab).select_last(),
             Command::StartFilter => self.filtering = true,
             Command::AcceptFilter | Command::Open => {
                 // Enter opens the selected match (a filter stays for Esc back); with no match,
                 // a whole GUID is looked up in the directory.
                 self.filtering = false;
-                if let Some(app) = self.current_list().selected_app().cloned() {
+                if let Some(app) = self
+                    .current_list()
+                    .selected_app()
+                    .map(|r| r.to_registration())
+                {
                     return self.open_app(app, DetailTab::ClientSecrets, true);
                 }
                 return self.lookup_effect();
@@ -165,15 +194,13 @@ impl App {
                     self.refilter(false);
                 }
             }
-            Command::NextTab if self.owned_unavailable() => {
-                // The Owned tab is hidden: an app-only sign-in has no /me to own anything.
-                self.tab = AppsTab::All;
-                self.info("Owned applications need a user sign-in; this is an app-only sign-in (service principal)");
-            }
             Command::NextTab => {
+                // The Owned tab is skipped for an app-only sign-in: it has no /me to own anything.
                 self.tab = match self.tab {
+                    AppsTab::All if self.owned_unavailable() => AppsTab::Expiring,
                     AppsTab::All => AppsTab::Owned,
-                    AppsTab::Owned => AppsTab::All,
+                    AppsTab::Owned => AppsTab::Expiring,
+                    AppsTab::Expiring => AppsTab::All,
                 };
                 if self.list(self.tab).load == ListLoad::Idle {
                     return self.load_list(self.tab);
@@ -181,7 +208,9 @@ impl App {
             }
             Command::CycleSort => {
                 self.sort = self.sort.next();
-                self.refilter(true);
+                let (query, sort) = (self.filter.value().to_owned(), self.sort);
+                self.all.resort(&query, sort);
+                self.owned.resort(&query, sort);
                 self.info(format!("Sorted by {}", self.sort.label()));
             }
             Command::Refresh if self.sign_in.failed => return self.sign_in_again(),
@@ -200,9 +229,60 @@ impl App {
                 return fx;
             }
             Command::NewRegistration => self.dialogs.push(NewRegistration::default().into()),
+            Command::SwitchTenant => return self.open_tenant_picker(),
             _ => {}
         }
         Vec::new()
+    }
+}
+
+impl App {
+    /// The Expiring credentials tab's own commands (`None`: the apps screen's apply).
+    fn expiring_command(&mut self, c: Command, page: isize) -> Option<Vec<Effect>> {
+        let query = self.filter.value().to_owned();
+        self.expiring.sync(&self.all, &query);
+        match c {
+            Command::Up => self.expiring.move_by(-1),
+            Command::Down => self.expiring.move_by(1),
+            Command::PageUp => self.expiring.move_by(-page),
+            Command::PageDown => self.expiring.move_by(page),
+            Command::First => self.expiring.select_first(),
+            Command::Last => self.expiring.select_last(),
+            Command::CycleSort => self.info("This tab is always soonest expiry first"),
+            Command::AcceptFilter | Command::Open => {
+                self.filtering = false;
+                let c = self.expiring.selected_ref()?;
+                let row = self.all.rows.get(c.row as usize)?;
+                let key = c.cred(&self.all).map(|k| k.key_id.to_string());
+                let tab = match c.kind {
+                    super::CredKind::Secret => DetailTab::ClientSecrets,
+                    super::CredKind::Certificate => DetailTab::Certificates,
+                };
+                let fx = self.open_app(row.to_registration(), tab, true);
+                // The credential chosen is the one selected on the App screen.
+                if let (Some(d), Some(key)) = (self.detail.as_mut(), key) {
+                    let at = match tab {
+                        DetailTab::ClientSecrets => {
+                            d.secrets().iter().position(|s| s.key_id.as_str() == key)
+                        }
+                        _ => d.registration().and_then(|a| {
+                            a.key_credentials
+                                .iter()
+                                .position(|k| k.key_id.as_str() == key)
+                        }),
+                    };
+                    let slot = DetailTab::ALL.iter().position(|t| *t == tab);
+                    if let (Some(at), Some(slot)) = (at, slot)
+                        && let Some(sel) = d.selected.get_mut(slot)
+                    {
+                        *sel = at;
+                    }
+                }
+                return Some(fx);
+            }
+            _ => return None,
+        }
+        Some(Vec::new())
     }
 }
 

@@ -17,6 +17,7 @@ mod new_federated;
 mod new_registration;
 mod recovery;
 mod reveal;
+mod tenants;
 mod upload_certificate;
 
 use chrono::{DateTime, Utc};
@@ -43,8 +44,9 @@ pub use new_registration::{MAX_APP_NAME, NewFocus, NewRegistration};
 pub use recovery::{Recovery, RecoveryFocus};
 pub use reveal::{
     CloseFocus, ExecForm, GitHubFocus, GitHubForm, Listing, Reveal, RevealMode, SentLine,
-    SignInCheck, StatusLine, VaultChoice, VaultFocus, VaultForm, Waiting, handoff_advice,
+    SignInCheck, StatusLine, Tone, VaultChoice, VaultFocus, VaultForm, Waiting, handoff_advice,
 };
+pub use tenants::TenantPicker;
 pub use upload_certificate::{ReadState, UploadCertificate, UploadFocus};
 
 /// A write to the tenant a dialog has in flight, as a quit sees it.
@@ -230,6 +232,8 @@ pub enum FollowUp {
     CreatedAndSettled(CreatedSecret),
     /// An add whose outcome this run could not settle.
     Unsettled(UnsettledAdd),
+    /// Sign in to another tenant and load everything again.
+    SwitchTenant(crate::tenants::TenantChoice),
 }
 
 /// An error as the dialog shows it (and the log records it).
@@ -330,4 +334,6 @@ dialogs! {
     NewFederated,
     /// One federated credential, whole.
     FederatedDetail,
+    /// Switch tenant (`T`).
+    TenantPicker,
 }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::catalog::cache::CacheKey;
 use crate::create::{AddPlan, Choice, Orphan};
 use crate::destination::{About, Target};
 use crate::graph::{AppQuery, ApplicationId, NewApplication, ObjectId, SecretId, TenantId};
@@ -27,6 +28,41 @@ pub enum Effect {
         request: RequestId,
         tab: AppsTab,
         query: AppQuery,
+    },
+    /// Bring a list up to date from its delta link (answers come as `Action::AppsChunk`).
+    RefreshApps {
+        request: RequestId,
+        tab: AppsTab,
+        delta_link: String,
+    },
+    /// Ask Graph's `$search` for the filter text, after a short pause (a newer search replaces
+    /// this one, so one is in flight at most).
+    SearchApps {
+        request: RequestId,
+        text: String,
+    },
+    /// Read the certificates of every app, paced (bulk listings leave them out).
+    LoadCertificates {
+        request: RequestId,
+    },
+    /// Read the warm-start cache.
+    LoadCache {
+        request: RequestId,
+        key: CacheKey,
+    },
+    /// Write the warm-start cache (the bytes of [`crate::catalog::cache::encode`]).
+    SaveCache {
+        key: CacheKey,
+        bytes: Vec<u8>,
+    },
+    /// The tenants the signed-in account can use.
+    LoadTenants {
+        request: RequestId,
+    },
+    /// Sign in to `tenant` and, once Graph answers there, use it from now on.
+    SwitchTenant {
+        request: RequestId,
+        tenant: String,
     },
     /// A GUID pasted in the filter: try it as an Application ID, then as an Object ID.
     LookupApp {

@@ -216,6 +216,7 @@ impl App {
                 }
                 FollowUp::CreatedAndSettled(c) => self.summary.created.push(c),
                 FollowUp::Unsettled(u) => self.summary.unsettled.push(u),
+                FollowUp::SwitchTenant(t) => fx.extend(self.switch_tenant(t)),
             }
         }
         fx

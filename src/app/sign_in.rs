@@ -15,7 +15,7 @@ use crate::handoff::{CopyReport, HandoffError};
 use crate::keymap::{Command, Context, key_for};
 
 use super::action::RequestId;
-use super::dialogs::StatusLine;
+use super::dialogs::{StatusLine, Tone};
 use super::effect::Effect;
 use super::loadable::ErrorInfo;
 use super::{App, explain};
@@ -176,7 +176,7 @@ impl App {
                 self.sign_in.copy_request = Some(r);
                 self.sign_in.status_unconfirmed = false;
                 self.sign_in.status = Some(StatusLine {
-                    ok: true,
+                    tone: Tone::Note,
                     text: "Copying the code…".into(),
                 });
                 vec![Effect::CopyText {
@@ -189,7 +189,7 @@ impl App {
                 // A sign-in asked for mid-run may cover a value that can never be shown again.
                 if self.dialogs.iter().any(|d| d.room().holds_unsaved_value()) {
                     self.sign_in.status = Some(StatusLine {
-                        ok: false,
+                        tone: Tone::Failed,
                         text: format!(
                             "A new client secret's value was never copied and would be lost: finish signing in first, or press {} twice to quit anyway (the summary then names the secret and how to delete it).",
                             key_for(Context::Global, Command::Quit)
@@ -212,13 +212,13 @@ impl App {
         self.sign_in.status_unconfirmed = matches!(&result, Ok(r) if !r.confirmed);
         self.sign_in.status = Some(match result {
             Ok(report) => StatusLine {
-                ok: true,
+                tone: Tone::Done,
                 text: format!("Code {}", lowercase_first(&report.status)),
             },
             Err(e) => {
                 tracing::warn!(error = %e, "copying the sign-in code failed");
                 StatusLine {
-                    ok: false,
+                    tone: Tone::Failed,
                     text: match e {
                         HandoffError::NoClipboard { .. } => {
                             "No clipboard works here: type the code shown above into the page."

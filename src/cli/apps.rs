@@ -1,17 +1,25 @@
-//! `azsecrets apps list`.
+//! `azsecrets apps list`: every app as Graph's pages arrive (the tenant read by concurrent
+//! createdDateTime ranges), written as it comes (JSON, or a table whose widths come from the
+//! first page and the terminal), so memory stays small at 200,000 apps. `--filter` runs the
+//! terminal UI's own matcher ([`crate::fuzzy`]) over each page; `--search` and `--prefix` ask
+//! Graph instead, with Graph's rules; `--sort` holds compact rows until the listing ends.
 
 use std::io::Write;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use serde::Serialize;
 
+use crate::catalog::RowId;
 use crate::expiry::Status;
-use crate::graph::{AppQuery, AppRegistration};
+use crate::fuzzy::{self, Candidate};
+use crate::graph::client::APP_SELECT;
+use crate::graph::{AppQuery, AppRegistration, GraphClient, GraphError, ScanEvent, ScanOptions};
 use crate::session::{Session, SessionConfig};
 
-use super::output::{self, Col};
-use super::{CliError, ExitCode, OutputFormat};
+use super::output::{self, Col, StreamTable};
+use super::{CliError, ExitCode, ListSort, OutputFormat};
 
 /// One app in `apps list --output json` (stable; documented in the README).
 #[derive(Debug, Serialize)]
@@ -29,7 +37,7 @@ pub struct AppJson<'a> {
 }
 
 impl<'a> AppJson<'a> {
-    pub fn from_app(app: &'a AppRegistration, now: chrono::DateTime<Utc>) -> Self {
+    pub fn from_app(app: &'a AppRegistration, now: DateTime<Utc>) -> Self {
         let next = app.next_expiry();
         Self {
             display_name: &app.display_name,
@@ -43,95 +51,297 @@ impl<'a> AppJson<'a> {
             status: next.map(|d| Status::of(d, now).key()),
         }
     }
+
+    fn from_brief(b: &'a Brief, now: DateTime<Utc>) -> Self {
+        Self {
+            display_name: &b.name,
+            app_id: b.app_id.as_str(),
+            object_id: b.object_id.as_str(),
+            created_date_time: b.created.map(|d| d.to_rfc3339()),
+            sign_in_audience: b.audience.as_deref(),
+            secrets: b.secrets as usize,
+            certificates: b.certificates as usize,
+            next_expiry: b.next.map(|d| d.to_rfc3339()),
+            status: b.next.map(|d| Status::of(d, now).key()),
+        }
+    }
 }
 
-pub async fn list(
-    session: &SessionConfig,
-    filter: Option<String>,
-    owned: bool,
-    format: OutputFormat,
-) -> Result<ExitCode, CliError> {
+/// What `apps list` was asked for (plain values; `cli.rs` builds it from the flags).
+#[derive(Debug, Clone)]
+pub struct ListOptions {
+    pub filter: Option<String>,
+    pub search: Option<String>,
+    pub prefix: Option<String>,
+    pub owned: bool,
+    pub sort: Option<ListSort>,
+    pub format: OutputFormat,
+    /// Range cursors at once for a full listing.
+    pub concurrency: usize,
+}
+
+/// An app as output needs it, compact (what `--sort` holds: about 200 bytes an app).
+struct Brief {
+    name: Box<str>,
+    app_id: RowId,
+    object_id: RowId,
+    created: Option<DateTime<Utc>>,
+    audience: Option<Box<str>>,
+    secrets: u32,
+    certificates: u32,
+    next: Option<DateTime<Utc>>,
+}
+
+impl Brief {
+    fn of(a: &AppRegistration) -> Self {
+        Self {
+            name: a.display_name.as_str().into(),
+            app_id: RowId::new(a.app_id.as_str()),
+            object_id: RowId::new(a.id.as_str()),
+            created: a.created_date_time,
+            audience: a.sign_in_audience.as_deref().map(Into::into),
+            secrets: u32::try_from(a.password_credentials.len()).unwrap_or(u32::MAX),
+            certificates: u32::try_from(a.key_credentials.len()).unwrap_or(u32::MAX),
+            next: a.next_expiry(),
+        }
+    }
+
+    fn cells(&self, now: DateTime<Utc>) -> Vec<String> {
+        vec![
+            crate::sanitize::name(Some(&self.name)).into_owned(),
+            self.app_id.to_string(),
+            self.secrets.to_string(),
+            self.next
+                .map(|d| format!("{} {}", d.format("%Y-%m-%d"), Status::of(d, now).label()))
+                .unwrap_or_else(|| "-".into()),
+        ]
+    }
+}
+
+/// A batch of apps from whichever listing was asked for, and how many records it skipped.
+type Batches = BoxStream<'static, Result<(Vec<AppRegistration>, usize), GraphError>>;
+
+fn batches(client: &GraphClient, o: &ListOptions) -> Batches {
+    let page = |p: Result<crate::graph::Page<AppRegistration>, GraphError>| {
+        p.map(|p| (p.items, p.skipped))
+    };
+    if let Some(text) = &o.search {
+        return client.search_all(text).map(page).boxed();
+    }
+    if o.owned || o.prefix.is_some() {
+        let query = AppQuery {
+            name_prefix: o.prefix.clone().filter(|f| !f.is_empty()),
+            owned: o.owned,
+            top: None,
+        };
+        return client.list_applications(&query).map(page).boxed();
+    }
+    let opts = ScanOptions {
+        select: APP_SELECT,
+        concurrency: o.concurrency,
+        ..ScanOptions::default()
+    };
+    client
+        .scan_applications(&opts)
+        .filter_map(|e| async move {
+            match e {
+                Ok(ScanEvent::Apps { items, skipped }) => Some(Ok((items, skipped))),
+                // Apps changed while the tenant was read are written as first read.
+                Ok(ScanEvent::Changes(_) | ScanEvent::Done { .. }) => None,
+                Err(e) => Some(Err(e)),
+            }
+        })
+        .boxed()
+}
+
+/// The apps of `items` that `filter` keeps, as the terminal UI's `/` would.
+fn keep(items: Vec<AppRegistration>, filter: Option<&str>) -> Vec<AppRegistration> {
+    let Some(q) = filter.map(str::trim).filter(|q| !q.is_empty()) else {
+        return items;
+    };
+    let lower: Vec<String> = items
+        .iter()
+        .map(|a| a.display_name.to_lowercase())
+        .collect();
+    let cands: Vec<Candidate<'_>> = items
+        .iter()
+        .zip(&lower)
+        .map(|(a, l)| Candidate {
+            name: &a.display_name,
+            lower: l,
+            app_id: a.app_id.as_str(),
+            object_id: a.id.as_str(),
+        })
+        .collect();
+    let hits = fuzzy::matches(q, &cands[..]);
+    drop(cands);
+    let mut wanted = vec![false; items.len()];
+    for (i, _) in hits {
+        if let Some(w) = wanted.get_mut(i as usize) {
+            *w = true;
+        }
+    }
+    items
+        .into_iter()
+        .zip(wanted)
+        .filter_map(|(a, w)| w.then_some(a))
+        .collect()
+}
+
+/// Where rows go: streamed JSON, a streamed table, or held for sorting.
+enum Sink {
+    Json { first: bool, count: usize },
+    Table(StreamTable),
+    Sorted(Vec<Brief>, ListSort),
+}
+
+const HEADERS: [&str; 4] = [
+    "DISPLAY NAME",
+    "APPLICATION (CLIENT) ID",
+    "SEC",
+    "NEXT EXPIRY",
+];
+const KINDS: [Col; 2] = [Col::Name, Col::Id];
+
+impl Sink {
+    fn new(format: OutputFormat, sort: ListSort) -> Result<Self, CliError> {
+        Ok(match (sort, format) {
+            (ListSort::Listing, OutputFormat::Json) => {
+                output::emit(b"[")?;
+                Sink::Json {
+                    first: true,
+                    count: 0,
+                }
+            }
+            (ListSort::Listing, OutputFormat::Table) => {
+                Sink::Table(StreamTable::new(&HEADERS, &KINDS, output::width()))
+            }
+            (sort, _) => Sink::Sorted(Vec::new(), sort),
+        })
+    }
+
+    fn push(&mut self, apps: &[Brief], now: DateTime<Utc>) -> Result<(), CliError> {
+        match self {
+            Sink::Json { first, count } => {
+                json_items(apps.iter(), first, now)?;
+                *count += apps.len();
+                Ok(())
+            }
+            Sink::Table(t) => {
+                let rows: Vec<Vec<String>> = apps.iter().map(|b| b.cells(now)).collect();
+                t.push(&rows)
+            }
+            Sink::Sorted(..) => Ok(()),
+        }
+    }
+
+    fn hold(&mut self, apps: Vec<Brief>) {
+        if let Sink::Sorted(all, _) = self {
+            all.extend(apps);
+        }
+    }
+
+    /// Write what is held and close the output; how many apps were written.
+    fn finish(self, format: OutputFormat, now: DateTime<Utc>) -> Result<usize, CliError> {
+        match self {
+            Sink::Json { first, count } => {
+                output::emit(if first { b"]\n" } else { b"\n]\n" })?;
+                Ok(count)
+            }
+            Sink::Table(t) => t.finish(),
+            Sink::Sorted(mut all, sort) => {
+                match sort {
+                    ListSort::Expiry => all.sort_by(|a, b| {
+                        (a.next.is_none(), a.next)
+                            .cmp(&(b.next.is_none(), b.next))
+                            .then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
+                    }),
+                    _ => all.sort_by_cached_key(|b| b.name.to_lowercase()),
+                }
+                let n = all.len();
+                match format {
+                    OutputFormat::Json => {
+                        output::emit(b"[")?;
+                        let mut first = true;
+                        for chunk in all.chunks(1000) {
+                            json_items(chunk.iter(), &mut first, now)?;
+                        }
+                        output::emit(if first { b"]\n" } else { b"\n]\n" })?;
+                    }
+                    OutputFormat::Table => {
+                        let mut t = StreamTable::new(&HEADERS, &KINDS, output::width());
+                        for chunk in all.chunks(1000) {
+                            let rows: Vec<Vec<String>> =
+                                chunk.iter().map(|b| b.cells(now)).collect();
+                            t.push(&rows)?;
+                        }
+                        t.finish()?;
+                    }
+                }
+                Ok(n)
+            }
+        }
+    }
+}
+
+/// JSON items, each on its own line, commas between (the opening `[` is already out).
+fn json_items<'a>(
+    apps: impl Iterator<Item = &'a Brief>,
+    first: &mut bool,
+    now: DateTime<Utc>,
+) -> Result<(), CliError> {
+    let mut buf = Vec::with_capacity(64 * 1024);
+    for b in apps {
+        buf.extend_from_slice(if *first { b"\n  " } else { b",\n  " });
+        *first = false;
+        crate::sanitize::json_to_writer(&mut buf, &AppJson::from_brief(b, now))
+            .map_err(|e| CliError::output(std::io::Error::from(e)))?;
+    }
+    output::emit(&buf)
+}
+
+pub async fn list(session: &SessionConfig, o: ListOptions) -> Result<ExitCode, CliError> {
+    if let Some(n) = o
+        .filter
+        .as_deref()
+        .map(|f| f.chars().count())
+        .filter(|n| *n > 256)
+    {
+        return Err(CliError::usage(format!(
+            "--filter is {n} characters long: a display name is at most 256 characters, so it matches nothing"
+        )));
+    }
     let session = Session::start(session).await?;
     let client = &output::observed(session.client.clone());
-    if owned && client.source_kind().is_app_only() {
+    if o.owned && client.source_kind().is_app_only() {
         return Err(CliError::new(
             ExitCode::Usage,
             "--owned needs a signed-in user: a service principal has no /me",
         ));
     }
-    let query = AppQuery {
-        name_prefix: filter.filter(|f| !f.is_empty()),
-        owned,
-        top: None,
-    };
     let now = Utc::now();
-    let skipped = match format {
-        OutputFormat::Json => {
-            let mut pages = client.list_applications(&query);
-            // Streamed page by page so 50,000 apps never sit in memory twice.
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            let mut first = true;
-            let mut skipped = 0;
-            write_io(out.write_all(b"["))?;
-            while let Some(page) = pages.next().await {
-                let page = page?;
-                skipped += page.skipped;
-                for app in &page.items {
-                    write_io(out.write_all(if first { b"\n  " } else { b",\n  " }))?;
-                    first = false;
-                    write_io(
-                        crate::sanitize::json_to_writer(&mut out, &AppJson::from_app(app, now))
-                            // Keeps an I/O error as it was, so a closed pipe is still one.
-                            .map_err(std::io::Error::from),
-                    )?;
-                }
-            }
-            write_io(out.write_all(if first { b"]\n" } else { b"\n]\n" }))?;
-            write_io(out.flush())?;
-            skipped
-        }
-        OutputFormat::Table => {
-            let listing = client.collect_applications(&query).await?;
-            let mut apps = listing.items;
-            apps.sort_by_cached_key(|a| a.display_name.to_lowercase());
-            let rows: Vec<Vec<String>> = apps
-                .iter()
-                .map(|a| {
-                    let next = a.next_expiry();
-                    vec![
-                        crate::sanitize::name(Some(&a.display_name)).into_owned(),
-                        a.app_id.to_string(),
-                        a.password_credentials.len().to_string(),
-                        next.map(|d| {
-                            format!("{} {}", d.format("%Y-%m-%d"), Status::of(d, now).label())
-                        })
-                        .unwrap_or_else(|| "-".into()),
-                    ]
-                })
-                .collect();
-            let t = output::table(
-                &[
-                    "DISPLAY NAME",
-                    "APPLICATION (CLIENT) ID",
-                    "SEC",
-                    "NEXT EXPIRY",
-                ],
-                &rows,
-                output::width(),
-                &[Col::Name, Col::Id],
-            );
-            output::emit(t.as_bytes())?;
-            output::note(&format!("{} app registration(s)", apps.len()));
-            listing.skipped
-        }
-    };
+    let sort = o.sort.unwrap_or(ListSort::Listing);
+    let mut sink = Sink::new(o.format, sort)?;
+    let mut pages = batches(client, &o);
+    let mut skipped = 0;
+    while let Some(batch) = pages.next().await {
+        let (items, s) = batch?;
+        skipped += s;
+        let briefs: Vec<Brief> = keep(items, o.filter.as_deref())
+            .iter()
+            .map(Brief::of)
+            .collect();
+        sink.push(&briefs, now)?;
+        sink.hold(briefs);
+    }
+    drop(pages);
+    let n = sink.finish(o.format, now)?;
+    let _ = std::io::stdout().flush();
+    if o.format == OutputFormat::Table {
+        output::note(&format!("{n} app registration(s)"));
+    }
     if skipped > 0 {
         output::note(&output::skipped_warning(skipped, "app registration"));
     }
     Ok(ExitCode::Ok)
-}
-
-fn write_io(r: std::io::Result<()>) -> Result<(), CliError> {
-    r.map_err(CliError::output)
 }

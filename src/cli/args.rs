@@ -125,6 +125,13 @@ pub struct GlobalArgs {
     /// Seconds before a copied secret is cleared from the clipboard (0: never).
     #[arg(long, default_value_t = 45, value_name = "SECS")]
     pub clipboard_timeout: u64,
+    /// Keep no app list cache: every start lists the tenant anew (the cache holds names, ids,
+    /// dates and secret hints, never a secret or a token).
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Ranges of the app list read from Graph at once (1 to 8; 1 reads one page at a time).
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u16).range(1..=8))]
+    pub list_concurrency: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -222,17 +229,47 @@ pub enum Command {
     },
 }
 
+/// How list output is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListSort {
+    /// As Graph's pages arrive (streamed: memory stays small)
+    Listing,
+    /// By display name
+    Name,
+    /// Soonest expiry first
+    Expiry,
+}
+
+/// Under `apps list`: how its filters differ, and where global options go.
+const APPS_LIST_NOTE: &str = "The filter matches exactly as the terminal UI's `/` does (the same code, over every app listed), so `blng` finds \"billing\"; a search or a prefix asks Graph instead, which finds only word starts or name starts. Global options (--sandbox, --tenant, --list-concurrency, …) go before the command, as in `azsecrets --sandbox apps list`.";
+
 #[derive(Debug, Subcommand)]
 pub enum AppsCommand {
     /// List app registrations.
-    #[command(after_help = GLOBALS_NOTE)]
+    #[command(after_help = GLOBALS_NOTE, after_long_help = APPS_LIST_NOTE)]
     List {
-        /// Only apps whose display name starts with TEXT.
+        /// Only the apps the terminal UI's `/` filter shows for TEXT: fuzzy over display names
+        /// (letters in order, smart case), exact over Application and Object IDs (four or more
+        /// hex digits). Matched here, over the whole listing, by the UI's own matcher.
         #[arg(long, value_name = "TEXT")]
         filter: Option<String>,
+        /// Ask Graph's search instead of listing every app: display names holding every word of
+        /// TEXT as the start of one of their words, in any order (`bill prod` finds
+        /// "Billing (prod)"; `ling` finds nothing). Eventually consistent: an app created
+        /// moments ago may be missing.
+        #[arg(long, value_name = "TEXT", conflicts_with_all = ["prefix", "owned"])]
+        search: Option<String>,
+        /// Only apps whose display name starts with TEXT, ignoring case (Graph's startswith).
+        #[arg(long, value_name = "TEXT")]
+        prefix: Option<String>,
         /// Only apps the signed-in user owns.
         #[arg(long)]
         owned: bool,
+        /// Output order. Without it rows are written as Graph's pages arrive (several ranges
+        /// of the tenant at once, so in no particular order); sorting holds the list until it
+        /// is complete.
+        #[arg(long, value_enum, value_name = "ORDER")]
+        sort: Option<ListSort>,
         /// Output format.
         #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
         output: OutputFormat,
@@ -254,6 +291,10 @@ pub enum SecretsCommand {
         /// --expiring-within).
         #[arg(long)]
         check: bool,
+        /// Output order (default: soonest expiry first with --app; tenant-wide, as Graph's pages
+        /// arrive, which streams). Sorting holds the secrets until the listing is complete.
+        #[arg(long, value_enum, value_name = "ORDER")]
+        sort: Option<ListSort>,
         /// Output format.
         #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
         output: OutputFormat,
@@ -563,6 +604,13 @@ pub struct SandboxServeArgs {
     /// body.
     #[arg(long, value_name = "CODE", value_parser = error_status)]
     pub add_password_status: Option<u16>,
+    /// Items per page of /applications/delta (Graph's pages hold about 100 to 200).
+    #[arg(long, default_value_t = 200, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=999))]
+    pub delta_page_size: u32,
+    /// Listings of /applications with keyCredentials in $select allowed per minute, as Graph
+    /// allows 150 per tenant (0: no limit).
+    #[arg(long, default_value_t = 150, value_name = "N")]
+    pub key_credentials_per_minute: u32,
 }
 
 /// `--key-id`: a Secret ID or its first 8 or more characters, lowercased.

@@ -18,6 +18,8 @@ pub struct Settings {
     pub read_only: bool,
     pub clipboard: ClipboardMode,
     pub clipboard_timeout: Duration,
+    /// Range cursors a full listing runs at once (`--list-concurrency`).
+    pub list_concurrency: usize,
 }
 
 impl GlobalArgs {
@@ -63,6 +65,7 @@ impl GlobalArgs {
             read_only: self.read_only,
             clipboard: self.clipboard.into(),
             clipboard_timeout: Duration::from_secs(self.clipboard_timeout),
+            list_concurrency: usize::from(self.list_concurrency),
         }
     }
 
@@ -73,6 +76,8 @@ impl GlobalArgs {
             read_only: s.read_only,
             clipboard: s.clipboard,
             clipboard_timeout: s.clipboard_timeout,
+            no_cache: self.no_cache,
+            list_concurrency: s.list_concurrency,
         }
     }
 }
@@ -92,6 +97,8 @@ impl SandboxServeArgs {
             deny_vault_set: self.deny_vault_set,
             add_password_delay: Duration::from_millis(self.add_password_delay),
             add_password_status: self.add_password_status,
+            delta_page_size: self.delta_page_size as usize,
+            key_credentials_per_minute: self.key_credentials_per_minute,
             ..SandboxConfig::default()
         }
     }
@@ -172,6 +179,7 @@ mod tests {
                 read_only: true,
                 clipboard: ClipboardMode::Osc52,
                 clipboard_timeout: Duration::ZERO,
+                list_concurrency: 6,
             }
         );
         let s = global(&["--sandbox", "--sandbox-apps", "7"]).session();

@@ -95,6 +95,7 @@ impl From<SessionError> for CliError {
             SessionError::Auth(a) => Self::new(ExitCode::Auth, a.to_string()),
             SessionError::Sandbox(s) => s.into(),
             SessionError::Graph(g) => g.into(),
+            e @ SessionError::OneTenant => Self::new(ExitCode::Usage, e.to_string()),
         }
     }
 }
@@ -194,7 +195,7 @@ pub fn advice(cause: Cause) -> &'static str {
         C::Rejected => "Check the arguments and try again.",
         C::Network => "Check the network connection and try again.",
         C::RequestTooLong => {
-            "Shorten it: a display name is at most 256 characters, so a longer --filter matches nothing."
+            "Shorten it: a display name is at most 256 characters, so a longer --prefix or --search matches nothing."
         }
         C::TokenNotSendable => {
             "The access token holds a line break or another character a header cannot carry: check AZSECRETS_ACCESS_TOKEN (or sign in another way)."

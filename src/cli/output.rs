@@ -39,14 +39,33 @@ const NAME_MIN: usize = 8;
 /// Render rows as an aligned text table at most `width` columns wide when it can be. Cells
 /// are cleaned here; `kinds` says how each column gives way (missing kinds are `Fixed`).
 pub fn table(headers: &[&str], rows: &[Vec<String>], width: usize, kinds: &[Col]) -> String {
+    let cleaned = clean_rows(headers.len(), rows);
+    let w = widths(headers, &cleaned, width, kinds);
+    let mut out = line(headers.iter().copied(), &w);
+    for r in &cleaned {
+        out.push_str(&line(r.iter().map(|c| c.as_ref()), &w));
+    }
+    out
+}
+
+fn clean_rows(ncols: usize, rows: &[Vec<String>]) -> Vec<Vec<Cow<'_, str>>> {
+    rows.iter()
+        .map(|r| r.iter().take(ncols).map(|c| sanitize::clean(c)).collect())
+        .collect()
+}
+
+/// Column widths for `rows` (cleaned) at most `width` wide: the widest cell of each column,
+/// then names give way down to a floor, then ids, then names again.
+fn widths(
+    headers: &[&str],
+    cleaned: &[Vec<Cow<'_, str>>],
+    width: usize,
+    kinds: &[Col],
+) -> Vec<usize> {
     let ncols = headers.len();
     let kind = |i: usize| kinds.get(i).copied().unwrap_or(Col::Fixed);
-    let cleaned: Vec<Vec<Cow<'_, str>>> = rows
-        .iter()
-        .map(|r| r.iter().take(ncols).map(|c| sanitize::clean(c)).collect())
-        .collect();
     let mut w: Vec<usize> = headers.iter().map(|h| cols(h)).collect();
-    for r in &cleaned {
+    for r in cleaned {
         for (i, c) in r.iter().enumerate() {
             w[i] = w[i].max(cols(c));
         }
@@ -68,26 +87,90 @@ pub fn table(headers: &[&str], rows: &[Vec<String>], width: usize, kinds: &[Col]
     shrink(&mut w, Col::Name, NAME_FLOOR);
     shrink(&mut w, Col::Id, ID_FLOOR);
     shrink(&mut w, Col::Name, NAME_MIN);
+    w
+}
 
-    let mut out = String::new();
-    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
-        let mut l = String::new();
-        for (i, c) in cells.enumerate().take(ncols) {
-            if i + 1 == ncols {
-                l.push_str(&fit(c, w[i]));
-            } else {
-                l.push_str(&pad(c, w[i]));
-                l.push_str("  ");
-            }
+/// One table line: cells padded (the last cut) to `w`, trailing blanks trimmed.
+fn line<'a>(cells: impl Iterator<Item = &'a str>, w: &[usize]) -> String {
+    let ncols = w.len();
+    let mut l = String::new();
+    for (i, c) in cells.enumerate().take(ncols) {
+        if i + 1 == ncols {
+            l.push_str(&fit(c, w[i]));
+        } else {
+            l.push_str(&pad(c, w[i]));
+            l.push_str("  ");
         }
-        out.push_str(l.trim_end());
-        out.push('\n');
-    };
-    line(&mut headers.iter().copied());
-    for r in &cleaned {
-        line(&mut r.iter().map(|c| c.as_ref()));
     }
+    let mut out = l.trim_end().to_owned();
+    out.push('\n');
     out
+}
+
+/// A table written as its rows arrive: the widths come from the first batch and the
+/// terminal, never from the whole list, so 200,000 rows are never held. A later cell wider
+/// than its column is cut with `…`; names get whatever width the terminal leaves them.
+pub struct StreamTable {
+    headers: Vec<&'static str>,
+    kinds: Vec<Col>,
+    width: usize,
+    widths: Option<Vec<usize>>,
+    rows: usize,
+}
+
+impl StreamTable {
+    pub fn new(headers: &[&'static str], kinds: &[Col], width: usize) -> Self {
+        Self {
+            headers: headers.to_vec(),
+            kinds: kinds.to_vec(),
+            width,
+            widths: None,
+            rows: 0,
+        }
+    }
+
+    /// Write a batch (the first one, with the header, fixes the widths).
+    pub fn push(&mut self, rows: &[Vec<String>]) -> Result<(), CliError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let cleaned = clean_rows(self.headers.len(), rows);
+        let mut out = String::new();
+        let w = match &self.widths {
+            Some(w) => w.clone(),
+            None => {
+                let mut w = widths(&self.headers, &cleaned, self.width, &self.kinds);
+                // Names later in the list may be longer: give them the room the terminal has.
+                let used = w.iter().sum::<usize>() + 2 * w.len().saturating_sub(1);
+                let spare = self.width.saturating_sub(used);
+                let names: Vec<usize> = (0..w.len())
+                    .filter(|&i| self.kinds.get(i) == Some(&Col::Name))
+                    .collect();
+                if let Some(each) = spare.checked_div(names.len()) {
+                    for i in names {
+                        w[i] += each.min(24);
+                    }
+                }
+                out.push_str(&line(self.headers.iter().copied(), &w));
+                self.widths = Some(w.clone());
+                w
+            }
+        };
+        for r in &cleaned {
+            out.push_str(&line(r.iter().map(|c| c.as_ref()), &w));
+        }
+        self.rows += rows.len();
+        emit(out.as_bytes())
+    }
+
+    /// The end: a table with no row still gets its header. How many rows were written.
+    pub fn finish(self) -> Result<usize, CliError> {
+        if self.widths.is_none() {
+            let w: Vec<usize> = self.headers.iter().map(|h| cols(h)).collect();
+            emit(line(self.headers.iter().copied(), &w).as_bytes())?;
+        }
+        Ok(self.rows)
+    }
 }
 
 /// Terminal width for tables: `$COLUMNS` when set, else the terminal's width when stdout is
@@ -213,6 +296,19 @@ mod tests {
         assert_eq!(t.lines().count(), 2, "{t}");
         assert!(!t.contains('\u{1b}') && !t.contains('\u{7}') && !t.contains('\u{202e}'));
         assert!(t.contains("evil⟨U+001B⟩]0;PWNED⟨U+0007⟩↵second row"), "{t}");
+    }
+
+    #[test]
+    fn a_streamed_table_keeps_the_first_batch_widths() {
+        let rows = |n: &str| vec![vec![n.to_owned(), "id".to_owned()]];
+        let short = rows("short");
+        let cleaned = clean_rows(2, &short);
+        let w = widths(&["NAME", "ID"], &cleaned, 40, &[Col::Name]);
+        assert_eq!(w, vec![5, 2]);
+        let longer = rows("a much longer display name than the first");
+        let long = clean_rows(2, &longer);
+        let l = line(long[0].iter().map(|c| c.as_ref()), &[10, 2]);
+        assert!(l.starts_with("a much lo…  id"), "{l}");
     }
 
     #[test]

@@ -7,23 +7,27 @@
 //! it to each destination and deletes it again when none took it ([`super::delivery`]);
 //! `rotate` is [`super::rotate`]. What it prints says what exists in the tenant afterwards.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use serde::Serialize;
 
+use crate::catalog::{CredRow, RowId};
 use crate::destination::{Clients, Destination};
 use crate::expiry::{self, Lifetime, Status};
-use crate::graph::{AppQuery, AppRegistration, ClientSecret, GraphClient, RemoveOutcome, is_guid};
+use crate::graph::{
+    AppRegistration, ClientSecret, GraphClient, RemoveOutcome, ScanEvent, ScanOptions, is_guid,
+};
 use crate::journal::Journal;
 use crate::new_secret::{InvalidRequest, NewSecretRequest};
 use crate::session::{Session, SessionConfig};
 
 use super::args::KeyIdPrefix;
 use super::delivery::{self, Creation, Signals};
-use super::output::{self, Col, note, quote};
+use super::output::{self, Col, StreamTable, note, quote};
 use super::resolve;
-use super::{CliError, ExitCode, OutputFormat, SecretsCommand, Settings};
+use super::{CliError, ExitCode, ListSort, OutputFormat, SecretsCommand, Settings};
 
 pub async fn run(
     cmd: SecretsCommand,
@@ -35,11 +39,20 @@ pub async fn run(
             app,
             expiring_within,
             check,
+            sort,
             output,
         } => {
             let session = Session::start(session).await?;
             let client = output::observed(session.client.clone());
-            list(&client, app, expiring_within, check, output).await
+            let request = ListRequest {
+                app,
+                expiring_within,
+                check,
+                sort,
+                format: output,
+                concurrency: settings.list_concurrency,
+            };
+            list(&client, request).await
         }
         SecretsCommand::Add {
             app,
@@ -173,130 +186,284 @@ pub struct SecretRow {
 }
 
 impl SecretRow {
-    fn new(app: &AppRegistration, s: &ClientSecret, now: DateTime<Utc>) -> Self {
+    fn build(app: &AppBrief, s: &CredRow, now: DateTime<Utc>) -> Self {
         Self {
-            app_name: app.display_name.clone(),
+            app_name: app.name.to_string(),
             app_id: app.app_id.to_string(),
-            object_id: app.id.to_string(),
-            description: s.description(),
+            object_id: app.object_id.to_string(),
+            description: s.description.as_deref().map(str::to_owned),
             secret_id: s.key_id.to_string(),
-            hint: s.hint.clone(),
-            start_date_time: s.start_date_time.map(|d| d.to_rfc3339()),
-            end_date_time: s.end_date_time.map(|d| d.to_rfc3339()),
-            days_left: s.end_date_time.map(|d| expiry::days_left(d, now)),
-            status: s.end_date_time.map(|d| Status::of(d, now)),
-            long_lived: s
-                .end_date_time
-                .is_some_and(|e| expiry::is_long_lived(s.start_date_time, e)),
+            hint: s.hint.as_deref().map(str::to_owned),
+            start_date_time: s.start.map(|d| d.to_rfc3339()),
+            end_date_time: s.end.map(|d| d.to_rfc3339()),
+            days_left: s.end.map(|d| expiry::days_left(d, now)),
+            status: s.end.map(|d| Status::of(d, now)),
+            long_lived: s.end.is_some_and(|e| expiry::is_long_lived(s.start, e)),
+        }
+    }
+
+    fn cells(&self) -> Vec<String> {
+        let status = match (self.status, self.long_lived) {
+            (Some(s), true) => format!("{} long-lived", s.label()),
+            (Some(s), false) => s.label().to_owned(),
+            (None, _) => "-".to_owned(),
+        };
+        vec![
+            crate::sanitize::name(Some(&self.app_name)).into_owned(),
+            self.description.clone().unwrap_or_else(|| "-".into()),
+            self.secret_id.chars().take(8).collect(),
+            format!("{}*****", self.hint.as_deref().unwrap_or("")),
+            self.end_date_time
+                .as_deref()
+                .map(|d| d.chars().take(10).collect())
+                .unwrap_or_else(|| "-".into()),
+            self.days_left
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "-".into()),
+            status,
+        ]
+    }
+}
+
+/// `secrets list` as asked.
+struct ListRequest {
+    app: Option<String>,
+    expiring_within: Option<Lifetime>,
+    check: bool,
+    sort: Option<ListSort>,
+    format: OutputFormat,
+    concurrency: usize,
+}
+
+/// An app as a secret row names it (held once per app while sorting).
+struct AppBrief {
+    name: Box<str>,
+    app_id: RowId,
+    object_id: RowId,
+}
+
+impl AppBrief {
+    fn of(a: &AppRegistration) -> Self {
+        Self {
+            name: a.display_name.as_str().into(),
+            app_id: RowId::new(a.app_id.as_str()),
+            object_id: RowId::new(a.id.as_str()),
         }
     }
 }
 
-async fn list(
-    client: &GraphClient,
-    app: Option<String>,
-    expiring_within: Option<Lifetime>,
-    check: bool,
-    format: OutputFormat,
-) -> Result<ExitCode, CliError> {
+const SECRET_HEADERS: [&str; 7] = [
+    "APP",
+    "DESCRIPTION",
+    "SECRET ID",
+    "VALUE",
+    "EXPIRES",
+    "DAYS",
+    "STATUS",
+];
+const SECRET_KINDS: [Col; 3] = [Col::Name, Col::Name, Col::Id];
+
+/// Where secret rows go: streamed JSON or table, or held (compact) for sorting by expiry.
+enum Rows {
+    Json {
+        first: bool,
+    },
+    Table(StreamTable),
+    Sorted {
+        apps: Vec<AppBrief>,
+        kept: Vec<(u32, CredRow)>,
+    },
+}
+
+impl Rows {
+    fn new(format: OutputFormat, sorted: bool) -> Result<Self, CliError> {
+        Ok(match (sorted, format) {
+            (true, _) => Rows::Sorted {
+                apps: Vec::new(),
+                kept: Vec::new(),
+            },
+            (false, OutputFormat::Json) => {
+                output::emit(b"[")?;
+                Rows::Json { first: true }
+            }
+            (false, OutputFormat::Table) => Rows::Table(StreamTable::new(
+                &SECRET_HEADERS,
+                &SECRET_KINDS,
+                output::width(),
+            )),
+        })
+    }
+
+    /// One app's kept secrets.
+    fn push(
+        &mut self,
+        app: AppBrief,
+        secrets: Vec<CredRow>,
+        now: DateTime<Utc>,
+    ) -> Result<(), CliError> {
+        if secrets.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Rows::Sorted { apps, kept } => {
+                let i = u32::try_from(apps.len()).unwrap_or(u32::MAX);
+                apps.push(app);
+                kept.extend(secrets.into_iter().map(|c| (i, c)));
+                Ok(())
+            }
+            Rows::Json { first } => {
+                let rows: Vec<SecretRow> = secrets
+                    .iter()
+                    .map(|c| SecretRow::build(&app, c, now))
+                    .collect();
+                json_rows(&rows, first)
+            }
+            Rows::Table(t) => {
+                let rows: Vec<Vec<String>> = secrets
+                    .iter()
+                    .map(|c| SecretRow::build(&app, c, now).cells())
+                    .collect();
+                t.push(&rows)
+            }
+        }
+    }
+
+    /// Write what is held (soonest expiry first) and close the output.
+    fn finish(self, format: OutputFormat, now: DateTime<Utc>) -> Result<(), CliError> {
+        match self {
+            Rows::Json { first } => output::emit(if first { b"]\n" } else { b"\n]\n" }),
+            Rows::Table(t) => t.finish().map(|_| ()),
+            Rows::Sorted { apps, mut kept } => {
+                let name = |i: u32| apps.get(i as usize).map_or("", |a| &a.name);
+                kept.sort_by(|(ia, a), (ib, b)| {
+                    let end = |c: &CredRow| c.end.unwrap_or(DateTime::<Utc>::MAX_UTC);
+                    end(a).cmp(&end(b)).then_with(|| name(*ia).cmp(name(*ib)))
+                });
+                let mut out = Rows::new(format, false)?;
+                for chunk in kept.chunks(1000) {
+                    match &mut out {
+                        Rows::Json { first } => {
+                            let rows: Vec<SecretRow> = chunk
+                                .iter()
+                                .filter_map(|(i, c)| {
+                                    apps.get(*i as usize).map(|a| SecretRow::build(a, c, now))
+                                })
+                                .collect();
+                            json_rows(&rows, first)?;
+                        }
+                        Rows::Table(t) => {
+                            let rows: Vec<Vec<String>> = chunk
+                                .iter()
+                                .filter_map(|(i, c)| {
+                                    apps.get(*i as usize)
+                                        .map(|a| SecretRow::build(a, c, now).cells())
+                                })
+                                .collect();
+                            t.push(&rows)?;
+                        }
+                        Rows::Sorted { .. } => {}
+                    }
+                }
+                out.finish(format, now)
+            }
+        }
+    }
+}
+
+/// Rows as elements of the pretty JSON array, written as they come (the same text as
+/// pretty-printing the whole array).
+fn json_rows(rows: &[SecretRow], first: &mut bool) -> Result<(), CliError> {
+    let mut buf = String::new();
+    for r in rows {
+        let text = crate::sanitize::json_pretty(r)
+            .map_err(|e| CliError::new(ExitCode::Failure, e.to_string()))?;
+        buf.push_str(if *first { "\n  " } else { ",\n  " });
+        *first = false;
+        // JSON strings hold no raw line break: indenting by lines is safe.
+        buf.push_str(&text.replace('\n', "\n  "));
+    }
+    output::emit(buf.as_bytes())
+}
+
+async fn list(client: &GraphClient, req: ListRequest) -> Result<ExitCode, CliError> {
     let now = Utc::now();
     // --check alone watches the 30-day band.
-    let watched = expiring_within.or(check.then_some(Lifetime::Days(30)));
+    let watched = req
+        .expiring_within
+        .or(req.check.then_some(Lifetime::Days(30)));
     let window = watched
         .map(|l| l.end_from(now))
         .transpose()
         .map_err(|e| CliError::usage(format!("--expiring-within: {e}")))?;
-    let (apps, skipped) = match app {
-        Some(a) => (vec![resolve::app(client, &a).await?], 0),
-        None => {
-            let listing = client.collect_applications(&AppQuery::default()).await?;
-            (listing.items, listing.skipped)
-        }
-    };
-    let mut rows: Vec<(DateTime<Utc>, SecretRow)> = apps
-        .iter()
-        .flat_map(|a| {
-            a.password_credentials.iter().map(move |s| {
-                (
-                    s.end_date_time.unwrap_or(DateTime::<Utc>::MAX_UTC),
-                    SecretRow::new(a, s, now),
-                )
+    // One app's secrets are few: sorted by default. Tenant-wide they stream.
+    let sort = req.sort.unwrap_or(if req.app.is_some() {
+        ListSort::Expiry
+    } else {
+        ListSort::Listing
+    });
+    let mut rows = Rows::new(req.format, sort != ListSort::Listing)?;
+    let (mut apps_seen, mut secrets, mut flagged, mut skipped) = (0usize, 0usize, 0usize, 0usize);
+    // A reader that stopped early (`| head`) does not change what --check finds: the listing
+    // goes on, unwritten.
+    let mut closed = false;
+    let mut take = |a: &AppRegistration, rows: &mut Rows| -> Result<(), CliError> {
+        apps_seen += 1;
+        let kept: Vec<CredRow> = a
+            .password_credentials
+            .iter()
+            .filter(|s| {
+                let end = s.end_date_time.unwrap_or(DateTime::<Utc>::MAX_UTC);
+                window.is_none_or(|w| end <= w)
             })
-        })
-        .filter(|(end, _)| window.is_none_or(|w| *end <= w))
-        .collect();
-    rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.app_name.cmp(&b.1.app_name)));
-    let flagged = rows
-        .iter()
-        .filter(|(end, _)| window.is_some_and(|w| *end <= w))
-        .count();
-
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    match format {
-        OutputFormat::Json => {
-            let list: Vec<&SecretRow> = rows.iter().map(|(_, r)| r).collect();
-            let text = crate::sanitize::json_pretty(&list)
-                .map_err(|e| CliError::new(ExitCode::Failure, e.to_string()))?;
-            keep_checking(writeln!(out, "{text}"))?;
+            .map(CredRow::of_secret)
+            .collect();
+        secrets += kept.len();
+        if window.is_some() {
+            flagged += kept.len();
         }
-        OutputFormat::Table => {
-            let table_rows: Vec<Vec<String>> = rows
-                .iter()
-                .map(|(_, r)| {
-                    let status = match (r.status, r.long_lived) {
-                        (Some(s), true) => format!("{} long-lived", s.label()),
-                        (Some(s), false) => s.label().to_owned(),
-                        (None, _) => "-".to_owned(),
-                    };
-                    vec![
-                        crate::sanitize::name(Some(&r.app_name)).into_owned(),
-                        r.description.clone().unwrap_or_else(|| "-".into()),
-                        r.secret_id.chars().take(8).collect(),
-                        format!("{}*****", r.hint.as_deref().unwrap_or("")),
-                        r.end_date_time
-                            .as_deref()
-                            .map(|d| d.chars().take(10).collect())
-                            .unwrap_or_else(|| "-".into()),
-                        r.days_left
-                            .map(|d| d.to_string())
-                            .unwrap_or_else(|| "-".into()),
-                        status,
-                    ]
-                })
-                .collect();
-            let t = output::table(
-                &[
-                    "APP",
-                    "DESCRIPTION",
-                    "SECRET ID",
-                    "VALUE",
-                    "EXPIRES",
-                    "DAYS",
-                    "STATUS",
-                ],
-                &table_rows,
-                output::width(),
-                &[Col::Name, Col::Name, Col::Id],
-            );
-            keep_checking(out.write_all(t.as_bytes()))?;
-            note(&format!(
-                "{} secret(s) in {} app(s){}",
-                rows.len(),
-                apps.len(),
-                match expiring_within {
-                    Some(w) => format!(", expired or expiring within {w}"),
-                    None => String::new(),
+        if closed {
+            return Ok(());
+        }
+        keep_checking(rows.push(AppBrief::of(a), kept, now), &mut closed)
+    };
+    match &req.app {
+        Some(a) => {
+            let app = resolve::app(client, a).await?;
+            take(&app, &mut rows)?;
+        }
+        None => {
+            let opts = ScanOptions {
+                concurrency: req.concurrency,
+                ..ScanOptions::default()
+            };
+            let mut events = client.scan_applications(&opts);
+            while let Some(e) = events.next().await {
+                if let ScanEvent::Apps { items, skipped: s } = e? {
+                    skipped += s;
+                    for a in &items {
+                        take(a, &mut rows)?;
+                    }
                 }
-            ));
+            }
         }
     }
-    keep_checking(out.flush())?;
+    if !closed {
+        keep_checking(rows.finish(req.format, now), &mut closed)?;
+    }
+    if req.format == OutputFormat::Table {
+        note(&format!(
+            "{secrets} secret(s) in {apps_seen} app(s){}",
+            match req.expiring_within {
+                Some(w) => format!(", expired or expiring within {w}"),
+                None => String::new(),
+            }
+        ));
+    }
     // An unreadable record is not a finding: --check judges what could be read, and says so.
     if skipped > 0 {
         note(&output::skipped_warning(skipped, "app registration"));
     }
-    if check && flagged > 0 {
+    if req.check && flagged > 0 {
         note(&format!(
             "check failed: {flagged} secret(s) expired or expiring within {}",
             watched.unwrap_or(Lifetime::Days(30))
@@ -306,12 +473,15 @@ async fn list(
     Ok(ExitCode::Ok)
 }
 
-/// A reader that stopped early (`| head`) does not change what `--check` found, so a closed pipe
-/// is not an error here; other write failures are.
-fn keep_checking(r: std::io::Result<()>) -> Result<(), CliError> {
+/// A write that failed because the reader went away (`| head`) is not an error here: it ends
+/// the output, and the command goes on to its verdict.
+fn keep_checking(r: Result<(), CliError>, closed: &mut bool) -> Result<(), CliError> {
     match r {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(CliError::output),
+        Err(e) if e.code == ExitCode::Ok && e.message.is_empty() => {
+            *closed = true;
+            Ok(())
+        }
+        other => other,
     }
 }
 

@@ -156,7 +156,21 @@ fn missing_permission(claims: &TokenClaims, app_only: bool) -> &'static str {
 pub fn logout() -> Result<ExitCode, CliError> {
     let cache = TokenCache::default_location()
         .map_err(|e| CliError::new(ExitCode::Failure, e.to_string()))?;
-    let message = logout_from(&cache)?;
+    let mut message = logout_from(&cache)?;
+    // The app lists kept for quick starts are the tenant's data: they go too.
+    match crate::catalog::cache::AppCache::default_location().map(|c| c.remove_all()) {
+        Ok(Ok(0)) | Err(_) => {}
+        Ok(Ok(n)) => message.push_str(&format!(
+            "\nRemoved {n} cached app list{} (the next start lists the tenant anew).",
+            if n == 1 { "" } else { "s" }
+        )),
+        Ok(Err(e)) => {
+            return Err(CliError::new(
+                ExitCode::Failure,
+                format!("{message}\ncould not remove the cached app lists: {e}"),
+            ));
+        }
+    }
     emit(format!("{message}\n").as_bytes())?;
     Ok(ExitCode::Ok)
 }

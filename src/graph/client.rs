@@ -35,6 +35,15 @@ use crate::ids::{ApplicationId, ObjectId, SecretId, is_guid};
 /// The fields the UI and the scripting twin need.
 pub const APP_SELECT: &str = "id,appId,displayName,createdDateTime,signInAudience,publisherDomain,passwordCredentials,keyCredentials";
 
+/// [`APP_SELECT`] without keyCredentials: what bulk listings ask for, because a `$select` with
+/// keyCredentials is limited to 150 requests a minute per tenant (contract §1); certificates
+/// come in a paced pass of their own ([`CERT_SELECT`]).
+pub const LIST_SELECT: &str =
+    "id,appId,displayName,createdDateTime,signInAudience,publisherDomain,passwordCredentials";
+
+/// The certificates pass of a bulk listing.
+pub const CERT_SELECT: &str = "id,keyCredentials";
+
 /// Graph's maximum page size for applications.
 pub const MAX_TOP: u16 = 999;
 
@@ -201,6 +210,10 @@ struct Inner {
     creds: Arc<dyn TokenSource>,
     retry: RetryPolicy,
     observer: Option<RetryObserver>,
+    /// One per client (one tenant): a 429 on any request holds every request back.
+    gate: Arc<super::listing::ThrottleGate>,
+    /// Listings with keyCredentials selected, kept under Graph's 150 a minute.
+    pacer: Arc<super::listing::Pacer>,
 }
 
 struct Request<'a> {
@@ -239,6 +252,8 @@ impl GraphClient {
                 creds,
                 retry: RetryPolicy::default(),
                 observer: None,
+                gate: Arc::default(),
+                pacer: Arc::default(),
             }),
         })
     }
@@ -264,8 +279,15 @@ impl GraphClient {
                 creds: i.creds.clone(),
                 retry,
                 observer,
+                gate: i.gate.clone(),
+                pacer: i.pacer.clone(),
             }),
         }
+    }
+
+    /// The client's throttle gate (shared by every request it sends).
+    pub fn throttle_gate(&self) -> &super::listing::ThrottleGate {
+        &self.inner.gate
     }
 
     fn notify(&self, event: RetryEvent) {
@@ -290,7 +312,7 @@ impl GraphClient {
         &self.inner.root
     }
 
-    fn v1(&self, path_and_query: &str) -> Result<Url, GraphError> {
+    pub(super) fn v1(&self, path_and_query: &str) -> Result<Url, GraphError> {
         self.inner
             .v1
             .join(path_and_query)
@@ -301,7 +323,7 @@ impl GraphClient {
     }
 
     /// The token goes only to the configured Graph origin and path.
-    fn check_origin(&self, url: &Url) -> Result<(), GraphError> {
+    pub(super) fn check_origin(&self, url: &Url) -> Result<(), GraphError> {
         let root = &self.inner.root;
         let same = url.scheme() == root.scheme()
             && url.host_str().map(str::to_ascii_lowercase)
@@ -348,7 +370,16 @@ impl GraphClient {
                 });
             }
         };
+        // Advanced queries need the header on every page: it is not carried in nextLinks.
+        let eventual = super::listing::needs_eventual(&req.url);
+        let legacy_search_off = super::listing::search_has_ampersand(&req.url);
+        let paced = super::listing::is_key_credentials_listing(&req.url);
         loop {
+            // Graph asked this client to wait (a 429 on any request): every request waits.
+            self.inner.gate.pass().await;
+            if paced {
+                self.inner.pacer.acquire().await;
+            }
             // Force a refresh only right after a 401, never on later retries of the same request.
             let token = match self.inner.creds.token(force_refresh).await {
                 Ok(t) => t,
@@ -381,6 +412,13 @@ impl GraphClient {
                 .header(reqwest::header::AUTHORIZATION, auth)
                 .header("client-request-id", &client_request_id)
                 .header("Accept", "application/json");
+            if eventual {
+                rb = rb.header("ConsistencyLevel", "eventual");
+            }
+            if legacy_search_off {
+                // v1.0 fails `$search` with an encoded `&` unless told (docs/contract.md §9).
+                rb = rb.header("Prefer", "legacySearch=false");
+            }
             if let Some(body) = req.body {
                 rb = rb.json(body);
             }
@@ -457,6 +495,9 @@ impl GraphClient {
                         );
                         attempt += 1;
                         waited = true;
+                        if status == StatusCode::TOO_MANY_REQUESTS {
+                            self.inner.gate.throttled(wait);
+                        }
                         self.notify(RetryEvent::Waiting(RetryWait {
                             operation: req.operation,
                             status: Some(status.as_u16()),
@@ -503,7 +544,7 @@ impl GraphClient {
     }
 
     /// A GET (retried as reads are) and its whole reply.
-    async fn get_bytes(
+    pub(super) async fn get_bytes(
         &self,
         operation: &'static str,
         url: Url,
@@ -548,7 +589,7 @@ impl GraphClient {
     /// known — read from the raw reply before the page is decoded — while the caller still works
     /// on the current one (one page in flight, never more), so decoding and drawing overlap with
     /// Graph's paging instead of adding to it.
-    fn pages<T: DeserializeOwned + Send + 'static>(
+    pub(super) fn pages<T: DeserializeOwned + Send + 'static>(
         &self,
         operation: &'static str,
         first: Result<Url, GraphError>,
@@ -607,7 +648,7 @@ impl GraphClient {
     }
 
     /// A nextLink as a URL on the configured Graph origin (the token goes nowhere else).
-    fn next_url(&self, operation: &'static str, link: &str) -> Result<Url, GraphError> {
+    pub(super) fn next_url(&self, operation: &'static str, link: &str) -> Result<Url, GraphError> {
         let url = Url::parse(link).map_err(|e| GraphError::Decode {
             operation,
             detail: format!("bad @odata.nextLink: {e}"),
@@ -1026,7 +1067,7 @@ fn peek_next_link(body: &[u8]) -> Option<String> {
     <String as serde::Deserialize>::deserialize(&mut de).ok()
 }
 
-fn decode_bytes<T: DeserializeOwned>(
+pub(super) fn decode_bytes<T: DeserializeOwned>(
     operation: &'static str,
     body: &[u8],
 ) -> Result<T, GraphError> {
@@ -1057,7 +1098,7 @@ fn decode_repairing<T: DeserializeOwned>(
 /// A page: decoded whole (the fast path, almost always); else with lone surrogate escapes
 /// repaired; else record by record, leaving out (and counting) those that cannot be read. Only
 /// a reply that is not a page at all is an error.
-fn decode_page<T: DeserializeOwned>(
+pub(super) fn decode_page<T: DeserializeOwned>(
     operation: &'static str,
     body: &[u8],
 ) -> Result<(ODataPage<T>, usize), GraphError> {

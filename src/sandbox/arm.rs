@@ -96,6 +96,16 @@ impl Directory {
         }
     }
 
+    /// Another tenant the user belongs to, with no subscription of its own.
+    pub fn with_tenant(mut self, tenant_id: &str, display_name: &str, domain: &str) -> Self {
+        self.tenants.push(TenantEntry {
+            id: tenant_id.to_owned(),
+            display_name: display_name.to_owned(),
+            domain: domain.to_owned(),
+        });
+        self
+    }
+
     fn subscription(&self, id: &str) -> Option<&Subscription> {
         self.subscriptions
             .iter()
@@ -118,9 +128,10 @@ pub async fn entry(
 }
 
 fn respond(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap) -> Response {
-    if let Err(r) = authenticate(shared, headers) {
-        return r;
-    }
+    let in_tenant = match authenticate(shared, headers) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
     let path = uri.path().strip_prefix("/arm").unwrap_or(uri.path());
     let segments: Vec<String> = path
         .split('/')
@@ -142,7 +153,7 @@ fn respond(shared: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap) -> 
             Err(r) => r,
         },
         ["subscriptions"] => match query.api_version(&SUBSCRIPTION_API_VERSIONS) {
-            Ok(_) => subscriptions(shared),
+            Ok(_) => subscriptions(shared, in_tenant),
             Err(r) => r,
         },
         [
@@ -221,7 +232,8 @@ impl Query {
     }
 }
 
-fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+/// The token's tenant (an index), or ARM's refusal.
+fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<usize, Response> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -251,7 +263,7 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
             ))
         }
         TokenCheck::Valid(g) => match &g.audience {
-            Audience::Arm(aud) if ALLOWED_AUDIENCES.contains(&aud.as_str()) => Ok(()),
+            Audience::Arm(aud) if ALLOWED_AUDIENCES.contains(&aud.as_str()) => Ok(g.tenant),
             other => Err(unauthorized(
                 "InvalidAuthenticationTokenAudience",
                 &format!(
@@ -285,12 +297,20 @@ fn tenants(shared: &Shared) -> Response {
     ok(serde_json::json!({ "value": value }))
 }
 
-fn subscriptions(shared: &Shared) -> Response {
-    // A token lists only its own tenant's subscriptions; the sandbox has one tenant.
+fn subscriptions(shared: &Shared, in_tenant: usize) -> Response {
+    // A token lists only its own tenant's subscriptions (the second tenant has none).
+    let tenant_id = shared
+        .tenant_lock(in_tenant)
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .info
+        .id
+        .clone();
     let value: Vec<serde_json::Value> = shared
         .arm
         .subscriptions
         .iter()
+        .filter(|s| s.tenant_id.eq_ignore_ascii_case(&tenant_id))
         .map(|s| {
             serde_json::json!({
                 "id": format!("/subscriptions/{}", s.id),

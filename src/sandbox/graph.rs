@@ -18,9 +18,11 @@ use chrono::Months;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-use super::json::{self, AppForm, AppJson, FederatedJson, PasswordJson, Selection, UserJson};
+use super::json::{
+    self, AppForm, AppJson, FederatedJson, PasswordJson, Selection, UserJson, prop_bit,
+};
 use super::model::{
-    App, Audience, GraphTime, PasswordCred, Perms, Tenant, generate_secret, is_guid,
+    App, Audience, Change, GraphTime, PasswordCred, Perms, Tenant, generate_secret, is_guid,
 };
 use super::odata::{self, Cond, FilterError, OrderBy, OrderKey, Search};
 use super::reply::Ctx;
@@ -84,6 +86,8 @@ impl Collection {
 enum Target {
     List(Collection),
     Count,
+    /// `applications/delta` (docs/contract.md §10).
+    Delta,
     App(Key),
     AddPassword(Key),
     RemovePassword(Key),
@@ -110,6 +114,8 @@ impl Target {
             Target::List(c) => c.route(),
             Target::Count => Route::CountApplications,
             Target::App(_) if method == Method::PATCH => Route::PatchApplication,
+            Target::Delta => Route::Delta,
+            Target::App(_) if method == Method::DELETE => Route::DeleteApplication,
             Target::App(_) => Route::GetApplication,
             Target::FederatedItem(..) => Route::FederatedCredentials,
             Target::Owners(_) => Route::Owners,
@@ -139,6 +145,14 @@ fn parse_target(path: &str) -> Target {
     match l.as_slice() {
         ["applications"] => Target::List(Collection::Applications),
         ["applications", "$count"] => Target::Count,
+        ["applications", d]
+            if matches!(
+                d.strip_prefix("microsoft.graph.").unwrap_or(d),
+                "delta" | "delta()"
+            ) =>
+        {
+            Target::Delta
+        }
         ["applications", _, ..] => app_target(Key::Id(segs[1].to_owned()), &segs[2..], &l[2..]),
         ["me"] => Target::Me,
         ["me", "ownedobjects"] => Target::List(Collection::OwnedObjects),
@@ -281,6 +295,7 @@ fn respond(
         (Target::List(c), Method::GET) => req.list(c),
         (Target::List(Collection::Applications), Method::POST) => req.create(body),
         (Target::Count, Method::GET) => req.count(),
+        (Target::Delta, Method::GET) => req.delta(),
         (Target::App(k), Method::GET) => req.get(&k),
         (Target::App(k), Method::PATCH) => req.patch_app(&k, body),
         (Target::Federated(k), Method::POST) => req.create_federated(&k, body),
@@ -291,6 +306,7 @@ fn respond(
         (Target::AppPolicies(k), Method::GET) => req.app_policies(&k),
         (Target::DefaultPolicy, Method::GET) => req.default_policy(),
         (Target::KeyAction(k), Method::POST) => req.key_action(&k, body),
+        (Target::App(k), Method::DELETE) => req.delete(&k),
         (Target::AddPassword(k), Method::POST) => req.add_password(&k, body),
         (Target::RemovePassword(k), Method::POST) => req.remove_password(&k, body),
         (Target::Federated(k), Method::GET) => req.federated(&k),
@@ -435,6 +451,21 @@ struct ListOptions {
 }
 
 impl Req<'_> {
+    /// The tenant the token is for (the sandbox has two).
+    fn tenant_read(&self) -> std::sync::RwLockReadGuard<'_, Tenant> {
+        self.shared
+            .tenant_lock(self.grant.tenant)
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn tenant_write(&self) -> std::sync::RwLockWriteGuard<'_, Tenant> {
+        self.shared
+            .tenant_lock(self.grant.tenant)
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
     fn eventual(&self) -> bool {
         self.headers
             .get("consistencylevel")
@@ -557,11 +588,12 @@ impl Req<'_> {
         };
         let filter = match self.option("$filter") {
             None => Vec::new(),
-            Some(f) => odata::parse_filter(f).map_err(|e| match e {
-                FilterError::Unsupported => ctx.unsupported_query(),
-                FilterError::InvalidId(id) => ctx.invalid_id(&id),
-            })?,
+            Some(f) => odata::parse_filter(f).map_err(|e| filter_error(ctx, e))?,
         };
+        // `createdDateTime eq null` is an advanced query: header and $count=true, or refused.
+        if filter.iter().any(odata::Cond::advanced) && !(eventual && count) {
+            return Err(ctx.unsupported_query());
+        }
         Ok(ListOptions {
             top,
             select: self.select("microsoft.graph.application")?,
@@ -590,6 +622,14 @@ impl Req<'_> {
             Ok(o) => o,
             Err(r) => return r,
         };
+        // The one rate Graph documents per query shape: a `$select` with keyCredentials on
+        // applications, 150 requests a minute per tenant (contract §1).
+        if collection == Collection::Applications
+            && opts.select.names.contains(&"keyCredentials")
+            && let Some(wait) = self.shared.key_credentials_wait()
+        {
+            return ctx.throttled(wait);
+        }
         let fingerprint =
             self.shared
                 .pages
@@ -608,8 +648,11 @@ impl Req<'_> {
             },
         };
 
-        let tenant = self.shared.tenant_read();
-        let matches = |a: &App| -> bool {
+        let tenant = self.tenant_read();
+        let matches = |i: usize, a: &App| -> bool {
+            if tenant.is_deleted(i) {
+                return false;
+            }
             if collection != Collection::Applications && !a.owned_by_user {
                 return false;
             }
@@ -627,7 +670,7 @@ impl Req<'_> {
         let mut total = None;
         match opts.order {
             None => {
-                let mut it = (start..tenant.apps.len()).filter(|&i| matches(&tenant.apps[i]));
+                let mut it = (start..tenant.apps.len()).filter(|&i| matches(i, &tenant.apps[i]));
                 for i in it.by_ref() {
                     page.push(i);
                     if page.len() == opts.top {
@@ -641,12 +684,12 @@ impl Req<'_> {
                     _ => None,
                 };
                 if opts.count && opts.skiptoken.is_none() {
-                    total = Some(tenant.apps.iter().filter(|a| matches(a)).count());
+                    total = Some(tenant.live().filter(|(i, a)| matches(*i, a)).count());
                 }
             }
             Some(order) => {
                 let mut all: Vec<usize> = (0..tenant.apps.len())
-                    .filter(|&i| matches(&tenant.apps[i]))
+                    .filter(|&i| matches(i, &tenant.apps[i]))
                     .collect();
                 sort_apps(&tenant, &mut all, order);
                 if opts.count && opts.skiptoken.is_none() {
@@ -728,14 +771,12 @@ impl Req<'_> {
         let filter = match self.option("$filter").map(odata::parse_filter) {
             None => Vec::new(),
             Some(Ok(f)) => f,
-            Some(Err(FilterError::InvalidId(id))) => return self.ctx.invalid_id(&id),
-            Some(Err(FilterError::Unsupported)) => return self.ctx.unsupported_query(),
+            Some(Err(e)) => return filter_error(self.ctx, e),
         };
-        let tenant = self.shared.tenant_read();
+        let tenant = self.tenant_read();
         let n = tenant
-            .apps
-            .iter()
-            .filter(|a| filter.iter().all(|c| holds(c, a)))
+            .live()
+            .filter(|(_, a)| filter.iter().all(|c| holds(c, a)))
             .count();
         self.ctx.text(n.to_string())
     }
@@ -760,7 +801,7 @@ impl Req<'_> {
             Ok(s) => s,
             Err(r) => return r,
         };
-        let tenant = self.shared.tenant_read();
+        let tenant = self.tenant_read();
         let idx = match self.resolve(&tenant, key) {
             Ok(i) => i,
             Err(r) => return r,
@@ -923,7 +964,7 @@ impl Req<'_> {
             );
         }
 
-        let mut tenant = self.shared.tenant_write();
+        let mut tenant = self.tenant_write();
         let idx = match self.resolve(&tenant, key) {
             Ok(i) => i,
             Err(r) => return r,
@@ -957,6 +998,7 @@ impl Req<'_> {
         let app_id = app.app_id.clone();
         tenant.remember_secret(value, &app_id, &cred.key_id);
         tenant.apps[idx].passwords.insert(0, cred.clone());
+        tenant.record(idx, Change::Updated(prop_bit("passwordCredentials")));
         drop(tenant);
         self.shared.note_secret_created(&cred.key_id);
 
@@ -1032,7 +1074,7 @@ impl Req<'_> {
         let Ok(b) = serde_json::from_slice::<RemoveBody>(body) else {
             return ctx.bad_json();
         };
-        let mut tenant = self.shared.tenant_write();
+        let mut tenant = self.tenant_write();
         let idx = match self.resolve(&tenant, key) {
             Ok(i) => i,
             Err(r) => return r,
@@ -1063,7 +1105,36 @@ impl Req<'_> {
             );
         };
         passwords.remove(pos);
+        tenant.record(idx, Change::Updated(prop_bit("passwordCredentials")));
         ctx.no_content()
+    }
+
+    /// `DELETE /applications/{id}`: the app goes to deleted items (gone for reads; delta says
+    /// `@removed` with reason `changed`).
+    fn delete(&self, key: &Key) -> Response {
+        let mut tenant = self.tenant_write();
+        let idx = match self.resolve(&tenant, key) {
+            Ok(i) => i,
+            Err(r) => return r,
+        };
+        if let Err(r) = self.check_write(&tenant.apps[idx]) {
+            return r;
+        }
+        tenant.delete_app(idx);
+        self.ctx.no_content()
+    }
+
+    /// `GET /applications/delta` (docs/contract.md §10).
+    fn delta(&self) -> Response {
+        if !self.can(Perms::READ_APPS) {
+            return self.ctx.forbidden();
+        }
+        super::delta::respond(
+            self.shared,
+            self.ctx,
+            self.shared.tenant_lock(self.grant.tenant),
+            self.query,
+        )
     }
 
     fn create(&self, body: &[u8]) -> Response {
@@ -1171,7 +1242,7 @@ impl Req<'_> {
         }
         let text = |k: &str| obj.get(k).and_then(|v| v.as_str()).map(str::to_owned);
 
-        let mut tenant = self.shared.tenant_write();
+        let mut tenant = self.tenant_write();
         let (id, app_id) = loop {
             let id = uuid::Uuid::new_v4().to_string();
             let app_id = uuid::Uuid::new_v4().to_string();
@@ -1210,6 +1281,7 @@ impl Req<'_> {
             granted: Perms::default(),
             wire: None,
         });
+        tenant.record(idx, Change::Created);
         let context = ctx.context("applications/$entity");
         let mut r = self.entity(
             &context,
@@ -1233,7 +1305,7 @@ impl Req<'_> {
         if !self.can(Perms::READ_APPS) {
             return self.ctx.forbidden();
         }
-        let tenant = self.shared.tenant_read();
+        let tenant = self.tenant_read();
         let idx = match self.resolve(&tenant, key) {
             Ok(i) => i,
             Err(r) => return r,
@@ -1254,7 +1326,7 @@ impl Req<'_> {
         if !self.can(Perms::USER_READ) {
             return self.ctx.forbidden();
         }
-        let tenant = self.shared.tenant_read();
+        let tenant = self.tenant_read();
         let Ok(serde_json::Value::Object(all)) = serde_json::to_value(UserJson::from(&tenant.user))
         else {
             return self.ctx.forbidden();
@@ -1285,7 +1357,7 @@ impl Req<'_> {
         if !(self.can(Perms::READ_ORG) || (self.delegated() && self.can(Perms::USER_READ))) {
             return self.ctx.forbidden();
         }
-        let tenant = self.shared.tenant_read();
+        let tenant = self.tenant_read();
         let serde_json::Value::Object(mut org) = json::organization(&tenant) else {
             return self.ctx.forbidden();
         };
@@ -1383,6 +1455,29 @@ fn holds(c: &Cond, a: &App) -> bool {
         Cond::NameEq(n) => a.name_lower == *n,
         Cond::AppIdEq(id) => a.app_id.eq_ignore_ascii_case(id),
         Cond::IdEq(id) => a.id.eq_ignore_ascii_case(id),
+        Cond::CreatedGe(t) => a.created.at >= *t,
+        Cond::CreatedLe(t) => a.created.at <= *t,
+        Cond::CreatedEq(t) => a.created.at == *t,
+        // Every app has a creation time.
+        Cond::CreatedNull => false,
+    }
+}
+
+/// A `$filter` Graph refuses, in Graph's words.
+fn filter_error(ctx: &Ctx, e: FilterError) -> Response {
+    match e {
+        FilterError::Unsupported => ctx.unsupported_query(),
+        FilterError::InvalidId(id) => ctx.invalid_id(&id),
+        FilterError::Operator(op) => ctx.bad_request(
+            "Request_UnsupportedQuery",
+            &format!("Unsupported property filter clause operator '{op}'."),
+        ),
+        FilterError::InvalidClause(prop) => ctx.bad_request(
+            "Request_UnsupportedQuery",
+            &format!(
+                "Unsupported or invalid query filter clause specified for property '{prop}' of resource 'Application'."
+            ),
+        ),
     }
 }
 

@@ -70,6 +70,11 @@ const fn prop_index(name: &str) -> usize {
     panic!("not an application property")
 }
 
+/// The bit of `name` in a [`Selection`] mask (and in delta change masks).
+pub const fn prop_bit(name: &str) -> u64 {
+    1 << prop_index(name)
+}
+
 /// Which properties to write: all (no `$select`) or a bit set over [`APP_PROPS`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Selection {
@@ -115,6 +120,23 @@ impl Selection {
 
     fn has(&self, index: usize) -> bool {
         self.mask & (1 << index) != 0
+    }
+
+    /// Whether `bits` (from [`prop_bit`]) has a property this selection writes.
+    pub fn overlaps(&self, bits: u64) -> bool {
+        self.mask & bits != 0
+    }
+
+    /// Only the selected properties among `bits`, plus `id`: a delta query's updated item.
+    pub fn restricted(&self, bits: u64) -> Self {
+        let mask = (self.mask & bits) | prop_bit("id");
+        let names = APP_PROPS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(_, n)| *n)
+            .collect();
+        Self { mask, names }
     }
 
     /// `applications` or `applications(appId,displayName)` for `@odata.context`.

@@ -19,7 +19,7 @@ use chrono::Months;
 use sha1::Digest;
 
 use super::graph::{Key, Req};
-use super::model::{GraphTime, KeyCred};
+use super::model::{Change, GraphTime, KeyCred};
 use super::reply::Ctx;
 
 /// Graph's limit on credentials of one object (seen as `Directory_ResourceSizeExceeded`).
@@ -233,6 +233,10 @@ impl Req<'_> {
             next.push(cred);
         }
         tenant.apps[idx].keys = next;
+        tenant.record(
+            idx,
+            Change::Updated(super::json::prop_bit("keyCredentials")),
+        );
         ctx.no_content()
     }
 
@@ -456,6 +460,7 @@ impl Req<'_> {
         let mut tenant = self.shared.tenant_write();
         if let Some(i) = tenant.index_by_id(app_id) {
             tenant.apps[i].keys.extend(pending);
+            tenant.record(i, Change::Updated(super::json::prop_bit("keyCredentials")));
         }
     }
 }

@@ -356,6 +356,23 @@ pub struct ErrorTexts {
     pub server_error: Option<ErrorText>,
 }
 
+/// What a write did to an app, for `/applications/delta` (docs/contract.md §10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Created,
+    /// The properties that changed, as bits over `json::APP_PROPS`.
+    Updated(u64),
+    Deleted,
+}
+
+/// One entry of the tenant's change log.
+#[derive(Clone, Copy, Debug)]
+pub struct ChangeEntry {
+    pub version: u64,
+    pub idx: usize,
+    pub change: Change,
+}
+
 pub struct Tenant {
     pub info: TenantInfo,
     pub user: User,
@@ -373,6 +390,13 @@ pub struct Tenant {
     /// The seeded automation principal (client credentials), an index into `apps`.
     pub automation_app: Option<usize>,
     pub errors: ErrorTexts,
+    /// Deleted apps stay in `apps` (indices and page positions stay valid) but are gone for
+    /// every read.
+    deleted: std::collections::HashSet<usize>,
+    /// Every change since the tenant was built, oldest first: what delta queries replay.
+    changes: Vec<ChangeEntry>,
+    /// The version of the newest change (0: as built).
+    version: u64,
 }
 
 impl Tenant {
@@ -390,7 +414,55 @@ impl Tenant {
             hasher: RandomState::new(),
             automation_app: None,
             errors: ErrorTexts::default(),
+            deleted: std::collections::HashSet::new(),
+            changes: Vec::new(),
+            version: 0,
         }
+    }
+
+    /// Whether the app at `idx` was deleted.
+    pub fn is_deleted(&self, idx: usize) -> bool {
+        self.deleted.contains(&idx)
+    }
+
+    /// Live apps, by index.
+    pub fn live(&self) -> impl Iterator<Item = (usize, &App)> {
+        self.apps
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.deleted.contains(i))
+    }
+
+    /// The version of the newest change.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Record that the app at `idx` changed (every write route calls this, so delta queries
+    /// see it; a route that forgets makes delta miss the change).
+    pub fn record(&mut self, idx: usize, change: Change) {
+        self.version += 1;
+        self.changes.push(ChangeEntry {
+            version: self.version,
+            idx,
+            change,
+        });
+    }
+
+    /// Changes after `since` up to and including `upto`, oldest first.
+    pub fn changes_between(&self, since: u64, upto: u64) -> &[ChangeEntry] {
+        let start = self.changes.partition_point(|c| c.version <= since);
+        let end = self.changes.partition_point(|c| c.version <= upto);
+        self.changes.get(start..end).unwrap_or(&[])
+    }
+
+    /// Delete the app at `idx`: gone for every read, `@removed` for delta.
+    pub fn delete_app(&mut self, idx: usize) -> bool {
+        if idx >= self.apps.len() || !self.deleted.insert(idx) {
+            return false;
+        }
+        self.record(idx, Change::Deleted);
+        true
     }
 
     pub fn push_app(&mut self, app: App) -> usize {
@@ -411,11 +483,17 @@ impl Tenant {
     }
 
     pub fn index_by_id(&self, id: &str) -> Option<usize> {
-        self.by_id.get(&guid_value(id)?).copied()
+        self.by_id
+            .get(&guid_value(id)?)
+            .copied()
+            .filter(|i| !self.deleted.contains(i))
     }
 
     pub fn index_by_app_id(&self, app_id: &str) -> Option<usize> {
-        self.by_app_id.get(&guid_value(app_id)?).copied()
+        self.by_app_id
+            .get(&guid_value(app_id)?)
+            .copied()
+            .filter(|i| !self.deleted.contains(i))
     }
 
     pub fn contains_id(&self, id: &str) -> bool {

@@ -17,6 +17,9 @@ use super::model::{
 /// The built-in tenant file.
 pub const SEED: &str = include_str!("../../assets/sandbox/tenant.json");
 
+/// The second tenant, where the sandbox user is a guest (for switching tenants offline).
+pub const SECOND: &str = include_str!("../../assets/sandbox/second-tenant.json");
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SeedFile {

@@ -66,6 +66,8 @@ const ARM_RESOURCES: [&str; 3] = [
 
 #[derive(Clone, Debug)]
 pub struct Grant {
+    /// The tenant the token is for (0: the sandbox's own; 1: its second tenant).
+    pub tenant: usize,
     pub caller: Caller,
     pub perms: Perms,
     pub audience: Audience,
@@ -102,6 +104,8 @@ pub struct AuthState {
     devices: HashMap<String, DeviceFlow>,
     /// Who tokens speak for, written into their claims.
     identity: TokenIdentity,
+    /// The ids of the sandbox's further tenants (index 1 on), for the claims of their tokens.
+    more_tenants: Vec<String>,
 }
 
 /// The tenant and user that issued tokens name in their claims (`tid`, `oid`, `upn`, `name`).
@@ -114,17 +118,23 @@ pub struct TokenIdentity {
 }
 
 /// The claims part of an access token, as the identity platform writes them (v1 names).
-fn claims(identity: &TokenIdentity, caller: &Caller, perms: Perms, lifetime: Duration) -> String {
+fn claims(
+    identity: &TokenIdentity,
+    tenant_id: &str,
+    caller: &Caller,
+    perms: Perms,
+    lifetime: Duration,
+) -> String {
     let now = Utc::now().timestamp();
     let exp = now + i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2);
     let names = perm_names(perms);
     let mut c = serde_json::json!({
         "aud": "https://graph.microsoft.com",
-        "iss": format!("https://sts.windows.net/{}/", identity.tenant_id),
+        "iss": format!("https://sts.windows.net/{tenant_id}/"),
         "iat": now,
         "nbf": now,
         "exp": exp,
-        "tid": identity.tenant_id,
+        "tid": tenant_id,
         "ver": "1.0",
     });
     match caller {
@@ -179,9 +189,22 @@ impl AuthState {
         self.issue_for(caller, perms, Audience::Graph, None, lifetime)
     }
 
-    /// A token for `audience`.
+    /// A token for `audience`, in the sandbox's own tenant.
     pub fn issue_for(
         &mut self,
+        caller: Caller,
+        perms: Perms,
+        audience: Audience,
+        client_id: Option<&str>,
+        lifetime: Duration,
+    ) -> SecretString {
+        self.issue_in(0, caller, perms, audience, client_id, lifetime)
+    }
+
+    /// A token for `audience` in tenant `tenant` (an index: 0 is the sandbox's own).
+    pub fn issue_in(
+        &mut self,
+        tenant: usize,
         caller: Caller,
         perms: Perms,
         audience: Audience,
@@ -197,12 +220,20 @@ impl AuthState {
         let token = format!(
             "{}.{}.{}",
             b64(br#"{"typ":"JWT","alg":"RS256","kid":"azsecrets-sandbox"}"#),
-            b64(claims(&self.identity, &caller, perms, lifetime).as_bytes()),
+            b64(claims(
+                &self.identity,
+                self.tenant_id(tenant),
+                &caller,
+                perms,
+                lifetime
+            )
+            .as_bytes()),
             random_token(48)
         );
         self.access.insert(
             token.clone(),
             Grant {
+                tenant,
                 caller,
                 perms,
                 audience,
@@ -216,6 +247,21 @@ impl AuthState {
     /// Who the tokens issued from now on name.
     pub fn set_identity(&mut self, identity: TokenIdentity) {
         self.identity = identity;
+    }
+
+    /// The sandbox's further tenants (their tokens name these ids).
+    pub fn set_more_tenants(&mut self, ids: Vec<String>) {
+        self.more_tenants = ids;
+    }
+
+    fn tenant_id(&self, tenant: usize) -> &str {
+        match tenant.checked_sub(1) {
+            None => &self.identity.tenant_id,
+            Some(i) => self
+                .more_tenants
+                .get(i)
+                .map_or(&self.identity.tenant_id, String::as_str),
+        }
     }
 
     pub fn issue_user(&mut self, perms: Perms, lifetime: Duration) -> SecretString {
@@ -388,15 +434,25 @@ fn nonempty<'a>(f: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {
 
 #[derive(PartialEq, Eq)]
 enum Authority {
-    Tenant,
+    /// One of the sandbox's tenants, by index (0: its own).
+    Tenant(usize),
     Common,
     Organizations,
 }
 
+impl Authority {
+    /// The tenant tokens are issued in (`common` and `organizations` sign in at home).
+    fn tenant(&self) -> usize {
+        match self {
+            Authority::Tenant(i) => *i,
+            _ => 0,
+        }
+    }
+}
+
 fn authority(shared: &Shared, tenant: &str) -> Result<Authority, OAuthError> {
-    let t = shared.tenant_read();
-    if tenant.eq_ignore_ascii_case(&t.info.id) || tenant.eq_ignore_ascii_case(&t.info.domain) {
-        Ok(Authority::Tenant)
+    if let Some(i) = shared.tenant_index(tenant) {
+        Ok(Authority::Tenant(i))
     } else if tenant.eq_ignore_ascii_case("common") {
         Ok(Authority::Common)
     } else if tenant.eq_ignore_ascii_case("organizations") {
@@ -664,12 +720,13 @@ fn grant(
     body: &[u8],
 ) -> Result<Response, OAuthError> {
     let authority = authority(shared, tenant)?;
+    let in_tenant = authority.tenant();
     let f = form(body);
     let grant_type = nonempty(&f, "grant_type").ok_or_else(|| OAuthError::missing("grant_type"))?;
     match grant_type {
         "client_credentials" => client_credentials(shared, authority, headers, &f),
-        "urn:ietf:params:oauth:grant-type:device_code" => device_code(shared, &f),
-        "refresh_token" => refresh(shared, &f),
+        "urn:ietf:params:oauth:grant-type:device_code" => device_code(shared, in_tenant, &f),
+        "refresh_token" => refresh(shared, in_tenant, &f),
         _ => Err(OAuthError::new(
             "unsupported_grant_type",
             70003,
@@ -678,8 +735,8 @@ fn grant(
     }
 }
 
-fn user_success(shared: &Shared, client_id: &str, scopes: Scopes) -> Response {
-    user_tokens(shared, client_id, scopes, None)
+fn user_success(shared: &Shared, tenant: usize, client_id: &str, scopes: Scopes) -> Response {
+    user_tokens(shared, tenant, client_id, scopes, None)
 }
 
 /// Tokens for the sandbox user: an access token for `scopes`, and a refresh token when the
@@ -687,13 +744,15 @@ fn user_success(shared: &Shared, client_id: &str, scopes: Scopes) -> Response {
 /// for, which it keeps; `None` when this is the sign-in).
 fn user_tokens(
     shared: &Shared,
+    tenant: usize,
     client_id: &str,
     scopes: Scopes,
     sign_in: Option<Scopes>,
 ) -> Response {
     let lifetime = shared.token_lifetime;
     let mut auth = shared.auth();
-    let access = auth.issue_for(
+    let access = auth.issue_in(
+        tenant,
         Caller::User,
         scopes.perms,
         scopes.audience.clone(),
@@ -723,7 +782,11 @@ fn user_tokens(
     ok_json(body)
 }
 
-fn device_code(shared: &Shared, f: &HashMap<String, String>) -> Result<Response, OAuthError> {
+fn device_code(
+    shared: &Shared,
+    tenant: usize,
+    f: &HashMap<String, String>,
+) -> Result<Response, OAuthError> {
     let client_id = nonempty(f, "client_id").ok_or_else(|| OAuthError::missing("client_id"))?;
     let code = nonempty(f, "device_code").ok_or_else(|| OAuthError::missing("device_code"))?;
     let bad_code = || {
@@ -774,12 +837,16 @@ fn device_code(shared: &Shared, f: &HashMap<String, String>) -> Result<Response,
             // A device code is redeemed once.
             auth.devices.remove(code);
             drop(auth);
-            Ok(user_success(shared, client_id, scopes))
+            Ok(user_success(shared, tenant, client_id, scopes))
         }
     }
 }
 
-fn refresh(shared: &Shared, f: &HashMap<String, String>) -> Result<Response, OAuthError> {
+fn refresh(
+    shared: &Shared,
+    tenant: usize,
+    f: &HashMap<String, String>,
+) -> Result<Response, OAuthError> {
     let client_id = nonempty(f, "client_id").ok_or_else(|| OAuthError::missing("client_id"))?;
     let rt = nonempty(f, "refresh_token").ok_or_else(|| OAuthError::missing("refresh_token"))?;
     let invalid = || {
@@ -818,7 +885,13 @@ fn refresh(shared: &Shared, f: &HashMap<String, String>) -> Result<Response, OAu
     drop(auth);
     let scopes = asked.unwrap_or_else(|| old.scopes.clone());
     // The rotated refresh token keeps the sign-in's scopes, for a later refresh without `scope`.
-    Ok(user_tokens(shared, client_id, scopes, Some(old.scopes)))
+    Ok(user_tokens(
+        shared,
+        tenant,
+        client_id,
+        scopes,
+        Some(old.scopes),
+    ))
 }
 
 fn client_credentials(
@@ -883,7 +956,11 @@ fn client_credentials(
         .map(|s| SecretString::from(s.clone()))
         .or_else(|| basic.map(|(_, s)| s));
 
-    let tenant = shared.tenant_read();
+    let in_tenant = authority.tenant();
+    let tenant = shared
+        .tenant_lock(in_tenant)
+        .read()
+        .unwrap_or_else(|e| e.into_inner());
     let Some(idx) = tenant.index_by_app_id(&client_id) else {
         return Err(OAuthError::new(
             "unauthorized_client",
@@ -947,7 +1024,8 @@ fn client_credentials(
     } else {
         Perms::default()
     };
-    let access = shared.auth().issue_for(
+    let access = shared.auth().issue_in(
+        in_tenant,
         Caller::App {
             app_id: app_id.clone(),
         },

@@ -189,7 +189,13 @@ fn secrets(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
         return empty(area, buf, &hint);
     }
     let wide = area.width >= 120;
-    let id_w: u16 = if wide { 36 } else { 9 };
+    // The whole Secret ID where there is room for it beside "in 12 days"; its start
+    // (unique enough to tell secrets apart; `y` copies it whole) where there is not.
+    let id_w: u16 = match area.width {
+        130.. => 36,
+        100.. => 13,
+        _ => 9,
+    };
     // Descriptions win: the long expiry words go compact before a description gets fewer
     // than 24 cells; on a narrow screen the value's hint, the status column, then the
     // expiry's words go before it gets fewer than 12.

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, StatefulWidget, Table, TableState, Widget, Wrap};
 
 use crate::app::{App, AppsTab, ListLoad, Loadable, scroll};
-use crate::graph::AppRegistration;
+use crate::catalog::{AppRow, Origin};
 use crate::keymap::{Command, Context, key_for};
 
 use super::text::{self, thousands};
@@ -150,14 +150,20 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
         tab_line.push(Span::raw(" "));
         tab_line.push(tab("Owned applications", AppsTab::Owned));
     }
-    Paragraph::new(text::fit_line(Line::from(tab_line), width)).render(tabs, buf);
-    let sort = if app.filter.value().trim().is_empty() {
+    tab_line.push(Span::raw(" "));
+    tab_line.push(tab("Expiring credentials", AppsTab::Expiring));
+    let tab_line = Line::from(tab_line);
+    let tabs_w = tab_line.width() as u16;
+    Paragraph::new(text::fit_line(tab_line, width)).render(tabs, buf);
+    let sort = if app.tab == AppsTab::Expiring {
+        "soonest expiry first ".to_owned()
+    } else if app.filter.value().trim().is_empty() {
         format!("sort: {} ", app.sort.label())
     } else {
         format!("sort: best match, {} ", app.sort.label())
     };
     let sw = text::width(&sort) as u16;
-    if tabs.width > sw + 45 {
+    if tabs.width > sw + tabs_w + 1 {
         Paragraph::new(Span::styled(sort, t.muted()))
             .render(Rect::new(tabs.right() - sw, tabs.y, sw, 1), buf);
     }
@@ -178,6 +184,24 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             )
             .spans,
         );
+        // What Graph's search is doing for this text.
+        if let Some(s) = app
+            .search
+            .as_ref()
+            .filter(|s| s.text == app.filter.value().trim())
+        {
+            if s.pending {
+                spans.push(Span::styled(
+                    format!("  {} asking Graph", app.spinner_frame()),
+                    t.muted(),
+                ));
+            } else if s.found > 0 {
+                spans.push(Span::styled(
+                    format!("  {SEARCH_MARK}{} found by Graph", s.found),
+                    t.muted(),
+                ));
+            }
+        }
         Line::from(spans)
     } else {
         Line::from(Span::styled(
@@ -195,6 +219,9 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             .render(Rect::new(filter.right() - cw, filter.y, cw, 1), buf);
     }
 
+    if app.tab == AppsTab::Expiring {
+        return expiring(app, body, buf);
+    }
     if app.tab == AppsTab::Owned && app.owned_unavailable() {
         message(
             body,
@@ -209,7 +236,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
 
     if list.view.is_empty() {
         let lines: Vec<(String, ratatui::style::Style)> = match &list.load {
-            ListLoad::Failed(e) if list.rows.is_empty() => {
+            ListLoad::Failed(e) if list.is_empty() => {
                 let mut v = vec![
                     (format!("Error: {}", text::clean(&e.message)), t.error()),
                     (e.advice.clone(), t.label()),
@@ -224,7 +251,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 }
                 v
             }
-            ListLoad::Loading { .. } | ListLoad::Idle if list.rows.is_empty() => vec![(
+            ListLoad::Loading { .. } | ListLoad::Idle if list.is_empty() => vec![(
                 format!("{} Loading app registrations…", app.spinner_frame()),
                 t.muted(),
             )],
@@ -258,7 +285,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             }
             _ => {
                 let what = match app.tab {
-                    AppsTab::All => "No app registrations in this tenant.",
+                    AppsTab::All | AppsTab::Expiring => "No app registrations in this tenant.",
                     AppsTab::Owned => "You own no app registrations.",
                 };
                 let new = key_for(Context::Apps, Command::NewRegistration);
@@ -271,9 +298,40 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     table(app, body, buf);
 }
 
+/// Marks a row Graph's `$search` found before the listing reached it.
+pub const SEARCH_MARK: &str = "⌕ ";
+
 fn counter(app: &App) -> String {
     let list = app.current_list();
-    let total = list.rows.len();
+    if app.tab == AppsTab::Expiring {
+        let n = app.expiring.view.len();
+        let mut s = format!(
+            "{} credential{}",
+            thousands(n),
+            if n == 1 { "" } else { "s" }
+        );
+        if list.is_loading() {
+            s.push_str(&format!(" {} loading apps…", app.spinner_frame()));
+        } else if app.warm.certificates.is_some() {
+            s.push_str(&format!(" {} certificates loading…", app.spinner_frame()));
+        }
+        return s;
+    }
+    let total = list.len();
+    // Cached rows are shown at once; say so until Graph has confirmed them.
+    if list.cached.is_some() {
+        let what = if list.is_loading() {
+            format!("{} refreshing", app.spinner_frame())
+        } else {
+            "not yet refreshed".to_owned()
+        };
+        let shown = if app.filter.value().is_empty() {
+            thousands(total)
+        } else {
+            format!("{} of {}", thousands(list.view.len()), thousands(total))
+        };
+        return format!("{shown} apps (cached, {what})");
+    }
     match &list.load {
         ListLoad::Loading { received, .. } => {
             if *received == 0 && total > 0 {
@@ -324,6 +382,80 @@ fn message(area: Rect, buf: &mut Buffer, lines: &[(String, ratatui::style::Style
         .render(inner, buf);
 }
 
+/// The Expiring credentials tab: every secret and certificate, soonest expiry first.
+fn expiring(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = theme();
+    let list = &app.all;
+    let view = &app.expiring.view;
+    if view.is_empty() {
+        let line = if list.is_empty() && list.is_loading() {
+            format!("{} Loading app registrations…", app.spinner_frame())
+        } else if !app.filter.value().is_empty() {
+            format!(
+                "No credential of an app matching \"{}\". {} clears the filter.",
+                text::cell(app.filter.value(), 60),
+                key_for(Context::Filter, Command::Back)
+            )
+        } else {
+            "No client secret or certificate in this tenant.".to_owned()
+        };
+        message(area, buf, &[(line, t.muted())]);
+        return;
+    }
+    let widths = [
+        Constraint::Fill(2),
+        Constraint::Length(11),
+        Constraint::Fill(1),
+        Constraint::Length(22),
+        Constraint::Length(9),
+    ];
+    let cols = text::column_widths(area.width, 2, &widths, 1);
+    let (app_w, desc_w) = (
+        cols.first().copied().unwrap_or(0),
+        cols.get(2).copied().unwrap_or(0),
+    );
+    let rows_h = usize::from(area.height.saturating_sub(1));
+    let (offset, mut state) = window(
+        app.expiring.offset,
+        app.expiring.selected,
+        rows_h,
+        view.len(),
+    );
+    let rows: Vec<Row> = view
+        .iter()
+        .skip(offset)
+        .take(rows_h)
+        .filter_map(|c| Some((list.rows.get(c.row as usize)?, c.cred(list)?, c.kind)))
+        .map(|(a, cred, kind)| {
+            let kind = match kind {
+                crate::app::CredKind::Secret => "secret",
+                crate::app::CredKind::Certificate => "certificate",
+            };
+            Row::new(vec![
+                Line::from(text::name_cell(&a.display_name, app_w)),
+                Line::from(kind),
+                Line::from(text::name_cell(
+                    cred.description.as_deref().unwrap_or("—"),
+                    desc_w,
+                )),
+                Line::from(vec![
+                    Span::raw(format!("{} ", text::date(cred.end))),
+                    text::status_span(cred.end, app.now),
+                ]),
+                Line::from(text::short(cred.key_id.as_str(), 9)),
+            ])
+        })
+        .collect();
+    let header =
+        Row::new(vec!["App", "Kind", "Description", "Expires", "ID"]).style(t.header_row());
+    let table = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .row_highlight_style(t.selected())
+        .highlight_symbol("▶ ");
+    StatefulWidget::render(table, area, buf, &mut state);
+}
+
 /// The window a table of `height` rows shows: the model's offset, clamped for this area (a
 /// view may be drawn at another size than the model last heard of), and the selection inside
 /// it as a `TableState`. Computed on a copy; nothing is written back.
@@ -364,7 +496,7 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
         .skip(offset)
         .take(rows_h)
         .filter_map(|&i| list.rows.get(i as usize))
-        .map(|a: &AppRegistration| {
+        .map(|a: &AppRow| {
             let next = a.next_expiry();
             let expiry = match next {
                 Some(_) => Line::from(vec![
@@ -373,8 +505,20 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
                 ]),
                 None => Line::from(Span::styled("none", theme().muted())),
             };
+            // An app Graph's search found before the listing reached it is marked.
+            let name = if a.origin == Origin::Searched {
+                Line::from(vec![
+                    Span::styled(SEARCH_MARK, theme().muted()),
+                    Span::raw(text::name_cell(
+                        &a.display_name,
+                        name_w.saturating_sub(text::width(SEARCH_MARK)),
+                    )),
+                ])
+            } else {
+                Line::from(text::name_cell(&a.display_name, name_w))
+            };
             Row::new(vec![
-                Line::from(text::name_cell(&a.display_name, name_w)),
+                name,
                 Line::from(text::short(a.app_id.as_str(), usize::from(id_w))),
                 Line::from(text::date(a.created_date_time)),
                 Line::from(format!("{:>7}", a.password_credentials.len())),

@@ -17,6 +17,7 @@ mod new_federated;
 mod new_registration;
 mod recovery;
 mod reveal;
+mod tenants;
 mod upload_certificate;
 
 use ratatui::buffer::Buffer;
@@ -46,6 +47,7 @@ pub fn render(app: &App, dialog: &Dialog, area: Rect, buf: &mut Buffer) {
         Dialog::NewCertificate(d) => new_certificate::render(app, d, area, buf),
         Dialog::NewFederated(d) => new_federated::render(app, d, area, buf),
         Dialog::FederatedDetail(d) => federated_detail::render(app, d, area, buf),
+        Dialog::TenantPicker(p) => tenants::render(p, app.spinner_frame(), area, buf),
     }
 }
 

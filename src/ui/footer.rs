@@ -1,6 +1,6 @@
 //! The footer: the keys that work here, from the key map; disabled ones dimmed. When they do
-//! not all fit, whole bindings are left out (never half a word) and `…` says so; the help key,
-//! which lists them all, stays.
+//! not all fit, whole bindings are left out (never half a word) and `…` says so; the quit key
+//! and the help key, which lists them all, stay.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -50,13 +50,16 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             spans.extend(read_only);
         }
     } else {
-        // Keep the help binding at the end, fill from the start, mark what was left out.
-        let help = items
-            .iter()
-            .position(|(c, _)| *c == Command::Help)
-            .map(|at| items.remove(at).1);
+        // Keep the quit and help bindings at the end, fill from the start, mark what was
+        // left out.
+        let mut tail: Vec<[Span<'static>; 2]> = Vec::new();
+        for c in [Command::Quit, Command::Help] {
+            if let Some(at) = items.iter().position(|(x, _)| *x == c) {
+                tail.push(items.remove(at).1);
+            }
+        }
         let mark = Span::styled("…  ", t.muted());
-        let reserve = 1 + mark.width() + help.as_ref().map_or(0, item_w);
+        let reserve = 1 + mark.width() + tail.iter().map(item_w).sum::<usize>();
         let mut used = reserve;
         for (_, item) in items {
             let w = item_w(&item);
@@ -67,7 +70,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
             spans.extend(item);
         }
         spans.push(mark);
-        spans.extend(help.into_iter().flatten());
+        spans.extend(tail.into_iter().flatten());
     }
     Paragraph::new(text::fit_line(Line::from(spans), width)).render(area, buf);
 }

@@ -6,8 +6,8 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget};
 
-use crate::app::App;
 use crate::app::sign_in::time_left;
+use crate::app::{App, Tone};
 use crate::auth::device_code::DevicePrompt;
 use crate::keymap::{Command, Context, key_for, keys_said};
 
@@ -138,10 +138,11 @@ pub fn render(app: &App, prompt: &DevicePrompt, area: Rect, buf: &mut Buffer) {
     )));
     if let Some(s) = &app.sign_in.status {
         // A copy sent by OSC 52 cannot be confirmed: it says so, without a tick.
-        let (prefix, style) = match (s.ok, app.sign_in.status_unconfirmed) {
-            (true, true) => ("• ", t.warning()),
-            (true, false) => ("✓ ", t.ok()),
-            (false, _) => ("✗ ", t.error()),
+        let (prefix, style) = match (s.tone, app.sign_in.status_unconfirmed) {
+            (Tone::Done, true) => ("• ", t.warning()),
+            (Tone::Done, false) => ("✓ ", t.ok()),
+            (Tone::Note, _) => ("", t.muted()),
+            (Tone::Failed, _) => ("✗ ", t.error()),
         };
         lines.extend(
             wrap(

@@ -44,14 +44,22 @@ use super::{Cx, Explain, FollowUp, InFlight, Outcome, Room};
 /// A line of status under the reveal dialog (and on the sign-in screen).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatusLine {
-    pub ok: bool,
+    pub tone: Tone,
     pub text: String,
+}
+
+/// How a status line reads: something done (a tick), a note or hint (no mark), or a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    Done,
+    Note,
+    Failed,
 }
 
 impl StatusLine {
     fn failed(text: impl Into<String>) -> Self {
         Self {
-            ok: false,
+            tone: Tone::Failed,
             text: text.into(),
         }
     }
@@ -360,7 +368,7 @@ impl Reveal {
             Ok(sent) => {
                 tracing::info!(secret_id = %self.secret.key_id, "a destination took the value");
                 self.status = (self.check == SignInCheck::NotRun).then(|| StatusLine {
-                    ok: true,
+                    tone: Tone::Note,
                     text: format!(
                         "Press {} to check that it signs in.",
                         key_for(Context::Reveal, Command::TestSignIn)
@@ -432,7 +440,7 @@ impl Reveal {
         match result {
             Ok(report) if report.confirmed => {
                 self.status = Some(StatusLine {
-                    ok: true,
+                    tone: Tone::Done,
                     text: report.status.clone(),
                 });
                 self.handed(copy_destination(what, &report))
@@ -441,7 +449,7 @@ impl Reveal {
                 // Sent, but nothing says it arrived: not a hand-off until the user says so.
                 let paste = key_for(Context::Reveal, Command::ConfirmPaste);
                 self.status = Some(StatusLine {
-                    ok: true,
+                    tone: Tone::Done,
                     text: format!("{}. Press {paste} once the paste worked.", report.status),
                 });
                 let words = copy_destination(what, &report);
@@ -480,7 +488,10 @@ impl Reveal {
                     text.push_str(" — ");
                     text.push_str(w);
                 }
-                self.status = Some(StatusLine { ok: true, text });
+                self.status = Some(StatusLine {
+                    tone: Tone::Done,
+                    text,
+                });
                 self.handed(format!(".env {verb} at {}", report.path.display()))
             }
             Err(HandoffError::EnvConflict {
@@ -716,7 +727,7 @@ impl Room for Reveal {
             (RevealMode::Normal, Command::ConfirmPaste) => match self.unconfirmed.take() {
                 Some(words) => {
                     self.status = Some(StatusLine {
-                        ok: true,
+                        tone: Tone::Done,
                         text: "You confirmed the paste: the value arrived.".into(),
                     });
                     return self.handed(format!("{words}; you confirmed the paste"));

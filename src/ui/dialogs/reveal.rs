@@ -13,7 +13,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use crate::app::{App, CloseFocus, QUIT_AGAIN, Reveal, RevealMode, SignInCheck};
+use crate::app::{App, CloseFocus, QUIT_AGAIN, Reveal, RevealMode, SignInCheck, Tone};
 use crate::destination::words;
 use crate::keymap::{Command, Context, key_for, keys_said};
 
@@ -476,10 +476,11 @@ fn status_lines<'a>(app: &App, r: &Reveal, inner_w: usize) -> Vec<Line<'a>> {
     let Some(s) = &r.status else {
         return Vec::new();
     };
-    let (prefix, style) = match (s.ok, r.unconfirmed.is_some()) {
-        (false, _) => ("Error: ", t.error()),
-        (true, true) => ("", t.warning()),
-        (true, false) => ("✓ ", t.ok()),
+    let (prefix, style) = match (s.tone, r.unconfirmed.is_some()) {
+        (Tone::Failed, _) => ("Error: ", t.error()),
+        (Tone::Note, _) => ("", t.muted()),
+        (Tone::Done, true) => ("", t.warning()),
+        (Tone::Done, false) => ("✓ ", t.ok()),
     };
     styled(&format!("{prefix}{}", s.text), inner_w, style)
 }

@@ -1,0 +1,505 @@
+//! The warm-start cache: one file per Graph endpoint and tenant in the user's cache directory
+//! (`$XDG_CACHE_HOME/azsecrets/apps-<key>.bin`), holding the app list's rows and the delta
+//! link to bring them up to date. Never a secret value or a token: names, ids, credential ids,
+//! descriptions, hints and dates, as the list shows them.
+//!
+//! The folder is created 0700 ([`crate::paths`]); a file is written to a new 0600 file and
+//! renamed over the old one, so a crash never leaves half a cache and nobody else can read it.
+//! The format is a small versioned binary one (a 200,000-app list reads in tens of
+//! milliseconds); a file that does not read is ignored and replaced.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use super::{AppRow, CredRow, Origin, RowId};
+use crate::graph::SignInAudience;
+
+const MAGIC: &[u8; 8] = b"AZSAPPS\0";
+const VERSION: u32 = 1;
+const PREFIX: &str = "apps-";
+const SUFFIX: &str = ".bin";
+
+/// Which cache file: the Graph endpoint and the tenant as the sign-in names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheKey {
+    pub graph: String,
+    /// A tenant id, domain or `organizations`, lowercased.
+    pub tenant: String,
+}
+
+impl CacheKey {
+    pub fn new(graph: &str, tenant: &str) -> Self {
+        Self {
+            graph: graph.to_owned(),
+            tenant: tenant.trim().to_ascii_lowercase(),
+        }
+    }
+
+    fn file_name(&self) -> String {
+        // FNV-1a: a stable name from text that may hold anything a file name cannot.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in self.graph.bytes().chain([0]).chain(self.tenant.bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{PREFIX}{h:016x}{SUFFIX}")
+    }
+}
+
+/// What a cache file holds.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// The tenant the rows are of (its GUID, from `/organization`), when known.
+    pub tenant_id: Option<String>,
+    pub saved_at: Option<DateTime<Utc>>,
+    /// Where the next delta round starts.
+    pub delta_link: Option<String>,
+    pub rows: Vec<AppRow>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("no cache directory could be determined (set XDG_CACHE_HOME or HOME)")]
+    NoCacheDir,
+    #[error("could not {action} {}: {source}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the app cache {} cannot be read ({detail}); it will be rebuilt", path.display())]
+    Corrupt { path: PathBuf, detail: &'static str },
+}
+
+/// The folder the cache files live in.
+#[derive(Clone, Debug)]
+pub struct AppCache {
+    dir: PathBuf,
+}
+
+impl AppCache {
+    /// `<user cache dir>/azsecrets`.
+    pub fn default_location() -> Result<Self, CacheError> {
+        crate::paths::cache_dir()
+            .map(|dir| Self { dir })
+            .ok_or(CacheError::NoCacheDir)
+    }
+
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    pub fn path(&self, key: &CacheKey) -> PathBuf {
+        self.dir.join(key.file_name())
+    }
+
+    /// The snapshot for `key`; `Ok(None)` when there is none.
+    pub fn load(&self, key: &CacheKey) -> Result<Option<Snapshot>, CacheError> {
+        let path = self.path(key);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(CacheError::Io {
+                    action: "read",
+                    path,
+                    source,
+                });
+            }
+        };
+        decode(&bytes, key)
+            .map(Some)
+            .map_err(|detail| CacheError::Corrupt { path, detail })
+    }
+
+    /// Write `bytes` (from [`encode`]) for `key`: a new 0600 file renamed over the old one.
+    pub fn store(&self, key: &CacheKey, bytes: &[u8]) -> Result<PathBuf, CacheError> {
+        let io = |action: &'static str, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| CacheError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        crate::paths::create_private_dir(&self.dir).map_err(io("create", &self.dir))?;
+        let path = self.path(key);
+        let tmp = self
+            .dir
+            .join(format!(".{}.{}.tmp", key.file_name(), std::process::id()));
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let written = (|| {
+            let mut f = opts.open(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)
+        })();
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io("write", &path)(e));
+        }
+        Ok(path)
+    }
+
+    /// Remove every app cache in the folder (`logout`); how many were removed.
+    pub fn remove_all(&self) -> Result<usize, CacheError> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(source) => {
+                return Err(CacheError::Io {
+                    action: "read",
+                    path: self.dir.clone(),
+                    source,
+                });
+            }
+        };
+        let mut n = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let ours = (name.starts_with(PREFIX) && name.ends_with(SUFFIX))
+                || (name.starts_with(&format!(".{PREFIX}")) && name.ends_with(".tmp"));
+            if ours {
+                std::fs::remove_file(entry.path()).map_err(|source| CacheError::Io {
+                    action: "remove",
+                    path: entry.path(),
+                    source,
+                })?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The bytes of a cache file.
+pub fn encode<'a>(
+    key: &CacheKey,
+    tenant_id: Option<&str>,
+    delta_link: Option<&str>,
+    saved_at: DateTime<Utc>,
+    rows: impl ExactSizeIterator<Item = &'a AppRow>,
+) -> Vec<u8> {
+    let mut w = Vec::with_capacity(64 + rows.len() * 160);
+    w.extend_from_slice(MAGIC);
+    w.extend_from_slice(&VERSION.to_le_bytes());
+    put_str(&mut w, &key.graph);
+    put_str(&mut w, &key.tenant);
+    put_opt_str(&mut w, tenant_id);
+    put_time(&mut w, Some(saved_at));
+    put_opt_str(&mut w, delta_link);
+    put_len(&mut w, rows.len());
+    for r in rows {
+        put_id(&mut w, &r.id);
+        put_id(&mut w, &r.app_id);
+        put_str(&mut w, &r.display_name);
+        put_time(&mut w, r.created_date_time);
+        w.push(match r.sign_in_audience {
+            None => 0,
+            Some(a) => {
+                1 + SignInAudience::ALL
+                    .iter()
+                    .position(|x| *x == a)
+                    .unwrap_or(0) as u8
+            }
+        });
+        put_creds(&mut w, &r.password_credentials);
+        match &r.key_credentials {
+            None => w.push(0),
+            Some(c) => {
+                w.push(1);
+                put_creds(&mut w, c);
+            }
+        }
+    }
+    w
+}
+
+fn decode(b: &[u8], key: &CacheKey) -> Result<Snapshot, &'static str> {
+    let mut r = Reader { b, at: 0 };
+    if r.take(8)? != MAGIC {
+        return Err("not an azsecrets app cache");
+    }
+    if u32::from_le_bytes(r.array()?) != VERSION {
+        return Err("written by another version");
+    }
+    if r.str()? != key.graph || r.str()? != key.tenant {
+        return Err("written for another endpoint or tenant");
+    }
+    let tenant_id = r.opt_str()?.map(str::to_owned);
+    let saved_at = r.time()?;
+    let delta_link = r.opt_str()?.map(str::to_owned);
+    let n = r.len()?;
+    // Every row takes at least 40 bytes: a count beyond what the file can hold is damage.
+    if n > b.len() / 40 + 1 {
+        return Err("its row count is wrong");
+    }
+    let mut rows = Vec::with_capacity(n);
+    for _ in 0..n {
+        let id = r.id()?;
+        let app_id = r.id()?;
+        let display_name = r.str()?.to_owned();
+        let created_date_time = r.time()?;
+        let sign_in_audience = match r.byte()? {
+            0 => None,
+            k => SignInAudience::ALL.get(usize::from(k) - 1).copied(),
+        };
+        let password_credentials = r.creds()?;
+        let key_credentials = match r.byte()? {
+            0 => None,
+            _ => Some(r.creds()?),
+        };
+        rows.push(AppRow {
+            id,
+            app_id,
+            display_name,
+            created_date_time,
+            sign_in_audience,
+            password_credentials,
+            key_credentials,
+            origin: Origin::Listed,
+        });
+    }
+    if r.at != b.len() {
+        return Err("it has trailing bytes");
+    }
+    Ok(Snapshot {
+        tenant_id,
+        saved_at,
+        delta_link,
+        rows,
+    })
+}
+
+fn put_len(w: &mut Vec<u8>, mut n: usize) {
+    // LEB128.
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            w.push(byte);
+            return;
+        }
+        w.push(byte | 0x80);
+    }
+}
+
+fn put_str(w: &mut Vec<u8>, s: &str) {
+    put_len(w, s.len());
+    w.extend_from_slice(s.as_bytes());
+}
+
+fn put_opt_str(w: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        None => w.push(0),
+        Some(s) => {
+            w.push(1);
+            put_str(w, s);
+        }
+    }
+}
+
+fn put_id(w: &mut Vec<u8>, id: &RowId) {
+    match id {
+        RowId::Guid(_) => match id.guid_value() {
+            Some(v) => {
+                w.push(1);
+                w.extend_from_slice(&v.to_be_bytes());
+            }
+            None => {
+                w.push(0);
+                put_str(w, id.as_str());
+            }
+        },
+        RowId::Text(t) => {
+            w.push(0);
+            put_str(w, t);
+        }
+    }
+}
+
+fn put_time(w: &mut Vec<u8>, t: Option<DateTime<Utc>>) {
+    match t {
+        None => w.push(0),
+        Some(t) => {
+            w.push(1);
+            w.extend_from_slice(&t.timestamp().to_le_bytes());
+            w.extend_from_slice(&t.timestamp_subsec_nanos().to_le_bytes());
+        }
+    }
+}
+
+fn put_creds(w: &mut Vec<u8>, creds: &[CredRow]) {
+    put_len(w, creds.len());
+    for c in creds {
+        put_id(w, &c.key_id);
+        put_opt_str(w, c.description.as_deref());
+        put_opt_str(w, c.hint.as_deref());
+        put_time(w, c.start);
+        put_time(w, c.end);
+    }
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], &'static str> {
+        let end = self.at.checked_add(n).ok_or("it is cut short")?;
+        let s = self.b.get(self.at..end).ok_or("it is cut short")?;
+        self.at = end;
+        Ok(s)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], &'static str> {
+        self.take(N)?.try_into().map_err(|_| "it is cut short")
+    }
+
+    fn byte(&mut self) -> Result<u8, &'static str> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn len(&mut self) -> Result<usize, &'static str> {
+        let mut n = 0usize;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            n |= usize::from(b & 0x7f)
+                .checked_shl(shift)
+                .ok_or("a length is damaged")?;
+            if b & 0x80 == 0 {
+                return Ok(n);
+            }
+        }
+        Err("a length is damaged")
+    }
+
+    fn str(&mut self) -> Result<&'a str, &'static str> {
+        let n = self.len()?;
+        std::str::from_utf8(self.take(n)?).map_err(|_| "it holds text that is not UTF-8")
+    }
+
+    fn opt_str(&mut self) -> Result<Option<&'a str>, &'static str> {
+        match self.byte()? {
+            0 => Ok(None),
+            _ => self.str().map(Some),
+        }
+    }
+
+    fn id(&mut self) -> Result<RowId, &'static str> {
+        match self.byte()? {
+            1 => {
+                let v = u128::from_be_bytes(self.array()?);
+                Ok(RowId::new(
+                    &uuid::Uuid::from_u128(v).hyphenated().to_string(),
+                ))
+            }
+            _ => Ok(RowId::new(self.str()?)),
+        }
+    }
+
+    fn time(&mut self) -> Result<Option<DateTime<Utc>>, &'static str> {
+        match self.byte()? {
+            0 => Ok(None),
+            _ => {
+                let secs = i64::from_le_bytes(self.array()?);
+                let nanos = u32::from_le_bytes(self.array()?);
+                DateTime::from_timestamp(secs, nanos)
+                    .map(Some)
+                    .ok_or("a date is out of range")
+            }
+        }
+    }
+
+    fn opt_box(&mut self) -> Result<Option<Box<str>>, &'static str> {
+        Ok(self.opt_str()?.map(Into::into))
+    }
+
+    fn creds(&mut self) -> Result<Box<[CredRow]>, &'static str> {
+        let n = self.len()?;
+        if n > self.b.len() {
+            return Err("a credential count is wrong");
+        }
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            v.push(CredRow {
+                key_id: self.id()?,
+                description: self.opt_box()?,
+                hint: self.opt_box()?,
+                start: self.time()?,
+                end: self.time()?,
+            });
+        }
+        Ok(v.into_boxed_slice())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::AppRegistration;
+
+    fn row(i: usize) -> AppRow {
+        let a: AppRegistration = serde_json::from_value(serde_json::json!({
+            "id": format!("00000000-0000-4000-8000-{i:012}"),
+            "appId": if i == 1 { "not-a-guid".to_owned() } else { format!("10000000-0000-4000-8000-{i:012}") },
+            "displayName": format!("app {i} ☃"),
+            "createdDateTime": "2024-01-01T00:00:00.1234567Z",
+            "signInAudience": "AzureADMultipleOrgs",
+            "passwordCredentials": [{"keyId": format!("20000000-0000-4000-8000-{i:012}"),
+                "displayName": "ci", "hint": "abc", "endDateTime": "2027-01-01T00:00:00Z"}],
+        }))
+        .unwrap();
+        AppRow::from_registration(&a, i.is_multiple_of(2))
+    }
+
+    #[test]
+    fn rows_survive_a_round_trip_in_a_private_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = AppCache::at(dir.path().join("azsecrets"));
+        let key = CacheKey::new("https://graph.microsoft.com/", "Contoso.onmicrosoft.com");
+        assert!(cache.load(&key).unwrap().is_none());
+        let rows: Vec<AppRow> = (0..5).map(row).collect();
+        let now = Utc::now();
+        let bytes = encode(&key, Some("t-id"), Some("https://l"), now, rows.iter());
+        let path = cache.store(&key, &bytes).unwrap();
+        let snap = cache.load(&key).unwrap().unwrap();
+        assert_eq!(snap.rows, rows);
+        assert_eq!(snap.tenant_id.as_deref(), Some("t-id"));
+        assert_eq!(snap.delta_link.as_deref(), Some("https://l"));
+        assert_eq!(snap.saved_at, Some(now));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&path), 0o600);
+            assert_eq!(mode(&dir.path().join("azsecrets")), 0o700);
+        }
+        // Another tenant's key finds nothing; damage is an error, not a panic.
+        assert!(
+            cache
+                .load(&CacheKey::new("https://graph.microsoft.com/", "other"))
+                .unwrap()
+                .is_none()
+        );
+        for cut in [0, 7, 20, bytes.len() / 2, bytes.len() - 1] {
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            assert!(
+                matches!(cache.load(&key), Err(CacheError::Corrupt { .. })),
+                "{cut}"
+            );
+        }
+        assert_eq!(cache.remove_all().unwrap(), 1);
+        assert!(!path.exists());
+    }
+}
