@@ -371,3 +371,76 @@ fn the_expiring_tab_lists_every_credential_soonest_first_and_opens_its_app() {
         assert_eq!(d.selected_secret().unwrap().key_id.as_str(), key);
     }
 }
+
+/// Enter on a certificate selects that certificate on the App screen, whose Certificates tab
+/// lists soonest expiry first whatever order Graph sent them in.
+#[test]
+fn the_expiring_tab_opens_a_certificate_selected_in_the_order_the_tab_shows() {
+    use ratatui::crossterm::event::KeyCode;
+    const EARLY: &str = "d4e5f6a7-0000-4000-8000-0000000ce272";
+    let mut regs = apps();
+    let payments = regs
+        .iter_mut()
+        .find(|a| a.display_name == "payments-api")
+        .unwrap();
+    // Graph's order: the later one first.
+    payments.key_credentials.push(
+        serde_json::from_value(serde_json::json!({
+            "keyId": EARLY, "displayName": "CN=payments-early",
+            "startDateTime": "2026-01-01T00:00:00Z", "endDateTime": "2026-12-15T00:00:00Z",
+            "type": "AsymmetricX509Cert", "usage": "Verify"
+        }))
+        .unwrap(),
+    );
+    let mut app = App::new(settings(false), now());
+    app.update(Action::Resize(size()));
+    let mut fx = app.start();
+    for _ in 0..4 {
+        let mut next = Vec::new();
+        for e in fx {
+            next.extend(match e {
+                Effect::LoadApps { request, tab, .. } => app.update(Action::AppsPage {
+                    request,
+                    tab,
+                    result: Ok(Page {
+                        items: regs.clone(),
+                        count: None,
+                        has_more: false,
+                        skipped: 0,
+                    }),
+                }),
+                other => answer(&mut app, vec![other]),
+            });
+        }
+        fx = next;
+    }
+    press(&mut app, &[code(KeyCode::Tab), code(KeyCode::Tab)]);
+    assert_eq!(app.tab, AppsTab::Expiring);
+    let at = app
+        .expiring
+        .view
+        .iter()
+        .position(|c| c.cred(&app.all).is_some_and(|k| k.key_id.as_str() == EARLY))
+        .expect("the early certificate is listed");
+    for _ in 0..at {
+        press(&mut app, &[code(KeyCode::Down)]);
+    }
+    for e in app.handle_key(code(KeyCode::Enter)) {
+        match e {
+            Effect::LoadApp { request, id } => {
+                let found = regs.iter().find(|a| a.id == id).cloned().unwrap();
+                app.update(Action::AppLoaded(request, Ok(found)));
+            }
+            other => {
+                answer(&mut app, vec![other]);
+            }
+        }
+    }
+    let d = app.detail.as_ref().expect("the app screen");
+    assert_eq!(d.tab, azsecrets::app::DetailTab::Certificates);
+    assert_eq!(d.certificates().len(), 2);
+    assert_eq!(
+        d.selected_certificate().map(|c| c.key_id.as_str()),
+        Some(EARLY)
+    );
+}

@@ -265,11 +265,11 @@ impl App {
                         DetailTab::ClientSecrets => {
                             d.secrets().iter().position(|s| s.key_id.as_str() == key)
                         }
-                        _ => d.registration().and_then(|a| {
-                            a.key_credentials
-                                .iter()
-                                .position(|k| k.key_id.as_str() == key)
-                        }),
+                        // In the order the tab shows them (soonest expiry first).
+                        _ => d
+                            .certificates()
+                            .iter()
+                            .position(|k| k.key_id.as_str() == key),
                     };
                     let slot = DetailTab::ALL.iter().position(|t| *t == tab);
                     if let (Some(at), Some(slot)) = (at, slot)
