@@ -66,7 +66,10 @@ pub enum Screen {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ToastLevel {
+    /// Something done (a tick).
     Info,
+    /// A note or something under way (no mark).
+    Note,
     /// Something worth knowing went partly wrong (records skipped); the rest worked.
     Warning,
     Error,
@@ -318,7 +321,7 @@ impl App {
 
     fn toast(&mut self, level: ToastLevel, text: impl Into<String>, reference: Option<String>) {
         let secs = match level {
-            ToastLevel::Info => 5,
+            ToastLevel::Info | ToastLevel::Note => 5,
             ToastLevel::Warning | ToastLevel::Error => 15,
         };
         self.toasts.push(Toast {
@@ -335,6 +338,11 @@ impl App {
 
     fn info(&mut self, text: impl Into<String>) {
         self.toast(ToastLevel::Info, text, None);
+    }
+
+    /// A toast that claims nothing was done: a note, or something under way.
+    fn note(&mut self, text: impl Into<String>) {
+        self.toast(ToastLevel::Note, text, None);
     }
 
     /// The one error toast: what failed, what to do, and Graph's code and request-id.

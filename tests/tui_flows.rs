@@ -866,6 +866,44 @@ fn copy_menu_labels_the_secret_id() {
     assert!(app.dialogs.is_empty());
 }
 
+/// An id copied by OSC 52 (nothing confirms it arrived) gets no tick; a confirmed one does.
+#[test]
+fn an_id_copy_nothing_confirmed_is_a_note_not_a_success() {
+    use azsecrets::app::ToastLevel;
+    use azsecrets::handoff::{CopyMethod, CopyReport};
+    for (confirmed, level, mark) in [
+        (false, ToastLevel::Note, false),
+        (true, ToastLevel::Info, true),
+    ] {
+        let mut app = open_payments(false);
+        press(&mut app, &[key('y')]);
+        let Some(Effect::CopyText { request, label, .. }) =
+            app.handle_key(key('1')).into_iter().next()
+        else {
+            panic!("expected CopyText");
+        };
+        app.update(Action::Copied(
+            request,
+            CopyTarget::Text(label),
+            Ok(CopyReport {
+                method: CopyMethod::Osc52,
+                clears_at: None,
+                status: "Sent to the terminal (OSC 52)".into(),
+                confirmed,
+            }),
+        ));
+        let toast = app.toasts.last().expect("a toast");
+        assert_eq!(toast.level, level);
+        let text = screen_text(&app, 120, 40);
+        assert_eq!(
+            text.contains("✓ Application (client) ID: Sent"),
+            mark,
+            "{text}"
+        );
+        assert!(text.contains("Application (client) ID: Sent"), "{text}");
+    }
+}
+
 #[test]
 fn filtering_fifty_thousand_apps_finds_the_right_rows() {
     let mut app = App::new(settings(false), now());

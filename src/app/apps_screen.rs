@@ -248,7 +248,7 @@ impl App {
             Command::PageDown => self.expiring.move_by(page),
             Command::First => self.expiring.select_first(),
             Command::Last => self.expiring.select_last(),
-            Command::CycleSort => self.info("This tab is always soonest expiry first"),
+            Command::CycleSort => self.note("This tab is always soonest expiry first"),
             Command::AcceptFilter | Command::Open => {
                 self.filtering = false;
                 let c = self.expiring.selected_ref()?;

@@ -114,7 +114,9 @@ impl App {
             return self.answer(r, |rv: &mut Reveal| rv.copied(&target, result));
         };
         match result {
-            Ok(report) => self.info(format!("{label}: {}", report.status)),
+            // A copy nothing confirmed (OSC 52) is said without a tick.
+            Ok(report) if report.confirmed => self.info(format!("{label}: {}", report.status)),
+            Ok(report) => self.note(format!("{label}: {}", report.status)),
             Err(e) => {
                 tracing::warn!(error = %e, "copy failed");
                 // The hand-off's own advice is about secret values; an id is on screen.

@@ -26,7 +26,7 @@ impl App {
     pub(super) fn switch_tenant(&mut self, tenant: TenantChoice) -> Vec<Effect> {
         let r = self.request();
         let name = crate::sanitize::name(tenant.name.as_deref()).into_owned();
-        self.info(format!("Signing in to {name}…"));
+        self.note(format!("Signing in to {name}…"));
         let id = tenant.id.clone();
         self.switching = Some((r, tenant));
         vec![Effect::SwitchTenant {

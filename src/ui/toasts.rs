@@ -18,6 +18,7 @@ pub fn render(app: &App, area: Rect, buf: &mut Buffer) {
     for toast in app.toasts.iter().rev() {
         let (prefix, style, border) = match toast.level {
             ToastLevel::Info => ("✓ ", t.ok(), t.border()),
+            ToastLevel::Note => ("", t.muted(), t.border()),
             ToastLevel::Warning => ("Warning: ", t.warning(), t.border()),
             ToastLevel::Error => ("Error: ", t.error(), t.danger_border()),
         };
