@@ -6,6 +6,9 @@
 //! - `stream_200k`: 200,000 apps arriving page by page (999 a page) while the user types in the
 //!   filter, sorts and scrolls; prints p50/p99/max per kind of event (each is one pass of the
 //!   event loop, so each must fit in a 16 ms frame).
+//! - `warm/…`: the in-process part of a warm start with 50,000 and 200,000 cached apps: read
+//!   and decode the cache file, hand the rows to the list (orders, filter), draw the first
+//!   frame. The process start and the terminal come on top (`bench/tenant_scale.sh warm`).
 //!
 //! Run: `cargo bench --bench tui`. Numbers are in bench/README.md.
 #![allow(clippy::print_stdout)] // the benchmark reports its percentiles on the terminal
@@ -325,5 +328,45 @@ fn stream_200k(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, filter, render, stream_200k);
+fn warm(c: &mut Criterion) {
+    use azsecrets::catalog::AppRow;
+    use azsecrets::catalog::cache::{self, AppCache, CacheKey};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = AppCache::at(dir.path().join("azsecrets"));
+    let key = CacheKey::new("https://graph.microsoft.com/", "organizations");
+    let mut group = c.benchmark_group("warm");
+    group.sample_size(20);
+    for n in [50_000usize, 200_000] {
+        let rows: Vec<AppRow> = apps(n)
+            .iter()
+            .map(|a| AppRow::from_registration(a, true))
+            .collect();
+        let bytes = cache::encode(&key, None, Some("delta"), Utc::now(), rows.iter());
+        store.store(&key, &bytes).expect("store");
+        let mut term = Terminal::new(TestBackend::new(120, 40)).expect("backend");
+        group.bench_with_input(BenchmarkId::new("cache_to_first_frame", n), &n, |b, _| {
+            b.iter(|| {
+                let mut app = fresh_app();
+                app.warm.key = Some(key.clone());
+                let request = app
+                    .start()
+                    .into_iter()
+                    .find_map(|e| match e {
+                        Effect::LoadCache { request, .. } => Some(request),
+                        _ => None,
+                    })
+                    .expect("a cache read at start");
+                let snap = store.load(&key).expect("load");
+                app.update(Action::CacheLoaded(request, Ok(snap)));
+                assert_eq!(app.all.len(), n, "the cached rows are the list");
+                term.draw(|f| f.render_widget(&app, f.area()))
+                    .expect("draw");
+                app
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, filter, render, stream_200k, warm);
 criterion_main!(benches);

@@ -42,6 +42,13 @@ impl RowId {
         }
     }
 
+    /// A GUID as Graph writes it (lowercase, hyphenated), without parsing text.
+    pub fn from_uuid(u: uuid::Uuid) -> Self {
+        let mut a = [0u8; 36];
+        u.hyphenated().encode_lower(&mut a);
+        RowId::Guid(a)
+    }
+
     pub fn as_str(&self) -> &str {
         match self {
             // Built from a valid &str in `new`; never fails.

@@ -197,7 +197,36 @@ fn a_warm_start_shows_the_cache_then_one_delta_round_confirms_it() {
     });
     assert!(app.all.cached.is_none());
     assert_eq!(app.all.len(), 4);
-    assert!(fx.iter().any(|e| matches!(e, Effect::SaveCache { .. })));
+    let bytes = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::SaveCache { bytes, .. } => Some(bytes.clone()),
+            _ => None,
+        })
+        .expect("the list is saved");
+    // Saved in name order, so the next start's sort is one linear pass.
+    let dir = tempfile::tempdir().unwrap();
+    let store = azsecrets::catalog::cache::AppCache::at(dir.path().join("azsecrets"));
+    store.store(&load.1, &bytes).unwrap();
+    let saved: Vec<String> = store
+        .load(&load.1)
+        .unwrap()
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r.display_name.clone())
+        .collect();
+    let mut by_name = saved.clone();
+    by_name.sort_by_key(|n| n.to_lowercase());
+    assert_eq!(saved, by_name);
+    assert_ne!(
+        rows()
+            .iter()
+            .map(|r| r.display_name.clone())
+            .collect::<Vec<_>>(),
+        saved,
+        "the fixture is not in name order already"
+    );
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::LoadCertificates { .. })),

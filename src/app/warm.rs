@@ -186,7 +186,7 @@ impl App {
             Some(&tenant),
             self.all.delta_link.as_deref(),
             self.now,
-            self.all.live_rows(),
+            self.all.rows_by_name(),
         );
         vec![Effect::SaveCache { key, bytes }]
     }

@@ -400,9 +400,7 @@ impl<'a> Reader<'a> {
         match self.byte()? {
             1 => {
                 let v = u128::from_be_bytes(self.array()?);
-                Ok(RowId::new(
-                    &uuid::Uuid::from_u128(v).hyphenated().to_string(),
-                ))
+                Ok(RowId::from_uuid(uuid::Uuid::from_u128(v)))
             }
             _ => Ok(RowId::new(self.str()?)),
         }
