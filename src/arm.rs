@@ -23,8 +23,6 @@ pub const SUBSCRIPTIONS_API_VERSION: &str = "2022-12-01";
 /// `Microsoft.KeyVault/vaults` api-version: 2023-07-01 is stable in every cloud and already
 /// carries `enableRbacAuthorization` and `vaultUri`; later versions add nothing needed here.
 pub const VAULTS_API_VERSION: &str = "2023-07-01";
-const MAX_PAGES: usize = 1_000;
-
 /// ARM's reads are retried on 429 and 503 only, three times, from a second, without jitter;
 /// any other failure is answered at once.
 const RETRY: RetryPolicy = RetryPolicy {
@@ -382,34 +380,28 @@ impl ArmClient {
         first: Url,
         tenant: Option<&str>,
     ) -> Result<Vec<T>, ArmError> {
-        let mut out = Vec::new();
-        let mut next = Some(first);
-        let mut pages = 0;
-        while let Some(url) = next.take() {
-            pages += 1;
-            if pages > MAX_PAGES {
-                return Err(ArmError::Decode {
-                    operation,
-                    detail: format!("more than {MAX_PAGES} pages"),
-                });
-            }
+        let fetch = |url| async move {
             let page: Page<T> = self.get(operation, url, tenant).await?;
-            out.extend(page.value);
-            next = match page.next_link.filter(|l| !l.is_empty()) {
-                Some(link) => {
-                    // Followed verbatim (it may point at another path, with its own
-                    // api-version), but only on ARM's origin.
-                    let url = Url::parse(&link).map_err(|e| ArmError::Decode {
-                        operation,
-                        detail: format!("bad nextLink: {e}"),
-                    })?;
-                    self.check_origin(&url)?;
-                    Some(url)
-                }
-                None => None,
-            };
-        }
-        Ok(out)
+            Ok((page.value, page.next_link))
+        };
+        http::collect_linked(
+            first,
+            fetch,
+            |link| self.next_url(operation, link),
+            |detail| ArmError::Decode { operation, detail },
+        )
+        .await
+    }
+
+    /// A `nextLink`, followed verbatim (it may point at another path, with its own
+    /// api-version), but only on ARM's origin.
+    fn next_url(&self, operation: &'static str, link: &str) -> Result<Url, ArmError> {
+        let url = Url::parse(link).map_err(|e| ArmError::Decode {
+            operation,
+            detail: format!("bad nextLink: {e}"),
+        })?;
+        self.check_origin(&url)?;
+        Ok(url)
     }
 
     async fn get<T: DeserializeOwned>(

@@ -6,6 +6,7 @@
 //! passes. Each client keeps its own error type and maps from the pieces here. Knows no terminal
 //! and no client's error type.
 
+use std::future::Future;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -142,6 +143,40 @@ pub fn check_origin(root: &Url, url: &Url) -> Result<(), ForeignLink> {
             expected: root.to_string(),
         })
     }
+}
+
+/// Pages followed at most in one listing: a guard against a `nextLink` that loops.
+pub const MAX_PAGES: usize = 1_000;
+
+/// Every item of a listing paged by `nextLink` (Key Vault's and Resource Manager's shape).
+/// `fetch` reads one page into its items and its `nextLink`; `follow` turns a link into the
+/// next page's URL (the client holds it to its origin); a missing or empty link ends the
+/// listing. More than [`MAX_PAGES`] pages fail with `too_many`'s error.
+pub async fn collect_linked<T, E, Fut>(
+    first: Url,
+    mut fetch: impl FnMut(Url) -> Fut,
+    mut follow: impl FnMut(&str) -> Result<Url, E>,
+    too_many: impl FnOnce(String) -> E,
+) -> Result<Vec<T>, E>
+where
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), E>>,
+{
+    let mut out = Vec::new();
+    let mut next = Some(first);
+    let mut pages = 0;
+    while let Some(url) = next.take() {
+        pages += 1;
+        if pages > MAX_PAGES {
+            return Err(too_many(format!("more than {MAX_PAGES} pages")));
+        }
+        let (items, link) = fetch(url).await?;
+        out.extend(items);
+        next = match link.filter(|l| !l.is_empty()) {
+            Some(link) => Some(follow(&link)?),
+            None => None,
+        };
+    }
+    Ok(out)
 }
 
 /// How often and how long a request is retried. Each client has its own numbers.
@@ -308,6 +343,33 @@ mod tests {
         assert_eq!(yes(RetryOn::Throttling), [429]);
         assert_eq!(yes(RetryOn::ThrottlingOrUnavailable), [429, 503]);
         assert_eq!(yes(RetryOn::Transient), [429, 500, 502, 503, 504]);
+    }
+
+    #[tokio::test]
+    async fn linked_pages_end_at_an_empty_link_and_never_loop() {
+        let first = url("https://management.azure.com/subscriptions");
+        let follow = |l: &str| Url::parse(l).map_err(|e| e.to_string());
+        let mut served = 0;
+        let two = collect_linked(
+            first.clone(),
+            |u: Url| {
+                served += 1;
+                let link = (served == 1).then(|| format!("{u}?page=2"));
+                async move { Ok((vec![served], link.or(Some(String::new())))) }
+            },
+            follow,
+            |d| d,
+        )
+        .await;
+        assert_eq!(two, Ok(vec![1, 2]));
+        let looping = collect_linked(
+            first.clone(),
+            |u: Url| async move { Ok((vec![()], Some(u.to_string()))) },
+            follow,
+            |d| d,
+        )
+        .await;
+        assert_eq!(looping, Err(format!("more than {MAX_PAGES} pages")));
     }
 
     /// The login endpoint above all must never follow a redirect: the form body holds a secret.

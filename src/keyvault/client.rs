@@ -28,9 +28,6 @@ use crate::auth::{Resource, ResourceKind, TokenRequest, TokenSource};
 use crate::http::{self, Jitter, Place, RetryOn, TransportWords};
 use crate::ids::SecretId;
 
-/// Pages followed at most in one listing (a guard against a link that loops).
-const MAX_PAGES: usize = 1_000;
-
 pub use crate::http::RetryPolicy;
 
 /// Key Vault's retries: three, from half a second, without jitter.
@@ -254,17 +251,7 @@ impl KeyVaultClient {
         vault: &Url,
         first: Url,
     ) -> Result<Vec<SecretProperties>, KeyVaultError> {
-        let mut out = Vec::new();
-        let mut next = Some(first);
-        let mut pages = 0;
-        while let Some(url) = next.take() {
-            pages += 1;
-            if pages > MAX_PAGES {
-                return Err(KeyVaultError::Decode {
-                    operation,
-                    detail: format!("more than {MAX_PAGES} pages"),
-                });
-            }
+        let fetch = |url| async move {
             let answer = self
                 .execute(Request {
                     operation,
@@ -280,13 +267,16 @@ impl KeyVaultClient {
                     operation,
                     detail: e.to_string(),
                 })?;
-            out.extend(page.value.into_iter().map(WireProperties::into_properties));
-            next = match page.next_link.filter(|l| !l.is_empty()) {
-                Some(link) => Some(self.next_url(vault, &link, operation)?),
-                None => None,
-            };
-        }
-        Ok(out)
+            let items = page.value.into_iter().map(WireProperties::into_properties);
+            Ok((items.collect(), page.next_link))
+        };
+        http::collect_linked(
+            first,
+            fetch,
+            |link| self.next_url(vault, link, operation),
+            |detail| KeyVaultError::Decode { operation, detail },
+        )
+        .await
     }
 
     /// A `nextLink` on the same vault, with an api-version (the link carries its own).
