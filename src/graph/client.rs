@@ -776,24 +776,10 @@ impl GraphClient {
         id: &ObjectId,
         credential: &NewFederatedCredential,
     ) -> Result<FederatedCredential, GraphError> {
-        const OP: &str = "add the federated credential";
         guid(id.as_str())?;
-        let body = serde_json::to_value(credential).map_err(|e| GraphError::Decode {
-            operation: OP,
-            detail: e.to_string(),
-        })?;
         let url = self.v1(&format!("applications/{id}/federatedIdentityCredentials"))?;
-        let resp = self
-            .execute(Request {
-                operation: OP,
-                method: Method::POST,
-                url,
-                body: Some(&body),
-                retry: false,
-                client_request_id: None,
-            })
-            .await?;
-        decode(OP, resp).await
+        self.create("add the federated credential", url, credential)
+            .await
     }
 
     /// `DELETE …/federatedIdentityCredentials/{id}`; a 404 means it is already gone.
@@ -968,15 +954,25 @@ impl GraphClient {
         &self,
         app: &NewApplication,
     ) -> Result<AppRegistration, GraphError> {
-        const OP: &str = "create the application";
-        let body = serde_json::to_value(app).map_err(|e| GraphError::Decode {
-            operation: OP,
+        let url = self.v1("applications")?;
+        self.create("create the application", url, app).await
+    }
+
+    /// POST `object` to a collection and read back what Graph made of it. Never retried: a
+    /// repeat could create a second one (or fail on the first one's name).
+    async fn create<T: serde::Serialize, R: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        url: Url,
+        object: &T,
+    ) -> Result<R, GraphError> {
+        let body = serde_json::to_value(object).map_err(|e| GraphError::Decode {
+            operation,
             detail: e.to_string(),
         })?;
-        let url = self.v1("applications")?;
         let resp = self
             .execute(Request {
-                operation: OP,
+                operation,
                 method: Method::POST,
                 url,
                 body: Some(&body),
@@ -984,7 +980,7 @@ impl GraphClient {
                 client_request_id: None,
             })
             .await?;
-        decode(OP, resp).await
+        decode(operation, resp).await
     }
 }
 
