@@ -1,10 +1,11 @@
 //! The HTTP plumbing every Azure client shares (Graph, Key Vault, Resource Manager, the login
 //! endpoint): how a reqwest client is built, how `Retry-After` and other headers are read, how a
-//! failed exchange is worded, the origin rule that keeps a token at home, and the bounded retry
-//! policy. Each fact lives here once; where the clients differ on purpose (timeouts, which
-//! statuses are retried, jitter, words users have seen) the difference is a parameter the client
-//! passes. Each client keeps its own error type and maps from the pieces here. Knows no terminal
-//! and no client's error type.
+//! failed exchange is worded, the origin rule that keeps a token at home, the bounded retry
+//! policy, and the `nextLink` paging loop of Key Vault and Resource Manager. Each fact lives
+//! here once; where the clients differ on purpose (timeouts, which statuses are retried,
+//! jitter, words users have seen) the difference is a parameter the client passes. Each client
+//! keeps its own error type and maps from the pieces here. Knows no terminal and no client's
+//! error type.
 
 use std::future::Future;
 use std::time::Duration;
