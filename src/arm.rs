@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
-use secrecy::zeroize::Zeroizing;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::auth::{AuthError, Cloud, Resource, ResourceKind, TokenRequest, TokenSource};
+use crate::http::{self, Jitter, RetryOn, RetryPolicy, TransportWords};
 use crate::keyvault::PermissionModel;
 
 /// `Microsoft.Resources` api-version for `/tenants` and `/subscriptions` (the newest stable
@@ -23,7 +23,21 @@ pub const SUBSCRIPTIONS_API_VERSION: &str = "2022-12-01";
 /// `Microsoft.KeyVault/vaults` api-version: 2023-07-01 is stable in every cloud and already
 /// carries `enableRbacAuthorization` and `vaultUri`; later versions add nothing needed here.
 pub const VAULTS_API_VERSION: &str = "2023-07-01";
-const MAX_PAGES: usize = 1_000;
+/// ARM's reads are retried on 429 and 503 only, three times, from a second, without jitter;
+/// any other failure is answered at once.
+const RETRY: RetryPolicy = RetryPolicy {
+    max_retries: 3,
+    base_delay: Duration::from_secs(1),
+    max_delay: Duration::from_secs(30),
+};
+const RETRY_ON: RetryOn = RetryOn::ThrottlingOrUnavailable;
+
+/// How a request that got no answer from ARM is worded; a reply that broke off is a network
+/// error here (Graph and Key Vault say it was cut off).
+const WORDS: TransportWords = TransportWords {
+    cut_off: "network error",
+    ..TransportWords::STANDARD
+};
 
 /// Where Resource Manager is and which token it takes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -208,6 +222,15 @@ pub enum ArmError {
     Auth(#[from] AuthError),
 }
 
+impl From<http::ForeignLink> for ArmError {
+    fn from(f: http::ForeignLink) -> Self {
+        ArmError::ForeignLink {
+            url: f.url,
+            expected: f.expected,
+        }
+    }
+}
+
 /// Why an ARM request failed, for the front-ends' advice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArmCause {
@@ -259,16 +282,10 @@ struct Inner {
 
 impl ArmClient {
     pub fn new(config: ArmConfig, creds: Arc<dyn TokenSource>) -> Result<Self, ArmError> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .user_agent(concat!("azsecrets/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ArmError::Transport {
-                operation: "start the HTTP client",
-                detail: e.to_string(),
-            })?;
+        let http = http::client(Duration::from_secs(60)).map_err(|e| ArmError::Transport {
+            operation: http::START,
+            detail: e.to_string(),
+        })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
@@ -354,24 +371,7 @@ impl ArmClient {
 
     /// The token goes only to the configured ARM origin and path.
     fn check_origin(&self, url: &Url) -> Result<(), ArmError> {
-        let root = &self.inner.config.url;
-        let same = url.scheme() == root.scheme()
-            && url.host_str().map(str::to_ascii_lowercase)
-                == root.host_str().map(str::to_ascii_lowercase)
-            && url.port_or_known_default() == root.port_or_known_default()
-            && url.path().starts_with(root.path())
-            && url.username().is_empty()
-            && url.password().is_none();
-        if same {
-            Ok(())
-        } else {
-            let mut shown = url.clone();
-            shown.set_query(None);
-            Err(ArmError::ForeignLink {
-                url: shown.to_string(),
-                expected: root.to_string(),
-            })
-        }
+        Ok(http::check_origin(&self.inner.config.url, url)?)
     }
 
     async fn collect<T: DeserializeOwned>(
@@ -380,34 +380,28 @@ impl ArmClient {
         first: Url,
         tenant: Option<&str>,
     ) -> Result<Vec<T>, ArmError> {
-        let mut out = Vec::new();
-        let mut next = Some(first);
-        let mut pages = 0;
-        while let Some(url) = next.take() {
-            pages += 1;
-            if pages > MAX_PAGES {
-                return Err(ArmError::Decode {
-                    operation,
-                    detail: format!("more than {MAX_PAGES} pages"),
-                });
-            }
+        let fetch = |url| async move {
             let page: Page<T> = self.get(operation, url, tenant).await?;
-            out.extend(page.value);
-            next = match page.next_link.filter(|l| !l.is_empty()) {
-                Some(link) => {
-                    // Followed verbatim (it may point at another path, with its own
-                    // api-version), but only on ARM's origin.
-                    let url = Url::parse(&link).map_err(|e| ArmError::Decode {
-                        operation,
-                        detail: format!("bad nextLink: {e}"),
-                    })?;
-                    self.check_origin(&url)?;
-                    Some(url)
-                }
-                None => None,
-            };
-        }
-        Ok(out)
+            Ok((page.value, page.next_link))
+        };
+        http::collect_linked(
+            first,
+            fetch,
+            |link| self.next_url(operation, link),
+            |detail| ArmError::Decode { operation, detail },
+        )
+        .await
+    }
+
+    /// A `nextLink`, followed verbatim (it may point at another path, with its own
+    /// api-version), but only on ARM's origin.
+    fn next_url(&self, operation: &'static str, link: &str) -> Result<Url, ArmError> {
+        let url = Url::parse(link).map_err(|e| ArmError::Decode {
+            operation,
+            detail: format!("bad nextLink: {e}"),
+        })?;
+        self.check_origin(&url)?;
+        Ok(url)
     }
 
     async fn get<T: DeserializeOwned>(
@@ -437,14 +431,10 @@ impl ArmClient {
             drop(token);
             let resp = sent.map_err(|e| ArmError::Transport {
                 operation,
-                detail: transport_detail(&e),
+                detail: WORDS.detail(&e),
             })?;
             let status = resp.status();
-            let request_id = resp
-                .headers()
-                .get("x-ms-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            let request_id = http::header(resp.headers(), "x-ms-request-id");
             tracing::debug!(
                 op = operation,
                 path = url.path(),
@@ -456,24 +446,20 @@ impl ArmClient {
                 refreshed = true;
                 continue;
             }
-            if matches!(status.as_u16(), 429 | 503) && throttled < 3 {
-                let wait = resp
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs)
-                    .unwrap_or(Duration::from_secs(1 << throttled))
-                    .min(Duration::from_secs(30));
+            if RETRY_ON.covers(status)
+                && let Some(wait) =
+                    RETRY.next_wait(throttled, http::retry_after(resp.headers()), Jitter::None)
+            {
                 tokio::time::sleep(wait).await;
                 throttled += 1;
                 continue;
             }
-            let bytes = resp.bytes().await.map_err(|e| ArmError::Transport {
-                operation,
-                detail: transport_detail(&e),
-            })?;
-            let body = Zeroizing::new(Vec::from(bytes));
+            let body = http::read_wiped(resp)
+                .await
+                .map_err(|e| ArmError::Transport {
+                    operation,
+                    detail: WORDS.detail(&e),
+                })?;
             if status.is_success() {
                 return serde_json::from_slice(&body).map_err(|e| ArmError::Decode {
                     operation,
@@ -507,20 +493,6 @@ impl ArmClient {
                 request_id,
             })));
         }
-    }
-}
-
-fn transport_detail(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "network error"
-    };
-    match e.url() {
-        Some(u) => format!("{kind} ({}{})", u.host_str().unwrap_or(""), u.path()),
-        None => kind.to_owned(),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod fuzzy;
 pub mod graph;
 pub mod handoff;
 pub mod hardening;
+pub mod http;
 pub mod ids;
 pub mod journal;
 pub mod keycreds;

@@ -1,57 +1,14 @@
 //! `azsecrets federated …` as real processes against a sandbox in this test process.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Output;
-
-use assert_cmd::Command;
-use azsecrets::sandbox::{Route, RunningSandbox, SandboxConfig, start};
-use secrecy::ExposeSecret;
+use azsecrets::sandbox::{Route, SandboxConfig};
 use serde_json::Value;
 
-struct Env {
-    sb: RunningSandbox,
-    dir: tempfile::TempDir,
-}
+mod cli_support;
+use cli_support::{Env, code, stderr as err, stdout as out};
 
 async fn env() -> Env {
-    Env {
-        sb: start(SandboxConfig::default()).await.expect("sandbox"),
-        dir: tempfile::tempdir().expect("tempdir"),
-    }
-}
-
-impl Env {
-    fn cmd(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("azsecrets"));
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
-            .env(
-                "AZSECRETS_ACCESS_TOKEN",
-                self.sb.access_token.expose_secret(),
-            )
-            .env("COLUMNS", "200")
-            .current_dir(self.dir.path())
-            .args([
-                "--graph-url",
-                self.sb.graph_url.as_str(),
-                "--login-url",
-                self.sb.login_url.as_str(),
-            ])
-            .args(args);
-        cmd.output().expect("runs")
-    }
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
+    cli_support::env(SandboxConfig::default(), "200").await
 }
 
 #[tokio::test(flavor = "multi_thread")]

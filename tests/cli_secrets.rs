@@ -7,55 +7,36 @@
     clippy::print_stderr
 )] // tests may panic on what they set up, and print notices
 
-use std::process::Output;
-
 use assert_cmd::Command;
 use azsecrets::auth::{SourceKind, StaticToken};
 use azsecrets::graph::{ApplicationId, GraphClient, NewApplication, SignInAudience};
-use azsecrets::sandbox::{RunningSandbox, SandboxConfig, start};
-use secrecy::ExposeSecret;
+use azsecrets::sandbox::SandboxConfig;
 use serde_json::Value;
 
+mod cli_support;
+use cli_support::{code, stderr, stdout};
+
+/// The binary against the sandbox, and a Graph client of the test's own on the same tenant.
 struct Env {
-    sb: RunningSandbox,
+    cli: cli_support::Env,
     client: GraphClient,
-    dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Env {
+    type Target = cli_support::Env;
+    fn deref(&self) -> &cli_support::Env {
+        &self.cli
+    }
 }
 
 async fn env() -> Env {
-    let sb = start(SandboxConfig::default()).await.expect("sandbox");
-    let creds = StaticToken::new(sb.access_token.clone(), SourceKind::Sandbox);
-    let client = GraphClient::new(sb.graph_url.clone(), creds).expect("client");
-    Env {
-        sb,
-        client,
-        dir: tempfile::tempdir().expect("tempdir"),
-    }
+    let cli = cli_support::env(SandboxConfig::default(), "80").await;
+    let creds = StaticToken::new(cli.sb.access_token.clone(), SourceKind::Sandbox);
+    let client = GraphClient::new(cli.sb.graph_url.clone(), creds).expect("client");
+    Env { cli, client }
 }
 
 impl Env {
-    fn cmd(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("azsecrets"));
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
-            .env(
-                "AZSECRETS_ACCESS_TOKEN",
-                self.sb.access_token.expose_secret(),
-            )
-            .env("COLUMNS", "80")
-            .current_dir(self.dir.path())
-            .args([
-                "--graph-url",
-                self.sb.graph_url.as_str(),
-                "--login-url",
-                self.sb.login_url.as_str(),
-            ])
-            .args(args);
-        cmd.output().expect("runs")
-    }
-
     async fn secret_count(&self, app_id: &str) -> usize {
         self.client
             .get_application_by_app_id(&ApplicationId::new(app_id))
@@ -64,16 +45,6 @@ impl Env {
             .password_credentials
             .len()
     }
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
 }
 
 const BILLING: &str = "b5784c6f-9642-501b-b761-8be2eec92262"; // contoso-billing-api (prod)

@@ -12,68 +12,46 @@
 
 use std::process::Output;
 
-use assert_cmd::Command;
-use azsecrets::sandbox::{Faults, RunningSandbox, SandboxConfig, start};
+use azsecrets::sandbox::{Faults, SandboxConfig};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
 mod hostile_support;
 use hostile_support::{PROTECTED_APP, SECRETS_APP, assert_terminal_safe, hostile_tenant};
 
-struct Env {
-    sb: RunningSandbox,
-    dir: tempfile::TempDir,
+mod cli_support;
+use cli_support::{code, stderr, stdout};
+
+/// The binary against the hostile tenant; every run's output is checked terminal-safe.
+struct Env(cli_support::Env);
+
+impl std::ops::Deref for Env {
+    type Target = cli_support::Env;
+    fn deref(&self) -> &cli_support::Env {
+        &self.0
+    }
 }
 
 async fn env() -> Env {
-    let sb = start(SandboxConfig {
+    let config = SandboxConfig {
         tenant_file: Some(hostile_tenant()),
         ..SandboxConfig::default()
-    })
-    .await
-    .expect("the hostile tenant loads");
-    Env {
-        sb,
-        dir: tempfile::tempdir().expect("tempdir"),
-    }
+    };
+    Env(cli_support::env(config, "250").await)
 }
 
 impl Env {
     fn cmd(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("azsecrets"));
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
+        let out = self
+            .command()
             .env("XDG_STATE_HOME", self.dir.path().join("state"))
-            .env(
-                "AZSECRETS_ACCESS_TOKEN",
-                self.sb.access_token.expose_secret(),
-            )
-            .env("COLUMNS", "250")
-            .current_dir(self.dir.path())
-            .args([
-                "--graph-url",
-                self.sb.graph_url.as_str(),
-                "--login-url",
-                self.sb.login_url.as_str(),
-            ])
-            .args(args);
-        let out = cmd.output().expect("runs");
+            .args(args)
+            .output()
+            .expect("runs");
         assert_terminal_safe(&format!("stdout of {args:?}"), &out.stdout);
         assert_terminal_safe(&format!("stderr of {args:?}"), &out.stderr);
         out
     }
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
 }
 
 /// The fixture as JSON (its wire records hold lone surrogates, which serde_json refuses:

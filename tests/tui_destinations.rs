@@ -70,22 +70,6 @@ fn found() -> VaultsFound {
     }
 }
 
-fn revealed() -> App {
-    let mut app = open_payments(false);
-    press(&mut app, &[key('n')]);
-    type_text(&mut app, "local dev");
-    press(
-        &mut app,
-        &[code(KeyCode::Tab), code(KeyCode::Down), code(KeyCode::Tab)],
-    );
-    let fx = press(&mut app, &[code(KeyCode::Enter)]);
-    let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
-        panic!("expected AddSecret");
-    };
-    app.update(Action::SecretAdded(request, Ok(added("local dev"))));
-    app
-}
-
 fn reveal(app: &App) -> &Reveal {
     match app.dialogs.last() {
         Some(Dialog::Reveal(r)) => r,
@@ -432,30 +416,6 @@ fn a_check_that_fails_explains_itself() {
     ));
     snap!("reveal_check_failed", &app);
     assert!(screen_text(&app, 120, 40).contains("Enterprise applications"));
-}
-
-/// Rotate ci-deploy and reach the reveal of its replacement.
-fn rotated() -> App {
-    let mut app = open_payments(false);
-    let at = app
-        .detail
-        .as_ref()
-        .unwrap()
-        .secrets()
-        .iter()
-        .position(|s| s.key_id.as_str() == CI_KEY)
-        .unwrap();
-    for _ in 0..at {
-        press(&mut app, &[key('j')]);
-    }
-    press(&mut app, &[key('R')]);
-    press(&mut app, &[code(KeyCode::BackTab), code(KeyCode::BackTab)]);
-    let fx = press(&mut app, &[code(KeyCode::Enter)]);
-    let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
-        panic!("expected AddSecret");
-    };
-    app.update(Action::SecretAdded(request, Ok(added("ci-deploy"))));
-    app
 }
 
 #[test]

@@ -43,7 +43,8 @@ fn reveal(app: &App) -> &azsecrets::app::Reveal {
         .expect("a reveal dialog")
 }
 
-/// payments-api open, "local dev" added; returns the app with the reveal dialog on top.
+/// payments-api open, "local dev" added with the default lifetime (not the 90 days of
+/// `support::revealed`); returns the app with the reveal dialog on top.
 fn revealed() -> App {
     let mut app = open_payments(false);
     press(&mut app, &[key('n')]);
@@ -271,30 +272,6 @@ fn an_unconfirmed_copy_counts_only_once_the_paste_is_confirmed() {
     let summary = app.summary.to_string();
     assert!(summary.contains("you confirmed the paste"), "{summary}");
     assert!(!summary.contains("Nobody holds"), "{summary}");
-}
-
-/// Rotate ci-deploy: add the replacement and reach its reveal dialog.
-fn rotated() -> App {
-    let mut app = open_payments(false);
-    let at = app
-        .detail
-        .as_ref()
-        .unwrap()
-        .secrets()
-        .iter()
-        .position(|s| s.key_id.as_str() == CI_KEY)
-        .unwrap();
-    for _ in 0..at {
-        press(&mut app, &[key('j')]);
-    }
-    press(&mut app, &[key('R')]);
-    press(&mut app, &[code(KeyCode::BackTab), code(KeyCode::BackTab)]);
-    let fx = press(&mut app, &[code(KeyCode::Enter)]);
-    let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
-        panic!("expected AddSecret");
-    };
-    app.update(Action::SecretAdded(request, Ok(added("ci-deploy"))));
-    app
 }
 
 #[test]

@@ -326,22 +326,6 @@ fn add_dialog_lost_reply() {
     snap!("add_dialog_lost_reply", &app);
 }
 
-fn revealed() -> App {
-    let mut app = open_payments(false);
-    press(&mut app, &[key('n')]);
-    type_text(&mut app, "local dev");
-    press(
-        &mut app,
-        &[code(KeyCode::Tab), code(KeyCode::Down), code(KeyCode::Tab)],
-    );
-    let fx = press(&mut app, &[code(KeyCode::Enter)]);
-    let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
-        panic!("expected AddSecret");
-    };
-    app.update(Action::SecretAdded(request, Ok(added("local dev"))));
-    app
-}
-
 #[test]
 fn reveal_masked_and_shown() {
     let mut app = revealed();

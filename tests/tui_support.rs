@@ -262,6 +262,47 @@ pub fn added(description: &str) -> Added {
     }
 }
 
+/// payments-api open, "local dev" added with 90 days: the reveal dialog of its value on top.
+pub fn revealed() -> App {
+    let mut app = open_payments(false);
+    press(&mut app, &[key('n')]);
+    type_text(&mut app, "local dev");
+    press(
+        &mut app,
+        &[code(KeyCode::Tab), code(KeyCode::Down), code(KeyCode::Tab)],
+    );
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
+        panic!("expected AddSecret");
+    };
+    app.update(Action::SecretAdded(request, Ok(added("local dev"))));
+    app
+}
+
+/// Rotate ci-deploy: its replacement added, and the reveal dialog of the new value on top.
+pub fn rotated() -> App {
+    let mut app = open_payments(false);
+    let at = app
+        .detail
+        .as_ref()
+        .unwrap()
+        .secrets()
+        .iter()
+        .position(|s| s.key_id.as_str() == CI_KEY)
+        .unwrap();
+    for _ in 0..at {
+        press(&mut app, &[key('j')]);
+    }
+    press(&mut app, &[key('R')]);
+    press(&mut app, &[code(KeyCode::BackTab), code(KeyCode::BackTab)]);
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
+        panic!("expected AddSecret");
+    };
+    app.update(Action::SecretAdded(request, Ok(added("ci-deploy"))));
+    app
+}
+
 pub fn draw(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(w, h)).expect("test backend");
     t.draw(|f| f.render_widget(app, f.area())).expect("draw");

@@ -10,6 +10,15 @@ use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
+use crate::http::{self, TransportWords};
+
+/// How a request that got no answer from the login endpoint is worded, always naming the
+/// endpoint; a reply that broke off is a network error here.
+const WORDS: TransportWords = TransportWords {
+    cut_off: "network error",
+    ..TransportWords::STANDARD
+};
+
 /// `{login}/{tenant}/oauth2/v2.0/` for one tenant.
 #[derive(Clone, Debug)]
 pub struct TokenEndpoint {
@@ -108,16 +117,10 @@ pub fn is_multi_tenant_alias(tenant: &str) -> bool {
         .any(|a| a.eq_ignore_ascii_case(tenant))
 }
 
-/// The HTTP client for the login endpoint: no redirects (a redirect would carry the form body to
-/// wherever it points), bounded waits.
+/// The HTTP client for the login endpoint: never following a redirect (it would carry the form
+/// body, a secret or a code, to wherever it points; see [`http::client`]), bounded waits.
 pub fn http_client() -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
-        .user_agent(concat!("azsecrets/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| format!("could not start the HTTP client: {e}"))
+    http::client(Duration::from_secs(60)).map_err(|e| format!("could not {}: {e}", http::START))
 }
 
 impl TokenEndpoint {
@@ -213,7 +216,7 @@ impl TokenEndpoint {
             .form(form)
             .send()
             .await
-            .map_err(|e| EndpointError::Transport(transport_detail(&e, &url)))?;
+            .map_err(|e| EndpointError::Transport(WORDS.detail_at(&e, Some(&url))))?;
         let status = resp.status();
         tracing::debug!(
             path = url.path(),
@@ -221,11 +224,10 @@ impl TokenEndpoint {
             status = status.as_u16(),
             "login endpoint"
         );
-        let mut bytes = resp
-            .bytes()
+        // The body may hold a token: it is wiped when dropped.
+        let bytes = http::read_wiped(resp)
             .await
-            .map_err(|e| EndpointError::Transport(transport_detail(&e, &url)))?
-            .to_vec();
+            .map_err(|e| EndpointError::Transport(WORDS.detail_at(&e, Some(&url))))?;
         let result = if status.is_success() {
             serde_json::from_slice::<T>(&bytes).map_err(|e| EndpointError::Decode {
                 status: status.as_u16(),
@@ -249,24 +251,11 @@ impl TokenEndpoint {
                 },
             })
         };
-        // The body held a token: do not leave it in freed memory.
-        secrecy::zeroize::Zeroize::zeroize(&mut bytes);
         if let Err(EndpointError::OAuth { error, codes, .. }) = &result {
             tracing::info!(path = url.path(), grant, error = %error, codes = ?codes, "login endpoint refused");
         }
         result
     }
-}
-
-fn transport_detail(e: &reqwest::Error, url: &Url) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else {
-        "network error"
-    };
-    format!("{kind} ({}{})", url.host_str().unwrap_or(""), url.path())
 }
 
 /// Accept `900`, `"900"` or null: v1 answers send numbers as strings (contract 11a).

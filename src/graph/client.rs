@@ -30,6 +30,7 @@ use crate::graph::models::{
     NewFederatedCredential, ODataPage, Organization, Owner, PasswordCredentialRequest,
 };
 use crate::graph::odata;
+use crate::http::{self, Jitter, RetryOn, TransportWords};
 use crate::ids::{ApplicationId, ObjectId, SecretId, is_guid};
 
 /// The fields the UI and the scripting twin need.
@@ -98,37 +99,17 @@ impl RetryWait {
 /// Who hears about retries; called from the client's tasks, so it must be quick.
 pub type RetryObserver = Arc<dyn Fn(RetryEvent) + Send + Sync>;
 
-#[derive(Clone, Debug)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt.
-    pub max_retries: u32,
-    /// First backoff when no Retry-After is given; doubles each time, with jitter.
-    pub base_delay: Duration,
-    /// No single wait is longer than this, whatever Retry-After says.
-    pub max_delay: Duration,
-}
+pub use crate::http::RetryPolicy;
 
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_retries: 5,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(60),
-        }
-    }
-}
+/// Graph's retries: five, from half a second, spread out at random ([`Jitter::Full`]).
+pub const DEFAULT_RETRY: RetryPolicy = RetryPolicy {
+    max_retries: 5,
+    base_delay: Duration::from_millis(500),
+    max_delay: Duration::from_secs(60),
+};
 
-impl RetryPolicy {
-    fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX));
-        // Full jitter in [exp/2, exp].
-        let half = exp / 2;
-        let jitter_ms = rand::random_range(0..=half.as_millis().max(1) as u64);
-        (half + Duration::from_millis(jitter_ms)).min(self.max_delay)
-    }
-}
+/// How a request that got no answer from Graph is worded.
+const WORDS: TransportWords = TransportWords::STANDARD;
 
 /// Which applications to list.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -230,16 +211,10 @@ impl GraphClient {
     /// `root` is the Graph origin (e.g. `https://graph.microsoft.com/`), already validated by
     /// [`crate::auth::endpoints::parse_endpoint`].
     pub fn new(root: Url, creds: Arc<dyn TokenSource>) -> Result<Self, GraphError> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(90))
-            .user_agent(concat!("azsecrets/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| GraphError::Transport {
-                operation: "start the HTTP client",
-                detail: e.to_string(),
-            })?;
+        let http = http::client(Duration::from_secs(90)).map_err(|e| GraphError::Transport {
+            operation: http::START,
+            detail: e.to_string(),
+        })?;
         let v1 = root.join("v1.0/").map_err(|_| GraphError::ForeignLink {
             url: root.to_string(),
             expected: root.to_string(),
@@ -250,7 +225,7 @@ impl GraphClient {
                 root,
                 v1,
                 creds,
-                retry: RetryPolicy::default(),
+                retry: DEFAULT_RETRY,
                 observer: None,
                 gate: Arc::default(),
                 pacer: Arc::default(),
@@ -324,22 +299,7 @@ impl GraphClient {
 
     /// The token goes only to the configured Graph origin and path.
     pub(super) fn check_origin(&self, url: &Url) -> Result<(), GraphError> {
-        let root = &self.inner.root;
-        let same = url.scheme() == root.scheme()
-            && url.host_str().map(str::to_ascii_lowercase)
-                == root.host_str().map(str::to_ascii_lowercase)
-            && url.port_or_known_default() == root.port_or_known_default()
-            && url.path().starts_with(root.path())
-            && url.username().is_empty()
-            && url.password().is_none();
-        if same {
-            Ok(())
-        } else {
-            Err(GraphError::ForeignLink {
-                url: redact_query(url),
-                expected: root.to_string(),
-            })
-        }
+        Ok(http::check_origin(&self.inner.root, url)?)
     }
 
     async fn execute(&self, req: Request<'_>) -> Result<reqwest::Response, GraphError> {
@@ -429,7 +389,7 @@ impl GraphClient {
                     settled(self, waited);
                     return Err(GraphError::NotSent {
                         operation: req.operation,
-                        reason: NotSent::Build(transport_detail(&e)),
+                        reason: NotSent::Build(WORDS.detail(&e)),
                     });
                 }
                 Err(e) => {
@@ -441,8 +401,9 @@ impl GraphClient {
                         error = %e,
                         "graph request failed in transport"
                     );
-                    if req.retry && attempt < policy.max_retries {
-                        let wait = policy.backoff(attempt);
+                    if req.retry
+                        && let Some(wait) = policy.next_wait(attempt, None, Jitter::Full)
+                    {
                         attempt += 1;
                         waited = true;
                         self.notify(RetryEvent::Waiting(RetryWait {
@@ -458,12 +419,12 @@ impl GraphClient {
                     settled(self, waited);
                     return Err(GraphError::Transport {
                         operation: req.operation,
-                        detail: transport_detail(&e),
+                        detail: WORDS.detail(&e),
                     });
                 }
                 Ok(resp) => {
                     let status = resp.status();
-                    let request_id = header(&resp, "request-id");
+                    let request_id = http::header(resp.headers(), "request-id");
                     tracing::debug!(
                         op = req.operation,
                         method = %req.method,
@@ -482,11 +443,11 @@ impl GraphClient {
                         force_refresh = true;
                         continue;
                     }
-                    let retry_after = retry_after(&resp);
-                    if req.retry && is_transient(status) && attempt < policy.max_retries {
-                        let wait = retry_after
-                            .unwrap_or_else(|| policy.backoff(attempt))
-                            .min(policy.max_delay);
+                    let retry_after = http::retry_after(resp.headers());
+                    if req.retry
+                        && RetryOn::Transient.covers(status)
+                        && let Some(wait) = policy.next_wait(attempt, retry_after, Jitter::Full)
+                    {
                         tracing::info!(
                             op = req.operation,
                             status = status.as_u16(),
@@ -511,7 +472,7 @@ impl GraphClient {
                         continue;
                     }
                     settled(self, waited);
-                    let client_request_id = header(&resp, "client-request-id");
+                    let client_request_id = http::header(resp.headers(), "client-request-id");
                     let body = resp.text().await.unwrap_or_default();
                     let err = parse_api_error(
                         req.operation,
@@ -815,24 +776,10 @@ impl GraphClient {
         id: &ObjectId,
         credential: &NewFederatedCredential,
     ) -> Result<FederatedCredential, GraphError> {
-        const OP: &str = "add the federated credential";
         guid(id.as_str())?;
-        let body = serde_json::to_value(credential).map_err(|e| GraphError::Decode {
-            operation: OP,
-            detail: e.to_string(),
-        })?;
         let url = self.v1(&format!("applications/{id}/federatedIdentityCredentials"))?;
-        let resp = self
-            .execute(Request {
-                operation: OP,
-                method: Method::POST,
-                url,
-                body: Some(&body),
-                retry: false,
-                client_request_id: None,
-            })
-            .await?;
-        decode(OP, resp).await
+        self.create("add the federated credential", url, credential)
+            .await
     }
 
     /// `DELETE …/federatedIdentityCredentials/{id}`; a 404 means it is already gone.
@@ -1007,15 +954,25 @@ impl GraphClient {
         &self,
         app: &NewApplication,
     ) -> Result<AppRegistration, GraphError> {
-        const OP: &str = "create the application";
-        let body = serde_json::to_value(app).map_err(|e| GraphError::Decode {
-            operation: OP,
+        let url = self.v1("applications")?;
+        self.create("create the application", url, app).await
+    }
+
+    /// POST `object` to a collection and read back what Graph made of it. Never retried: a
+    /// repeat could create a second one (or fail on the first one's name).
+    async fn create<T: serde::Serialize, R: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        url: Url,
+        object: &T,
+    ) -> Result<R, GraphError> {
+        let body = serde_json::to_value(object).map_err(|e| GraphError::Decode {
+            operation,
             detail: e.to_string(),
         })?;
-        let url = self.v1("applications")?;
         let resp = self
             .execute(Request {
-                operation: OP,
+                operation,
                 method: Method::POST,
                 url,
                 body: Some(&body),
@@ -1023,7 +980,7 @@ impl GraphClient {
                 client_request_id: None,
             })
             .await?;
-        decode(OP, resp).await
+        decode(operation, resp).await
     }
 }
 
@@ -1209,11 +1166,6 @@ pub fn repair_lone_surrogates(body: &[u8]) -> Option<Vec<u8>> {
     out
 }
 
-/// Statuses a read is retried on: throttling and the server errors a retry can outlive.
-fn is_transient(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
-}
-
 fn guid(s: &str) -> Result<(), GraphError> {
     if is_guid(s) {
         Ok(())
@@ -1235,7 +1187,7 @@ async fn read_body(
 ) -> Result<bytes::Bytes, GraphError> {
     resp.bytes().await.map_err(|e| GraphError::Transport {
         operation,
-        detail: transport_detail(&e),
+        detail: WORDS.detail(&e),
     })
 }
 
@@ -1255,7 +1207,7 @@ async fn read_secret_body(
     loop {
         let chunk = resp.chunk().await.map_err(|e| GraphError::Transport {
             operation,
-            detail: transport_detail(&e),
+            detail: WORDS.detail(&e),
         })?;
         let Some(chunk) = chunk else {
             break;
@@ -1271,41 +1223,6 @@ async fn read_secret_body(
         }
     }
     Ok(buf)
-}
-
-fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
-    resp.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
-fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
-    header(resp, "retry-after")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-}
-
-fn transport_detail(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "the reply was cut off"
-    } else {
-        "network error"
-    };
-    match e.url() {
-        Some(u) => format!("{kind} ({}{})", u.host_str().unwrap_or(""), u.path()),
-        None => kind.to_owned(),
-    }
-}
-
-fn redact_query(url: &Url) -> String {
-    let mut u = url.clone();
-    u.set_query(None);
-    u.to_string()
 }
 
 #[cfg(test)]

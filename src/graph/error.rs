@@ -58,6 +58,15 @@ pub enum GraphError {
     Auth(#[from] AuthError),
 }
 
+impl From<crate::http::ForeignLink> for GraphError {
+    fn from(f: crate::http::ForeignLink) -> Self {
+        GraphError::ForeignLink {
+            url: f.url,
+            expected: f.expected,
+        }
+    }
+}
+
 /// Why a request was not sent.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NotSent {

@@ -25,35 +25,26 @@ use super::models::{SecretProperties, SecretToStore, WirePage, WireProperties};
 use super::names::{SecretName, VaultRef};
 use super::{API_VERSION, KeyVaultConfig};
 use crate::auth::{Resource, ResourceKind, TokenRequest, TokenSource};
+use crate::http::{self, Jitter, Place, RetryOn, TransportWords};
 use crate::ids::SecretId;
 
-/// Pages followed at most in one listing (a guard against a link that loops).
-const MAX_PAGES: usize = 1_000;
+pub use crate::http::RetryPolicy;
 
-#[derive(Clone, Debug)]
-pub struct RetryPolicy {
-    pub max_retries: u32,
-    pub base_delay: Duration,
-    pub max_delay: Duration,
-}
+/// Key Vault's retries: three, from half a second, without jitter.
+pub const DEFAULT_RETRY: RetryPolicy = RetryPolicy {
+    max_retries: 3,
+    base_delay: Duration::from_millis(500),
+    max_delay: Duration::from_secs(30),
+};
 
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_retries: 3,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(30),
-        }
-    }
-}
-
-impl RetryPolicy {
-    fn backoff(&self, attempt: u32) -> Duration {
-        self.base_delay
-            .saturating_mul(1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX))
-            .min(self.max_delay)
-    }
-}
+/// How a request that got no answer from a vault is worded: a vault is named by its host
+/// alone, and a failed connect most often means its name does not resolve.
+const WORDS: TransportWords = TransportWords {
+    connect: "could not connect (the name may not resolve)",
+    other: "no answer",
+    place: Place::Host,
+    ..TransportWords::STANDARD
+};
 
 #[derive(Clone)]
 pub struct KeyVaultClient {
@@ -101,23 +92,16 @@ struct Answer {
 
 impl KeyVaultClient {
     pub fn new(config: KeyVaultConfig, creds: Arc<dyn TokenSource>) -> Result<Self, KeyVaultError> {
-        let http = reqwest::Client::builder()
-            // A redirect would carry the token and the value wherever it points.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
-            .user_agent(concat!("azsecrets/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| KeyVaultError::Transport {
-                operation: "start the HTTP client",
-                detail: e.to_string(),
-            })?;
+        let http = http::client(Duration::from_secs(60)).map_err(|e| KeyVaultError::Transport {
+            operation: http::START,
+            detail: e.to_string(),
+        })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
                 config,
                 creds,
-                retry: RetryPolicy::default(),
+                retry: DEFAULT_RETRY,
                 discovered: std::sync::Mutex::new(HashMap::new()),
             }),
         })
@@ -267,17 +251,7 @@ impl KeyVaultClient {
         vault: &Url,
         first: Url,
     ) -> Result<Vec<SecretProperties>, KeyVaultError> {
-        let mut out = Vec::new();
-        let mut next = Some(first);
-        let mut pages = 0;
-        while let Some(url) = next.take() {
-            pages += 1;
-            if pages > MAX_PAGES {
-                return Err(KeyVaultError::Decode {
-                    operation,
-                    detail: format!("more than {MAX_PAGES} pages"),
-                });
-            }
+        let fetch = |url| async move {
             let answer = self
                 .execute(Request {
                     operation,
@@ -293,13 +267,16 @@ impl KeyVaultClient {
                     operation,
                     detail: e.to_string(),
                 })?;
-            out.extend(page.value.into_iter().map(WireProperties::into_properties));
-            next = match page.next_link.filter(|l| !l.is_empty()) {
-                Some(link) => Some(self.next_url(vault, &link, operation)?),
-                None => None,
-            };
-        }
-        Ok(out)
+            let items = page.value.into_iter().map(WireProperties::into_properties);
+            Ok((items.collect(), page.next_link))
+        };
+        http::collect_linked(
+            first,
+            fetch,
+            |link| self.next_url(vault, link, operation),
+            |detail| KeyVaultError::Decode { operation, detail },
+        )
+        .await
     }
 
     /// A `nextLink` on the same vault, with an api-version (the link carries its own).
@@ -343,7 +320,7 @@ impl KeyVaultClient {
             Err(e) => {
                 return Err(Discovery::Failed(KeyVaultError::Unreachable {
                     vault: req.vault.to_string(),
-                    detail: transport_detail(&e),
+                    detail: WORDS.detail(&e),
                 }));
             }
         };
@@ -448,7 +425,7 @@ impl KeyVaultClient {
                     tracing::warn!(op = req.operation, path = req.url.path(), error = %e, "key vault request failed in transport");
                     return Err(KeyVaultError::Transport {
                         operation: req.operation,
-                        detail: transport_detail(&e),
+                        detail: WORDS.detail(&e),
                     });
                 }
             };
@@ -463,12 +440,17 @@ impl KeyVaultClient {
                 }
                 continue;
             }
-            let transient = status == StatusCode::TOO_MANY_REQUESTS
-                || (req.idempotent && matches!(status.as_u16(), 500 | 502 | 503 | 504));
-            if transient && attempt < policy.max_retries {
-                let wait = retry_after(&resp)
-                    .unwrap_or_else(|| policy.backoff(attempt))
-                    .min(policy.max_delay);
+            // A repeated Set Secret would store a second version: only a 429 (refused before
+            // anything was stored) is retried for it.
+            let retry_on = if req.idempotent {
+                RetryOn::Transient
+            } else {
+                RetryOn::Throttling
+            };
+            if retry_on.covers(status)
+                && let Some(wait) =
+                    policy.next_wait(attempt, http::retry_after(resp.headers()), Jitter::None)
+            {
                 tracing::info!(
                     op = req.operation,
                     status = status.as_u16(),
@@ -490,11 +472,7 @@ impl KeyVaultClient {
         resp: reqwest::Response,
         status: StatusCode,
     ) -> Result<Answer, KeyVaultError> {
-        let request_id = resp
-            .headers()
-            .get("x-ms-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let request_id = http::header(resp.headers(), "x-ms-request-id");
         tracing::debug!(
             op = req.operation,
             method = %req.method,
@@ -503,12 +481,12 @@ impl KeyVaultClient {
             request_id = request_id.as_deref().unwrap_or(""),
             "key vault"
         );
-        let bytes = resp.bytes().await.map_err(|e| KeyVaultError::Transport {
-            operation: req.operation,
-            detail: transport_detail(&e),
-        })?;
-        // Zero-copy when the buffer is not shared, so the one copy is the one zeroized.
-        let body = Zeroizing::new(Vec::from(bytes));
+        let body = http::read_wiped(resp)
+            .await
+            .map_err(|e| KeyVaultError::Transport {
+                operation: req.operation,
+                detail: WORDS.detail(&e),
+            })?;
         if status.is_success() {
             return Ok(Answer { body });
         }
@@ -553,25 +531,9 @@ fn secret_url(vault: &Url, segments: &[&str]) -> Result<Url, KeyVaultError> {
     Ok(url)
 }
 
-/// The token goes only to the vault's origin and path.
+/// The token goes only to the vault's origin and path (not to another vault on the host).
 fn check_origin(vault: &Url, url: &Url) -> Result<(), KeyVaultError> {
-    let same = url.scheme() == vault.scheme()
-        && url.host_str().map(str::to_ascii_lowercase)
-            == vault.host_str().map(str::to_ascii_lowercase)
-        && url.port_or_known_default() == vault.port_or_known_default()
-        && url.path().starts_with(vault.path())
-        && url.username().is_empty()
-        && url.password().is_none();
-    if same {
-        Ok(())
-    } else {
-        let mut shown = url.clone();
-        shown.set_query(None);
-        Err(KeyVaultError::ForeignLink {
-            url: shown.to_string(),
-            expected: vault.to_string(),
-        })
-    }
+    Ok(http::check_origin(vault, url)?)
 }
 
 fn decode_properties(
@@ -585,30 +547,6 @@ fn decode_properties(
             // serde_json errors name a position and a type, never the content.
             detail: e.to_string(),
         })
-}
-
-fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
-    resp.headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-}
-
-fn transport_detail(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect (the name may not resolve)"
-    } else if e.is_body() || e.is_decode() {
-        "the reply was cut off"
-    } else {
-        "no answer"
-    };
-    match e.url() {
-        Some(u) => format!("{kind}: {}", u.host_str().unwrap_or("")),
-        None => kind.to_owned(),
-    }
 }
 
 #[cfg(test)]

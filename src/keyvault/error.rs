@@ -116,6 +116,15 @@ pub enum KeyVaultError {
     Auth(#[from] AuthError),
 }
 
+impl From<crate::http::ForeignLink> for KeyVaultError {
+    fn from(f: crate::http::ForeignLink) -> Self {
+        KeyVaultError::ForeignLink {
+            url: f.url,
+            expected: f.expected,
+        }
+    }
+}
+
 fn api_display(e: &VaultApiError) -> String {
     let mut s = format!(
         "could not {} ({}): {} {}",
