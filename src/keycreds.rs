@@ -334,7 +334,7 @@ impl Kept {
 pub struct Created {
     pub entry: KeyCredential,
     pub info: CertInfo,
-    pub kept: Kept,
+    pub kept: Box<Kept>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -346,12 +346,15 @@ pub enum CreateError {
     Files(crate::handoff::HandoffError),
     /// The vault would not take the key (checked, or refused when storing): nothing remains.
     #[error("{0}; nothing was created")]
-    Vault(SendError),
+    Vault(Box<SendError>),
     #[error("{0}; nothing was created")]
     Generate(crate::certs::CertError),
     /// The key was kept, but the upload did not happen (or its outcome is unknown).
     #[error("{error} ({})", .kept.after_failure())]
-    Upload { error: CertChangeError, kept: Kept },
+    Upload {
+        error: CertChangeError,
+        kept: Box<Kept>,
+    },
 }
 
 /// Check the destinations (both paths by the `.env` writer's rules, the vault by the secret
@@ -379,7 +382,7 @@ pub async fn create_self_signed(
         vaults
             .check(v, &plan.app_name)
             .await
-            .map_err(CreateError::Vault)?;
+            .map_err(|e| CreateError::Vault(Box::new(e)))?;
     }
     let p = plan.clone();
     let made = tokio::task::spawn_blocking(move || -> Result<SelfSigned, CreateError> {
@@ -413,19 +416,26 @@ pub async fn create_self_signed(
             Err(e) => {
                 // Refused: the files alone would be a key for a certificate nobody asked for.
                 remove_files(&plan);
-                return Err(CreateError::Vault(e));
+                return Err(CreateError::Vault(Box::new(e)));
             }
         }
     }
     let info = made.info.clone();
     drop(made);
     match change(client, &plan.app, &Change::Add(new), Some(&plan.shown)).await {
-        Ok(Changed::Added(entry)) => Ok(Created { entry, info, kept }),
+        Ok(Changed::Added(entry)) => Ok(Created {
+            entry,
+            info,
+            kept: Box::new(kept),
+        }),
         Ok(_) => Err(CreateError::Upload {
             error: CertChangeError::Unverified("the new certificate is missing".into()),
-            kept,
+            kept: Box::new(kept),
         }),
-        Err(error) => Err(CreateError::Upload { error, kept }),
+        Err(error) => Err(CreateError::Upload {
+            error,
+            kept: Box::new(kept),
+        }),
     }
 }
 

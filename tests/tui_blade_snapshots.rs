@@ -157,9 +157,9 @@ fn new_self_signed_to_a_key_vault() {
     // A refusal stays in the dialog, with the hand-off's words.
     app.update(Action::CertificateCreated(
         request,
-        Err(CreateError::Vault(SendError::NotAvailable(
+        Err(CreateError::Vault(Box::new(SendError::NotAvailable(
             "Key Vault is not available in this run".into(),
-        ))),
+        )))),
     ));
     assert!(matches!(
         app.dialogs.last(),
@@ -180,7 +180,7 @@ fn new_self_signed_to_a_key_vault() {
         "usage": "Verify",
     }))
     .unwrap();
-    let kept = Kept {
+    let kept = Box::new(Kept {
         key_out: None,
         cert_out: None,
         vault: Some(StoredKey {
@@ -190,7 +190,7 @@ fn new_self_signed_to_a_key_vault() {
             id: "https://contoso-sandbox-kv.vault.azure.net/secrets/payments-api-cert/0123456789abcdef0123456789abcdef".into(),
             version: Some("0123456789abcdef0123456789abcdef".into()),
         }),
-    };
+    });
     let fx = app.update(Action::CertificateCreated(
         request,
         Ok(Created { entry, info, kept }),

@@ -442,7 +442,7 @@ pub enum CertsCommand {
         /// first): VAULT is a name (through --vault-url-template) or a URL; NAME defaults to
         /// the app's name and -cert. Checked before anything is made.
         #[arg(long, value_name = "VAULT[/NAME]", value_parser = to_vault)]
-        to_vault: Option<crate::destination::VaultTarget>,
+        to_vault: Option<Box<crate::destination::VaultTarget>>,
         /// 180d, 90d, 12m, a number of days up to a year, or an end date YYYY-MM-DD.
         #[arg(long, value_name = "WHEN", default_value = "180d", value_parser = lifetime)]
         expires: Lifetime,
@@ -655,8 +655,8 @@ pub fn destination(s: &str) -> Result<Destination, String> {
 }
 
 /// `--to-vault VAULT[/NAME]`: what `--to keyvault:` takes.
-pub fn to_vault(s: &str) -> Result<crate::destination::VaultTarget, String> {
-    crate::keycreds::vault::parse_target(s)
+pub fn to_vault(s: &str) -> Result<Box<crate::destination::VaultTarget>, String> {
+    crate::keycreds::vault::parse_target(s).map(Box::new)
 }
 
 /// `--vault-url-template`: a URL with `{name}`, https or loopback http.

@@ -71,7 +71,7 @@ pub async fn run(
             let plan = CreatePlan {
                 key_out,
                 cert_out,
-                vault: to_vault,
+                vault: to_vault.map(|v| *v),
                 expires,
                 algorithm: key_type,
                 description,
