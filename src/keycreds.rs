@@ -10,12 +10,21 @@
 //! 5. PATCH;
 //! 6. read the set back and check it is exactly the set sent.
 //!
-//! Knows no terminal.
+//! A new self-signed certificate ([`create_self_signed`]) keeps its key in files and/or a key
+//! vault ([`vault`]) before its public part goes up. Knows no terminal.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::certs::CertInfo;
+use std::path::PathBuf;
+
+use crate::certs::{CertInfo, SelfSigned};
+use crate::destination::{SendError, VaultTarget};
 use crate::graph::{GraphClient, GraphError, KeyCredential, ObjectId, SecretId};
+use crate::ids::ApplicationId;
+
+pub mod vault;
+
+pub use vault::{KeyAbout, StoredKey, VaultAccess};
 
 /// A certificate to add: its public part and the credential's dates.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -226,60 +235,157 @@ fn strip_ws(s: &str) -> String {
 pub struct SelfSignedPlan {
     pub app: ObjectId,
     pub app_name: String,
+    pub application_id: ApplicationId,
     /// The certificate ids the user saw (a change meanwhile stops it).
     pub shown: Vec<SecretId>,
-    pub key_out: std::path::PathBuf,
-    pub cert_out: std::path::PathBuf,
+    /// Where the private key goes as a PEM file (0600), if anywhere.
+    pub key_out: Option<PathBuf>,
+    /// Where the certificate goes as a PEM file, if anywhere.
+    pub cert_out: Option<PathBuf>,
     pub overwrite: bool,
+    /// The key vault that gets the key and certificate as one secret, if any.
+    pub vault: Option<VaultTarget>,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub algorithm: crate::certs::KeyAlgorithm,
     pub description: Option<String>,
 }
 
-/// A self-signed certificate made, written and uploaded. Only its public part is here.
+impl SelfSignedPlan {
+    /// Somewhere to keep the private key, and two different files.
+    pub fn check_destinations(&self) -> Result<(), PlanError> {
+        if self.key_out.is_none() && self.vault.is_none() {
+            return Err(PlanError::NoKeyDestination);
+        }
+        if self.key_out.is_some() && self.key_out == self.cert_out {
+            return Err(PlanError::SameFile);
+        }
+        Ok(())
+    }
+}
+
+/// A plan that cannot work, whatever the tenant says.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("the private key needs somewhere to go: a key file or a key vault")]
+    NoKeyDestination,
+    #[error("the key and the certificate need two different files")]
+    SameFile,
+}
+
+/// Where the private key and certificate are, whatever became of the upload.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Kept {
+    pub key_out: Option<PathBuf>,
+    pub cert_out: Option<PathBuf>,
+    pub vault: Option<StoredKey>,
+}
+
+impl Kept {
+    /// Where they went, in a few words (`private key: k (0600); certificate: c; key and
+    /// certificate: stored in key vault …`).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(k) = &self.key_out {
+            parts.push(format!("private key {} (0600)", k.display()));
+        }
+        if let Some(c) = &self.cert_out {
+            parts.push(format!("certificate {}", c.display()));
+        }
+        if let Some(v) = &self.vault {
+            parts.push(format!("key and certificate {}", v.describe()));
+        }
+        parts.join("; ")
+    }
+
+    /// After a failed upload: what exists and how to remove it or use it later.
+    pub fn after_failure(&self) -> String {
+        let mut s = format!(
+            "Nothing was added to the app, but these exist: {}.",
+            self.describe()
+        );
+        let files: Vec<String> = [&self.key_out, &self.cert_out]
+            .into_iter()
+            .flatten()
+            .map(|p| p.display().to_string())
+            .collect();
+        if !files.is_empty() {
+            s.push_str(&format!(" Remove the files with `rm {}`", files.join(" ")));
+            if let Some(c) = &self.cert_out {
+                s.push_str(&format!(
+                    ", or upload the certificate later with `azsecrets certs add --file {}`",
+                    c.display()
+                ));
+            }
+            s.push('.');
+        }
+        if let Some(v) = &self.vault {
+            s.push_str(&format!(
+                " Take the vault secret's version out of use with `{}`.",
+                v.removal()
+            ));
+        }
+        s
+    }
+}
+
+/// A self-signed certificate made, kept and uploaded. Only its public part is here.
 #[derive(Clone, Debug)]
 pub struct Created {
     pub entry: KeyCredential,
     pub info: CertInfo,
-    pub key_out: std::path::PathBuf,
-    pub cert_out: std::path::PathBuf,
+    pub kept: Box<Kept>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
+    #[error("{0}; nothing was created")]
+    Plan(PlanError),
     /// A destination refused before anything was made or sent.
     #[error("{0}; nothing was created")]
     Files(crate::handoff::HandoffError),
+    /// The vault would not take the key (checked, or refused when storing): nothing remains.
+    #[error("{0}; nothing was created")]
+    Vault(Box<SendError>),
     #[error("{0}; nothing was created")]
     Generate(crate::certs::CertError),
-    /// The files were written, but the upload did not happen (or its outcome is unknown).
-    #[error("{error} (the key and certificate were written to {} and {}; nothing was added to the app)", .key_out.display(), .cert_out.display())]
+    /// The key was kept, but the upload did not happen (or its outcome is unknown).
+    #[error("{error} ({})", .kept.after_failure())]
     Upload {
         error: CertChangeError,
-        key_out: std::path::PathBuf,
-        cert_out: std::path::PathBuf,
+        kept: Box<Kept>,
     },
 }
 
-/// Check both paths, make the certificate, write the key and certificate (0600, atomic),
-/// then upload the public part through [`change`]. The private key lives only in a wiped
-/// buffer on its way to its file.
+/// Check the destinations (both paths by the `.env` writer's rules, the vault by the secret
+/// hand-off's checks), make the certificate, write the files (0600, atomic), store the key and
+/// certificate in the vault, then upload the public part through [`change`]. A refusal before
+/// the upload takes back what this run wrote, so nothing remains; after it, [`Kept`] says
+/// what exists. The private key lives only in wiped buffers on its way.
 pub async fn create_self_signed(
     client: &GraphClient,
+    vaults: &VaultAccess,
     plan: SelfSignedPlan,
 ) -> Result<Created, CreateError> {
+    plan.check_destinations().map_err(CreateError::Plan)?;
     let p = plan.clone();
-    let made = tokio::task::spawn_blocking(move || -> Result<CertInfo, CreateError> {
-        if p.key_out == p.cert_out {
-            return Err(CreateError::Files(crate::handoff::HandoffError::EnvFile {
-                path: p.cert_out.clone(),
-                reason: "it is the same file as the key".into(),
-            }));
+    tokio::task::spawn_blocking(move || {
+        for path in [&p.key_out, &p.cert_out].into_iter().flatten() {
+            crate::handoff::check_private_file(path, p.overwrite)?;
         }
-        for path in [&p.key_out, &p.cert_out] {
-            crate::handoff::check_private_file(path, p.overwrite).map_err(CreateError::Files)?;
-        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| CreateError::Generate(crate::certs::CertError::Generate(e.to_string())))?
+    .map_err(CreateError::Files)?;
+    if let Some(v) = &plan.vault {
+        vaults
+            .check(v, &plan.app_name)
+            .await
+            .map_err(|e| CreateError::Vault(Box::new(e)))?;
+    }
+    let p = plan.clone();
+    let made = tokio::task::spawn_blocking(move || -> Result<SelfSigned, CreateError> {
         let cn = crate::certs::common_name(&p.app_name);
         let made = crate::certs::self_signed(
             &cn,
@@ -288,36 +394,71 @@ pub async fn create_self_signed(
             p.algorithm,
         )
         .map_err(CreateError::Generate)?;
-        crate::handoff::write_private_file(&p.key_out, made.key_pem().as_bytes(), p.overwrite)
-            .map_err(CreateError::Files)?;
-        if let Err(e) =
-            crate::handoff::write_private_file(&p.cert_out, made.cert_pem.as_bytes(), p.overwrite)
-        {
-            // The key alone is of no use: take it back.
-            let _ = std::fs::remove_file(&p.key_out);
-            return Err(CreateError::Files(e));
-        }
-        Ok(made.info.clone())
+        write_files(&p, &made).map_err(CreateError::Files)?;
+        Ok(made)
     })
     .await
     .map_err(|e| CreateError::Generate(crate::certs::CertError::Generate(e.to_string())))??;
-    let new = NewCertificate::new(&made, plan.description.clone(), plan.start, plan.end);
+    let new = NewCertificate::new(&made.info, plan.description.clone(), plan.start, plan.end);
+    let mut kept = Kept {
+        key_out: plan.key_out.clone(),
+        cert_out: plan.cert_out.clone(),
+        vault: None,
+    };
+    if let Some(v) = &plan.vault {
+        let about = KeyAbout {
+            app_name: plan.app_name.clone(),
+            application_id: plan.application_id.clone(),
+            certificate_id: new.key_id.clone(),
+        };
+        match vaults.store(v, &made, &about).await {
+            Ok(stored) => kept.vault = Some(stored),
+            Err(e) => {
+                // Refused: the files alone would be a key for a certificate nobody asked for.
+                remove_files(&plan);
+                return Err(CreateError::Vault(Box::new(e)));
+            }
+        }
+    }
+    let info = made.info.clone();
+    drop(made);
     match change(client, &plan.app, &Change::Add(new), Some(&plan.shown)).await {
         Ok(Changed::Added(entry)) => Ok(Created {
             entry,
-            info: made,
-            key_out: plan.key_out,
-            cert_out: plan.cert_out,
+            info,
+            kept: Box::new(kept),
         }),
         Ok(_) => Err(CreateError::Upload {
             error: CertChangeError::Unverified("the new certificate is missing".into()),
-            key_out: plan.key_out,
-            cert_out: plan.cert_out,
+            kept: Box::new(kept),
         }),
         Err(error) => Err(CreateError::Upload {
             error,
-            key_out: plan.key_out,
-            cert_out: plan.cert_out,
+            kept: Box::new(kept),
         }),
+    }
+}
+
+fn write_files(p: &SelfSignedPlan, made: &SelfSigned) -> Result<(), crate::handoff::HandoffError> {
+    if let Some(k) = &p.key_out {
+        crate::handoff::write_private_file(k, made.key_pem().as_bytes(), p.overwrite)?;
+    }
+    if let Some(c) = &p.cert_out
+        && let Err(e) = crate::handoff::write_private_file(c, made.cert_pem.as_bytes(), p.overwrite)
+    {
+        // The key alone is of no use: take it back.
+        if let Some(k) = &p.key_out {
+            let _ = std::fs::remove_file(k);
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
+fn remove_files(p: &SelfSignedPlan) {
+    for path in [&p.key_out, &p.cert_out].into_iter().flatten() {
+        if let Err(e) = std::fs::remove_file(path) {
+            tracing::warn!(path = %path.display(), error = %e, "could not take back a file");
+        }
     }
 }

@@ -842,12 +842,18 @@ impl Runner {
                 let r = crate::keycreds::change(&c, &app, &change, Some(&shown)).await;
                 Action::CertificatesChanged(request, r)
             }),
-            Effect::CreateCertificate { request, plan } => self.graph(move |c| async move {
-                Action::CertificateCreated(
-                    request,
-                    crate::keycreds::create_self_signed(&c, plan).await,
-                )
-            }),
+            Effect::CreateCertificate { request, plan } => {
+                let vaults = crate::keycreds::VaultAccess::new(
+                    self.clients.clone(),
+                    self.session.as_deref(),
+                );
+                self.graph(move |c| async move {
+                    Action::CertificateCreated(
+                        request,
+                        crate::keycreds::create_self_signed(&c, &vaults, plan).await,
+                    )
+                })
+            }
             Effect::AddFederated {
                 request,
                 app,

@@ -2,7 +2,8 @@
 //! key vault + GitHub + a command at once) with trace logging. The value that lands where it was
 //! sent must appear nowhere else: not in stdout/stderr, not in the log, not in any other file
 //! the run created (cache, config, runtime dirs, the journal), not in the arguments or the
-//! environment of the programs it was handed to (which record both).
+//! environment of the programs it was handed to (which record both). Likewise a new
+//! certificate's private key sent to a key vault (`certs create --to-vault`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -314,6 +315,81 @@ fn vault_github_and_command_value_appears_nowhere_else() {
     let journal = std::fs::read_to_string(&journal_path).expect("journal");
     assert!(journal.contains(r#""outcome":"handed-off""#), "{journal}");
     assert_nowhere_else(&run, &outputs, &value, &[&gh_stdin, &cmd_stdin]);
+}
+
+/// `certs create --to-vault`: the private key reaches the vault (and the key file, when one is
+/// asked for) and nothing else: not stdout, stderr, the log, nor any other file of the run.
+#[test]
+fn certificate_key_to_a_vault_appears_nowhere_else() {
+    let run = Run::new();
+    let key_file = run.path("out/signing.key.pem");
+    let with_file = run.azsecrets(&[
+        "certs",
+        "create",
+        "--app",
+        "contoso-signing-service",
+        "--key-out",
+        "signing.key.pem",
+        "--to-vault",
+        "contoso-sandbox-kv/signing-cert",
+        "--output",
+        "json",
+    ]);
+    assert!(
+        with_file.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with_file.stderr)
+    );
+    let vault_only = run.azsecrets(&[
+        "certs",
+        "create",
+        "--app",
+        "contoso-signing-service",
+        "--to-vault",
+        "contoso-sandbox-kv",
+    ]);
+    assert!(
+        vault_only.status.success(),
+        "{}",
+        String::from_utf8_lossy(&vault_only.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&with_file.stdout).expect("json");
+    assert_eq!(json["keyVault"]["name"], "signing-cert", "{json}");
+    assert!(
+        String::from_utf8_lossy(&vault_only.stdout)
+            .contains("stored in key vault contoso-sandbox-kv")
+    );
+    let key = std::fs::read_to_string(&key_file).expect("the key file");
+    // The key's base64 body, line by line (the PEM's own lines), and the marker of any key.
+    let body: Vec<&str> = key.lines().filter(|l| !l.starts_with("-----")).collect();
+    assert!(!body.is_empty());
+    let log = std::fs::read(run.path("azsecrets.log")).expect("the log file was written");
+    assert!(!log.is_empty(), "trace logging produced nothing");
+    let mut files = Vec::new();
+    all_files(run.root.path(), &mut files);
+    for file in files.iter().filter(|f| **f != key_file) {
+        let bytes = std::fs::read(file).expect("read file");
+        assert!(
+            !contains(&bytes, b"PRIVATE KEY"),
+            "a key in {}",
+            file.display()
+        );
+        for l in &body {
+            assert!(
+                !contains(&bytes, l.as_bytes()),
+                "the key in {}",
+                file.display()
+            );
+        }
+    }
+    for o in [&with_file, &vault_only] {
+        for stream in [&o.stdout, &o.stderr] {
+            assert!(!contains(stream, b"PRIVATE KEY"));
+            for l in &body {
+                assert!(!contains(stream, l.as_bytes()));
+            }
+        }
+    }
 }
 
 /// A journal entry of this (live) test process, so the journal keeps the run's records.

@@ -1,6 +1,6 @@
 //! The Certificates & secrets blade's dialogs and tabs, drawn with fixed data and a fixed clock
 //! at 80x24 and 120x40: upload (before reading, read, a private key refused), a new
-//! self-signed certificate (choices beyond the year or the policy disabled), the federated
+//! self-signed certificate (choices beyond the year or the policy disabled; to a key vault), the federated
 //! credential picker (each scenario, live subject), one credential whole, the deletes, and the
 //! Add dialog under a policy cap.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -113,6 +113,101 @@ fn new_self_signed_dialog() {
     };
     assert_eq!(d.choice, 1, "90 days");
     snap!("new_certificate_policy", &app);
+}
+
+/// The private key to a key vault: the file paths may be left empty, the plan names the
+/// vault, the toast says where the key went, and a vault's refusal stays in the dialog.
+#[test]
+fn new_self_signed_to_a_key_vault() {
+    use azsecrets::destination::SendError;
+    use azsecrets::keycreds::{CreateError, Created, Kept, StoredKey};
+
+    let mut app = on_tab('1');
+    press(&mut app, &[key('n')]);
+    // Expires → Key → Private key: emptied; → Certificate: emptied; → Key Vault.
+    press(&mut app, &[code(KeyCode::Tab), code(KeyCode::Tab)]);
+    press(&mut app, &[code(KeyCode::Backspace); 80]);
+    press(&mut app, &[code(KeyCode::Tab)]);
+    press(&mut app, &[code(KeyCode::Backspace); 80]);
+    press(&mut app, &[code(KeyCode::Tab)]);
+    type_text(&mut app, "contoso-sandbox-kv");
+    snap!("new_certificate_vault", &app);
+    let fx = press(
+        &mut app,
+        &[code(KeyCode::Tab), code(KeyCode::Tab), code(KeyCode::Enter)],
+    );
+    let Some(Effect::CreateCertificate { request, plan }) = fx.into_iter().next() else {
+        panic!("one effect creates the certificate")
+    };
+    assert_eq!(
+        (plan.key_out.as_ref(), plan.cert_out.as_ref()),
+        (None, None)
+    );
+    let vault = plan.vault.clone().expect("the vault");
+    assert_eq!(vault.vault.to_string(), "contoso-sandbox-kv");
+    assert_eq!(
+        vault.name, None,
+        "the default name is the runner's to settle"
+    );
+    assert_eq!(
+        plan.application_id,
+        app.detail.as_ref().unwrap().registration().unwrap().app_id
+    );
+
+    // A refusal stays in the dialog, with the hand-off's words.
+    app.update(Action::CertificateCreated(
+        request,
+        Err(CreateError::Vault(Box::new(SendError::NotAvailable(
+            "Key Vault is not available in this run".into(),
+        )))),
+    ));
+    assert!(matches!(
+        app.dialogs.last(),
+        Some(Dialog::NewCertificate(_))
+    ));
+    let shown = screen_text(&app, 120, 40);
+    assert!(shown.contains("nothing was created"), "{shown}");
+
+    // Sent again, it succeeds: the dialog closes and the toast names the vault secret.
+    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let Some(Effect::CreateCertificate { request, .. }) = fx.into_iter().next() else {
+        panic!("sent again")
+    };
+    let info = azsecrets::certs::parse(&fixed_certificate()).unwrap().leaf;
+    let entry = serde_json::from_value(serde_json::json!({
+        "keyId": "0b7e4a4c-1d2e-4f60-9a8b-7c6d5e4f3a2b",
+        "type": "AsymmetricX509Cert",
+        "usage": "Verify",
+    }))
+    .unwrap();
+    let kept = Box::new(Kept {
+        key_out: None,
+        cert_out: None,
+        vault: Some(StoredKey {
+            vault: "contoso-sandbox-kv".parse().unwrap(),
+            vault_url: "https://contoso-sandbox-kv.vault.azure.net/".into(),
+            name: azsecrets::keyvault::SecretName::parse("payments-api-cert").unwrap(),
+            id: "https://contoso-sandbox-kv.vault.azure.net/secrets/payments-api-cert/0123456789abcdef0123456789abcdef".into(),
+            version: Some("0123456789abcdef0123456789abcdef".into()),
+        }),
+    });
+    let fx = app.update(Action::CertificateCreated(
+        request,
+        Ok(Created { entry, info, kept }),
+    ));
+    assert!(!matches!(
+        app.dialogs.last(),
+        Some(Dialog::NewCertificate(_))
+    ));
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::LoadApp { .. })),
+        "the tab reads the app again: {fx:?}"
+    );
+    let toast = format!("{:?}", app.toasts);
+    assert!(
+        toast.contains("stored in key vault contoso-sandbox-kv as payments-api-cert"),
+        "{toast}"
+    );
 }
 
 #[test]

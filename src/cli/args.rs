@@ -432,12 +432,17 @@ pub enum CertsCommand {
         /// The app: its display name, Application (client) ID or Object ID.
         #[arg(long, value_name = "APP")]
         app: String,
-        /// Where the private key goes (PEM, PKCS#8).
+        /// Where the private key goes (PEM, PKCS#8). Optional with --to-vault.
         #[arg(long, value_name = "PATH")]
-        key_out: PathBuf,
-        /// Where the certificate goes (PEM).
+        key_out: Option<PathBuf>,
+        /// Where the certificate goes (PEM). Optional with --to-vault.
         #[arg(long, value_name = "PATH")]
-        cert_out: PathBuf,
+        cert_out: Option<PathBuf>,
+        /// Also store the private key and certificate in a key vault, as one PEM secret (key
+        /// first): VAULT is a name (through --vault-url-template) or a URL; NAME defaults to
+        /// the app's name and -cert. Checked before anything is made.
+        #[arg(long, value_name = "VAULT[/NAME]", value_parser = to_vault)]
+        to_vault: Option<Box<crate::destination::VaultTarget>>,
         /// 180d, 90d, 12m, a number of days up to a year, or an end date YYYY-MM-DD.
         #[arg(long, value_name = "WHEN", default_value = "180d", value_parser = lifetime)]
         expires: Lifetime,
@@ -647,6 +652,11 @@ pub fn window(s: &str) -> Result<Lifetime, String> {
 /// `--to`.
 pub fn destination(s: &str) -> Result<Destination, String> {
     s.parse::<Destination>().map_err(|e| e.to_string())
+}
+
+/// `--to-vault VAULT[/NAME]`: what `--to keyvault:` takes.
+pub fn to_vault(s: &str) -> Result<Box<crate::destination::VaultTarget>, String> {
+    crate::keycreds::vault::parse_target(s).map(Box::new)
 }
 
 /// `--vault-url-template`: a URL with `{name}`, https or loopback http.

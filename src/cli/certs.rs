@@ -3,21 +3,26 @@
 //! Every change goes through the one certificate transaction (`crate::keycreds`: read with
 //! keys, compare, re-read, PATCH the whole set, verify), so no other certificate is lost and a
 //! change made meanwhile stops it with nothing sent. `add` refuses a file with a private key or
-//! a PFX before signing in; `create` checks both output paths (the `.env` writer's rules) before
-//! anything is made, writes the key and certificate (0600, atomically), then uploads only the
-//! public part. The private key is never printed, logged or put in JSON.
+//! a PFX before signing in; `create` checks the output paths (the `.env` writer's rules) and the
+//! `--to-vault` vault (the secret hand-off's checks) before anything is made, writes the key and
+//! certificate (0600, atomically) and/or stores them in the vault as one PEM secret, then
+//! uploads only the public part (`crate::keycreds::create_self_signed`). The private key is
+//! never printed, logged or put in JSON.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 
 use crate::certs::{self, CertInfo, KeyAlgorithm};
+use crate::destination::VaultTarget;
 use crate::expiry::{self, Lifetime, Status};
 use crate::graph::{AppRegistration, Certificate, GraphClient, SecretId, is_guid};
 use crate::handoff;
-use crate::keycreds::{self, CertChangeError, Change, Changed, NewCertificate};
+use crate::keycreds::{
+    self, CertChangeError, Change, Changed, CreateError, Kept, NewCertificate, SelfSignedPlan,
+    VaultAccess,
+};
 use crate::policy::PolicyView;
 use crate::session::{Session, SessionConfig};
 
@@ -55,6 +60,7 @@ pub async fn run(
             app,
             key_out,
             cert_out,
+            to_vault,
             expires,
             key_type,
             description,
@@ -63,8 +69,9 @@ pub async fn run(
         } => {
             refuse_read_only(settings)?;
             let plan = CreatePlan {
-                key_out: &key_out,
-                cert_out: &cert_out,
+                key_out,
+                cert_out,
+                vault: to_vault.map(|v| *v),
                 expires,
                 algorithm: key_type,
                 description,
@@ -73,7 +80,8 @@ pub async fn run(
             };
             plan.check_paths()?;
             let session = Session::start(session).await?;
-            create(&session.client, &app, plan).await
+            let vaults = VaultAccess::from_session(&session);
+            create(&session.client, &vaults, &app, plan).await
         }
         CertsCommand::Remove {
             app,
@@ -241,6 +249,19 @@ struct AddedJson<'a> {
     key_file: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     certificate_file: Option<String>,
+    /// `create --to-vault`: the vault secret holding the key and certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_vault: Option<VaultJson>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VaultJson {
+    vault: String,
+    name: String,
+    /// `{vault}/secrets/{name}/{version}`.
+    id: String,
+    version: Option<String>,
 }
 
 /// The longest a certificate credential may be on this app: Graph's year, and the policy's
@@ -283,7 +304,7 @@ async fn add(
             cap.reason().replacen("longer than", "at most", 1)
         ));
     }
-    upload(client, &app, &cert, description, start, end, format, None).await
+    upload(client, &app, &cert, description, start, end, format).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -295,7 +316,6 @@ async fn upload(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     format: OutputFormat,
-    files: Option<(&Path, &Path)>,
 ) -> Result<ExitCode, CliError> {
     let new = NewCertificate::new(cert, description, start, end);
     let shown: Vec<SecretId> = app
@@ -311,9 +331,21 @@ async fn upload(
                 format!("unexpected outcome {other:?}"),
             ));
         }
-        Err(e) => return Err(change_error(e, files)),
+        Err(e) => return Err(change_error(e, None)),
     };
+    report(app, cert, &entry, format, None)
+}
+
+/// What was added (and, for `create`, where the key went): a table or JSON on stdout.
+fn report(
+    app: &AppRegistration,
+    cert: &CertInfo,
+    entry: &crate::graph::KeyCredential,
+    format: OutputFormat,
+    kept: Option<&Kept>,
+) -> Result<ExitCode, CliError> {
     tracing::info!(app = %app.id, certificate_id = %entry.key_id, "certificate added");
+    let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
     match format {
         OutputFormat::Json => json(&AddedJson {
             app_name: &app.display_name,
@@ -328,8 +360,14 @@ async fn upload(
             description: entry.display_name.as_deref(),
             start_date_time: entry.start_date_time.as_deref(),
             end_date_time: entry.end_date_time.as_deref(),
-            key_file: files.map(|(k, _)| k.display().to_string()),
-            certificate_file: files.map(|(_, c)| c.display().to_string()),
+            key_file: kept.and_then(|k| path(&k.key_out)),
+            certificate_file: kept.and_then(|k| path(&k.cert_out)),
+            key_vault: kept.and_then(|k| k.vault.as_ref()).map(|v| VaultJson {
+                vault: v.vault.to_string(),
+                name: v.name.to_string(),
+                id: v.id.clone(),
+                version: v.version.clone(),
+            }),
         })?,
         OutputFormat::Table => {
             let mut lines = vec![
@@ -348,12 +386,23 @@ async fn upload(
                     entry.end_date_time.as_deref().unwrap_or("-")
                 ),
             ];
-            if let Some((k, c)) = files {
-                lines.push(format!(
-                    "  Private key  {} (0600; keep it secret)",
-                    k.display()
-                ));
-                lines.push(format!("  Certificate  {}", c.display()));
+            if let Some(kept) = kept {
+                if let Some(k) = &kept.key_out {
+                    lines.push(format!(
+                        "  Private key  {} (0600; keep it secret)",
+                        k.display()
+                    ));
+                }
+                if let Some(c) = &kept.cert_out {
+                    lines.push(format!("  Certificate  {}", c.display()));
+                }
+                if let Some(v) = &kept.vault {
+                    lines.push(format!(
+                        "  Key vault    {} (key and certificate, PEM)",
+                        v.describe()
+                    ));
+                    lines.push(format!("  Vault secret {}", v.id));
+                }
             }
             let mut text = lines.join("\n");
             text.push('\n');
@@ -363,40 +412,40 @@ async fn upload(
     Ok(ExitCode::Ok)
 }
 
-fn change_error(e: CertChangeError, files: Option<(&Path, &Path)>) -> CliError {
-    let kept = files.map(|(k, c)| {
-        format!(
-            " The key and certificate files were written ({}, {}); upload the certificate later with `azsecrets certs add --file {}`.",
-            k.display(),
-            c.display(),
-            c.display()
-        )
-    });
+fn change_error(e: CertChangeError, kept: Option<&Kept>) -> CliError {
+    let kept_words = kept.map(|k| format!(" {}", k.after_failure()));
     match e {
         CertChangeError::Graph(g) => {
             let mut err: CliError = g.into();
             if let Some(k) = kept {
-                err.message.push_str(&format!("; nothing was added.{k}"));
+                err.message.push_str(&format!(". {}", k.after_failure()));
             }
             err
         }
         CertChangeError::ChangedMeanwhile { .. } => CliError::new(
             ExitCode::Failure,
-            format!("{e}{}", kept.unwrap_or_default()),
+            format!("{e}{}", kept_words.unwrap_or_default()),
         )
         .with_advice("Run the command again: it reads the certificates afresh."),
         CertChangeError::Duplicate(_) => CliError::new(
             ExitCode::Failure,
-            format!("{e}{}", kept.unwrap_or_default()),
+            format!("{e}{}", kept_words.unwrap_or_default()),
         ),
-        CertChangeError::Unverified(_) => CliError::new(ExitCode::Graph, e.to_string())
-            .with_advice("Check the app's certificates with `azsecrets certs list --app …`."),
+        CertChangeError::Unverified(_) => CliError::new(
+            ExitCode::Graph,
+            match kept {
+                Some(k) => format!("{e}. The key is kept: {}", k.describe()),
+                None => e.to_string(),
+            },
+        )
+        .with_advice("Check the app's certificates with `azsecrets certs list --app …`."),
     }
 }
 
-struct CreatePlan<'a> {
-    key_out: &'a Path,
-    cert_out: &'a Path,
+struct CreatePlan {
+    key_out: Option<std::path::PathBuf>,
+    cert_out: Option<std::path::PathBuf>,
+    vault: Option<VaultTarget>,
     expires: Lifetime,
     algorithm: KeyAlgorithm,
     description: Option<String>,
@@ -404,15 +453,21 @@ struct CreatePlan<'a> {
     output: OutputFormat,
 }
 
-impl CreatePlan<'_> {
-    /// Both destinations are checked before anything is made or sent.
+impl CreatePlan {
+    /// Every destination that can be judged offline is checked before signing in.
     fn check_paths(&self) -> Result<(), CliError> {
-        if self.key_out == self.cert_out {
+        if self.vault.is_none() && (self.key_out.is_none() || self.cert_out.is_none()) {
+            return Err(CliError::usage(
+                "the private key and certificate need somewhere to go: give --key-out PATH and --cert-out PATH, --to-vault VAULT[/NAME] (then both files are optional), or all three; nothing was created",
+            ));
+        }
+        if self.key_out.is_some() && self.key_out == self.cert_out {
             return Err(CliError::usage(
                 "--key-out and --cert-out must be different files",
             ));
         }
-        for (flag, p) in [("--key-out", self.key_out), ("--cert-out", self.cert_out)] {
+        for (flag, p) in [("--key-out", &self.key_out), ("--cert-out", &self.cert_out)] {
+            let Some(p) = p else { continue };
             handoff::check_private_file(p, self.force).map_err(|e| {
                 CliError::usage(format!("{flag}: {e}; nothing was created"))
                     .with_advice("Choose another path, or pass --force to replace a file of yours.")
@@ -424,8 +479,9 @@ impl CreatePlan<'_> {
 
 async fn create(
     client: &GraphClient,
+    vaults: &VaultAccess,
     app: &str,
-    plan: CreatePlan<'_>,
+    plan: CreatePlan,
 ) -> Result<ExitCode, CliError> {
     let app = resolve::app(client, app).await?;
     let start = Utc::now().trunc_subsecs(0);
@@ -448,37 +504,60 @@ async fn create(
             cap.reason()
         )));
     }
-    let cn = certs::common_name(&app.display_name);
-    let made = certs::self_signed(
-        &cn,
-        start - chrono::Duration::minutes(10),
-        end,
-        plan.algorithm,
-    )
-    .map_err(|e| CliError::new(ExitCode::Failure, e.to_string()))?;
-    // Files first: a certificate in the tenant whose key was never written would be useless.
-    handoff::write_private_file(plan.key_out, made.key_pem().as_bytes(), plan.force)
-        .map_err(|e| CliError::new(ExitCode::Failure, format!("{e}; nothing was created")))?;
-    if let Err(e) = handoff::write_private_file(plan.cert_out, made.cert_pem.as_bytes(), plan.force)
-    {
-        // The key alone is of no use: take it back.
-        let _ = std::fs::remove_file(plan.key_out);
-        return Err(CliError::new(
-            ExitCode::Failure,
-            format!("{e}; nothing was created"),
-        ));
-    }
-    upload(
-        client,
-        &app,
-        &made.info,
-        plan.description,
+    let vault_flag = plan.vault.as_ref().map(|v| {
+        format!(
+            "--to-vault {}",
+            keycreds::vault::settle(v, &app.display_name).vault
+        )
+    });
+    let request = SelfSignedPlan {
+        app: app.id.clone(),
+        app_name: app.display_name.clone(),
+        application_id: app.app_id.clone(),
+        shown: app
+            .key_credentials
+            .iter()
+            .map(|k| k.key_id.clone())
+            .collect(),
+        key_out: plan.key_out,
+        cert_out: plan.cert_out,
+        overwrite: plan.force,
+        vault: plan.vault,
         start,
         end,
-        plan.output,
-        Some((plan.key_out, plan.cert_out)),
-    )
-    .await
+        algorithm: plan.algorithm,
+        description: plan.description,
+    };
+    // Files and vault first: a certificate in the tenant whose key was never kept would be
+    // useless. A refusal before the upload leaves nothing behind.
+    match keycreds::create_self_signed(client, vaults, request).await {
+        Ok(created) => report(
+            &app,
+            &created.info,
+            &created.entry,
+            plan.output,
+            Some(&created.kept),
+        ),
+        Err(CreateError::Plan(e)) => Err(CliError::usage(format!("{e}; nothing was created"))),
+        Err(e @ (CreateError::Files(_) | CreateError::Generate(_))) => {
+            Err(CliError::new(ExitCode::Failure, e.to_string()))
+        }
+        Err(CreateError::Vault(e)) => {
+            let mut err = CliError::new(
+                ExitCode::Failure,
+                format!(
+                    "{}: {}; nothing was created",
+                    vault_flag.as_deref().unwrap_or("--to-vault"),
+                    e.reason()
+                ),
+            );
+            if let Some(a) = e.advice() {
+                err = err.with_advice(a);
+            }
+            Err(err)
+        }
+        Err(CreateError::Upload { error, kept }) => Err(change_error(error, Some(&kept))),
+    }
 }
 
 async fn remove(

@@ -1,8 +1,10 @@
 //! A new self-signed certificate for the app: `CN=<app name>`, the same expiry choices as
 //! client secrets (those beyond Graph's one year or the policy's cap shown disabled with the
-//! reason), RSA 2048 or P-256, and where the private key and certificate go as PEM files. The
-//! runner checks both paths before anything is made, writes them (0600, atomic), then uploads
-//! only the public part. The private key never reaches the model.
+//! reason), RSA 2048 or P-256, and where the private key and certificate go: PEM files and/or
+//! a key vault (`VAULT[/NAME]`, as one PEM secret; with a vault the file paths may be left
+//! empty). The runner checks the paths and the vault before anything is made, writes the files
+//! (0600, atomic) and stores the vault secret, then uploads only the public part. The private
+//! key never reaches the model.
 
 use chrono::{DateTime, Duration, Utc};
 use tui_input::Input;
@@ -11,7 +13,7 @@ use crate::app::action::RequestId;
 use crate::app::effect::Effect;
 use crate::certs::{self, KeyAlgorithm};
 use crate::expiry::{self, Lifetime};
-use crate::graph::{AppRegistration, ObjectId, SecretId};
+use crate::graph::{AppRegistration, ApplicationId, ObjectId, SecretId};
 use crate::keycreds::{CreateError, Created, SelfSignedPlan};
 use crate::keymap::{Command, Context};
 use crate::policy::{PolicyRef, Refusal};
@@ -26,16 +28,18 @@ pub enum CertFocus {
     Algorithm,
     KeyPath,
     CertPath,
+    Vault,
     Description,
     Create,
     Cancel,
 }
 
-const ORDER: [CertFocus; 7] = [
+const ORDER: [CertFocus; 8] = [
     CertFocus::Expires,
     CertFocus::Algorithm,
     CertFocus::KeyPath,
     CertFocus::CertPath,
+    CertFocus::Vault,
     CertFocus::Description,
     CertFocus::Create,
     CertFocus::Cancel,
@@ -45,6 +49,7 @@ const ORDER: [CertFocus; 7] = [
 pub struct NewCertificate {
     pub app: ObjectId,
     pub app_name: String,
+    pub app_id: ApplicationId,
     pub shown: Vec<SecretId>,
     /// Index into [`expiry::PRESETS`].
     pub choice: usize,
@@ -52,6 +57,8 @@ pub struct NewCertificate {
     pub algorithm: usize,
     pub key_path: Input,
     pub cert_path: Input,
+    /// `VAULT[/NAME]`, or empty for no vault.
+    pub vault: Input,
     pub description: Input,
     pub focus: CertFocus,
     pub cap: Option<(Duration, PolicyRef)>,
@@ -92,6 +99,7 @@ impl NewCertificate {
         let mut d = Self {
             app: app.id.clone(),
             app_name: app.display_name.clone(),
+            app_id: app.app_id.clone(),
             shown: app
                 .key_credentials
                 .iter()
@@ -101,6 +109,7 @@ impl NewCertificate {
             algorithm: 0,
             key_path: Input::new(format!("{stem}.key.pem")),
             cert_path: Input::new(format!("{stem}.crt.pem")),
+            vault: Input::default(),
             description: Input::default(),
             focus: CertFocus::Expires,
             cap,
@@ -236,6 +245,7 @@ impl Form for NewCertificate {
         match self.focus {
             CertFocus::KeyPath => Some(&mut self.key_path),
             CertFocus::CertPath => Some(&mut self.cert_path),
+            CertFocus::Vault => Some(&mut self.vault),
             CertFocus::Description => Some(&mut self.description),
             _ => None,
         }
@@ -250,18 +260,30 @@ impl Form for NewCertificate {
             .ok_or_else(|| "Choose how long the certificate lasts.".to_owned())?;
         let key = self.key_path.value().trim();
         let cert = self.cert_path.value().trim();
-        if key.is_empty() || cert.is_empty() {
-            return Err("Enter where the private key and the certificate go.".into());
+        let vault = match self.vault.value().trim() {
+            "" => None,
+            v => Some(
+                crate::keycreds::vault::parse_target(v).map_err(|e| format!("Key Vault: {e}."))?,
+            ),
+        };
+        if vault.is_none() && (key.is_empty() || cert.is_empty()) {
+            return Err(
+                "Enter where the private key and the certificate go (files, a key vault, or both)."
+                    .into(),
+            );
         }
-        if key == cert {
+        if !key.is_empty() && key == cert {
             return Err("The key and the certificate need two different files.".into());
         }
+        let path = |p: &str| (!p.is_empty()).then(|| expand_home(p));
         Ok(SelfSignedPlan {
             app: self.app.clone(),
             app_name: self.app_name.clone(),
+            application_id: self.app_id.clone(),
             shown: self.shown.clone(),
-            key_out: expand_home(key),
-            cert_out: expand_home(cert),
+            key_out: path(key),
+            cert_out: path(cert),
+            vault,
             overwrite: false,
             start,
             end,
@@ -283,7 +305,7 @@ impl Submits for NewCertificate {
         &mut self.submit
     }
 
-    /// Files written but the upload did not happen: the tab reads the app again.
+    /// Key kept but the upload did not happen: the tab reads the app again.
     fn failed(&mut self, error: &CreateError) -> Outcome {
         match error {
             CreateError::Upload { .. } => {
@@ -298,11 +320,10 @@ impl Submits for NewCertificate {
         Outcome::close()
             .then(FollowUp::CertificatesChanged(self.app.clone()))
             .then(FollowUp::Info(format!(
-                "Added certificate {} to {}. Private key: {} (0600, keep it secret); certificate: {}.",
+                "Added certificate {} to {}. Kept: {} (keep the key secret).",
                 created.info.thumbprint(),
                 self.app_name,
-                created.key_out.display(),
-                created.cert_out.display()
+                created.kept.describe()
             )))
     }
 }
@@ -312,17 +333,19 @@ impl Explain for CreateError {
         match self {
             CreateError::Upload {
                 error: crate::keycreds::CertChangeError::Graph(g),
-                key_out,
-                cert_out,
+                kept,
             } => {
                 let mut info = g.explain();
-                info.advice = format!(
-                    "{} The key and certificate were written to {} and {}; nothing was added to the app.",
-                    info.advice,
-                    key_out.display(),
-                    cert_out.display()
-                );
+                info.advice = format!("{} {}", info.advice, kept.after_failure());
                 info
+            }
+            CreateError::Vault(e) => {
+                tracing::warn!(error = %e, "shown to the user");
+                crate::app::ErrorInfo::plain(
+                    format!("{e}; nothing was created"),
+                    e.advice()
+                        .unwrap_or_else(|| "Change the Key Vault field and try again.".into()),
+                )
             }
             other => {
                 tracing::warn!(error = %other, "shown to the user");

@@ -1,6 +1,6 @@
 //! New self-signed certificate: the subject, the expiry choices (those beyond Graph's year or
 //! the policy's cap dimmed with the reason and the policy's id), the key type, the two file
-//! paths, a description, the live dates, and the buttons.
+//! paths, the optional key vault, a description, the live dates, and the buttons.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -115,6 +115,12 @@ pub fn render(app: &App, d: &NewCertificate, area: Rect, buf: &mut Buffer) {
             "where the certificate goes (PEM)",
         ),
         (
+            CertFocus::Vault,
+            "Key Vault    ",
+            &d.vault,
+            "optional: VAULT[/NAME], key and certificate as one secret",
+        ),
+        (
             CertFocus::Description,
             "Description  ",
             &d.description,
@@ -138,8 +144,18 @@ pub fn render(app: &App, d: &NewCertificate, area: Rect, buf: &mut Buffer) {
             ),
         ]));
     }
+    let kept_in = match (
+        d.key_path.value().trim().is_empty(),
+        d.vault.value().trim().is_empty(),
+    ) {
+        (_, true) => "the file above",
+        (true, false) => "the key vault",
+        (false, false) => "the file and the key vault above",
+    };
     for l in wrap(
-        "The private key is written only to the file above and never shown; only the public certificate is uploaded.",
+        &format!(
+            "The private key is kept only in {kept_in} and never shown; only the public certificate is uploaded."
+        ),
         inner_w,
     ) {
         lines.push(Line::from(Span::styled(l, t.muted())));
@@ -149,7 +165,7 @@ pub fn render(app: &App, d: &NewCertificate, area: Rect, buf: &mut Buffer) {
     lines.push(if d.submit.pending.is_some() {
         Line::from(Span::styled(
             format!(
-                "{} Making the key, writing the files, uploading…",
+                "{} Making the key, keeping it, uploading…",
                 app.spinner_frame()
             ),
             t.muted(),
