@@ -218,3 +218,115 @@ async fn filter_matches_what_the_tui_filter_shows() {
         }
     }
 }
+
+/// `--sort` orders what streams otherwise: the same apps and secrets, by name or expiry, and the
+/// packed ids and audiences come back exactly as Graph sent them.
+#[test]
+fn sorted_lists_hold_the_same_rows_in_order() {
+    let json = |args: &[&str]| -> Vec<Value> {
+        let out = azsecrets().args(args).output().unwrap();
+        assert!(
+            out.status.success() || out.status.code() == Some(6),
+            "stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+        v.as_array().expect("an array").clone()
+    };
+    let lower = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_lowercase();
+    let key = |v: &Value| v["objectId"].as_str().unwrap_or_default().to_owned();
+
+    let streamed = json(&["--sandbox", "apps", "list", "--output", "json"]);
+    let by_name = json(&[
+        "--sandbox",
+        "apps",
+        "list",
+        "--sort",
+        "name",
+        "--output",
+        "json",
+    ]);
+    let names: Vec<String> = by_name.iter().map(|a| lower(a, "displayName")).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "by name, ignoring case");
+    // Each --sandbox run is a new tenant made "now": compare what does not move with the clock.
+    let stable = |apps: &[Value]| -> Vec<String> {
+        let mut v: Vec<String> = apps
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} {} {} {} {} {}",
+                    key(a),
+                    a["appId"],
+                    a["displayName"],
+                    a["signInAudience"],
+                    a["secrets"],
+                    a["certificates"]
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        stable(&streamed),
+        stable(&by_name),
+        "the same apps, field for field"
+    );
+    let by_expiry = json(&[
+        "--sandbox",
+        "apps",
+        "list",
+        "--sort",
+        "expiry",
+        "--output",
+        "json",
+    ]);
+    let ends: Vec<String> = by_expiry
+        .iter()
+        .filter_map(|a| a["nextExpiry"].as_str().map(str::to_owned))
+        .collect();
+    let parsed: Vec<chrono::DateTime<chrono::FixedOffset>> = ends
+        .iter()
+        .map(|e| chrono::DateTime::parse_from_rfc3339(e).unwrap())
+        .collect();
+    assert!(parsed.windows(2).all(|w| w[0] <= w[1]), "soonest first");
+    assert!(
+        by_expiry[by_expiry.len() - 1]["nextExpiry"].is_null(),
+        "apps without credentials last"
+    );
+
+    let secrets = json(&[
+        "--sandbox",
+        "secrets",
+        "list",
+        "--sort",
+        "name",
+        "--output",
+        "json",
+    ]);
+    let apps: Vec<String> = secrets.iter().map(|s| lower(s, "appName")).collect();
+    let mut sorted = apps.clone();
+    sorted.sort();
+    assert_eq!(apps, sorted, "secrets by app name");
+    let by_end = json(&[
+        "--sandbox",
+        "secrets",
+        "list",
+        "--sort",
+        "expiry",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(by_end.len(), secrets.len());
+    let ends: Vec<chrono::DateTime<chrono::FixedOffset>> = by_end
+        .iter()
+        .filter_map(|s| s["endDateTime"].as_str())
+        .map(|e| chrono::DateTime::parse_from_rfc3339(e).unwrap())
+        .collect();
+    assert!(
+        ends.windows(2).all(|w| w[0] <= w[1]),
+        "secrets soonest first"
+    );
+}

@@ -11,7 +11,6 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde::Serialize;
 
-use crate::catalog::RowId;
 use crate::expiry::Status;
 use crate::fuzzy::{self, Candidate};
 use crate::graph::client::APP_SELECT;
@@ -52,13 +51,13 @@ impl<'a> AppJson<'a> {
         }
     }
 
-    fn from_brief(b: &'a Brief, now: DateTime<Utc>) -> Self {
+    fn from_brief(b: &'a Brief, ids: &'a (String, String), now: DateTime<Utc>) -> Self {
         Self {
             display_name: &b.name,
-            app_id: b.app_id.as_str(),
-            object_id: b.object_id.as_str(),
+            app_id: &ids.0,
+            object_id: &ids.1,
             created_date_time: b.created.map(|d| d.to_rfc3339()),
-            sign_in_audience: b.audience.as_deref(),
+            sign_in_audience: b.audience.as_str(),
             secrets: b.secrets as usize,
             certificates: b.certificates as usize,
             next_expiry: b.next.map(|d| d.to_rfc3339()),
@@ -83,23 +82,81 @@ pub struct ListOptions {
 /// An app as output needs it, compact (what `--sort` holds: about 200 bytes an app).
 struct Brief {
     name: Box<str>,
-    app_id: RowId,
-    object_id: RowId,
+    app_id: PackedId,
+    object_id: PackedId,
     created: Option<DateTime<Utc>>,
-    audience: Option<Box<str>>,
+    audience: Audience,
     secrets: u32,
     certificates: u32,
     next: Option<DateTime<Utc>>,
+}
+
+/// An id in 16 bytes when it is a GUID in Graph's own form (lowercase, hyphenated), else as
+/// sent: written back exactly as it came.
+enum PackedId {
+    Guid([u8; 16]),
+    Text(Box<str>),
+}
+
+impl PackedId {
+    fn new(s: &str) -> Self {
+        match uuid::Uuid::try_parse(s) {
+            Ok(u) if u.hyphenated().to_string() == s => PackedId::Guid(*u.as_bytes()),
+            _ => PackedId::Text(s.into()),
+        }
+    }
+}
+
+impl std::fmt::Display for PackedId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PackedId::Guid(b) => uuid::Uuid::from_bytes(*b).hyphenated().fmt(f),
+            PackedId::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// `signInAudience`: Graph's four values without a copy each; anything else as sent.
+enum Audience {
+    None,
+    Known(&'static str),
+    Other(Box<str>),
+}
+
+impl Audience {
+    fn new(s: Option<&str>) -> Self {
+        const KNOWN: [&str; 4] = [
+            "AzureADMyOrg",
+            "AzureADMultipleOrgs",
+            "AzureADandPersonalMicrosoftAccount",
+            "PersonalMicrosoftAccount",
+        ];
+        match s {
+            None => Audience::None,
+            Some(s) => KNOWN
+                .into_iter()
+                .find(|k| *k == s)
+                .map_or_else(|| Audience::Other(s.into()), Audience::Known),
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Audience::None => None,
+            Audience::Known(k) => Some(k),
+            Audience::Other(o) => Some(o),
+        }
+    }
 }
 
 impl Brief {
     fn of(a: &AppRegistration) -> Self {
         Self {
             name: a.display_name.as_str().into(),
-            app_id: RowId::new(a.app_id.as_str()),
-            object_id: RowId::new(a.id.as_str()),
+            app_id: PackedId::new(a.app_id.as_str()),
+            object_id: PackedId::new(a.id.as_str()),
             created: a.created_date_time,
-            audience: a.sign_in_audience.as_deref().map(Into::into),
+            audience: Audience::new(a.sign_in_audience.as_deref()),
             secrets: u32::try_from(a.password_credentials.len()).unwrap_or(u32::MAX),
             certificates: u32::try_from(a.key_credentials.len()).unwrap_or(u32::MAX),
             next: a.next_expiry(),
@@ -190,9 +247,14 @@ fn keep(items: Vec<AppRegistration>, filter: Option<&str>) -> Vec<AppRegistratio
 
 /// Where rows go: streamed JSON, a streamed table, or held for sorting.
 enum Sink {
-    Json { first: bool, count: usize },
+    Json {
+        first: bool,
+        count: usize,
+    },
     Table(StreamTable),
-    Sorted(Vec<Brief>, ListSort),
+    /// Each batch as it came (no one vector that doubles as it grows); sorted through an
+    /// index at the end.
+    Sorted(Vec<Box<[Brief]>>, ListSort),
 }
 
 const HEADERS: [&str; 4] = [
@@ -236,8 +298,10 @@ impl Sink {
     }
 
     fn hold(&mut self, apps: Vec<Brief>) {
-        if let Sink::Sorted(all, _) = self {
-            all.extend(apps);
+        if let Sink::Sorted(all, _) = self
+            && !apps.is_empty()
+        {
+            all.push(apps.into_boxed_slice());
         }
     }
 
@@ -249,22 +313,30 @@ impl Sink {
                 Ok(count)
             }
             Sink::Table(t) => t.finish(),
-            Sink::Sorted(mut all, sort) => {
+            Sink::Sorted(batches, sort) => {
+                let all: Vec<&Brief> = batches.iter().flat_map(|b| b.iter()).collect();
+                let mut order: Vec<u32> =
+                    (0..u32::try_from(all.len()).unwrap_or(u32::MAX)).collect();
+                // Compared without a lowercase copy of every name (that copy would double the
+                // memory the sort holds).
+                let by_name = |a: &Brief, b: &Brief| caseless(&a.name).cmp(caseless(&b.name));
                 match sort {
-                    ListSort::Expiry => all.sort_by(|a, b| {
+                    ListSort::Expiry => order.sort_by(|&x, &y| {
+                        let (a, b) = (all[x as usize], all[y as usize]);
                         (a.next.is_none(), a.next)
                             .cmp(&(b.next.is_none(), b.next))
-                            .then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
+                            .then_with(|| by_name(a, b))
                     }),
-                    _ => all.sort_by_cached_key(|b| b.name.to_lowercase()),
+                    _ => order.sort_by(|&x, &y| by_name(all[x as usize], all[y as usize])),
                 }
+                let all: Vec<&Brief> = order.into_iter().map(|i| all[i as usize]).collect();
                 let n = all.len();
                 match format {
                     OutputFormat::Json => {
                         output::emit(b"[")?;
                         let mut first = true;
                         for chunk in all.chunks(1000) {
-                            json_items(chunk.iter(), &mut first, now)?;
+                            json_items(chunk.iter().copied(), &mut first, now)?;
                         }
                         output::emit(if first { b"]\n" } else { b"\n]\n" })?;
                     }
@@ -284,6 +356,11 @@ impl Sink {
     }
 }
 
+/// A name's characters lowercased, for comparing without allocating.
+fn caseless(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars().flat_map(char::to_lowercase)
+}
+
 /// JSON items, each on its own line, commas between (the opening `[` is already out).
 fn json_items<'a>(
     apps: impl Iterator<Item = &'a Brief>,
@@ -294,7 +371,8 @@ fn json_items<'a>(
     for b in apps {
         buf.extend_from_slice(if *first { b"\n  " } else { b",\n  " });
         *first = false;
-        crate::sanitize::json_to_writer(&mut buf, &AppJson::from_brief(b, now))
+        let ids = (b.app_id.to_string(), b.object_id.to_string());
+        crate::sanitize::json_to_writer(&mut buf, &AppJson::from_brief(b, &ids, now))
             .map_err(|e| CliError::output(std::io::Error::from(e)))?;
     }
     output::emit(&buf)

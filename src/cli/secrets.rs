@@ -269,18 +269,22 @@ enum Rows {
         first: bool,
     },
     Table(StreamTable),
+    /// Each app's kept secrets as they came (no one vector that doubles as it grows),
+    /// sorted through an index at the end.
     Sorted {
         apps: Vec<AppBrief>,
-        kept: Vec<(u32, CredRow)>,
+        kept: Vec<Box<[CredRow]>>,
+        by: ListSort,
     },
 }
 
 impl Rows {
-    fn new(format: OutputFormat, sorted: bool) -> Result<Self, CliError> {
-        Ok(match (sorted, format) {
+    fn new(format: OutputFormat, sort: ListSort) -> Result<Self, CliError> {
+        Ok(match (sort != ListSort::Listing, format) {
             (true, _) => Rows::Sorted {
                 apps: Vec::new(),
                 kept: Vec::new(),
+                by: sort,
             },
             (false, OutputFormat::Json) => {
                 output::emit(b"[")?;
@@ -305,10 +309,9 @@ impl Rows {
             return Ok(());
         }
         match self {
-            Rows::Sorted { apps, kept } => {
-                let i = u32::try_from(apps.len()).unwrap_or(u32::MAX);
+            Rows::Sorted { apps, kept, .. } => {
                 apps.push(app);
-                kept.extend(secrets.into_iter().map(|c| (i, c)));
+                kept.push(secrets.into_boxed_slice());
                 Ok(())
             }
             Rows::Json { first } => {
@@ -333,13 +336,30 @@ impl Rows {
         match self {
             Rows::Json { first } => output::emit(if first { b"]\n" } else { b"\n]\n" }),
             Rows::Table(t) => t.finish().map(|_| ()),
-            Rows::Sorted { apps, mut kept } => {
+            Rows::Sorted { apps, kept, by } => {
+                // (app, secret) for every secret held; `kept[i]` are the secrets of `apps[i]`.
+                let mut kept: Vec<(u32, &CredRow)> = kept
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, secrets)| {
+                        let i = u32::try_from(i).unwrap_or(u32::MAX);
+                        secrets.iter().map(move |c| (i, c))
+                    })
+                    .collect();
                 let name = |i: u32| apps.get(i as usize).map_or("", |a| &a.name);
-                kept.sort_by(|(ia, a), (ib, b)| {
-                    let end = |c: &CredRow| c.end.unwrap_or(DateTime::<Utc>::MAX_UTC);
-                    end(a).cmp(&end(b)).then_with(|| name(*ia).cmp(name(*ib)))
-                });
-                let mut out = Rows::new(format, false)?;
+                let caseless = |i: u32| name(i).chars().flat_map(char::to_lowercase);
+                let end = |c: &CredRow| c.end.unwrap_or(DateTime::<Utc>::MAX_UTC);
+                match by {
+                    ListSort::Name => kept.sort_by(|(ia, a), (ib, b)| {
+                        caseless(*ia)
+                            .cmp(caseless(*ib))
+                            .then_with(|| end(a).cmp(&end(b)))
+                    }),
+                    _ => kept.sort_by(|(ia, a), (ib, b)| {
+                        end(a).cmp(&end(b)).then_with(|| name(*ia).cmp(name(*ib)))
+                    }),
+                }
+                let mut out = Rows::new(format, ListSort::Listing)?;
                 for chunk in kept.chunks(1000) {
                     match &mut out {
                         Rows::Json { first } => {
@@ -401,7 +421,7 @@ async fn list(client: &GraphClient, req: ListRequest) -> Result<ExitCode, CliErr
     } else {
         ListSort::Listing
     });
-    let mut rows = Rows::new(req.format, sort != ListSort::Listing)?;
+    let mut rows = Rows::new(req.format, sort)?;
     let (mut apps_seen, mut secrets, mut flagged, mut skipped) = (0usize, 0usize, 0usize, 0usize);
     // A reader that stopped early (`| head`) does not change what --check finds: the listing
     // goes on, unwritten.
