@@ -267,6 +267,46 @@ pub fn cell(s: &str, max: usize) -> Cow<'_, str> {
 
 /// `s` (already clean) padded with spaces, or cut with `…`, to exactly `cols` columns when it
 /// can be (a double-width character at the edge leaves one column of padding).
+/// `s` (already clean) cut to at most `max` columns in the middle, so both ends stay
+/// (`repo:contoso/infra:…s/heads/main`): for values whose distinguishing part may be at either
+/// end. The same care as [`fit`] for wide characters and combining marks.
+pub fn fit_middle(s: &str, max: usize) -> Cow<'_, str> {
+    if width(s) <= max || max < 5 {
+        return fit(s, max);
+    }
+    let budget = max - 1;
+    let head_budget = budget / 2;
+    let tail_budget = budget - head_budget;
+    let mut used = 0;
+    let mut head_end = 0;
+    for (i, c) in s.char_indices() {
+        let w = UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > head_budget {
+            break;
+        }
+        used += w;
+        head_end = i + c.len_utf8();
+    }
+    let mut used = 0;
+    let mut tail_start = s.len();
+    for (i, c) in s.char_indices().rev() {
+        let w = UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > tail_budget || i < head_end {
+            break;
+        }
+        used += w;
+        tail_start = i;
+    }
+    // A tail never starts with a mark parted from its letter.
+    let tail = s[tail_start..]
+        .trim_start_matches(|c: char| UnicodeWidthChar::width(c) == Some(0) && c != ELLIPSIS);
+    let mut out = String::with_capacity(head_end + ELLIPSIS.len_utf8() + tail.len());
+    out.push_str(&s[..head_end]);
+    out.push(ELLIPSIS);
+    out.push_str(tail);
+    Cow::Owned(out)
+}
+
 pub fn pad(s: &str, cols: usize) -> String {
     let cut = fit(s, cols);
     let w = width(&cut);
@@ -461,6 +501,22 @@ mod tests {
         assert_eq!(name(Some("   ")), NO_NAME);
         assert_eq!(name(Some("x")), "x");
         assert_eq!(name(Some("\u{200b}")), "⟨U+200B⟩");
+    }
+
+    #[test]
+    fn fit_middle_keeps_both_ends() {
+        let s = "repo:contoso/infra:ref:refs/heads/main";
+        assert_eq!(fit_middle(s, 20), "repo:cont…heads/main");
+        assert_eq!(width(&fit_middle(s, 20)), 20);
+        assert_eq!(fit_middle(s, 100), s, "fits: unchanged");
+        assert_eq!(fit_middle(s, 4), fit(s, 4), "too narrow for two ends");
+        // Wide characters never split: one column short instead.
+        let cut = fit_middle("東京オフィス会議室予約システム", 10);
+        assert!(width(&cut) <= 10, "{cut}");
+        assert!(cut.starts_with("東京") && cut.ends_with("テム"), "{cut}");
+        // A combining mark never starts the tail alone.
+        let cut = fit_middle("aaaaaaaae\u{301}\u{301}bbbb", 7);
+        assert!(!cut.contains("…\u{301}"), "{cut:?}");
     }
 
     #[test]

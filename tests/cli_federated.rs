@@ -199,3 +199,30 @@ async fn add_each_scenario_and_remove() {
     let v: Value = serde_json::from_str(&out(&o)).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 3);
 }
+
+/// At 80 columns every GitHub subject starts `repo:contoso/infra:`: the table keeps both ends
+/// of a subject, so each row still says which branch, environment or tag it trusts.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_narrow_table_keeps_what_tells_subjects_apart() {
+    let env = cli_support::env(SandboxConfig::default(), "80").await;
+    let o = env.cmd(&["federated", "list", "--app", "github-deployer"]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let text = out(&o);
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    for end in ["heads/main", "Production", "ll_request", "ags/v2.3.0"] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains("repo:cont") && l.contains(end)),
+            "{end}: {text}"
+        );
+    }
+    assert!(
+        text.contains("default"),
+        "the default audience, named: {text}"
+    );
+    assert!(
+        err(&o).contains("api://AzureADTokenExchange"),
+        "{}",
+        err(&o)
+    );
+}

@@ -147,27 +147,44 @@ async fn list(client: &GraphClient, app: &str, format: OutputFormat) -> Result<E
     match format {
         OutputFormat::Json => json(&rows)?,
         OutputFormat::Table => {
+            // The subject is what tells credentials apart: it keeps its width before the
+            // issuer (shown without its scheme) and the audience (the token-exchange default,
+            // in any cloud, as "default") give way.
             let table_rows: Vec<Vec<String>> = creds
                 .iter()
                 .map(|c| {
+                    let audiences: Vec<&str> = c
+                        .audiences
+                        .iter()
+                        .map(|a| {
+                            if a.starts_with("api://AzureADTokenExchange") {
+                                "default"
+                            } else {
+                                a.as_str()
+                            }
+                        })
+                        .collect();
                     vec![
                         c.name.clone(),
-                        c.issuer.clone(),
                         c.subject.clone(),
-                        c.audiences.join(", "),
+                        c.issuer
+                            .strip_prefix("https://")
+                            .unwrap_or(&c.issuer)
+                            .to_owned(),
+                        audiences.join(", "),
                         c.description.clone().unwrap_or_else(|| "-".into()),
                     ]
                 })
                 .collect();
             let t = output::table(
-                &["NAME", "ISSUER", "SUBJECT", "AUDIENCE", "DESCRIPTION"],
+                &["NAME", "SUBJECT", "ISSUER", "AUDIENCE", "DESCRIPTION"],
                 &table_rows,
                 output::width(),
-                &[Col::Name, Col::Id, Col::Id, Col::Fixed, Col::Name],
+                &[Col::Name, Col::Middle, Col::Id, Col::Fixed, Col::Name],
             );
             write_out(t.as_bytes())?;
             note(&format!(
-                "{} federated credential(s) on '{}' (--output json shows every field whole)",
+                "{} federated credential(s) on '{}' (audience \"default\": api://AzureADTokenExchange for this cloud; --output json shows every field whole)",
                 creds.len(),
                 quote(&app.display_name, 80)
             ));

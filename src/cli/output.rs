@@ -27,6 +27,8 @@ pub enum Col {
     Name,
     /// An id: gives way after names reach their floor, down to [`ID_FLOOR`].
     Id,
+    /// As a name, but cut in the middle so both ends stay (subjects, paths).
+    Middle,
 }
 
 /// Columns a name keeps before ids give way.
@@ -39,8 +41,15 @@ const NAME_MIN: usize = 8;
 /// Render rows as an aligned text table at most `width` columns wide when it can be. Cells
 /// are cleaned here; `kinds` says how each column gives way (missing kinds are `Fixed`).
 pub fn table(headers: &[&str], rows: &[Vec<String>], width: usize, kinds: &[Col]) -> String {
-    let cleaned = clean_rows(headers.len(), rows);
+    let mut cleaned = clean_rows(headers.len(), rows);
     let w = widths(headers, &cleaned, width, kinds);
+    for r in &mut cleaned {
+        for (i, c) in r.iter_mut().enumerate() {
+            if kinds.get(i) == Some(&Col::Middle) && cols(c) > w[i] {
+                *c = Cow::Owned(sanitize::fit_middle(c, w[i]).into_owned());
+            }
+        }
+    }
     let mut out = line(headers.iter().copied(), &w);
     for r in &cleaned {
         out.push_str(&line(r.iter().map(|c| c.as_ref()), &w));
@@ -63,7 +72,11 @@ fn widths(
     kinds: &[Col],
 ) -> Vec<usize> {
     let ncols = headers.len();
-    let kind = |i: usize| kinds.get(i).copied().unwrap_or(Col::Fixed);
+    // A middle-cut column gives way as a name does.
+    let kind = |i: usize| match kinds.get(i).copied().unwrap_or(Col::Fixed) {
+        Col::Middle => Col::Name,
+        k => k,
+    };
     let mut w: Vec<usize> = headers.iter().map(|h| cols(h)).collect();
     for r in cleaned {
         for (i, c) in r.iter().enumerate() {

@@ -21,7 +21,7 @@ pub async fn app(client: &GraphClient, needle: &str) -> Result<AppRegistration, 
         AppLookup::NotFound => Err(CliError::new(
             ExitCode::NotFound,
             format!(
-                "no app registration is named '{needle}' (names match exactly, ignoring case; `azsecrets apps list --filter` finds by prefix)"
+                "no app registration is named '{needle}' (names match exactly, ignoring case; `azsecrets apps list --filter TEXT` finds it by any part of its name)"
             ),
         )),
         AppLookup::Ambiguous(apps) => {
