@@ -239,7 +239,9 @@ fn every_screen_shows_placeholders_and_the_terminal_is_never_driven() {
     t.send(TAB);
     let s = t.wait_for("[Federated credentials (1)]");
     assert!(s.contains("fic⟨U+001B⟩[31m⟨U+202E⟩"), "{s}");
-    assert!(s.contains("https://issuer.example/⟨U+001B⟩]52;"), "{s}");
+    // The issuer shows without its scheme; its escape is still spelled out.
+    assert!(s.contains("issuer.example/⟨U+001B⟩]52;"), "{s}");
+    assert!(s.contains("repo:x⟨U+200B⟩/y:ref:refs/heads/main"), "{s}");
     t.send(TAB);
     let s = t.wait_for("[Certificates (1)]");
     // The description is no longer cut to a few cells (ids give way first).

@@ -381,21 +381,35 @@ fn federated(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
         };
         return empty(area, buf, &hint);
     }
+    // The subject tells credentials apart (often only at its end): it gets the most room and
+    // is cut in the middle; the issuer drops its scheme; the token-exchange audience reads
+    // "default". `Enter` shows everything whole.
     let widths = vec![
-        Constraint::Percentage(20),
-        Constraint::Percentage(35),
-        Constraint::Percentage(30),
-        Constraint::Percentage(15),
+        Constraint::Percentage(22),
+        Constraint::Percentage(43),
+        Constraint::Percentage(25),
+        Constraint::Percentage(10),
     ];
     let cols = text::column_widths(area.width, 2, &widths, 1);
     let w = |i: usize| cols.get(i).copied().unwrap_or(0);
     let row = |i: usize| -> Option<Row<'static>> {
         let c = creds.get(i)?;
+        let audiences: Vec<&str> = c
+            .audiences
+            .iter()
+            .map(|a| {
+                if a.starts_with("api://AzureADTokenExchange") {
+                    "default"
+                } else {
+                    a.as_str()
+                }
+            })
+            .collect();
         Some(Row::new(vec![
             text::name_cell(&c.name, w(0)),
-            text::cell(&c.issuer, w(1)),
-            text::cell(&c.subject, w(2)),
-            text::cell(&c.audiences.join(", "), w(3)),
+            text::middle_cell(&c.subject, w(1)),
+            text::cell(c.issuer.strip_prefix("https://").unwrap_or(&c.issuer), w(2)),
+            text::cell(&audiences.join(", "), w(3)),
         ]))
     };
     draw_table(
@@ -403,7 +417,7 @@ fn federated(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
         area,
         buf,
         Columns {
-            header: vec!["Name", "Issuer", "Subject", "Audiences"],
+            header: vec!["Name", "Subject", "Issuer", "Audience"],
             widths,
         },
         creds.len(),

@@ -121,6 +121,12 @@ pub fn cell(s: &str, max: usize) -> String {
     sanitize::cell(s, max).into_owned()
 }
 
+/// One cell cut in the middle, so both ends stay (a federated credential's subject: what tells
+/// `repo:org/repo:ref:refs/heads/main` from `…:environment:prod` is at the end).
+pub fn middle_cell(s: &str, max: usize) -> String {
+    sanitize::fit_middle(&sanitize::clean(s), max).into_owned()
+}
+
 /// A display name as one cell: `(no name)` when blank, cleaned, cut with `…`.
 pub fn name_cell(s: &str, max: usize) -> String {
     let name = sanitize::name(Some(s));
