@@ -371,6 +371,23 @@ impl Session {
         Ok(GraphClient::new(self.endpoints.graph.clone(), scoped)?)
     }
 
+    /// Key Vault and Resource Manager clients signed in to `tenant` (after a switch, the vaults
+    /// and subscriptions there), with the same sign-in as [`Session::graph_client_in`].
+    pub fn key_vault_and_arm_in(&self, tenant: &str) -> Result<TenantResources, SessionError> {
+        if self.source == SourceKind::StaticToken {
+            return Err(SessionError::OneTenant);
+        }
+        let scoped: Arc<dyn TokenSource> = Arc::new(InTenant {
+            inner: self.credentials.clone(),
+            request: crate::auth::TokenRequest::new(crate::auth::Resource::graph(&self.endpoints))
+                .in_tenant(tenant),
+        });
+        Ok((
+            KeyVaultClient::new(self.resources.key_vault.clone(), scoped.clone()),
+            ArmClient::new(self.resources.arm.clone(), scoped),
+        ))
+    }
+
     /// A check that `application` signs in with a new secret, in `tenant` (a GUID or domain:
     /// the tenant the app lives in, e.g. [`Identity::tenant_id`]), through the session's login
     /// endpoint, for the session's Graph.
@@ -426,6 +443,12 @@ impl Session {
 }
 
 /// A sign-in's credentials, with every Graph token from one tenant (after a tenant switch).
+/// Key Vault and Resource Manager clients of another tenant ([`Session::key_vault_and_arm_in`]).
+pub type TenantResources = (
+    Result<KeyVaultClient, KeyVaultError>,
+    Result<ArmClient, ArmError>,
+);
+
 struct InTenant {
     inner: Arc<dyn TokenSource>,
     request: crate::auth::TokenRequest,

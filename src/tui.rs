@@ -346,7 +346,7 @@ pub struct Runner {
     session: Option<Arc<Session>>,
     observer: Option<crate::graph::RetryObserver>,
     /// The client of a switch that succeeded, until its answer passes [`Runner::finish`].
-    switched: Arc<Mutex<Option<(RequestId, GraphClient)>>>,
+    switched: Arc<Mutex<Option<Switched>>>,
     /// Adds in flight: sending on one interrupts it (the run is quitting).
     adds: HashMap<RequestId, oneshot::Sender<()>>,
     copies: CopyWorker,
@@ -623,6 +623,7 @@ impl Runner {
             Effect::SwitchTenant { request, tenant } => {
                 let (session, tx, slot) =
                     (self.session.clone(), self.tx.clone(), self.switched.clone());
+                let base = self.clients.clone();
                 let observer = self.observer.clone();
                 tokio::spawn(async move {
                     let result = async {
@@ -638,7 +639,14 @@ impl Runner {
                         }
                         // The first answer proves the sign-in there works.
                         let org = client.organization().await?;
-                        *lock_slot(&slot) = Some((request, client));
+                        // Vaults and subscriptions of the new tenant, with the same sign-in.
+                        let others = session.key_vault_and_arm_in(&tenant).ok().map(|(kv, arm)| {
+                            base.in_tenant(
+                                kv.map_err(|e| e.to_string()),
+                                arm.map_err(|e| e.to_string()),
+                            )
+                        });
+                        *lock_slot(&slot) = Some((request, client, others));
                         Ok(org)
                     }
                     .await;
@@ -907,9 +915,12 @@ impl Runner {
             Action::TenantSwitched(request, Ok(org)) => {
                 // From now on every effect goes to the other tenant; the old one's listings stop.
                 let switched = lock_slot(&self.switched).take();
-                if let Some((r, client)) = switched.filter(|(r, _)| *r == request) {
+                if let Some((r, client, others)) = switched.filter(|(r, ..)| *r == request) {
                     debug_assert_eq!(r, request);
                     self.client = client;
+                    if let Some(clients) = others {
+                        self.clients = clients;
+                    }
                     for (_, h) in self.lists.drain() {
                         h.abort();
                     }
@@ -1072,9 +1083,11 @@ fn copy(clipboard: &mut Clipboard, content: &Content) -> Result<CopyReport, Hand
     }
 }
 
-fn lock_slot(
-    slot: &Mutex<Option<(RequestId, GraphClient)>>,
-) -> std::sync::MutexGuard<'_, Option<(RequestId, GraphClient)>> {
+/// A switch that succeeded: its Graph client, and the Key Vault / Resource Manager clients of
+/// the new tenant (when this sign-in can give them).
+type Switched = (RequestId, GraphClient, Option<Clients>);
+
+fn lock_slot(slot: &Mutex<Option<Switched>>) -> std::sync::MutexGuard<'_, Option<Switched>> {
     slot.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -80,6 +80,7 @@ async fn harness(args: &[&str]) -> (Harness, Arc<Session>) {
         tx,
     )
     .with_cache(None)
+    .with_clients(azsecrets::destination::Clients::from_session(&session).with_prefs(None))
     .with_session(session.clone(), None);
     let app = App::new(
         Settings {
@@ -164,4 +165,51 @@ async fn tenant_flag_starts_in_the_sandbox_second_tenant() {
         Some("Fabrikam Partners")
     );
     assert_eq!(h.app.all.len(), 4);
+}
+
+/// The vaults listed after `T` are the new tenant's: Key Vault and Resource Manager sign in
+/// there too (the sandbox's second tenant has no subscription, so none of the home vaults).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_switch_the_vault_picker_lists_the_new_tenants_vaults() {
+    let (mut h, session) = harness(&[]).await;
+    let app_id = azsecrets::graph::ApplicationId::new("00000000-0000-4000-8000-000000000001");
+    let vaults = async |h: &mut Harness, request: u64| {
+        let tenant = h.app.tenant_id().unwrap().clone();
+        h.runner.spawn(Effect::ListVaults {
+            request,
+            tenant,
+            app_id: app_id.clone(),
+            rotating: None,
+        });
+        loop {
+            let action = tokio::time::timeout(Duration::from_secs(20), h.rx.recv())
+                .await
+                .expect("an answer")
+                .expect("the runner is alive");
+            if let Action::VaultsListed(r, found) = action
+                && r == request
+            {
+                return found
+                    .choices
+                    .vaults
+                    .iter()
+                    .map(|v| v.name.clone())
+                    .collect::<Vec<String>>();
+            }
+        }
+    };
+    let home = vaults(&mut h, 9_001).await;
+    assert!(
+        home.iter().any(|v| v == "contoso-sandbox-kv"),
+        "the home tenant's vaults: {home:?}"
+    );
+    h.keys(&[key('T')]).await;
+    h.keys(&[code(KeyCode::Down), code(KeyCode::Enter)]).await;
+    assert_eq!(h.app.all.len(), 4, "switched to the second tenant");
+    let there = vaults(&mut h, 9_002).await;
+    assert!(
+        there.iter().all(|v| !home.contains(v)),
+        "no vault of the home tenant after the switch: {there:?}"
+    );
+    drop(session);
 }

@@ -348,6 +348,18 @@ impl Clients {
         }
     }
 
+    /// The same clients with Key Vault and Resource Manager signed in to the tenant switched
+    /// to (`T`): its vaults are the ones listed and written.
+    pub fn in_tenant(
+        mut self,
+        key_vault: Result<KeyVaultClient, String>,
+        arm: Result<ArmClient, String>,
+    ) -> Self {
+        self.key_vault = key_vault;
+        self.arm = arm;
+        self
+    }
+
     pub fn with_prefs(mut self, prefs: Option<Prefs>) -> Self {
         self.prefs = prefs;
         self
