@@ -27,6 +27,16 @@ pub fn default_audience(graph_root: &Url) -> &'static str {
     }
 }
 
+/// An audience as a table shows it: the token-exchange default of any cloud reads "default"
+/// (`Enter` and `--output json` show it whole).
+pub fn audience_label(audience: &str) -> &str {
+    if audience.starts_with("api://AzureADTokenExchange") {
+        "default"
+    } else {
+        audience
+    }
+}
+
 /// What a GitHub Actions workflow's token is issued for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GitHubEntity {

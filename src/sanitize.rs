@@ -241,16 +241,7 @@ pub fn fit(s: &str, max: usize) -> Cow<'_, str> {
         return Cow::Borrowed("");
     }
     let budget = max - 1; // room for the ellipsis
-    let mut used = 0;
-    let mut end = 0;
-    for (i, c) in s.char_indices() {
-        let w = UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + w > budget {
-            break;
-        }
-        used += w;
-        end = i + c.len_utf8();
-    }
+    let end = prefix_end(s, budget);
     let mut out = String::with_capacity(end + ELLIPSIS.len_utf8());
     out.push_str(&s[..end]);
     out.push(ELLIPSIS);
@@ -267,6 +258,21 @@ pub fn cell(s: &str, max: usize) -> Cow<'_, str> {
 
 /// `s` (already clean) padded with spaces, or cut with `…`, to exactly `cols` columns when it
 /// can be (a double-width character at the edge leaves one column of padding).
+/// Where the longest start of `s` at most `budget` columns wide ends (a byte index).
+fn prefix_end(s: &str, budget: usize) -> usize {
+    let mut used = 0;
+    let mut end = 0;
+    for (i, c) in s.char_indices() {
+        let w = UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > budget {
+            break;
+        }
+        used += w;
+        end = i + c.len_utf8();
+    }
+    end
+}
+
 /// `s` (already clean) cut to at most `max` columns in the middle, so both ends stay
 /// (`repo:contoso/infra:…s/heads/main`): for values whose distinguishing part may be at either
 /// end. The same care as [`fit`] for wide characters and combining marks.
@@ -277,16 +283,7 @@ pub fn fit_middle(s: &str, max: usize) -> Cow<'_, str> {
     let budget = max - 1;
     let head_budget = budget / 2;
     let tail_budget = budget - head_budget;
-    let mut used = 0;
-    let mut head_end = 0;
-    for (i, c) in s.char_indices() {
-        let w = UnicodeWidthChar::width(c).unwrap_or(0);
-        if used + w > head_budget {
-            break;
-        }
-        used += w;
-        head_end = i + c.len_utf8();
-    }
+    let head_end = prefix_end(s, head_budget);
     let mut used = 0;
     let mut tail_start = s.len();
     for (i, c) in s.char_indices().rev() {

@@ -360,28 +360,28 @@ impl Session {
     /// tenant's authority, `az --tenant`, client credentials there; a device code when the
     /// tenant asks for a new sign-in). `--tenant` does the same at start.
     pub fn graph_client_in(&self, tenant: &str) -> Result<GraphClient, SessionError> {
+        Ok(GraphClient::new(
+            self.endpoints.graph.clone(),
+            self.credentials_in(tenant)?,
+        )?)
+    }
+
+    /// The session's sign-in, asking every resource's tokens of `tenant`.
+    fn credentials_in(&self, tenant: &str) -> Result<Arc<dyn TokenSource>, SessionError> {
         if self.source == SourceKind::StaticToken {
             return Err(SessionError::OneTenant);
         }
-        let scoped = Arc::new(InTenant {
+        Ok(Arc::new(InTenant {
             inner: self.credentials.clone(),
             request: crate::auth::TokenRequest::new(crate::auth::Resource::graph(&self.endpoints))
                 .in_tenant(tenant),
-        });
-        Ok(GraphClient::new(self.endpoints.graph.clone(), scoped)?)
+        }))
     }
 
     /// Key Vault and Resource Manager clients signed in to `tenant` (after a switch, the vaults
     /// and subscriptions there), with the same sign-in as [`Session::graph_client_in`].
     pub fn key_vault_and_arm_in(&self, tenant: &str) -> Result<TenantResources, SessionError> {
-        if self.source == SourceKind::StaticToken {
-            return Err(SessionError::OneTenant);
-        }
-        let scoped: Arc<dyn TokenSource> = Arc::new(InTenant {
-            inner: self.credentials.clone(),
-            request: crate::auth::TokenRequest::new(crate::auth::Resource::graph(&self.endpoints))
-                .in_tenant(tenant),
-        });
+        let scoped = self.credentials_in(tenant)?;
         Ok((
             KeyVaultClient::new(self.resources.key_vault.clone(), scoped.clone()),
             ArmClient::new(self.resources.arm.clone(), scoped),

@@ -14,7 +14,9 @@ use serde::Serialize;
 use crate::expiry::Status;
 use crate::fuzzy::{self, Candidate};
 use crate::graph::client::APP_SELECT;
-use crate::graph::{AppQuery, AppRegistration, GraphClient, GraphError, ScanEvent, ScanOptions};
+use crate::graph::{
+    AppQuery, AppRegistration, GraphClient, GraphError, ScanEvent, ScanOptions, SignInAudience,
+};
 use crate::session::{Session, SessionConfig};
 
 use super::output::{self, Col, StreamTable};
@@ -119,23 +121,17 @@ impl std::fmt::Display for PackedId {
 /// `signInAudience`: Graph's four values without a copy each; anything else as sent.
 enum Audience {
     None,
-    Known(&'static str),
+    Known(SignInAudience),
     Other(Box<str>),
 }
 
 impl Audience {
     fn new(s: Option<&str>) -> Self {
-        const KNOWN: [&str; 4] = [
-            "AzureADMyOrg",
-            "AzureADMultipleOrgs",
-            "AzureADandPersonalMicrosoftAccount",
-            "PersonalMicrosoftAccount",
-        ];
         match s {
             None => Audience::None,
-            Some(s) => KNOWN
+            Some(s) => SignInAudience::ALL
                 .into_iter()
-                .find(|k| *k == s)
+                .find(|k| k.as_str() == s)
                 .map_or_else(|| Audience::Other(s.into()), Audience::Known),
         }
     }
@@ -143,7 +139,7 @@ impl Audience {
     fn as_str(&self) -> Option<&str> {
         match self {
             Audience::None => None,
-            Audience::Known(k) => Some(k),
+            Audience::Known(k) => Some(k.as_str()),
             Audience::Other(o) => Some(o),
         }
     }
@@ -319,7 +315,8 @@ impl Sink {
                     (0..u32::try_from(all.len()).unwrap_or(u32::MAX)).collect();
                 // Compared without a lowercase copy of every name (that copy would double the
                 // memory the sort holds).
-                let by_name = |a: &Brief, b: &Brief| caseless(&a.name).cmp(caseless(&b.name));
+                let by_name =
+                    |a: &Brief, b: &Brief| output::caseless(&a.name).cmp(output::caseless(&b.name));
                 match sort {
                     ListSort::Expiry => order.sort_by(|&x, &y| {
                         let (a, b) = (all[x as usize], all[y as usize]);
@@ -354,11 +351,6 @@ impl Sink {
             }
         }
     }
-}
-
-/// A name's characters lowercased, for comparing without allocating.
-fn caseless(s: &str) -> impl Iterator<Item = char> + '_ {
-    s.chars().flat_map(char::to_lowercase)
 }
 
 /// JSON items, each on its own line, commas between (the opening `[` is already out).

@@ -9,7 +9,7 @@
 //! uploads only the public part (`crate::keycreds::create_self_signed`). The private key is
 //! never printed, logged or put in JSON.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
@@ -608,13 +608,7 @@ async fn remove(
         }
     };
     if !yes {
-        let stdin = std::io::stdin();
-        if !stdin.is_terminal() {
-            return Err(CliError::usage(
-                "refusing to delete without --yes: no terminal to confirm on",
-            ));
-        }
-        crate::console::err(&format!(
+        let prompt = format!(
             "Delete certificate {} (thumbprint {}, Certificate ID {}, expires {}) from '{}'?\nApps signing in with it will stop working. Type 'yes' to delete: ",
             cert.display_name
                 .as_deref()
@@ -626,10 +620,8 @@ async fn remove(
                 .map(|d| d.format("%Y-%m-%d").to_string())
                 .unwrap_or_else(|| "-".into()),
             quote(&app.display_name, 80)
-        ));
-        let mut answer = String::new();
-        let _ = stdin.lock().read_line(&mut answer);
-        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        );
+        if !output::confirm_delete(&prompt)? {
             note("Not deleted.");
             return Ok(ExitCode::Failure);
         }

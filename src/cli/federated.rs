@@ -2,7 +2,7 @@
 //! `add` builds issuer and subject from one scenario (GitHub Actions, Kubernetes, any issuer),
 //! and checks Graph's rules (name, duplicates, the limit of 20, one audience) before sending.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 
 use serde::Serialize;
 
@@ -156,13 +156,7 @@ async fn list(client: &GraphClient, app: &str, format: OutputFormat) -> Result<E
                     let audiences: Vec<&str> = c
                         .audiences
                         .iter()
-                        .map(|a| {
-                            if a.starts_with("api://AzureADTokenExchange") {
-                                "default"
-                            } else {
-                                a.as_str()
-                            }
-                        })
+                        .map(|a| crate::federated::audience_label(a))
                         .collect();
                     vec![
                         c.name.clone(),
@@ -298,21 +292,13 @@ async fn remove(
         .with_advice("List them with `azsecrets federated list --app …`."));
     };
     if !yes {
-        let stdin = std::io::stdin();
-        if !stdin.is_terminal() {
-            return Err(CliError::usage(
-                "refusing to delete without --yes: no terminal to confirm on",
-            ));
-        }
-        crate::console::err(&format!(
+        let prompt = format!(
             "Delete federated credential '{}' (subject {}) from '{}'?\nWorkloads exchanging tokens with it will stop signing in. Type 'yes' to delete: ",
             quote(&c.name, 120),
             quote(&c.subject, 200),
             quote(&app.display_name, 80)
-        ));
-        let mut answer = String::new();
-        let _ = stdin.lock().read_line(&mut answer);
-        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        );
+        if !output::confirm_delete(&prompt)? {
             note("Not deleted.");
             return Ok(ExitCode::Failure);
         }

@@ -209,6 +209,31 @@ pub fn emit(bytes: &[u8]) -> Result<(), CliError> {
 }
 
 /// A message on stderr (cleaned as a last net; a closed stderr is ignored).
+/// A name's characters lowercased, for sorting by name without a lowercase copy of each.
+pub fn caseless(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars().flat_map(char::to_lowercase)
+}
+
+/// Ask on the terminal before deleting: `Ok(true)` when the answer is yes. Without a terminal
+/// to ask on, a usage error (scripts say `--yes`). `prompt` is the whole question, its tenant
+/// text already quoted.
+pub fn confirm_delete(prompt: &str) -> Result<bool, CliError> {
+    use std::io::BufRead;
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(CliError::usage(
+            "refusing to delete without --yes: no terminal to confirm on",
+        ));
+    }
+    console::err(prompt);
+    let mut answer = String::new();
+    let _ = stdin.lock().read_line(&mut answer);
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
 pub fn note(line: &str) {
     console::err_line_clean(line);
 }

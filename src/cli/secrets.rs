@@ -7,8 +7,6 @@
 //! it to each destination and deletes it again when none took it ([`super::delivery`]);
 //! `rotate` is [`super::rotate`]. What it prints says what exists in the tenant afterwards.
 
-use std::io::{BufRead, IsTerminal};
-
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde::Serialize;
@@ -347,7 +345,7 @@ impl Rows {
                     })
                     .collect();
                 let name = |i: u32| apps.get(i as usize).map_or("", |a| &a.name);
-                let caseless = |i: u32| name(i).chars().flat_map(char::to_lowercase);
+                let caseless = |i: u32| output::caseless(name(i));
                 let end = |c: &CredRow| c.end.unwrap_or(DateTime::<Utc>::MAX_UTC);
                 match by {
                     ListSort::Name => kept.sort_by(|(ia, a), (ib, b)| {
@@ -615,16 +613,9 @@ async fn remove(
     };
     let key_id = secret.key_id.clone();
     if !yes {
-        let stdin = std::io::stdin();
-        if !stdin.is_terminal() {
-            return Err(CliError::new(
-                ExitCode::Usage,
-                "refusing to delete without --yes: no terminal to confirm on",
-            ));
-        }
         // The description and name are the tenant's: cleaned and cut, so they can neither
         // rewrite this prompt nor push it off the screen.
-        crate::console::err(&format!(
+        let prompt = format!(
             "Delete client secret {} (Secret ID {}, expires {}) from '{}'?\nApps using it will stop signing in. Type 'yes' to delete: ",
             secret
                 .description()
@@ -636,10 +627,8 @@ async fn remove(
                 .map(|d| d.format("%Y-%m-%d").to_string())
                 .unwrap_or_else(|| "-".into()),
             quote(&app.display_name, 80)
-        ));
-        let mut answer = String::new();
-        let _ = stdin.lock().read_line(&mut answer);
-        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        );
+        if !output::confirm_delete(&prompt)? {
             note("Not deleted.");
             return Ok(ExitCode::Failure);
         }

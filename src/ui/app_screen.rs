@@ -397,13 +397,7 @@ fn federated(app: &App, d: &AppScreen, area: Rect, buf: &mut Buffer) {
         let audiences: Vec<&str> = c
             .audiences
             .iter()
-            .map(|a| {
-                if a.starts_with("api://AzureADTokenExchange") {
-                    "default"
-                } else {
-                    a.as_str()
-                }
-            })
+            .map(|a| crate::federated::audience_label(a))
             .collect();
         Some(Row::new(vec![
             text::name_cell(&c.name, w(0)),
