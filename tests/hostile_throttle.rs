@@ -41,12 +41,17 @@ async fn run(config: SandboxConfig) -> (App, Vec<String>) {
         .with_observer(Arc::new(move |e| {
             let _ = observer.send(Action::GraphRetry(e));
         }));
+    // One request at a time: "every second request refused" is a fixed pattern only then (with
+    // concurrent cursors, one request can be the refused one six times running and the list
+    // fails, one run in ten). Throttling under concurrent ranges is
+    // listing_scan::a_throttled_scan_waits_together_and_still_lists_everything.
     let mut runner = Runner::new(
         client,
         Clipboard::new(ClipboardMode::None, Duration::from_secs(45)),
         azsecrets::journal::Journal::at(state.path().join("journal.jsonl")),
         tx,
-    );
+    )
+    .with_list_concurrency(1);
     let mut app = App::new(
         Settings {
             read_only: false,
