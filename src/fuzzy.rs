@@ -7,6 +7,8 @@
 
 use frizbee::{Config, Matcher};
 
+use crate::catalog::IdStr;
+
 /// The score of an id hit: above every name match.
 pub const ID_SCORE: u16 = u16::MAX;
 
@@ -23,8 +25,8 @@ pub trait Haystacks {
     }
     fn name(&self, i: usize) -> &str;
     fn lower(&self, i: usize) -> &str;
-    fn app_id(&self, i: usize) -> &str;
-    fn object_id(&self, i: usize) -> &str;
+    fn app_id(&self, i: usize) -> IdStr<'_>;
+    fn object_id(&self, i: usize) -> IdStr<'_>;
 }
 
 /// One candidate with its texts, for callers that have them at hand (the CLI's pages).
@@ -46,11 +48,11 @@ impl Haystacks for [Candidate<'_>] {
     fn lower(&self, i: usize) -> &str {
         self[i].lower
     }
-    fn app_id(&self, i: usize) -> &str {
-        self[i].app_id
+    fn app_id(&self, i: usize) -> IdStr<'_> {
+        IdStr::Text(self[i].app_id)
     }
-    fn object_id(&self, i: usize) -> &str {
-        self[i].object_id
+    fn object_id(&self, i: usize) -> IdStr<'_> {
+        IdStr::Text(self[i].object_id)
     }
 }
 
@@ -86,8 +88,8 @@ pub fn matches<H: Haystacks + ?Sized>(q: &str, candidates: &H) -> Vec<(u32, u16)
         let needle = q.to_ascii_lowercase();
         let mut ids: Vec<(u32, u16)> = Vec::new();
         for i in 0..candidates.len() {
-            if contains_ignore_ascii_case(candidates.app_id(i), &needle)
-                || contains_ignore_ascii_case(candidates.object_id(i), &needle)
+            if contains_ignore_ascii_case(&candidates.app_id(i), &needle)
+                || contains_ignore_ascii_case(&candidates.object_id(i), &needle)
             {
                 ids.push((i as u32, ID_SCORE));
             }

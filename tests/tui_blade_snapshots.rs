@@ -364,7 +364,7 @@ fn a_new_registration_is_in_owned_at_once() {
         app.owned
             .rows
             .iter()
-            .any(|a| a.display_name == "orders-api")
+            .any(|a| &*a.display_name == "orders-api")
     );
 }
 

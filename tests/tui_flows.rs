@@ -599,7 +599,7 @@ fn filter_fuzzy_ids_and_esc_clears() {
         app.all
             .view
             .iter()
-            .map(|&i| app.all.rows[i as usize].display_name.clone())
+            .map(|&i| app.all.rows[i as usize].display_name.to_string())
             .collect()
     };
     assert_eq!(names(&app), vec!["billing-worker"]);
@@ -655,7 +655,7 @@ fn pasted_guid_not_loaded_is_looked_up() {
     ));
     assert_eq!(app.all.view.len(), 1);
     assert_eq!(
-        app.all.selected_app().map(|a| a.display_name.as_str()),
+        app.all.selected_app().map(|a| a.display_name.as_ref()),
         Some("far-away-app")
     );
     // A loaded id is not looked up.
@@ -682,7 +682,7 @@ fn sort_cycles_name_then_next_expiry() {
         app.all
             .view
             .iter()
-            .map(|&i| app.all.rows[i as usize].display_name.clone())
+            .map(|&i| app.all.rows[i as usize].display_name.to_string())
             .collect()
     };
     assert_eq!(
@@ -1211,7 +1211,7 @@ fn credential_tables_page_by_the_size_from_resize() {
         })
         .collect();
     // The list holds compact rows: change the app as Graph's, as the App screen's updates do.
-    let id = azsecrets::graph::ObjectId::new(app.all.rows[0].id.as_str());
+    let id = azsecrets::graph::ObjectId::new(app.all.rows[0].id.to_string());
     app.all
         .update_row(&id, |a| a.password_credentials = secrets);
     press(&mut app, &[code(KeyCode::Enter)]);

@@ -30,7 +30,7 @@ fn names(app: &App) -> Vec<String> {
     app.all
         .view
         .iter()
-        .map(|&i| app.all.rows[i as usize].display_name.clone())
+        .map(|&i| app.all.rows[i as usize].display_name.to_string())
         .collect()
 }
 
@@ -214,7 +214,7 @@ fn a_warm_start_shows_the_cache_then_one_delta_round_confirms_it() {
         .unwrap()
         .rows
         .iter()
-        .map(|r| r.display_name.clone())
+        .map(|r| r.display_name.to_string())
         .collect();
     let mut by_name = saved.clone();
     by_name.sort_by_key(|n| n.to_lowercase());
@@ -222,7 +222,7 @@ fn a_warm_start_shows_the_cache_then_one_delta_round_confirms_it() {
     assert_ne!(
         rows()
             .iter()
-            .map(|r| r.display_name.clone())
+            .map(|r| r.display_name.to_string())
             .collect::<Vec<_>>(),
         saved,
         "the fixture is not in name order already"
@@ -384,7 +384,7 @@ fn the_expiring_tab_lists_every_credential_soonest_first_and_opens_its_app() {
     type_text(&mut app, "payments");
     assert!(!app.expiring.view.is_empty());
     for c in &app.expiring.view {
-        assert_eq!(app.all.rows[c.row as usize].display_name, "payments-api");
+        assert_eq!(&*app.all.rows[c.row as usize].display_name, "payments-api");
     }
     // Enter opens the app on the credential's tab, that credential selected.
     let chosen = app.expiring.view[1];

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::catalog::{AppRow, Origin, RowId};
+use crate::catalog::{AppRow, IdStr, Origin, RowId};
 use crate::fuzzy::{self, Haystacks};
 use crate::graph::listing::AppPatch;
 use crate::graph::{AppRegistration, Certificate, ObjectId, is_guid};
@@ -95,7 +95,7 @@ impl RowKey {
         let name = &a.display_name;
         let lower = if name.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
             let l = name.to_lowercase();
-            (l != *name).then(|| l.into_boxed_str())
+            (*l != **name).then(|| l.into_boxed_str())
         } else {
             None
         };
@@ -133,13 +133,20 @@ impl IdIndex {
         }
     }
 
+    fn get_id(&self, id: &RowId) -> Option<u32> {
+        match id {
+            RowId::Guid(b) => self.guids.get(&u128::from_be_bytes(*b)).copied(),
+            RowId::Text(t) => self.get(t),
+        }
+    }
+
     fn insert(&mut self, id: &RowId, row: u32) {
         match id.guid_value() {
             Some(v) => {
                 self.guids.insert(v, row);
             }
             None => {
-                self.other.insert(id.as_str().into(), row);
+                self.other.insert((*id.as_str()).into(), row);
             }
         }
     }
@@ -150,7 +157,7 @@ impl IdIndex {
                 self.guids.remove(&v);
             }
             None => {
-                self.other.remove(id.as_str());
+                self.other.remove(&*id.as_str());
             }
         }
     }
@@ -372,7 +379,7 @@ impl AppList {
     /// Insert or replace `row` (matched by Object ID).
     fn put(&mut self, row: AppRow, touched: &mut Touched) {
         let key = RowKey::of(&row);
-        match self.index.get(row.id.as_str()) {
+        match self.index.get_id(&row.id) {
             Some(i) if self.keys.get(i as usize).is_some_and(|k| k.live) => {
                 let iu = i as usize;
                 if let Some(u) = self.unseen.as_mut().and_then(|u| u.get_mut(iu)) {
@@ -557,7 +564,7 @@ impl AppList {
     pub fn upsert_row(&mut self, row: AppRow, query: &str, sort: SortKey) {
         let mut touched = Touched::default();
         // A listed row is never downgraded to a search hit.
-        let row = match (row.origin, self.index.get(row.id.as_str())) {
+        let row = match (row.origin, self.index.get_id(&row.id)) {
             (Origin::Searched, Some(_)) => return,
             _ => row,
         };
@@ -809,10 +816,10 @@ impl Haystacks for RowView<'_> {
         let (r, k) = self.row(i);
         k.lower.as_deref().unwrap_or(&r.display_name)
     }
-    fn app_id(&self, i: usize) -> &str {
+    fn app_id(&self, i: usize) -> IdStr<'_> {
         self.row(i).0.app_id.as_str()
     }
-    fn object_id(&self, i: usize) -> &str {
+    fn object_id(&self, i: usize) -> IdStr<'_> {
         self.row(i).0.id.as_str()
     }
 }
@@ -873,7 +880,7 @@ fn order(rows: &[AppRow], keys: &[RowKey], sort: SortKey, a: u32, b: u32) -> std
             fn name<'a>(rows: &'a [AppRow], k: &'a RowKey, i: u32) -> &'a str {
                 k.lower
                     .as_deref()
-                    .or_else(|| rows.get(i as usize).map(|r| r.display_name.as_str()))
+                    .or_else(|| rows.get(i as usize).map(|r| &*r.display_name))
                     .unwrap_or_default()
             }
             name(rows, ka, a).cmp(name(rows, kb, b)).then(a.cmp(&b))
@@ -966,7 +973,7 @@ mod tests {
     fn names_in_view(l: &AppList) -> Vec<&str> {
         l.view
             .iter()
-            .map(|&i| l.rows[i as usize].display_name.as_str())
+            .map(|&i| l.rows[i as usize].display_name.as_ref())
             .collect()
     }
 
@@ -1005,9 +1012,9 @@ mod tests {
         l.start_load(1);
         l.take_page(1, vec![app(0, "m"), app(1, "n")], true, "", SortKey::Name);
         l.move_by(1);
-        assert_eq!(l.selected_app().map(|a| a.display_name.as_str()), Some("n"));
+        assert_eq!(l.selected_app().map(|a| a.display_name.as_ref()), Some("n"));
         l.take_page(1, vec![app(2, "a"), app(3, "b")], false, "", SortKey::Name);
-        assert_eq!(l.selected_app().map(|a| a.display_name.as_str()), Some("n"));
+        assert_eq!(l.selected_app().map(|a| a.display_name.as_ref()), Some("n"));
     }
 
     #[test]
@@ -1027,7 +1034,7 @@ mod tests {
             l.refilter(q, SortKey::Name, false);
         }
         assert_eq!(
-            l.selected_app().map(|a| a.display_name.as_str()),
+            l.selected_app().map(|a| a.display_name.as_ref()),
             Some(weak)
         );
         // A better match arrives with a later page: the selection moves to it.
@@ -1035,7 +1042,7 @@ mod tests {
         l.take_page(1, vec![app(2, best)], false, "billing prod", SortKey::Name);
         assert_eq!(names_in_view(&l)[0], best);
         assert_eq!(
-            l.selected_app().map(|a| a.display_name.as_str()),
+            l.selected_app().map(|a| a.display_name.as_ref()),
             Some(best)
         );
         // Once the user moves, their row stays selected.

@@ -285,7 +285,7 @@ impl App {
                 let (query, sort) = (self.filter.value().to_owned(), self.sort);
                 let mut found = 0;
                 for mut row in rows {
-                    if self.all.row_of(row.id.as_str()).is_some() {
+                    if self.all.row_of(&row.id.as_str()).is_some() {
                         continue;
                     }
                     row.origin = Origin::Searched;

@@ -95,11 +95,12 @@ impl AppCache {
         self.dir.join(key.file_name())
     }
 
-    /// The snapshot for `key`; `Ok(None)` when there is none.
+    /// The snapshot for `key`; `Ok(None)` when there is none. Read a block at a time, so the
+    /// file is never held whole beside its rows.
     pub fn load(&self, key: &CacheKey) -> Result<Option<Snapshot>, CacheError> {
         let path = self.path(key);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(source) => {
                 return Err(CacheError::Io {
@@ -109,22 +110,29 @@ impl AppCache {
                 });
             }
         };
-        decode(&bytes, key)
-            .map(Some)
-            .map_err(|detail| CacheError::Corrupt { path, detail })
-    }
-
-    /// Write `bytes` (from [`encode`]) for `key`: a new 0600 file renamed over the old one.
-    pub fn store(&self, key: &CacheKey, bytes: &[u8]) -> Result<PathBuf, CacheError> {
-        let io = |action: &'static str, path: &Path| {
-            let path = path.to_path_buf();
-            move |source| CacheError::Io {
-                action,
+        match decode(Blocks::new(file), key) {
+            Ok(snap) => Ok(Some(snap)),
+            Err(Damage::Io(source)) => Err(CacheError::Io {
+                action: "read",
                 path,
                 source,
-            }
-        };
-        crate::paths::create_private_dir(&self.dir).map_err(io("create", &self.dir))?;
+            }),
+            Err(Damage::Format(detail)) => Err(CacheError::Corrupt { path, detail }),
+        }
+    }
+
+    /// Write `bytes` (from [`encode`]) for `key` at once.
+    pub fn store(&self, key: &CacheKey, bytes: &[u8]) -> Result<PathBuf, CacheError> {
+        let mut w = self.begin(key)?;
+        w.write(bytes)?;
+        w.commit()
+    }
+
+    /// Start writing the file for `key` part by part ([`header`], then [`put_rows`] batches):
+    /// a new 0600 file, renamed over the old one by [`CacheWriter::commit`] and removed if
+    /// dropped before that.
+    pub fn begin(&self, key: &CacheKey) -> Result<CacheWriter, CacheError> {
+        crate::paths::create_private_dir(&self.dir).map_err(io_error("create", &self.dir))?;
         let path = self.path(key);
         let tmp = self
             .dir
@@ -136,17 +144,12 @@ impl AppCache {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
-        let written = (|| {
-            let mut f = opts.open(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &path)
-        })();
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(io("write", &path)(e));
-        }
-        Ok(path)
+        let file = opts.open(&tmp).map_err(io_error("write", &path))?;
+        Ok(CacheWriter {
+            file: Some(file),
+            tmp,
+            path,
+        })
     }
 
     /// Remove every app cache in the folder (`logout`); how many were removed.
@@ -181,15 +184,63 @@ impl AppCache {
     }
 }
 
-/// The bytes of a cache file.
-pub fn encode<'a>(
+fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> CacheError {
+    let path = path.to_path_buf();
+    move |source| CacheError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// A cache file being written (see [`AppCache::begin`]).
+#[derive(Debug)]
+pub struct CacheWriter {
+    file: Option<std::fs::File>,
+    tmp: PathBuf,
+    path: PathBuf,
+}
+
+impl CacheWriter {
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), CacheError> {
+        let written = match &mut self.file {
+            Some(f) => f.write_all(bytes),
+            None => Err(std::io::Error::other("already closed")),
+        };
+        written.map_err(io_error("write", &self.path))
+    }
+
+    /// Make the written parts the cache file.
+    pub fn commit(mut self) -> Result<PathBuf, CacheError> {
+        let done = match self.file.take() {
+            Some(f) => f.sync_all(),
+            None => Err(std::io::Error::other("already closed")),
+        }
+        .and_then(|()| std::fs::rename(&self.tmp, &self.path));
+        done.map_err(io_error("write", &self.path))?;
+        Ok(std::mem::take(&mut self.path))
+    }
+}
+
+impl Drop for CacheWriter {
+    fn drop(&mut self) {
+        // Not committed (or the rename failed): no half file stays.
+        if !self.tmp.as_os_str().is_empty() && !self.path.as_os_str().is_empty() {
+            drop(self.file.take());
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// The start of a cache file that holds `rows` rows.
+pub fn header(
     key: &CacheKey,
     tenant_id: Option<&str>,
     delta_link: Option<&str>,
     saved_at: DateTime<Utc>,
-    rows: impl ExactSizeIterator<Item = &'a AppRow>,
+    rows: usize,
 ) -> Vec<u8> {
-    let mut w = Vec::with_capacity(64 + rows.len() * 160);
+    let mut w = Vec::with_capacity(256);
     w.extend_from_slice(MAGIC);
     w.extend_from_slice(&VERSION.to_le_bytes());
     put_str(&mut w, &key.graph);
@@ -197,12 +248,17 @@ pub fn encode<'a>(
     put_opt_str(&mut w, tenant_id);
     put_time(&mut w, Some(saved_at));
     put_opt_str(&mut w, delta_link);
-    put_len(&mut w, rows.len());
+    put_len(&mut w, rows);
+    w
+}
+
+/// Rows as a cache file holds them, after its [`header`].
+pub fn put_rows<'a>(w: &mut Vec<u8>, rows: impl Iterator<Item = &'a AppRow>) {
     for r in rows {
-        put_id(&mut w, &r.id);
-        put_id(&mut w, &r.app_id);
-        put_str(&mut w, &r.display_name);
-        put_time(&mut w, r.created_date_time);
+        put_id(w, &r.id);
+        put_id(w, &r.app_id);
+        put_str(w, &r.display_name);
+        put_time(w, r.created_date_time);
         w.push(match r.sign_in_audience {
             None => 0,
             Some(a) => {
@@ -212,65 +268,156 @@ pub fn encode<'a>(
                     .unwrap_or(0) as u8
             }
         });
-        put_creds(&mut w, &r.password_credentials);
+        put_creds(w, &r.password_credentials);
         match &r.key_credentials {
             None => w.push(0),
             Some(c) => {
                 w.push(1);
-                put_creds(&mut w, c);
+                put_creds(w, c);
             }
         }
     }
+}
+
+/// The bytes of a cache file.
+pub fn encode<'a>(
+    key: &CacheKey,
+    tenant_id: Option<&str>,
+    delta_link: Option<&str>,
+    saved_at: DateTime<Utc>,
+    rows: impl ExactSizeIterator<Item = &'a AppRow>,
+) -> Vec<u8> {
+    let mut w = header(key, tenant_id, delta_link, saved_at, rows.len());
+    put_rows(&mut w, rows);
     w
 }
 
-fn decode(b: &[u8], key: &CacheKey) -> Result<Snapshot, &'static str> {
-    let mut r = Reader { b, at: 0 };
-    if r.take(8)? != MAGIC {
-        return Err("not an azsecrets app cache");
+/// Why a file did not read.
+enum Damage {
+    Io(std::io::Error),
+    Format(&'static str),
+}
+
+impl From<&'static str> for Damage {
+    fn from(s: &'static str) -> Self {
+        Damage::Format(s)
     }
-    if u32::from_le_bytes(r.array()?) != VERSION {
-        return Err("written by another version");
+}
+
+const CUT_SHORT: &str = "it is cut short";
+/// How much of the file is read at once.
+const BLOCK: usize = 1 << 20;
+
+/// A file read a block at a time; a record is decoded from the bytes at hand, and when it runs
+/// past them, again after the next block is read.
+struct Blocks<R> {
+    src: R,
+    buf: Vec<u8>,
+    /// Decoded up to here; `buf[at..]` is unread.
+    at: usize,
+    eof: bool,
+    /// Bytes read so far (for the row count's sanity check).
+    total: u64,
+}
+
+impl<R: std::io::Read> Blocks<R> {
+    fn new(src: R) -> Self {
+        Self {
+            src,
+            buf: Vec::new(),
+            at: 0,
+            eof: false,
+            total: 0,
+        }
     }
-    if r.str()? != key.graph || r.str()? != key.tenant {
-        return Err("written for another endpoint or tenant");
+
+    /// Decode one record with `f`, reading more of the file while it is cut short.
+    fn next<T>(
+        &mut self,
+        f: impl Fn(&mut Reader<'_>) -> Result<T, &'static str>,
+    ) -> Result<T, Damage> {
+        loop {
+            let mut r = Reader {
+                b: &self.buf[self.at..],
+                at: 0,
+            };
+            match f(&mut r) {
+                Ok(v) => {
+                    self.at += r.at;
+                    return Ok(v);
+                }
+                Err(e) if e == CUT_SHORT && !self.eof => self.fill()?,
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
-    let tenant_id = r.opt_str()?.map(str::to_owned);
-    let saved_at = r.time()?;
-    let delta_link = r.opt_str()?.map(str::to_owned);
-    let n = r.len()?;
-    // Every row takes at least 40 bytes: a count beyond what the file can hold is damage.
-    if n > b.len() / 40 + 1 {
-        return Err("its row count is wrong");
+
+    /// Keep the unread bytes and read another block after them.
+    fn fill(&mut self) -> Result<(), Damage> {
+        self.buf.drain(..self.at);
+        self.at = 0;
+        let had = self.buf.len();
+        // A record longer than a block (a very long name or link) grows the buffer.
+        let want = had + BLOCK.max(had);
+        self.buf.resize(want, 0);
+        let mut n = had;
+        while n < want {
+            match self.src.read(&mut self.buf[n..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.buf.truncate(had);
+                    return Err(Damage::Io(e));
+                }
+            }
+        }
+        self.total += (n - had) as u64;
+        self.buf.truncate(n);
+        Ok(())
     }
-    let mut rows = Vec::with_capacity(n);
+
+    /// Whether every byte was decoded.
+    fn at_end(&mut self) -> Result<bool, Damage> {
+        if self.at == self.buf.len() && !self.eof {
+            self.fill()?;
+        }
+        Ok(self.eof && self.at == self.buf.len())
+    }
+}
+
+fn decode<R: std::io::Read>(mut b: Blocks<R>, key: &CacheKey) -> Result<Snapshot, Damage> {
+    type Head = (Option<String>, Option<DateTime<Utc>>, Option<String>, usize);
+    let (tenant_id, saved_at, delta_link, n) = b.next(|r| -> Result<Head, &'static str> {
+        if r.take(8)? != MAGIC {
+            return Err("not an azsecrets app cache");
+        }
+        if u32::from_le_bytes(r.array()?) != VERSION {
+            return Err("written by another version");
+        }
+        if r.str()? != key.graph || r.str()? != key.tenant {
+            return Err("written for another endpoint or tenant");
+        }
+        let tenant_id = r.opt_str()?.map(str::to_owned);
+        let saved_at = r.time()?;
+        let delta_link = r.opt_str()?.map(str::to_owned);
+        Ok((tenant_id, saved_at, delta_link, r.len()?))
+    })?;
+    // Every row takes at least 40 bytes: a count beyond what the file can hold is damage
+    // (checked against what was read, then row by row).
+    let most = |b: &Blocks<R>| b.total as usize / 40 + 1;
+    if n > most(&b) && b.eof {
+        return Err("its row count is wrong".into());
+    }
+    let mut rows = Vec::with_capacity(n.min(most(&b).max(4096)));
     for _ in 0..n {
-        let id = r.id()?;
-        let app_id = r.id()?;
-        let display_name = r.str()?.to_owned();
-        let created_date_time = r.time()?;
-        let sign_in_audience = match r.byte()? {
-            0 => None,
-            k => SignInAudience::ALL.get(usize::from(k) - 1).copied(),
-        };
-        let password_credentials = r.creds()?;
-        let key_credentials = match r.byte()? {
-            0 => None,
-            _ => Some(r.creds()?),
-        };
-        rows.push(AppRow {
-            id,
-            app_id,
-            display_name,
-            created_date_time,
-            sign_in_audience,
-            password_credentials,
-            key_credentials,
-            origin: Origin::Listed,
-        });
+        rows.push(b.next(|r| r.row())?);
     }
-    if r.at != b.len() {
-        return Err("it has trailing bytes");
+    if !b.at_end()? {
+        return Err("it has trailing bytes".into());
     }
     Ok(Snapshot {
         tenant_id,
@@ -317,7 +464,7 @@ fn put_id(w: &mut Vec<u8>, id: &RowId) {
             }
             None => {
                 w.push(0);
-                put_str(w, id.as_str());
+                put_str(w, &id.as_str());
             }
         },
         RowId::Text(t) => {
@@ -342,8 +489,8 @@ fn put_creds(w: &mut Vec<u8>, creds: &[CredRow]) {
     put_len(w, creds.len());
     for c in creds {
         put_id(w, &c.key_id);
-        put_opt_str(w, c.description.as_deref());
-        put_opt_str(w, c.hint.as_deref());
+        put_opt_str(w, c.description());
+        put_opt_str(w, c.hint());
         put_time(w, c.start);
         put_time(w, c.end);
     }
@@ -356,14 +503,14 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], &'static str> {
-        let end = self.at.checked_add(n).ok_or("it is cut short")?;
-        let s = self.b.get(self.at..end).ok_or("it is cut short")?;
+        let end = self.at.checked_add(n).ok_or(CUT_SHORT)?;
+        let s = self.b.get(self.at..end).ok_or(CUT_SHORT)?;
         self.at = end;
         Ok(s)
     }
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N], &'static str> {
-        self.take(N)?.try_into().map_err(|_| "it is cut short")
+        self.take(N)?.try_into().map_err(|_| CUT_SHORT)
     }
 
     fn byte(&mut self) -> Result<u8, &'static str> {
@@ -398,12 +545,35 @@ impl<'a> Reader<'a> {
 
     fn id(&mut self) -> Result<RowId, &'static str> {
         match self.byte()? {
-            1 => {
-                let v = u128::from_be_bytes(self.array()?);
-                Ok(RowId::from_uuid(uuid::Uuid::from_u128(v)))
-            }
+            1 => Ok(RowId::Guid(self.array()?)),
             _ => Ok(RowId::new(self.str()?)),
         }
+    }
+
+    fn row(&mut self) -> Result<AppRow, &'static str> {
+        let id = self.id()?;
+        let app_id = self.id()?;
+        let display_name = self.str()?.into();
+        let created_date_time = self.time()?;
+        let sign_in_audience = match self.byte()? {
+            0 => None,
+            k => SignInAudience::ALL.get(usize::from(k) - 1).copied(),
+        };
+        let password_credentials = self.creds()?;
+        let key_credentials = match self.byte()? {
+            0 => None,
+            _ => Some(self.creds()?),
+        };
+        Ok(AppRow {
+            id,
+            app_id,
+            display_name,
+            created_date_time,
+            sign_in_audience,
+            password_credentials,
+            key_credentials,
+            origin: Origin::Listed,
+        })
     }
 
     fn time(&mut self) -> Result<Option<DateTime<Utc>>, &'static str> {
@@ -419,24 +589,23 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn opt_box(&mut self) -> Result<Option<Box<str>>, &'static str> {
-        Ok(self.opt_str()?.map(Into::into))
-    }
-
     fn creds(&mut self) -> Result<Box<[CredRow]>, &'static str> {
         let n = self.len()?;
-        if n > self.b.len() {
-            return Err("a credential count is wrong");
+        // Every credential takes at least 5 bytes.
+        if n > (self.b.len() - self.at) / 5 {
+            return Err(if n > self.b.len() {
+                "a credential count is wrong"
+            } else {
+                CUT_SHORT
+            });
         }
         let mut v = Vec::with_capacity(n);
         for _ in 0..n {
-            v.push(CredRow {
-                key_id: self.id()?,
-                description: self.opt_box()?,
-                hint: self.opt_box()?,
-                start: self.time()?,
-                end: self.time()?,
-            });
+            let key_id = self.id()?;
+            let description = self.opt_str()?;
+            let hint = self.opt_str()?;
+            let (start, end) = (self.time()?, self.time()?);
+            v.push(CredRow::new(key_id, description, hint, start, end));
         }
         Ok(v.into_boxed_slice())
     }
@@ -499,5 +668,52 @@ mod tests {
         }
         assert_eq!(cache.remove_all().unwrap(), 1);
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_file_larger_than_a_block_reads_across_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = AppCache::at(dir.path().join("azsecrets"));
+        let key = CacheKey::new("https://graph.microsoft.com/", "contoso");
+        let mut rows: Vec<AppRow> = (0..12_000).map(row).collect();
+        // A record longer than a block grows the buffer instead of failing.
+        rows[7_000].display_name = "n".repeat(BLOCK * 2 + 3).into();
+        let mut w = cache.begin(&key).unwrap();
+        w.write(&header(&key, None, None, Utc::now(), rows.len()))
+            .unwrap();
+        for part in rows.chunks(4096) {
+            let mut b = Vec::new();
+            put_rows(&mut b, part.iter());
+            w.write(&b).unwrap();
+        }
+        let path = w.commit().unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() > 3 * BLOCK as u64);
+        let snap = cache.load(&key).unwrap().unwrap();
+        assert!(snap.rows == rows, "every row back, in order");
+        // One byte more or less is damage.
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.push(0);
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(matches!(cache.load(&key), Err(CacheError::Corrupt { .. })));
+        bytes.truncate(bytes.len() - 2);
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(matches!(cache.load(&key), Err(CacheError::Corrupt { .. })));
+    }
+
+    #[test]
+    fn an_unfinished_write_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = AppCache::at(dir.path().join("azsecrets"));
+        let key = CacheKey::new("https://graph.microsoft.com/", "contoso");
+        let mut w = cache.begin(&key).unwrap();
+        w.write(b"AZSAPPS").unwrap();
+        drop(w);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("azsecrets"))
+                .unwrap()
+                .count(),
+            0
+        );
+        assert!(cache.load(&key).unwrap().is_none());
     }
 }

@@ -434,15 +434,12 @@ fn expiring(app: &App, area: Rect, buf: &mut Buffer) {
             Row::new(vec![
                 Line::from(text::name_cell(&a.display_name, app_w)),
                 Line::from(kind),
-                Line::from(text::name_cell(
-                    cred.description.as_deref().unwrap_or("—"),
-                    desc_w,
-                )),
+                Line::from(text::name_cell(cred.description().unwrap_or("—"), desc_w)),
                 Line::from(vec![
                     Span::raw(format!("{} ", text::date(cred.end))),
                     text::status_span(cred.end, app.now),
                 ]),
-                Line::from(text::short(cred.key_id.as_str(), 9)),
+                Line::from(text::short(&cred.key_id.as_str(), 9)),
             ])
         })
         .collect();
@@ -519,7 +516,7 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
             };
             Row::new(vec![
                 name,
-                Line::from(text::short(a.app_id.as_str(), usize::from(id_w))),
+                Line::from(text::short(&a.app_id.as_str(), usize::from(id_w))),
                 Line::from(text::date(a.created_date_time)),
                 Line::from(format!("{:>7}", a.password_credentials.len())),
                 expiry,

@@ -299,7 +299,7 @@ fn mode_lines<'a>(app: &App, r: &Reveal, inner_w: usize) -> Vec<Line<'a>> {
                     .find(|a| a.app_id.as_str().eq_ignore_ascii_case(other))
                     .map_or_else(
                         || "an app not in the list".to_owned(),
-                        |a| a.display_name.clone(),
+                        |a| a.display_name.to_string(),
                     );
                 text.push_str(&format!(
                     " Its AZURE_CLIENT_ID is {other} ({name}), not {} ({}).",
