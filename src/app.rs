@@ -414,7 +414,7 @@ impl App {
             Action::AppsSearched(r, result) => self.apps_searched(r, result),
             Action::Certificates(r, result) => return self.certificates(r, result),
             Action::CacheLoaded(r, result) => return self.cache_loaded(r, result),
-            Action::CacheNotSaved(e) => self.cache_not_saved(e),
+            Action::CacheSaved(r, result) => return self.cache_saved(r, result),
             Action::TenantsLoaded(r, result) => {
                 return self.answer(r, |p: &mut TenantPicker| p.loaded(result));
             }

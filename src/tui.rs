@@ -28,7 +28,7 @@ use crate::app::{
 };
 use crate::auth::device_code::{self, DevicePrompt};
 use crate::catalog::AppRow;
-use crate::catalog::cache::{AppCache, CacheKey};
+use crate::catalog::cache::{AppCache, CacheError, CacheKey, CacheWriter};
 use crate::create;
 use crate::destination::Clients;
 use crate::graph::{AppQuery, ScanEvent, ScanOptions};
@@ -341,6 +341,8 @@ pub struct Runner {
     list_concurrency: usize,
     /// Where the warm-start cache lives (`None`: no cache directory).
     cache: Option<AppCache>,
+    /// The cache file being written, part by part.
+    cache_write: Arc<Mutex<Option<(RequestId, CacheWriter)>>>,
     /// The session, for what needs more than Graph (the tenants, switching), and the retry
     /// observer a switched-to client gets too.
     session: Option<Arc<Session>>,
@@ -375,6 +377,7 @@ impl Runner {
             certificates: None,
             list_concurrency: crate::graph::listing::DEFAULT_CONCURRENCY,
             cache: AppCache::default_location().ok(),
+            cache_write: Arc::default(),
             session: None,
             observer: None,
             switched: Arc::default(),
@@ -575,13 +578,35 @@ impl Runner {
                     send(&tx, Action::CacheLoaded(request, result));
                 });
             }
-            Effect::SaveCache { key, bytes } => {
+            Effect::SaveCache {
+                request,
+                key,
+                bytes,
+                first,
+                last,
+            } => {
                 let (cache, tx) = (self.cache.clone(), self.tx.clone());
+                let slot = self.cache_write.clone();
                 tokio::task::spawn_blocking(move || {
-                    if let Some(c) = cache
-                        && let Err(e) = c.store(&key, &bytes)
-                    {
-                        send(&tx, Action::CacheNotSaved(e));
+                    let Some(cache) = cache else {
+                        return send(&tx, Action::CacheSaved(request, Ok(())));
+                    };
+                    let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+                    let result =
+                        write_cache_part(&cache, &mut slot, request, &key, &bytes, first, last);
+                    if result.is_err() {
+                        // Dropped: its temporary file goes.
+                        *slot = None;
+                    }
+                    send(&tx, Action::CacheSaved(request, result));
+                });
+            }
+            Effect::DropCacheSave { request } => {
+                let slot = self.cache_write.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+                    if slot.as_ref().is_some_and(|(r, _)| *r == request) {
+                        *slot = None;
                     }
                 });
             }
@@ -967,6 +992,30 @@ impl Runner {
         let tx = self.tx.clone();
         tokio::spawn(async move { send(&tx, task.await) });
     }
+}
+
+/// One part of a cache write (see [`Effect::SaveCache`]); a part of a write given up is
+/// ignored.
+fn write_cache_part(
+    cache: &AppCache,
+    slot: &mut Option<(RequestId, CacheWriter)>,
+    request: RequestId,
+    key: &CacheKey,
+    bytes: &[u8],
+    first: bool,
+    last: bool,
+) -> Result<(), CacheError> {
+    if first {
+        *slot = Some((request, cache.begin(key)?));
+    }
+    let Some((_, w)) = slot.as_mut().filter(|(r, _)| *r == request) else {
+        return Ok(());
+    };
+    w.write(bytes)?;
+    if last && let Some((_, w)) = slot.take() {
+        w.commit()?;
+    }
+    Ok(())
 }
 
 fn send(tx: &UnboundedSender<Action>, action: Action) {

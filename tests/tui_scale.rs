@@ -473,3 +473,145 @@ fn the_expiring_tab_opens_a_certificate_selected_in_the_order_the_tab_shows() {
         Some(EARLY)
     );
 }
+
+/// `n` distinct rows, named out of order.
+fn many(n: usize) -> Vec<AppRow> {
+    let base = apps().remove(0);
+    (0..n)
+        .map(|i| {
+            let mut a = base.clone();
+            a.id = ObjectId::new(format!("00000000-0000-4000-8000-{:012}", i));
+            a.display_name = format!("app-{:05}", (i * 7919) % n);
+            AppRow::from_registration(&a, false)
+        })
+        .collect()
+}
+
+/// Acknowledge cache parts until the write ends; the parts of the last write begun.
+fn write_parts(app: &mut App, mut fx: Vec<Effect>, change_after: Option<usize>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut parts = 0;
+    loop {
+        let Some((request, part, first, last)) = fx.iter().find_map(|e| match e {
+            Effect::SaveCache {
+                request,
+                bytes,
+                first,
+                last,
+                ..
+            } => Some((*request, bytes.clone(), *first, *last)),
+            _ => None,
+        }) else {
+            panic!("a part follows every acknowledged part: {fx:?}");
+        };
+        if first {
+            bytes.clear();
+        }
+        bytes.extend_from_slice(&part);
+        parts += 1;
+        if last {
+            return bytes;
+        }
+        if change_after == Some(parts) {
+            let mut extra = many(1).remove(0);
+            extra.id = azsecrets::catalog::RowId::new("00000000-0000-4000-8000-999999999999");
+            extra.display_name = "0-added-meanwhile".into();
+            let (q, s) = (app.filter.value().to_owned(), app.sort);
+            app.all.upsert_row(extra, &q, s);
+            let old = request;
+            fx = app.update(Action::CacheSaved(request, Ok(())));
+            assert!(
+                fx.iter()
+                    .any(|e| matches!(e, Effect::DropCacheSave { request } if *request == old)),
+                "the write under the change is given up: {fx:?}"
+            );
+            continue;
+        }
+        fx = app.update(Action::CacheSaved(request, Ok(())));
+    }
+}
+
+#[test]
+fn a_big_list_is_written_a_part_at_a_time_and_again_when_it_changes_meanwhile() {
+    let mut app = warm_app();
+    let fx = app.start();
+    let load = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::LoadCache { request, key } => Some((*request, key.clone())),
+            _ => None,
+        })
+        .unwrap();
+    answer_but_apps(&mut app, fx);
+    let fx = app.update(Action::CacheLoaded(load.0, Ok(None)));
+    let request = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::LoadApps { request, .. } => Some(*request),
+            _ => None,
+        })
+        .expect("a listing after an empty cache");
+    let rows = many(10_000);
+    let fx = app.update(Action::AppsChunk {
+        request,
+        tab: AppsTab::All,
+        result: Ok(Chunk {
+            rows,
+            done: true,
+            ..Chunk::default()
+        }),
+    });
+    let parts = fx
+        .iter()
+        .filter(|e| matches!(e, Effect::SaveCache { .. }))
+        .count();
+    assert_eq!(parts, 1, "one part at a time, never the whole file");
+    let Some(Effect::SaveCache { bytes, last, .. }) =
+        fx.iter().find(|e| matches!(e, Effect::SaveCache { .. }))
+    else {
+        unreachable!()
+    };
+    assert!(!last && bytes.len() < 1_000_000, "{} bytes", bytes.len());
+    let bytes = write_parts(&mut app, fx, Some(1));
+    let dir = tempfile::tempdir().unwrap();
+    let store = azsecrets::catalog::cache::AppCache::at(dir.path().join("azsecrets"));
+    store.store(&load.1, &bytes).unwrap();
+    let saved: Vec<String> = store
+        .load(&load.1)
+        .unwrap()
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| r.display_name.to_string())
+        .collect();
+    assert_eq!(
+        saved.len(),
+        10_001,
+        "the change is in the file written again"
+    );
+    assert_eq!(saved[0], "0-added-meanwhile");
+    let mut by_name = saved.clone();
+    by_name.sort();
+    assert_eq!(saved, by_name);
+    // A failed part is said and ends the write (`r` lists again, here answered at once with
+    // the fixture's apps, and the list is saved again).
+    let fx = press(&mut app, &[key('r')]);
+    let request = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::SaveCache { request, .. } => Some(*request),
+            _ => None,
+        })
+        .expect("saved again after r");
+    let fx = app.update(Action::CacheSaved(
+        request,
+        Err(azsecrets::catalog::cache::CacheError::Io {
+            action: "write",
+            path: dir.path().into(),
+            source: std::io::Error::other("disk full"),
+        }),
+    ));
+    assert!(fx.is_empty(), "{fx:?}");
+    let text = screen_text(&app, 120, 40);
+    assert!(text.contains("Could not save the app list"), "{text}");
+}

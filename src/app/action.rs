@@ -78,8 +78,8 @@ pub enum Action {
     Certificates(RequestId, Result<CertificatesPage, GraphError>),
     /// The warm-start cache as read (`None`: there is none).
     CacheLoaded(RequestId, Result<Option<Snapshot>, CacheError>),
-    /// The warm-start cache could not be written.
-    CacheNotSaved(CacheError),
+    /// A part of the warm-start cache was written, or why not.
+    CacheSaved(RequestId, Result<(), CacheError>),
     /// The tenants the account can switch to.
     TenantsLoaded(RequestId, Result<Tenants, TenantsError>),
     /// Signed in to another tenant (its organization), or why not.

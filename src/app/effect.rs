@@ -50,10 +50,20 @@ pub enum Effect {
         request: RequestId,
         key: CacheKey,
     },
-    /// Write the warm-start cache (the bytes of [`crate::catalog::cache::encode`]).
+    /// Write a part of the warm-start cache: the first part starts a new file (its header and
+    /// first rows), the last one makes it the cache. Each part is answered by
+    /// [`super::Action::CacheSaved`] before the next is made, so the file is never whole in
+    /// memory.
     SaveCache {
+        request: RequestId,
         key: CacheKey,
         bytes: Vec<u8>,
+        first: bool,
+        last: bool,
+    },
+    /// Give up the cache file being written (the rows changed under it).
+    DropCacheSave {
+        request: RequestId,
     },
     /// The tenants the signed-in account can use.
     LoadTenants {

@@ -34,6 +34,23 @@ pub struct Warm {
     pub certificates: Option<RequestId>,
     /// A failed cache write was already said once.
     save_failed: bool,
+    /// The cache file being written.
+    saving: Option<CacheSave>,
+}
+
+/// Rows encoded per part of a cache write (about half a megabyte).
+const SAVE_PART: usize = 4096;
+
+/// A cache write in progress: the All list's rows in name order, a part at a time.
+#[derive(Debug)]
+struct CacheSave {
+    request: RequestId,
+    key: CacheKey,
+    /// The next row (in name order) to encode.
+    next: usize,
+    /// What the list was when the write began: a change under it starts the write again.
+    rows: usize,
+    reshaped: u64,
 }
 
 /// A `$search` for the filter text.
@@ -179,16 +196,90 @@ impl App {
             return Vec::new();
         }
         let tenant = tenant.to_string();
+        let mut fx: Vec<Effect> = self
+            .warm
+            .saving
+            .take()
+            .map(|s| Effect::DropCacheSave { request: s.request })
+            .into_iter()
+            .collect();
         self.all.dirty = false;
         self.warm.tenant = Some(tenant.clone());
-        let bytes = cache::encode(
+        let rows = self.all.len();
+        let mut bytes = cache::header(
             &key,
             Some(&tenant),
             self.all.delta_link.as_deref(),
             self.now,
-            self.all.rows_by_name(),
+            rows,
         );
-        vec![Effect::SaveCache { key, bytes }]
+        let save = CacheSave {
+            request: self.request(),
+            key,
+            next: 0,
+            rows,
+            reshaped: self.all.reshaped,
+        };
+        fx.push(self.save_part(save, &mut bytes));
+        fx
+    }
+
+    /// Encode the next part of `save` after what `bytes` holds.
+    fn save_part(&mut self, mut save: CacheSave, bytes: &mut Vec<u8>) -> Effect {
+        let first = save.next == 0;
+        let end = (save.next + SAVE_PART).min(save.rows);
+        cache::put_rows(
+            bytes,
+            self.all
+                .rows_by_name()
+                .skip(save.next)
+                .take(end - save.next),
+        );
+        save.next = end;
+        let last = end >= save.rows;
+        let effect = Effect::SaveCache {
+            request: save.request,
+            key: save.key.clone(),
+            bytes: std::mem::take(bytes),
+            first,
+            last,
+        };
+        if !last {
+            self.warm.saving = Some(save);
+        }
+        effect
+    }
+
+    /// A part of the cache was written: the next one, unless the rows changed meanwhile (then
+    /// the write starts again, or waits for the load that changes them to end).
+    pub(super) fn cache_saved(
+        &mut self,
+        r: RequestId,
+        result: Result<(), CacheError>,
+    ) -> Vec<Effect> {
+        if let Err(e) = result {
+            if self.warm.saving.as_ref().is_some_and(|s| s.request == r) {
+                self.warm.saving = None;
+            }
+            self.cache_not_saved(e);
+            return Vec::new();
+        }
+        let Some(save) = self.warm.saving.take_if(|s| s.request == r) else {
+            return Vec::new();
+        };
+        let unchanged = !self.all.dirty
+            && !self.all.is_loading()
+            && self.all.len() == save.rows
+            && self.all.reshaped == save.reshaped;
+        if !unchanged {
+            tracing::info!("the app list changed while the cache was written; writing it again");
+            let mut fx = vec![Effect::DropCacheSave {
+                request: save.request,
+            }];
+            fx.extend(self.save_cache());
+            return fx;
+        }
+        vec![self.save_part(save, &mut Vec::with_capacity(SAVE_PART * 160))]
     }
 
     pub(super) fn cache_not_saved(&mut self, e: CacheError) {

@@ -134,9 +134,14 @@ impl AppCache {
     pub fn begin(&self, key: &CacheKey) -> Result<CacheWriter, CacheError> {
         crate::paths::create_private_dir(&self.dir).map_err(io_error("create", &self.dir))?;
         let path = self.path(key);
-        let tmp = self
-            .dir
-            .join(format!(".{}.{}.tmp", key.file_name(), std::process::id()));
+        // A name of its own per write: a write given up may still be closing its file.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = self.dir.join(format!(
+            ".{}.{}.{n}.tmp",
+            key.file_name(),
+            std::process::id()
+        ));
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create(true).truncate(true);
         #[cfg(unix)]
