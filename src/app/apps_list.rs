@@ -205,6 +205,9 @@ pub struct AppList {
     /// rows added at the end (what views over the rows, like the Expiring tab, rebuild on).
     pub generation: u64,
     pub reshaped: u64,
+    /// Stamp of what row indices mean: a new one when rows are compacted, the list is filled
+    /// from the cache or starts streaming empty (0: a list never loaded).
+    pub layout: u64,
 }
 
 /// A fresh stamp for [`AppList::generation`] and [`AppList::reshaped`].
@@ -248,6 +251,11 @@ impl AppList {
         self.by_name.iter().map(|&i| &self.rows[i as usize])
     }
 
+    /// The live rows' indices in name order (what [`Self::rows_by_name`] walks).
+    pub fn name_order(&self) -> &[u32] {
+        &self.by_name
+    }
+
     pub fn selected_app(&self) -> Option<&AppRow> {
         self.view
             .get(self.selected)
@@ -262,6 +270,9 @@ impl AppList {
         };
         self.skipped = 0;
         self.unseen = (!self.rows.is_empty()).then(|| self.keys.iter().map(|k| k.live).collect());
+        if self.rows.is_empty() {
+            self.layout = stamp();
+        }
     }
 
     /// A delta round starts: rows it does not mention stay.
@@ -362,6 +373,7 @@ impl AppList {
     ) {
         *self = AppList::default();
         self.reshaped = stamp();
+        self.layout = stamp();
         self.keys = rows.iter().map(RowKey::of).collect();
         self.index.guids.reserve(rows.len());
         for (i, r) in rows.iter().enumerate() {
@@ -510,6 +522,7 @@ impl AppList {
 
     /// Remove the rows that are no longer live, renumbering the rest.
     fn compact(&mut self) {
+        self.layout = stamp();
         let mut map = vec![u32::MAX; self.rows.len()];
         let mut n = 0u32;
         for (i, k) in self.keys.iter().enumerate() {

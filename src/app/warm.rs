@@ -41,16 +41,19 @@ pub struct Warm {
 /// Rows encoded per part of a cache write (about half a megabyte).
 const SAVE_PART: usize = 4096;
 
-/// A cache write in progress: the All list's rows in name order, a part at a time.
+/// A cache write in progress: the All list's rows in name order as they were when it began, a
+/// part at a time. Rows changed in place or added meanwhile do not stop it (each row is
+/// written whole, and the delta link it holds is at most as new as its rows, so the next
+/// delta round brings the rest); rows moved (compacted, or the list replaced) start it again.
 #[derive(Debug)]
 struct CacheSave {
     request: RequestId,
     key: CacheKey,
-    /// The next row (in name order) to encode.
+    /// The rows' indices in name order when the write began.
+    order: Vec<u32>,
+    /// The next of them to encode.
     next: usize,
-    /// What the list was when the write began: a change under it starts the write again.
-    rows: usize,
-    reshaped: u64,
+    layout: u64,
 }
 
 /// A `$search` for the filter text.
@@ -205,20 +208,20 @@ impl App {
             .collect();
         self.all.dirty = false;
         self.warm.tenant = Some(tenant.clone());
-        let rows = self.all.len();
+        let order = self.all.name_order().to_vec();
         let mut bytes = cache::header(
             &key,
             Some(&tenant),
             self.all.delta_link.as_deref(),
             self.now,
-            rows,
+            order.len(),
         );
         let save = CacheSave {
             request: self.request(),
             key,
+            order,
             next: 0,
-            rows,
-            reshaped: self.all.reshaped,
+            layout: self.all.layout,
         };
         fx.push(self.save_part(save, &mut bytes));
         fx
@@ -227,16 +230,12 @@ impl App {
     /// Encode the next part of `save` after what `bytes` holds.
     fn save_part(&mut self, mut save: CacheSave, bytes: &mut Vec<u8>) -> Effect {
         let first = save.next == 0;
-        let end = (save.next + SAVE_PART).min(save.rows);
-        cache::put_rows(
-            bytes,
-            self.all
-                .rows_by_name()
-                .skip(save.next)
-                .take(end - save.next),
-        );
+        let end = (save.next + SAVE_PART).min(save.order.len());
+        let rows = &self.all.rows;
+        let part = save.order.get(save.next..end).unwrap_or_default();
+        cache::put_rows(bytes, part.iter().filter_map(|&i| rows.get(i as usize)));
         save.next = end;
-        let last = end >= save.rows;
+        let last = end >= save.order.len();
         let effect = Effect::SaveCache {
             request: save.request,
             key: save.key.clone(),
@@ -267,16 +266,17 @@ impl App {
         let Some(save) = self.warm.saving.take_if(|s| s.request == r) else {
             return Vec::new();
         };
-        let unchanged = !self.all.dirty
-            && !self.all.is_loading()
-            && self.all.len() == save.rows
-            && self.all.reshaped == save.reshaped;
-        if !unchanged {
-            tracing::info!("the app list changed while the cache was written; writing it again");
+        if self.all.layout != save.layout || self.warm.key.as_ref() != Some(&save.key) {
             let mut fx = vec![Effect::DropCacheSave {
                 request: save.request,
             }];
-            fx.extend(self.save_cache());
+            // The same list with its rows moved is written again; another one (a tenant
+            // switch) is written when it is complete.
+            if self.all.layout != 0 && self.warm.key.as_ref() == Some(&save.key) {
+                tracing::info!("the app list moved while the cache was written; writing it again");
+                self.all.dirty = true;
+                fx.extend(self.save_cache());
+            }
             return fx;
         }
         vec![self.save_part(save, &mut Vec::with_capacity(SAVE_PART * 160))]
