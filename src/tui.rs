@@ -466,6 +466,10 @@ impl Runner {
                                 skipped,
                                 ..Chunk::default()
                             },
+                            ScanEvent::Expected { apps } => Chunk {
+                                expect: usize::try_from(apps).ok(),
+                                ..Chunk::default()
+                            },
                             ScanEvent::Changes(c) => Chunk {
                                 patches: c.patches,
                                 removed: c.removed,

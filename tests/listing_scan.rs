@@ -39,6 +39,8 @@ struct Scanned {
     patched: Vec<String>,
     removed: Vec<String>,
     delta_link: Option<String>,
+    /// What the counts said to expect, and how many apps had come by then.
+    expected: Option<(u64, usize)>,
 }
 
 async fn scan(client: &GraphClient, opts: ScanOptions, mut between: impl FnMut(usize)) -> Scanned {
@@ -48,12 +50,17 @@ async fn scan(client: &GraphClient, opts: ScanOptions, mut between: impl FnMut(u
         patched: Vec::new(),
         removed: Vec::new(),
         delta_link: None,
+        expected: None,
     };
     let mut n = 0;
     let mut done = false;
     while let Some(e) = events.next().await {
         match e.expect("scan event") {
             ScanEvent::Apps { items, .. } => out.apps.extend(items),
+            ScanEvent::Expected { apps } => {
+                assert!(out.expected.is_none(), "said once");
+                out.expected = Some((apps, out.apps.len()));
+            }
             ScanEvent::Changes(c) => {
                 out.patched
                     .extend(c.patches.iter().map(|p| p.id.to_string()));
@@ -93,6 +100,10 @@ async fn ranges_list_every_app_once_and_end_with_a_delta_link() {
         control.requests(Route::CountApplications) >= 2,
         "slices counted"
     );
+    // The counts, said before the ranges' pages: room for the whole list is reserved at once.
+    let (expected, by_then) = got.expected.expect("the counted total");
+    assert_eq!(expected as usize, control.app_count());
+    assert!(by_then < 1000, "before the ranges: {by_then} apps had come");
     // Ranges, not one sequence: more listing requests than the 7 plain pages.
     assert!(control.requests(Route::ListApplications) > 7);
     // The bulk select leaves keyCredentials out (Graph's 150-a-minute rule).

@@ -73,7 +73,12 @@ pub struct Chunk {
     pub done: bool,
     /// With `done`: where the next delta round starts.
     pub delta_link: Option<String>,
+    /// How many apps the load expects in all (Graph's count: a hint for reserving room).
+    pub expect: Option<usize>,
 }
+
+/// The most rows room is reserved for ahead (a count is only a hint, and may be hostile).
+const RESERVE_AT_MOST: usize = 2_000_000;
 
 /// What rows sort by, computed once per row (no allocation while sorting 200,000 rows).
 #[derive(Clone, Debug, Default)]
@@ -262,6 +267,17 @@ impl AppList {
             .and_then(|&i| self.rows.get(i as usize))
     }
 
+    /// Room for `total` rows at once: a list that grows by doubling copies itself, and at
+    /// 200,000 rows the old copy stays in the process's memory beside the new one.
+    fn reserve(&mut self, total: usize) {
+        let more = total.min(RESERVE_AT_MOST).saturating_sub(self.rows.len());
+        if more > 0 && self.rows.capacity() < self.rows.len() + more {
+            self.rows.reserve_exact(more);
+            self.keys.reserve_exact(more);
+            self.index.guids.reserve(more);
+        }
+    }
+
     /// A load starts: streamed straight in when the list is empty, else a refresh in place.
     pub fn start_load(&mut self, request: u64) {
         self.load = ListLoad::Loading {
@@ -329,6 +345,9 @@ impl AppList {
             None => return false,
         }
         self.skipped += chunk.skipped;
+        if let Some(n) = chunk.expect {
+            self.reserve(n);
+        }
         let mut touched = Touched::default();
         for row in chunk.rows {
             self.put(row, &mut touched);
@@ -1135,5 +1154,39 @@ mod tests {
         assert_eq!(l.delta_link.as_deref(), Some("next"));
         l.resort("", SortKey::Name);
         assert_eq!(names_in_view(&l), vec!["0-first", "b"]);
+    }
+
+    #[test]
+    fn a_counted_total_reserves_room_once_and_a_hostile_one_is_capped() {
+        let mut l = AppList::default();
+        l.start_load(1);
+        let chunk = |rows: Vec<AppRow>, expect| Chunk {
+            rows,
+            expect,
+            ..Chunk::default()
+        };
+        assert!(l.take_chunk(
+            1,
+            chunk(vec![AppRow::from_registration(&app(0, "a"), false)], None),
+            "",
+            SortKey::Name
+        ));
+        assert!(l.take_chunk(1, chunk(Vec::new(), Some(50_000)), "", SortKey::Name));
+        assert!(l.rows.capacity() >= 50_000 && l.keys.capacity() >= 50_000);
+        let (rows, keys) = (l.rows.as_ptr(), l.keys.as_ptr());
+        let more: Vec<AppRow> = (1..40_000)
+            .map(|i| AppRow::from_registration(&app(i, "b"), false))
+            .collect();
+        assert!(l.take_chunk(1, chunk(more, None), "", SortKey::Name));
+        assert_eq!(l.len(), 40_000);
+        assert!(
+            std::ptr::eq(rows, l.rows.as_ptr()) && std::ptr::eq(keys, l.keys.as_ptr()),
+            "no copy while the rows arrive"
+        );
+        // A count no tenant has reserves at most RESERVE_AT_MOST rows.
+        let mut l = AppList::default();
+        l.start_load(2);
+        assert!(l.take_chunk(2, chunk(Vec::new(), Some(usize::MAX)), "", SortKey::Name));
+        assert!(l.rows.capacity() <= RESERVE_AT_MOST + 16);
     }
 }

@@ -200,7 +200,9 @@ fn batches(client: &GraphClient, o: &ListOptions) -> Batches {
             match e {
                 Ok(ScanEvent::Apps { items, skipped }) => Some(Ok((items, skipped))),
                 // Apps changed while the tenant was read are written as first read.
-                Ok(ScanEvent::Changes(_) | ScanEvent::Done { .. }) => None,
+                Ok(ScanEvent::Expected { .. } | ScanEvent::Changes(_) | ScanEvent::Done { .. }) => {
+                    None
+                }
                 Err(e) => Some(Err(e)),
             }
         })

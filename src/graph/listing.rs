@@ -172,6 +172,9 @@ pub enum ScanEvent {
         items: Vec<AppRegistration>,
         skipped: usize,
     },
+    /// How many apps the ranges hold, from Graph's `$count` hints (eventually consistent:
+    /// for reserving room, never for deciding what is complete).
+    Expected { apps: u64 },
     /// What Graph reported changed during the scan: apps updated (partial) and removed.
     Changes(Changes),
     /// The end; the sync state to continue from with [`GraphClient::delta_changes`].
@@ -526,6 +529,16 @@ impl GraphClient {
                     }
                 }
             } else {
+                if let Some(c) = &counts
+                    && tx
+                        .send(Ok(ScanEvent::Expected {
+                            apps: c.iter().sum(),
+                        }))
+                        .await
+                        .is_err()
+                {
+                    return Ok(());
+                }
                 let ranges = plan(&bounds, counts.as_deref(), concurrency);
                 tracing::info!(
                     ranges = ranges.len(),
