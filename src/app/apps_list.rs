@@ -12,8 +12,6 @@
 //! While a filter is active the selection sits on the best-ranked hit, unless the user moved
 //! it since the query last changed.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 
 use crate::catalog::{AppRow, IdStr, Origin, RowId};
@@ -123,47 +121,103 @@ impl RowKey {
     }
 }
 
-/// Object ID to row.
-#[derive(Debug, Default)]
+/// An id as the index compares it: a GUID by value (any case), anything else as text.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum IdKey<'a> {
+    Guid(u128),
+    Text(&'a str),
+}
+
+impl<'a> IdKey<'a> {
+    fn of_str(id: &'a str) -> Self {
+        match crate::ids::parse_guid(id) {
+            Some(u) => IdKey::Guid(u.as_u128()),
+            None => IdKey::Text(id),
+        }
+    }
+
+    fn of(id: &'a RowId) -> Self {
+        match id {
+            RowId::Guid(b) => IdKey::Guid(u128::from_be_bytes(*b)),
+            RowId::Text(t) => Self::of_str(t),
+        }
+    }
+}
+
+/// Object ID to row: row numbers only (the ids stay in the rows), hashed with a per-process
+/// seed (ids come from the server).
+#[derive(Default)]
 struct IdIndex {
-    guids: HashMap<u128, u32>,
-    other: HashMap<Box<str>, u32>,
+    table: hashbrown::HashTable<u32>,
+    hasher: hashbrown::DefaultHashBuilder,
+}
+
+impl std::fmt::Debug for IdIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "IdIndex({} ids)", self.table.len())
+    }
 }
 
 impl IdIndex {
-    fn get(&self, id: &str) -> Option<u32> {
-        match crate::ids::parse_guid(id) {
-            Some(u) => self.guids.get(&u.as_u128()).copied(),
-            None => self.other.get(id).copied(),
+    fn hash(&self, k: IdKey<'_>) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(k)
+    }
+
+    fn find(&self, rows: &[AppRow], k: IdKey<'_>) -> Option<u32> {
+        let is = |&i: &u32| rows.get(i as usize).is_some_and(|r| IdKey::of(&r.id) == k);
+        self.table.find(self.hash(k), is).copied()
+    }
+
+    fn get(&self, rows: &[AppRow], id: &str) -> Option<u32> {
+        self.find(rows, IdKey::of_str(id))
+    }
+
+    fn get_id(&self, rows: &[AppRow], id: &RowId) -> Option<u32> {
+        self.find(rows, IdKey::of(id))
+    }
+
+    fn reserve(&mut self, rows: &[AppRow], more: usize) {
+        let hasher = &self.hasher;
+        self.table.reserve(more, |&i| {
+            rows.get(i as usize).map_or(0, |r| {
+                use std::hash::BuildHasher;
+                hasher.hash_one(IdKey::of(&r.id))
+            })
+        });
+    }
+
+    /// Row `row` (already in `rows`) is where its id is from now on.
+    fn insert(&mut self, rows: &[AppRow], row: u32) {
+        let Some(r) = rows.get(row as usize) else {
+            return;
+        };
+        let k = IdKey::of(&r.id);
+        let hash = self.hash(k);
+        let hasher = &self.hasher;
+        let entry = self.table.entry(
+            hash,
+            |&i| rows.get(i as usize).is_some_and(|r| IdKey::of(&r.id) == k),
+            |&i| {
+                rows.get(i as usize).map_or(0, |r| {
+                    use std::hash::BuildHasher;
+                    hasher.hash_one(IdKey::of(&r.id))
+                })
+            },
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(mut o) => *o.get_mut() = row,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(row);
+            }
         }
     }
 
-    fn get_id(&self, id: &RowId) -> Option<u32> {
-        match id {
-            RowId::Guid(b) => self.guids.get(&u128::from_be_bytes(*b)).copied(),
-            RowId::Text(t) => self.get(t),
-        }
-    }
-
-    fn insert(&mut self, id: &RowId, row: u32) {
-        match id.guid_value() {
-            Some(v) => {
-                self.guids.insert(v, row);
-            }
-            None => {
-                self.other.insert((*id.as_str()).into(), row);
-            }
-        }
-    }
-
-    fn remove(&mut self, id: &RowId) {
-        match id.guid_value() {
-            Some(v) => {
-                self.guids.remove(&v);
-            }
-            None => {
-                self.other.remove(&*id.as_str());
-            }
+    fn remove(&mut self, rows: &[AppRow], id: &RowId) {
+        let k = IdKey::of(id);
+        let is = |&i: &u32| rows.get(i as usize).is_some_and(|r| IdKey::of(&r.id) == k);
+        if let Ok(o) = self.table.find_entry(self.hash(k), is) {
+            o.remove();
         }
     }
 }
@@ -274,7 +328,7 @@ impl AppList {
         if more > 0 && self.rows.capacity() < self.rows.len() + more {
             self.rows.reserve_exact(more);
             self.keys.reserve_exact(more);
-            self.index.guids.reserve(more);
+            self.index.reserve(&self.rows, more);
         }
     }
 
@@ -356,7 +410,7 @@ impl AppList {
             self.patch(p, &mut touched);
         }
         for id in &chunk.removed {
-            if let Some(i) = self.index.get(id.as_str()) {
+            if let Some(i) = self.index.get(&self.rows, id.as_str()) {
                 self.kill(i, &mut touched);
             }
         }
@@ -394,11 +448,11 @@ impl AppList {
         self.reshaped = stamp();
         self.layout = stamp();
         self.keys = rows.iter().map(RowKey::of).collect();
-        self.index.guids.reserve(rows.len());
-        for (i, r) in rows.iter().enumerate() {
-            self.index.insert(&r.id, i as u32);
-        }
         self.rows = rows;
+        self.index.reserve(&self.rows, self.rows.len());
+        for i in 0..self.rows.len() {
+            self.index.insert(&self.rows, i as u32);
+        }
         self.cached = Some(saved_at.unwrap_or_default());
         self.delta_link = delta_link;
         self.load = ListLoad::Loaded;
@@ -410,7 +464,7 @@ impl AppList {
     /// Insert or replace `row` (matched by Object ID).
     fn put(&mut self, row: AppRow, touched: &mut Touched) {
         let key = RowKey::of(&row);
-        match self.index.get_id(&row.id) {
+        match self.index.get_id(&self.rows, &row.id) {
             Some(i) if self.keys.get(i as usize).is_some_and(|k| k.live) => {
                 let iu = i as usize;
                 if let Some(u) = self.unseen.as_mut().and_then(|u| u.get_mut(iu)) {
@@ -426,8 +480,8 @@ impl AppList {
             }
             _ => {
                 let i = self.rows.len() as u32;
-                self.index.insert(&row.id, i);
                 self.rows.push(row);
+                self.index.insert(&self.rows, i);
                 self.keys.push(key);
                 if let Some(u) = self.unseen.as_mut() {
                     u.push(false);
@@ -438,7 +492,7 @@ impl AppList {
     }
 
     fn patch(&mut self, p: &AppPatch, touched: &mut Touched) {
-        match self.index.get(p.id.as_str()) {
+        match self.index.get(&self.rows, p.id.as_str()) {
             Some(i) if self.keys.get(i as usize).is_some_and(|k| k.live) => {
                 let iu = i as usize;
                 self.rows[iu].apply(p);
@@ -469,7 +523,7 @@ impl AppList {
         k.live = false;
         self.dead += 1;
         if let Some(r) = self.rows.get(iu) {
-            self.index.remove(&r.id);
+            self.index.remove(&self.rows, &r.id);
         }
         touched.dead.push(i);
     }
@@ -568,8 +622,9 @@ impl AppList {
         remap(&mut self.view);
         remap(&mut self.last_hits);
         self.index = IdIndex::default();
-        for (i, r) in self.rows.iter().enumerate() {
-            self.index.insert(&r.id, i as u32);
+        self.index.reserve(&self.rows, self.rows.len());
+        for i in 0..self.rows.len() {
+            self.index.insert(&self.rows, i as u32);
         }
         self.dead = 0;
         self.reshaped = stamp();
@@ -596,7 +651,7 @@ impl AppList {
     pub fn upsert_row(&mut self, row: AppRow, query: &str, sort: SortKey) {
         let mut touched = Touched::default();
         // A listed row is never downgraded to a search hit.
-        let row = match (row.origin, self.index.get_id(&row.id)) {
+        let row = match (row.origin, self.index.get_id(&self.rows, &row.id)) {
             (Origin::Searched, Some(_)) => return,
             _ => row,
         };
@@ -606,7 +661,7 @@ impl AppList {
 
     /// Change the row of `id` as Graph's app (a secret added or removed on the App screen).
     pub fn update_row(&mut self, id: &ObjectId, f: impl FnOnce(&mut AppRegistration)) {
-        let Some(i) = self.index.get(id.as_str()) else {
+        let Some(i) = self.index.get(&self.rows, id.as_str()) else {
             return;
         };
         let Some(row) = self.rows.get(i as usize) else {
@@ -640,7 +695,7 @@ impl AppList {
                 key_credentials: Some(c),
                 ..AppPatch::default()
             };
-            if self.index.get(p.id.as_str()).is_some() {
+            if self.index.get(&self.rows, p.id.as_str()).is_some() {
                 self.patch(&p, &mut touched);
             }
         }
@@ -653,7 +708,7 @@ impl AppList {
     }
 
     pub fn contains_id(&self, guid: &str) -> bool {
-        if self.index.get(guid).is_some() {
+        if self.index.get(&self.rows, guid).is_some() {
             return true;
         }
         self.live_rows().any(|a| {
@@ -663,7 +718,9 @@ impl AppList {
 
     /// The row of an Object ID.
     pub fn row_of(&self, id: &str) -> Option<&AppRow> {
-        self.index.get(id).and_then(|i| self.rows.get(i as usize))
+        self.index
+            .get(&self.rows, id)
+            .and_then(|i| self.rows.get(i as usize))
     }
 
     /// Rebuild the view for `query`. `rows_changed` forces a full match (no narrowing).
@@ -1188,5 +1245,50 @@ mod tests {
         l.start_load(2);
         assert!(l.take_chunk(2, chunk(Vec::new(), Some(usize::MAX)), "", SortKey::Name));
         assert!(l.rows.capacity() <= RESERVE_AT_MOST + 16);
+    }
+
+    #[test]
+    fn the_id_index_finds_guids_in_any_case_and_text_ids_as_sent() {
+        let mut l = AppList::default();
+        l.start_load(1);
+        let mut odd = app(2, "odd");
+        odd.id = ObjectId::new("not-a-guid");
+        let rows = vec![
+            AppRow::from_registration(&app(1, "one"), false),
+            AppRow::from_registration(&odd, false),
+        ];
+        let chunk = Chunk {
+            rows,
+            done: true,
+            ..Chunk::default()
+        };
+        assert!(l.take_chunk(1, chunk, "", SortKey::Name));
+        let one = "00000000-0000-4000-8000-000000000001";
+        assert_eq!(l.row_of(one).map(|r| &*r.display_name), Some("one"));
+        assert_eq!(
+            l.row_of(&one.to_uppercase()).map(|r| &*r.display_name),
+            Some("one")
+        );
+        assert_eq!(
+            l.row_of("not-a-guid").map(|r| &*r.display_name),
+            Some("odd")
+        );
+        assert!(l.row_of("NOT-A-GUID").is_none());
+        // Removed by a delta round, then created again: the index points at the new row.
+        l.start_patch(2);
+        let gone = Chunk {
+            removed: vec![ObjectId::new(one)],
+            ..Chunk::default()
+        };
+        assert!(l.take_chunk(2, gone, "", SortKey::Name));
+        assert!(l.row_of(one).is_none());
+        let back = Chunk {
+            rows: vec![AppRow::from_registration(&app(1, "one again"), false)],
+            done: true,
+            ..Chunk::default()
+        };
+        assert!(l.take_chunk(2, back, "", SortKey::Name));
+        assert_eq!(l.row_of(one).map(|r| &*r.display_name), Some("one again"));
+        assert_eq!(l.len(), 2);
     }
 }
