@@ -4,7 +4,8 @@
 //! - `first-hit GRAPH BIN QUERY EXPECT`: start azsecrets, type `/` and QUERY as soon as the
 //!   first frame is drawn, and stop when a line holds EXPECT (the app's name): time from start.
 //! - `warm GRAPH BIN APPS`: a cold start that lists the tenant and saves its cache, then a warm
-//!   start: time from start to the whole cached list on screen, then to the delta refresh.
+//!   start: time from start to the whole cached list on screen, then to the delta refresh
+//!   (`warm GRAPH BIN APPS STARTS`: that many warm starts after the cold one).
 //! - `rss GRAPH BIN APPS`: start, wait until all APPS are listed, read the peak RSS (VmHWM).
 //!
 //! The cache goes to a fresh temporary XDG_CACHE_HOME. usage: AZSECRETS_ACCESS_TOKEN=… tenant_scale MODE …
@@ -153,18 +154,24 @@ fn main() {
             // The cache is written off the loop once the list is complete.
             std::thread::sleep(Duration::from_secs(2));
             t.quit();
-            let mut t = Tui::start(bin, graph, cache.path());
-            let cached = format!("{words} (cached");
-            let warm = t.until(Duration::from_secs(60), |s| s.contains(&cached));
-            let refreshed = t.until(Duration::from_secs(60), |s| listed(s, &words));
-            println!(
-                "cold start to {words}: {:.0} ms; warm start to the cached list on screen: {:.0} ms; delta refresh done {:.0} ms after start ({:.0} ms after the cached list)",
-                cold.as_secs_f64() * 1000.0,
-                warm.as_secs_f64() * 1000.0,
-                refreshed.as_secs_f64() * 1000.0,
-                (refreshed - warm).as_secs_f64() * 1000.0
-            );
-            t.quit();
+            // Warm starts after it: `warm GRAPH BIN APPS [STARTS]`.
+            let starts: usize = args.get(4).map_or(1, |s| s.parse().unwrap());
+            for _ in 0..starts {
+                // The last run's process is gone and its memory given back.
+                std::thread::sleep(Duration::from_secs(1));
+                let mut t = Tui::start(bin, graph, cache.path());
+                let cached = format!("{words} (cached");
+                let warm = t.until(Duration::from_secs(60), |s| s.contains(&cached));
+                let refreshed = t.until(Duration::from_secs(60), |s| listed(s, &words));
+                println!(
+                    "cold start to {words}: {:.0} ms; warm start to the cached list on screen: {:.0} ms; delta refresh done {:.0} ms after start ({:.0} ms after the cached list)",
+                    cold.as_secs_f64() * 1000.0,
+                    warm.as_secs_f64() * 1000.0,
+                    refreshed.as_secs_f64() * 1000.0,
+                    (refreshed - warm).as_secs_f64() * 1000.0
+                );
+                t.quit();
+            }
         }
         "rss" => {
             let apps: usize = args[3].parse().unwrap();
