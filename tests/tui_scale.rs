@@ -169,6 +169,7 @@ fn a_warm_start_shows_the_cache_then_one_delta_round_confirms_it() {
                 "https://graph.microsoft.com/v1.0/applications/delta?$deltatoken=x".into(),
             ),
             rows: rows(),
+            expiry_order: Vec::new(),
         })),
     ));
     assert_eq!(app.all.len(), 4, "the whole cached list at once");
@@ -273,6 +274,7 @@ fn delta_changes_patch_rows_and_an_ended_link_lists_again() {
                 "https://graph.microsoft.com/v1.0/applications/delta?$deltatoken=x".into(),
             ),
             rows: rows(),
+            expiry_order: Vec::new(),
         })),
     ));
     let Some(Effect::RefreshApps { request, .. }) = fx.into_iter().next() else {

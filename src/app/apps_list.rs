@@ -441,6 +441,7 @@ impl AppList {
         rows: Vec<AppRow>,
         saved_at: Option<DateTime<Utc>>,
         delta_link: Option<String>,
+        expiry_order: Vec<u32>,
         query: &str,
         sort: SortKey,
     ) {
@@ -456,7 +457,7 @@ impl AppList {
         self.cached = Some(saved_at.unwrap_or_default());
         self.delta_link = delta_link;
         self.load = ListLoad::Loaded;
-        self.rebuild_orders();
+        self.rebuild_orders_with(expiry_order);
         self.last_query = String::from("\u{0}");
         self.refilter(query, sort, true);
     }
@@ -820,17 +821,48 @@ impl AppList {
         hits
     }
 
-    fn rebuild_orders(&mut self) {
+    /// Both orders from scratch; `expiry_hint` is an order by expiry to take when it is the
+    /// order (the one the cache saved: checked in one pass, else sorted).
+    fn rebuild_orders_with(&mut self, expiry_hint: Vec<u32>) {
         let live = self.live_indices();
         let (rows, keys) = (&self.rows, &self.keys);
-        let mut by_name = live.clone();
+        let mut by_name = live;
+        // Rows from the cache are in name order already: one pass.
         by_name.sort_unstable_by(|&a, &b| order(rows, keys, SortKey::Name, a, b));
-        let mut by_expiry = live;
-        // Names are in order already: a stable sort by expiry keeps them so within a date.
         let pos = positions(&by_name, rows.len());
-        by_expiry.sort_unstable_by_key(|&i| (keys[i as usize].next, pos[i as usize]));
+        // By expiry, then name. Every live row once: strictly increasing over as many rows.
+        let key = |i: u32| (keys[i as usize].next, pos[i as usize]);
+        let hint_holds = expiry_hint.len() == by_name.len()
+            && expiry_hint
+                .iter()
+                .all(|&i| keys.get(i as usize).is_some_and(|k| k.live))
+            && expiry_hint.windows(2).all(|w| key(w[0]) < key(w[1]));
+        let by_expiry = if hint_holds {
+            expiry_hint
+        } else {
+            // Packed into one integer each, sorted without looking anything up.
+            let mut packed: Vec<u128> = by_name
+                .iter()
+                .map(|&i| {
+                    let next = (i128::from(keys[i as usize].next) - i128::from(i64::MIN)) as u128;
+                    (next << 32) | u128::from(pos[i as usize])
+                })
+                .collect();
+            packed.sort_unstable();
+            packed
+                .iter()
+                .map(|p| by_name[(p & u128::from(u32::MAX)) as usize])
+                .collect()
+        };
         self.by_name = by_name;
         self.by_expiry = by_expiry;
+    }
+
+    /// The live rows by next expiry as places in [`Self::name_order`] (what the cache saves
+    /// beside the rows it writes in name order).
+    pub fn expiry_places(&self) -> Vec<u32> {
+        let pos = positions(&self.by_name, self.rows.len());
+        self.by_expiry.iter().map(|&i| pos[i as usize]).collect()
     }
 
     /// The ranks are out of date (orders changed, or another sort was chosen).
@@ -1290,5 +1322,62 @@ mod tests {
         assert!(l.take_chunk(2, back, "", SortKey::Name));
         assert_eq!(l.row_of(one).map(|r| &*r.display_name), Some("one again"));
         assert_eq!(l.len(), 2);
+    }
+
+    #[test]
+    fn a_saved_expiry_order_is_taken_only_when_it_is_the_order() {
+        let now = chrono::Utc::now();
+        let rows: Vec<AppRow> = (0..50)
+            .map(|i| {
+                let mut a = app(i, &format!("app {i:02}"));
+                a.password_credentials = serde_json::from_value(serde_json::json!([{
+                    "keyId": format!("20000000-0000-4000-8000-{i:012}"),
+                    "endDateTime": (now + chrono::Duration::days(((i * 37) % 11) as i64)).to_rfc3339(),
+                }]))
+                .unwrap();
+                AppRow::from_registration(&a, false)
+            })
+            .collect();
+        let by_expiry = |hint: Vec<u32>| {
+            let mut l = AppList::default();
+            l.load_cached(rows.clone(), None, None, hint, "", SortKey::NextExpiry);
+            names_in_view(&l)
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let sorted = by_expiry(Vec::new());
+        let mut l = AppList::default();
+        l.load_cached(rows.clone(), None, None, Vec::new(), "", SortKey::Name);
+        let saved = l.expiry_places();
+        assert_eq!(
+            by_expiry(saved.clone()),
+            sorted,
+            "the saved order is the order"
+        );
+        // Damaged, short, repeated or out of range: sorted instead.
+        let mut swapped = saved.clone();
+        swapped.swap(3, 40);
+        let mut repeated = saved.clone();
+        repeated[5] = repeated[4];
+        let mut out = saved.clone();
+        out[0] = 999;
+        for bad in [
+            swapped,
+            repeated,
+            out,
+            saved[1..].to_vec(),
+            (0..50).collect(),
+        ] {
+            assert_eq!(by_expiry(bad), sorted);
+        }
+        let ends: Vec<i64> = sorted
+            .iter()
+            .map(|n| {
+                let r = rows.iter().find(|r| &*r.display_name == n).unwrap();
+                r.next_expiry().unwrap().timestamp()
+            })
+            .collect();
+        assert!(ends.windows(2).all(|w| w[0] <= w[1]), "soonest first");
     }
 }

@@ -51,6 +51,8 @@ struct CacheSave {
     key: CacheKey,
     /// The rows' indices in name order when the write began.
     order: Vec<u32>,
+    /// Their order by next expiry then (places in `order`), written last.
+    expiry: Vec<u32>,
     /// The next of them to encode.
     next: usize,
     layout: u64,
@@ -106,8 +108,14 @@ impl App {
                     tracing::info!(rows = snap.rows.len(), "warm start from the app cache");
                     let (query, sort) = (self.filter.value().to_owned(), self.sort);
                     self.warm.tenant = snap.tenant_id;
-                    self.all
-                        .load_cached(snap.rows, snap.saved_at, snap.delta_link, &query, sort);
+                    self.all.load_cached(
+                        snap.rows,
+                        snap.saved_at,
+                        snap.delta_link,
+                        snap.expiry_order,
+                        &query,
+                        sort,
+                    );
                 }
             }
             Ok(_) => {}
@@ -220,6 +228,7 @@ impl App {
             request: self.request(),
             key,
             order,
+            expiry: self.all.expiry_places(),
             next: 0,
             layout: self.all.layout,
         };
@@ -236,6 +245,9 @@ impl App {
         cache::put_rows(bytes, part.iter().filter_map(|&i| rows.get(i as usize)));
         save.next = end;
         let last = end >= save.order.len();
+        if last {
+            cache::put_order(bytes, &save.expiry);
+        }
         let effect = Effect::SaveCache {
             request: save.request,
             key: save.key.clone(),

@@ -17,7 +17,8 @@ use super::{AppRow, CredRow, Origin, RowId};
 use crate::graph::SignInAudience;
 
 const MAGIC: &[u8; 8] = b"AZSAPPS\0";
-const VERSION: u32 = 1;
+/// 2: the rows are followed by their order by next expiry.
+const VERSION: u32 = 2;
 const PREFIX: &str = "apps-";
 const SUFFIX: &str = ".bin";
 
@@ -57,6 +58,9 @@ pub struct Snapshot {
     /// Where the next delta round starts.
     pub delta_link: Option<String>,
     pub rows: Vec<AppRow>,
+    /// The rows (by their place in the file) by next expiry as the list sorted them when it
+    /// was saved: a hint that saves sorting at start, checked before it is used.
+    pub expiry_order: Vec<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -284,6 +288,16 @@ pub fn put_rows<'a>(w: &mut Vec<u8>, rows: impl Iterator<Item = &'a AppRow>) {
     }
 }
 
+/// The end of a cache file: the rows' order by next expiry (positions in the file; empty when
+/// not known).
+pub fn put_order(w: &mut Vec<u8>, order: &[u32]) {
+    put_len(w, order.len());
+    w.reserve(order.len() * 4);
+    for &i in order {
+        w.extend_from_slice(&i.to_le_bytes());
+    }
+}
+
 /// The bytes of a cache file.
 pub fn encode<'a>(
     key: &CacheKey,
@@ -294,6 +308,7 @@ pub fn encode<'a>(
 ) -> Vec<u8> {
     let mut w = header(key, tenant_id, delta_link, saved_at, rows.len());
     put_rows(&mut w, rows);
+    put_order(&mut w, &[]);
     w
 }
 
@@ -421,6 +436,22 @@ fn decode<R: std::io::Read>(mut b: Blocks<R>, key: &CacheKey) -> Result<Snapshot
     for _ in 0..n {
         rows.push(b.next(|r| r.row())?);
     }
+    let m = b.next(|r| r.len())?;
+    if m != 0 && m != n {
+        return Err("its expiry order is damaged".into());
+    }
+    let mut expiry_order = Vec::with_capacity(m);
+    while expiry_order.len() < m {
+        let k = (m - expiry_order.len()).min(16 * 1024);
+        let part = b.next(|r| {
+            let bytes = r.take(k * 4)?;
+            Ok(bytes
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect::<Vec<u32>>())
+        })?;
+        expiry_order.extend(part);
+    }
     if !b.at_end()? {
         return Err("it has trailing bytes".into());
     }
@@ -429,6 +460,7 @@ fn decode<R: std::io::Read>(mut b: Blocks<R>, key: &CacheKey) -> Result<Snapshot
         saved_at,
         delta_link,
         rows,
+        expiry_order,
     })
 }
 
@@ -691,10 +723,15 @@ mod tests {
             put_rows(&mut b, part.iter());
             w.write(&b).unwrap();
         }
+        let order: Vec<u32> = (0..rows.len() as u32).rev().collect();
+        let mut b = Vec::new();
+        put_order(&mut b, &order);
+        w.write(&b).unwrap();
         let path = w.commit().unwrap();
         assert!(std::fs::metadata(&path).unwrap().len() > 3 * BLOCK as u64);
         let snap = cache.load(&key).unwrap().unwrap();
         assert!(snap.rows == rows, "every row back, in order");
+        assert_eq!(snap.expiry_order, order);
         // One byte more or less is damage.
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.push(0);
