@@ -38,9 +38,6 @@ pub struct Warm {
     saving: Option<CacheSave>,
 }
 
-/// Rows encoded per part of a cache write (about half a megabyte).
-const SAVE_PART: usize = 4096;
-
 /// A cache write in progress: the All list's rows in name order as they were when it began, a
 /// part at a time. Rows changed in place or added meanwhile do not stop it (each row is
 /// written whole, and the delta link it holds is at most as new as its rows, so the next
@@ -53,6 +50,7 @@ struct CacheSave {
     order: Vec<u32>,
     /// Their order by next expiry then (places in `order`), written last.
     expiry: Vec<u32>,
+    encoder: cache::Encoder,
     /// The next of them to encode.
     next: usize,
     layout: u64,
@@ -217,7 +215,9 @@ impl App {
         self.all.dirty = false;
         self.warm.tenant = Some(tenant.clone());
         let order = self.all.name_order().to_vec();
-        let mut bytes = cache::header(
+        let mut bytes = Vec::with_capacity(cache::PART_ROWS * 160);
+        let encoder = cache::Encoder::new(
+            &mut bytes,
             &key,
             Some(&tenant),
             self.all.delta_link.as_deref(),
@@ -225,6 +225,7 @@ impl App {
             order.len(),
         );
         let save = CacheSave {
+            encoder,
             request: self.request(),
             key,
             order,
@@ -239,14 +240,17 @@ impl App {
     /// Encode the next part of `save` after what `bytes` holds.
     fn save_part(&mut self, mut save: CacheSave, bytes: &mut Vec<u8>) -> Effect {
         let first = save.next == 0;
-        let end = (save.next + SAVE_PART).min(save.order.len());
+        // A part of exactly PART_ROWS rows (the last may have fewer): the file's parts table
+        // says where each starts.
+        let end = (save.next + cache::PART_ROWS).min(save.order.len());
         let rows = &self.all.rows;
         let part = save.order.get(save.next..end).unwrap_or_default();
-        cache::put_rows(bytes, part.iter().filter_map(|&i| rows.get(i as usize)));
+        save.encoder
+            .part(bytes, part.iter().filter_map(|&i| rows.get(i as usize)));
         save.next = end;
         let last = end >= save.order.len();
         if last {
-            cache::put_order(bytes, &save.expiry);
+            save.encoder.finish(bytes, &save.expiry);
         }
         let effect = Effect::SaveCache {
             request: save.request,
@@ -291,7 +295,7 @@ impl App {
             }
             return fx;
         }
-        vec![self.save_part(save, &mut Vec::with_capacity(SAVE_PART * 160))]
+        vec![self.save_part(save, &mut Vec::with_capacity(cache::PART_ROWS * 160))]
     }
 
     pub(super) fn cache_not_saved(&mut self, e: CacheError) {

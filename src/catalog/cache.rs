@@ -17,8 +17,13 @@ use super::{AppRow, CredRow, Origin, RowId};
 use crate::graph::SignInAudience;
 
 const MAGIC: &[u8; 8] = b"AZSAPPS\0";
-/// 2: the rows are followed by their order by next expiry.
+/// 2: the rows are followed by their order by next expiry and a table of where each part of
+/// [`PART_ROWS`] rows starts (so two threads decode a file), then [`TRAILER`].
 const VERSION: u32 = 2;
+/// Rows in a part of a file.
+pub const PART_ROWS: usize = 4096;
+/// The last 16 bytes of a file: where its parts table starts (u64, little-endian), then this.
+const TRAILER: &[u8; 8] = b"AZSPARTS";
 const PREFIX: &str = "apps-";
 const SUFFIX: &str = ".bin";
 
@@ -114,7 +119,7 @@ impl AppCache {
                 });
             }
         };
-        match decode(Blocks::new(file), key) {
+        match decode(file, &path, key) {
             Ok(snap) => Ok(Some(snap)),
             Err(Damage::Io(source)) => Err(CacheError::Io {
                 action: "read",
@@ -298,6 +303,58 @@ pub fn put_order(w: &mut Vec<u8>, order: &[u32]) {
     }
 }
 
+/// Writes a cache file a part at a time, into as many buffers as the caller likes (the
+/// warm-start write sends each part as it is made), keeping where each part starts.
+#[derive(Debug)]
+pub struct Encoder {
+    /// Bytes made so far: the next byte's place in the file.
+    written: u64,
+    parts: Vec<u64>,
+}
+
+impl Encoder {
+    /// A file of `rows` rows: its header goes into `out`.
+    pub fn new(
+        out: &mut Vec<u8>,
+        key: &CacheKey,
+        tenant_id: Option<&str>,
+        delta_link: Option<&str>,
+        saved_at: DateTime<Utc>,
+        rows: usize,
+    ) -> Self {
+        let h = header(key, tenant_id, delta_link, saved_at, rows);
+        out.extend_from_slice(&h);
+        Self {
+            written: h.len() as u64,
+            parts: Vec::new(),
+        }
+    }
+
+    /// The next part: [`PART_ROWS`] rows (fewer only for the last).
+    pub fn part<'a>(&mut self, out: &mut Vec<u8>, rows: impl Iterator<Item = &'a AppRow>) {
+        let before = out.len();
+        self.parts.push(self.written);
+        put_rows(out, rows);
+        self.written += (out.len() - before) as u64;
+    }
+
+    /// The end: the expiry order (places in the file; may be empty), the parts table and the
+    /// trailer.
+    pub fn finish(&mut self, out: &mut Vec<u8>, expiry_order: &[u32]) {
+        let before = out.len();
+        put_order(out, expiry_order);
+        let table = self.written + (out.len() - before) as u64;
+        put_len(out, PART_ROWS);
+        put_len(out, self.parts.len());
+        for p in &self.parts {
+            out.extend_from_slice(&p.to_le_bytes());
+        }
+        out.extend_from_slice(&table.to_le_bytes());
+        out.extend_from_slice(TRAILER);
+        self.written += (out.len() - before) as u64;
+    }
+}
+
 /// The bytes of a cache file.
 pub fn encode<'a>(
     key: &CacheKey,
@@ -306,9 +363,13 @@ pub fn encode<'a>(
     saved_at: DateTime<Utc>,
     rows: impl ExactSizeIterator<Item = &'a AppRow>,
 ) -> Vec<u8> {
-    let mut w = header(key, tenant_id, delta_link, saved_at, rows.len());
-    put_rows(&mut w, rows);
-    put_order(&mut w, &[]);
+    let rows: Vec<&AppRow> = rows.collect();
+    let mut w = Vec::new();
+    let mut e = Encoder::new(&mut w, key, tenant_id, delta_link, saved_at, rows.len());
+    for part in rows.chunks(PART_ROWS) {
+        e.part(&mut w, part.iter().copied());
+    }
+    e.finish(&mut w, &[]);
     w
 }
 
@@ -338,17 +399,25 @@ struct Blocks<R> {
     eof: bool,
     /// Bytes read so far (for the row count's sanity check).
     total: u64,
+    /// Where in the file reading began.
+    base: u64,
 }
 
 impl<R: std::io::Read> Blocks<R> {
-    fn new(src: R) -> Self {
+    fn new(src: R, base: u64) -> Self {
         Self {
             src,
             buf: Vec::new(),
             at: 0,
             eof: false,
             total: 0,
+            base,
         }
+    }
+
+    /// The place in the file of the next byte to decode.
+    fn position(&self) -> u64 {
+        self.base + self.total - (self.buf.len() - self.at) as u64
     }
 
     /// Decode one record with `f`, reading more of the file while it is cut short.
@@ -409,7 +478,42 @@ impl<R: std::io::Read> Blocks<R> {
     }
 }
 
-fn decode<R: std::io::Read>(mut b: Blocks<R>, key: &CacheKey) -> Result<Snapshot, Damage> {
+/// Where the parts of a file start, from its trailer (`None`: a file too small to split, or
+/// one whose trailer does not read: it is then decoded in one pass, which judges it).
+fn parts_of(file: &mut std::fs::File) -> Option<(usize, Vec<u64>)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let size = file.metadata().ok()?.len();
+    let mut t = [0u8; 16];
+    file.seek(SeekFrom::Start(size.checked_sub(16)?)).ok()?;
+    file.read_exact(&mut t).ok()?;
+    if &t[8..] != TRAILER {
+        return None;
+    }
+    let table = u64::from_le_bytes(t[..8].try_into().ok()?);
+    let len = usize::try_from(size.checked_sub(16)?.checked_sub(table)?).ok()?;
+    if len > 64 * 1024 * 1024 {
+        return None;
+    }
+    let mut bytes = vec![0u8; len];
+    file.seek(SeekFrom::Start(table)).ok()?;
+    file.read_exact(&mut bytes).ok()?;
+    let mut r = Reader { b: &bytes, at: 0 };
+    let part_rows = r.len().ok()?;
+    let k = r.len().ok()?;
+    let parts = (0..k)
+        .map(|_| r.array().map(u64::from_le_bytes))
+        .collect::<Result<Vec<u64>, _>>()
+        .ok()?;
+    (r.at == bytes.len() && part_rows > 0).then_some((part_rows, parts))
+}
+
+/// Decode a file; one of more than one part in two threads at once (the second half from
+/// where its parts table says it starts, checked against where the first half ends).
+fn decode(mut file: std::fs::File, path: &Path, key: &CacheKey) -> Result<Snapshot, Damage> {
+    use std::io::{Seek, SeekFrom};
+    let split = parts_of(&mut file);
+    file.seek(SeekFrom::Start(0)).map_err(Damage::Io)?;
+    let mut b = Blocks::new(file, 0);
     type Head = (Option<String>, Option<DateTime<Utc>>, Option<String>, usize);
     let (tenant_id, saved_at, delta_link, n) = b.next(|r| -> Result<Head, &'static str> {
         if r.take(8)? != MAGIC {
@@ -428,14 +532,63 @@ fn decode<R: std::io::Read>(mut b: Blocks<R>, key: &CacheKey) -> Result<Snapshot
     })?;
     // Every row takes at least 40 bytes: a count beyond what the file can hold is damage
     // (checked against what was read, then row by row).
-    let most = |b: &Blocks<R>| b.total as usize / 40 + 1;
+    let most = |b: &Blocks<std::fs::File>| b.total as usize / 40 + 1;
     if n > most(&b) && b.eof {
         return Err("its row count is wrong".into());
     }
-    let mut rows = Vec::with_capacity(n.min(most(&b).max(4096)));
-    for _ in 0..n {
-        rows.push(b.next(|r| r.row())?);
-    }
+    let mut rows = Vec::with_capacity(n.min(most(&b).max(PART_ROWS)));
+    // The second half: from the middle part to the end, in a thread of its own.
+    let half = split.and_then(|(part_rows, parts)| {
+        let mid = parts.len() / 2;
+        let first = mid.checked_mul(part_rows)?;
+        let at = *parts.get(mid)?;
+        (mid > 0 && first < n).then_some((first, at))
+    });
+    let (first_rows, second) = match half {
+        Some((first, at)) => (first, Some(at)),
+        None => (n, None),
+    };
+    let (rest, expiry_order) = std::thread::scope(|s| {
+        let second = second.map(|at| {
+            s.spawn(move || -> Result<_, Damage> {
+                let mut f = std::fs::File::open(path).map_err(Damage::Io)?;
+                f.seek(SeekFrom::Start(at)).map_err(Damage::Io)?;
+                let mut b = Blocks::new(f, at);
+                let mut rows = Vec::with_capacity(n - first_rows);
+                for _ in first_rows..n {
+                    rows.push(b.next(|r| r.row())?);
+                }
+                let order = tail(&mut b, n)?;
+                Ok((rows, order))
+            })
+        });
+        for _ in 0..first_rows {
+            rows.push(b.next(|r| r.row())?);
+        }
+        match second {
+            Some(h) => {
+                if Some(b.position()) != half.map(|(_, at)| at) {
+                    return Err(Damage::Format("its parts table is wrong"));
+                }
+                h.join()
+                    .map_err(|_| Damage::Format("it could not be decoded"))?
+            }
+            None => Ok((Vec::new(), tail(&mut b, n)?)),
+        }
+    })?;
+    rows.extend(rest);
+    Ok(Snapshot {
+        tenant_id,
+        saved_at,
+        delta_link,
+        rows,
+        expiry_order,
+    })
+}
+
+/// What follows the rows: their expiry order, the parts table and the trailer, and nothing
+/// after.
+fn tail<R: std::io::Read>(b: &mut Blocks<R>, n: usize) -> Result<Vec<u32>, Damage> {
     let m = b.next(|r| r.len())?;
     if m != 0 && m != n {
         return Err("its expiry order is damaged".into());
@@ -452,16 +605,21 @@ fn decode<R: std::io::Read>(mut b: Blocks<R>, key: &CacheKey) -> Result<Snapshot
         })?;
         expiry_order.extend(part);
     }
+    b.next(|r| {
+        r.len()?;
+        let k = r.len()?;
+        r.take(k.checked_mul(8).ok_or("its parts table is damaged")?)?;
+        // Where the table starts (read from the end before decoding), then the mark.
+        r.take(8)?;
+        if r.take(8)? != TRAILER {
+            return Err("its trailer is damaged");
+        }
+        Ok(())
+    })?;
     if !b.at_end()? {
         return Err("it has trailing bytes".into());
     }
-    Ok(Snapshot {
-        tenant_id,
-        saved_at,
-        delta_link,
-        rows,
-        expiry_order,
-    })
+    Ok(expiry_order)
 }
 
 fn put_len(w: &mut Vec<u8>, mut n: usize) {
@@ -716,22 +874,44 @@ mod tests {
         // A record longer than a block grows the buffer instead of failing.
         rows[7_000].display_name = "n".repeat(BLOCK * 2 + 3).into();
         let mut w = cache.begin(&key).unwrap();
-        w.write(&header(&key, None, None, Utc::now(), rows.len()))
-            .unwrap();
-        for part in rows.chunks(4096) {
+        let mut b = Vec::new();
+        let mut e = Encoder::new(&mut b, &key, None, None, Utc::now(), rows.len());
+        w.write(&b).unwrap();
+        for part in rows.chunks(PART_ROWS) {
             let mut b = Vec::new();
-            put_rows(&mut b, part.iter());
+            e.part(&mut b, part.iter());
             w.write(&b).unwrap();
         }
         let order: Vec<u32> = (0..rows.len() as u32).rev().collect();
         let mut b = Vec::new();
-        put_order(&mut b, &order);
+        e.finish(&mut b, &order);
         w.write(&b).unwrap();
         let path = w.commit().unwrap();
         assert!(std::fs::metadata(&path).unwrap().len() > 3 * BLOCK as u64);
         let snap = cache.load(&key).unwrap().unwrap();
         assert!(snap.rows == rows, "every row back, in order");
         assert_eq!(snap.expiry_order, order);
+        // Three parts: the second half was decoded by a thread of its own, from the middle part.
+        let mut f = std::fs::File::open(&path).unwrap();
+        let (part_rows, parts) = parts_of(&mut f).unwrap();
+        assert_eq!((part_rows, parts.len()), (PART_ROWS, 3));
+        // A parts table that points elsewhere is damage, not a wrong list.
+        let good = std::fs::read(&path).unwrap();
+        let table = u64::from_le_bytes(good[good.len() - 16..good.len() - 8].try_into().unwrap());
+        // After the rows-per-part (2 bytes) and the count (1 byte) and the first offset: the
+        // middle part's.
+        let mid = table as usize + 3 + 8;
+        for delta in [1u64, u64::MAX] {
+            let mut bad = good.clone();
+            let v = u64::from_le_bytes(bad[mid..mid + 8].try_into().unwrap()).wrapping_add(delta);
+            bad[mid..mid + 8].copy_from_slice(&v.to_le_bytes());
+            std::fs::write(&path, &bad).unwrap();
+            assert!(
+                matches!(cache.load(&key), Err(CacheError::Corrupt { .. })),
+                "{delta}"
+            );
+        }
+        std::fs::write(&path, &good).unwrap();
         // One byte more or less is damage.
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.push(0);
