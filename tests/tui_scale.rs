@@ -143,17 +143,21 @@ fn warm_app() -> App {
     app
 }
 
-#[test]
-fn a_warm_start_shows_the_cache_then_one_delta_round_confirms_it() {
-    let mut app = warm_app();
-    let fx = app.start();
-    let load = fx
-        .iter()
+/// The cache read among `fx`: its request and key.
+fn cache_read(fx: &[Effect]) -> (u64, CacheKey) {
+    fx.iter()
         .find_map(|e| match e {
             Effect::LoadCache { request, key } => Some((*request, key.clone())),
             _ => None,
         })
-        .expect("the cache is read first");
+        .expect("the cache is read first")
+}
+
+#[test]
+fn a_warm_start_shows_the_cache_then_one_delta_round_confirms_it() {
+    let mut app = warm_app();
+    let fx = app.start();
+    let load = cache_read(&fx);
     assert!(
         !fx.iter().any(|e| matches!(e, Effect::LoadApps { .. })),
         "the listing waits for the cache"
@@ -550,13 +554,7 @@ fn saved_names(
 fn a_big_list_is_written_a_part_at_a_time_and_again_when_its_rows_move() {
     let mut app = warm_app();
     let fx = app.start();
-    let load = fx
-        .iter()
-        .find_map(|e| match e {
-            Effect::LoadCache { request, key } => Some((*request, key.clone())),
-            _ => None,
-        })
-        .unwrap();
+    let load = cache_read(&fx);
     answer_but_apps(&mut app, fx);
     let fx = app.update(Action::CacheLoaded(load.0, Ok(None)));
     let request = fx
