@@ -164,11 +164,12 @@ fn main() {
                 let warm = t.until(Duration::from_secs(60), |s| s.contains(&cached));
                 let refreshed = t.until(Duration::from_secs(60), |s| listed(s, &words));
                 println!(
-                    "cold start to {words}: {:.0} ms; warm start to the cached list on screen: {:.0} ms; delta refresh done {:.0} ms after start ({:.0} ms after the cached list)",
+                    "cold start to {words}: {:.0} ms; warm start to the cached list on screen: {:.0} ms; delta refresh done {:.0} ms after start ({:.0} ms after the cached list); peak RSS {} MB",
                     cold.as_secs_f64() * 1000.0,
                     warm.as_secs_f64() * 1000.0,
                     refreshed.as_secs_f64() * 1000.0,
-                    (refreshed - warm).as_secs_f64() * 1000.0
+                    (refreshed - warm).as_secs_f64() * 1000.0,
+                    t.peak_rss_kb() / 1024
                 );
                 t.quit();
             }
