@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::catalog::{CredRow, RowId};
+use crate::catalog::{CredRow, IdStr};
 use crate::destination::{Clients, Destination};
 use crate::expiry::{self, Lifetime, Status};
 use crate::graph::{
@@ -25,6 +25,7 @@ use super::args::KeyIdPrefix;
 use super::delivery::{self, Creation, Signals};
 use super::output::{self, Col, StreamTable, note, quote};
 use super::resolve;
+use super::spool::{self, Dec, Enc, Pos, Spool};
 use super::{CliError, ExitCode, ListSort, OutputFormat, SecretsCommand, Settings};
 
 pub async fn run(
@@ -184,14 +185,14 @@ pub struct SecretRow {
 }
 
 impl SecretRow {
-    fn build(app: &AppBrief, s: &CredRow, now: DateTime<Utc>) -> Self {
+    fn build(app: &AppFields<'_>, s: &SecretFields<'_>, now: DateTime<Utc>) -> Self {
         Self {
-            app_name: app.name.to_string(),
+            app_name: app.name.to_owned(),
             app_id: app.app_id.to_string(),
             object_id: app.object_id.to_string(),
-            description: s.description().map(str::to_owned),
+            description: s.description.map(str::to_owned),
             secret_id: s.key_id.to_string(),
-            hint: s.hint().map(str::to_owned),
+            hint: s.hint.map(str::to_owned),
             start_date_time: s.start.map(|d| d.to_rfc3339()),
             end_date_time: s.end.map(|d| d.to_rfc3339()),
             days_left: s.end.map(|d| expiry::days_left(d, now)),
@@ -233,20 +234,83 @@ struct ListRequest {
     concurrency: usize,
 }
 
-/// An app as a secret row names it (held once per app while sorting).
-struct AppBrief {
-    name: Box<str>,
-    app_id: RowId,
-    object_id: RowId,
+/// An app as a secret row names it: borrowed from Graph's reply or read back from the spool
+/// (once per app there, its secrets after it).
+struct AppFields<'a> {
+    name: &'a str,
+    app_id: IdStr<'a>,
+    object_id: IdStr<'a>,
 }
 
-impl AppBrief {
-    fn of(a: &AppRegistration) -> Self {
+impl<'a> AppFields<'a> {
+    fn of(a: &'a AppRegistration) -> Self {
         Self {
-            name: a.display_name.as_str().into(),
-            app_id: RowId::new(a.app_id.as_str()),
-            object_id: RowId::new(a.id.as_str()),
+            name: &a.display_name,
+            app_id: IdStr::Text(a.app_id.as_str()),
+            object_id: IdStr::Text(a.id.as_str()),
         }
+    }
+
+    /// The record: the name first (what the sorts compare), then the ids.
+    fn put(&self, e: &mut Enc) {
+        e.str(self.name).id(&self.app_id).id(&self.object_id);
+    }
+
+    fn get(mut d: Dec<'a>) -> Self {
+        Self {
+            name: d.str(),
+            app_id: d.id(),
+            object_id: d.id(),
+        }
+    }
+}
+
+/// A secret as a row shows it: borrowed from its [`CredRow`] or read back from the spool.
+struct SecretFields<'a> {
+    key_id: IdStr<'a>,
+    description: Option<&'a str>,
+    hint: Option<&'a str>,
+    start: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+}
+
+impl<'a> SecretFields<'a> {
+    fn of(c: &'a CredRow) -> Self {
+        Self {
+            key_id: c.key_id.as_str(),
+            description: c.description(),
+            hint: c.hint(),
+            start: c.start,
+            end: c.end,
+        }
+    }
+
+    /// The record: where its app's record is and the end date first (what the sorts
+    /// compare), then the rest.
+    fn put(&self, app: Pos, e: &mut Enc) {
+        e.raw(&app.to_bytes()).date(self.end).date(self.start);
+        e.id(&self.key_id)
+            .opt_str(self.description)
+            .opt_str(self.hint);
+    }
+
+    /// The secret at `d` and where its app is.
+    fn get(mut d: Dec<'a>) -> (Pos, Self) {
+        let (app, end, start) = (Pos::from_bytes(d.raw()), d.date(), d.date());
+        let fields = Self {
+            key_id: d.id(),
+            description: d.opt_str(),
+            hint: d.opt_str(),
+            start,
+            end,
+        };
+        (app, fields)
+    }
+
+    /// What the sorts compare, read without the rest: where the app is, and the end as an
+    /// instant.
+    fn key(d: &mut Dec<'a>) -> (Pos, Option<(i64, u32)>) {
+        (Pos::from_bytes(d.raw()), d.instant())
     }
 }
 
@@ -261,17 +325,17 @@ const SECRET_HEADERS: [&str; 7] = [
 ];
 const SECRET_KINDS: [Col; 3] = [Col::Name, Col::Name, Col::Id];
 
-/// Where secret rows go: streamed JSON or table, or held (compact) for sorting by expiry.
+/// Where secret rows go: streamed JSON or table, or held (compact) for sorting.
 enum Rows {
     Json {
         first: bool,
     },
     Table(StreamTable),
-    /// Each app's kept secrets as they came (no one vector that doubles as it grows),
-    /// sorted through an index at the end.
+    /// Each app with kept secrets in the spool, its secrets after it; `order` holds where
+    /// each secret is, in the order they came, sorted at the end.
     Sorted {
-        apps: Vec<AppBrief>,
-        kept: Vec<Box<[CredRow]>>,
+        spool: Spool,
+        order: Vec<Pos>,
         by: ListSort,
     },
 }
@@ -280,8 +344,8 @@ impl Rows {
     fn new(format: OutputFormat, sort: ListSort) -> Result<Self, CliError> {
         Ok(match (sort != ListSort::Listing, format) {
             (true, _) => Rows::Sorted {
-                apps: Vec::new(),
-                kept: Vec::new(),
+                spool: Spool::default(),
+                order: Vec::new(),
                 by: sort,
             },
             (false, OutputFormat::Json) => {
@@ -299,30 +363,33 @@ impl Rows {
     /// One app's kept secrets.
     fn push(
         &mut self,
-        app: AppBrief,
-        secrets: Vec<CredRow>,
+        app: &AppFields<'_>,
+        secrets: &[CredRow],
         now: DateTime<Utc>,
     ) -> Result<(), CliError> {
         if secrets.is_empty() {
             return Ok(());
         }
+        let secrets = secrets.iter().map(SecretFields::of);
         match self {
-            Rows::Sorted { apps, kept, .. } => {
-                apps.push(app);
-                kept.push(secrets.into_boxed_slice());
+            Rows::Sorted { spool, order, .. } => {
+                let mut e = Enc::default();
+                app.put(&mut e);
+                let at = spool.push(e.bytes())?;
+                for s in secrets {
+                    s.put(at, e.clear());
+                    order.push(spool.push(e.bytes())?);
+                }
                 Ok(())
             }
             Rows::Json { first } => {
-                let rows: Vec<SecretRow> = secrets
-                    .iter()
-                    .map(|c| SecretRow::build(&app, c, now))
-                    .collect();
+                let rows: Vec<SecretRow> =
+                    secrets.map(|s| SecretRow::build(app, &s, now)).collect();
                 json_rows(&rows, first)
             }
             Rows::Table(t) => {
                 let rows: Vec<Vec<String>> = secrets
-                    .iter()
-                    .map(|c| SecretRow::build(&app, c, now).cells())
+                    .map(|s| SecretRow::build(app, &s, now).cells())
                     .collect();
                 t.push(&rows)
             }
@@ -334,51 +401,42 @@ impl Rows {
         match self {
             Rows::Json { first } => output::emit(if first { b"]\n" } else { b"\n]\n" }),
             Rows::Table(t) => t.finish().map(|_| ()),
-            Rows::Sorted { apps, kept, by } => {
-                // (app, secret) for every secret held; `kept[i]` are the secrets of `apps[i]`.
-                let mut kept: Vec<(u32, &CredRow)> = kept
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(i, secrets)| {
-                        let i = u32::try_from(i).unwrap_or(u32::MAX);
-                        secrets.iter().map(move |c| (i, c))
-                    })
-                    .collect();
-                let name = |i: u32| apps.get(i as usize).map_or("", |a| &a.name);
-                let caseless = |i: u32| output::caseless(name(i));
-                let end = |c: &CredRow| c.end.unwrap_or(DateTime::<Utc>::MAX_UTC);
+            Rows::Sorted {
+                spool,
+                mut order,
+                by,
+            } => {
+                // No end sorts as the last date there is.
+                let never = spool::instant(DateTime::<Utc>::MAX_UTC);
+                let key = |p: Pos| {
+                    let (app, end) = SecretFields::key(&mut Dec::new(spool.at(p)));
+                    let name = Dec::new(spool.at(app)).str();
+                    (name, end.unwrap_or(never))
+                };
+                // Ties stay in the order the secrets came (positions grow with it), as a
+                // stable sort would keep them.
                 match by {
-                    ListSort::Name => kept.sort_by(|(ia, a), (ib, b)| {
-                        caseless(*ia)
-                            .cmp(caseless(*ib))
-                            .then_with(|| end(a).cmp(&end(b)))
+                    ListSort::Name => order.sort_unstable_by(|&x, &y| {
+                        let ((a, ae), (b, be)) = (key(x), key(y));
+                        output::caseless_cmp(a, b)
+                            .then(ae.cmp(&be))
+                            .then(x.cmp(&y))
                     }),
-                    _ => kept.sort_by(|(ia, a), (ib, b)| {
-                        end(a).cmp(&end(b)).then_with(|| name(*ia).cmp(name(*ib)))
+                    _ => order.sort_unstable_by(|&x, &y| {
+                        let ((a, ae), (b, be)) = (key(x), key(y));
+                        ae.cmp(&be).then_with(|| a.cmp(b)).then(x.cmp(&y))
                     }),
                 }
+                let row = |p: Pos| {
+                    let (app, s) = SecretFields::get(Dec::new(spool.at(p)));
+                    SecretRow::build(&AppFields::get(Dec::new(spool.at(app))), &s, now)
+                };
                 let mut out = Rows::new(format, ListSort::Listing)?;
-                for chunk in kept.chunks(1000) {
+                for chunk in order.chunks(1000) {
+                    let rows = chunk.iter().map(|&p| row(p));
                     match &mut out {
-                        Rows::Json { first } => {
-                            let rows: Vec<SecretRow> = chunk
-                                .iter()
-                                .filter_map(|(i, c)| {
-                                    apps.get(*i as usize).map(|a| SecretRow::build(a, c, now))
-                                })
-                                .collect();
-                            json_rows(&rows, first)?;
-                        }
-                        Rows::Table(t) => {
-                            let rows: Vec<Vec<String>> = chunk
-                                .iter()
-                                .filter_map(|(i, c)| {
-                                    apps.get(*i as usize)
-                                        .map(|a| SecretRow::build(a, c, now).cells())
-                                })
-                                .collect();
-                            t.push(&rows)?;
-                        }
+                        Rows::Json { first } => json_rows(&rows.collect::<Vec<_>>(), first)?,
+                        Rows::Table(t) => t.push(&rows.map(|r| r.cells()).collect::<Vec<_>>())?,
                         Rows::Sorted { .. } => {}
                     }
                 }
@@ -442,7 +500,7 @@ async fn list(client: &GraphClient, req: ListRequest) -> Result<ExitCode, CliErr
         if closed {
             return Ok(());
         }
-        keep_checking(rows.push(AppBrief::of(a), kept, now), &mut closed)
+        keep_checking(rows.push(&AppFields::of(a), &kept, now), &mut closed)
     };
     match &req.app {
         Some(a) => {
