@@ -21,7 +21,7 @@ use crate::graph::{
 use crate::session::{Session, SessionConfig};
 
 use super::output::{self, Col, StreamTable};
-use super::spool::{Dec, Enc, Pos, Spool};
+use super::spool::{Dec, Enc, Held, Loc, Pos, Spool};
 use super::{CliError, ExitCode, ListSort, OutputFormat};
 
 /// One app in `apps list --output json` (stable; documented in the README).
@@ -69,7 +69,7 @@ pub struct ListOptions {
 }
 
 /// An app as output needs it: borrowed from Graph's reply, or read back from the spool the
-/// `--sort` modes hold (about 85 bytes an app there; [`Row::put`] is the record's layout).
+/// `--sort` modes hold (about 50 bytes an app in memory, the rest in a file).
 struct Row<'a> {
     name: &'a str,
     app_id: IdStr<'a>,
@@ -95,10 +95,18 @@ impl<'a> Row<'a> {
         }
     }
 
-    /// The record: the next expiry and the name first (what the sorts compare), then the
-    /// rest; `signInAudience` as 0 (none), Graph's values as 1 to 4, else 5 and the text.
-    fn put(&self, e: &mut Enc) {
-        e.date(self.next).str(self.name);
+    /// The key record, what the sort compares: the name, where the rest is, and for
+    /// `--sort expiry` the next expiry.
+    fn put_key(&self, rest: Loc, by: ListSort, e: &mut Enc) {
+        e.str(self.name).loc(rest);
+        if by == ListSort::Expiry {
+            e.date(self.next);
+        }
+    }
+
+    /// The rest record: all but the name; `signInAudience` as 0 (none), Graph's values as 1
+    /// to 4, else 5 and the text.
+    fn put_rest(&self, e: &mut Enc) {
         e.id(&self.app_id).id(&self.object_id).date(self.created);
         let known = SignInAudience::ALL
             .iter()
@@ -108,12 +116,18 @@ impl<'a> Row<'a> {
             (None, None) => e.uint(0),
             (None, Some(other)) => e.uint(SignInAudience::ALL.len() as u64 + 1).str(other),
         };
-        e.uint(self.secrets).uint(self.certificates);
+        e.uint(self.secrets).uint(self.certificates).date(self.next);
     }
 
-    fn get(mut d: Dec<'a>) -> Self {
-        let next = d.date();
-        let name = d.str();
+    /// The app whose key is at `p`: the name from the key, the rest read into `buf`.
+    fn held(held: &'a Held, p: Pos, buf: &'a mut Vec<u8>) -> Result<Self, CliError> {
+        let mut key = Dec::new(held.key(p));
+        let name = key.str();
+        let rest = held.rest(key.loc(), buf)?;
+        Ok(Self::get(name, Dec::new(rest)))
+    }
+
+    fn get(name: &'a str, mut d: Dec<'a>) -> Self {
         let (app_id, object_id, created) = (d.id(), d.id(), d.date());
         let audience = match d.uint() {
             0 => None,
@@ -131,14 +145,8 @@ impl<'a> Row<'a> {
             audience,
             secrets: d.uint(),
             certificates: d.uint(),
-            next,
+            next: d.date(),
         }
-    }
-
-    /// What the sorts compare, read without the rest of the record: the next expiry as an
-    /// instant, and the name.
-    fn key(d: &mut Dec<'a>) -> (Option<(i64, u32)>, &'a str) {
-        (d.instant(), d.str())
     }
 
     fn cells(&self, now: DateTime<Utc>) -> Vec<String> {
@@ -230,8 +238,8 @@ enum Sink {
         count: usize,
     },
     Table(StreamTable),
-    /// Every app's record in the spool, in the order they came; sorted through `order` at
-    /// the end.
+    /// Every app in the spool (its key and its rest), in the order they came; sorted
+    /// through `order` at the end.
     Sorted {
         spool: Spool,
         order: Vec<Pos>,
@@ -261,7 +269,7 @@ impl Sink {
                 Sink::Table(StreamTable::new(&HEADERS, &KINDS, output::width()))
             }
             (by, _) => Sink::Sorted {
-                spool: Spool::default(),
+                spool: Spool::new(),
                 order: Vec::new(),
                 by,
             },
@@ -273,16 +281,21 @@ impl Sink {
         let rows = apps.iter().map(Row::of);
         match self {
             Sink::Json { first, count } => {
-                json_items(rows, first, now)?;
+                let mut buf = Vec::with_capacity(64 * 1024);
+                for r in rows {
+                    json_item(&mut buf, &r, first, now)?;
+                }
                 *count += apps.len();
-                Ok(())
+                output::emit(&buf)
             }
             Sink::Table(t) => t.push(&rows.map(|r| r.cells(now)).collect::<Vec<_>>()),
-            Sink::Sorted { spool, order, .. } => {
+            Sink::Sorted { spool, order, by } => {
                 let mut e = Enc::default();
                 for r in rows {
-                    r.put(e.clear());
-                    order.push(spool.push(e.bytes())?);
+                    r.put_rest(e.clear());
+                    let rest = spool.rest(e.bytes())?;
+                    r.put_key(rest, *by, e.clear());
+                    order.push(spool.key(e.bytes())?);
                 }
                 Ok(())
             }
@@ -302,41 +315,53 @@ impl Sink {
                 mut order,
                 by,
             } => {
-                let key = |p: Pos| Row::key(&mut Dec::new(spool.at(p)));
+                let held = spool.finish()?;
+                let name = |p: Pos| Dec::new(held.key(p)).str();
                 // Ties stay in the order the apps came (positions grow with it), as a stable
                 // sort would keep them.
                 match by {
-                    ListSort::Expiry => order.sort_unstable_by(|&x, &y| {
-                        let ((a, an), (b, bn)) = (key(x), key(y));
-                        (a.is_none(), a)
-                            .cmp(&(b.is_none(), b))
-                            .then_with(|| output::caseless_cmp(an, bn))
-                            .then(x.cmp(&y))
-                    }),
+                    ListSort::Expiry => {
+                        let key = |p: Pos| {
+                            let mut d = Dec::new(held.key(p));
+                            let name = d.str();
+                            d.loc();
+                            (d.instant(), name)
+                        };
+                        order.sort_unstable_by(|&x, &y| {
+                            let ((a, an), (b, bn)) = (key(x), key(y));
+                            (a.is_none(), a)
+                                .cmp(&(b.is_none(), b))
+                                .then_with(|| output::caseless_cmp(an, bn))
+                                .then(x.cmp(&y))
+                        });
+                    }
                     _ => order.sort_unstable_by(|&x, &y| {
-                        output::caseless_cmp(key(x).1, key(y).1).then(x.cmp(&y))
+                        output::caseless_cmp(name(x), name(y)).then(x.cmp(&y))
                     }),
                 }
-                let rows = |chunk: &[Pos]| {
-                    chunk
-                        .iter()
-                        .map(|&p| Row::get(Dec::new(spool.at(p))))
-                        .collect::<Vec<_>>()
-                };
+                let mut buf = Vec::new();
                 match format {
                     OutputFormat::Json => {
                         output::emit(b"[")?;
                         let mut first = true;
+                        let mut out = Vec::with_capacity(64 * 1024);
                         for chunk in order.chunks(1000) {
-                            json_items(rows(chunk).into_iter(), &mut first, now)?;
+                            out.clear();
+                            for &p in chunk {
+                                let r = Row::held(&held, p, &mut buf)?;
+                                json_item(&mut out, &r, &mut first, now)?;
+                            }
+                            output::emit(&out)?;
                         }
                         output::emit(if first { b"]\n" } else { b"\n]\n" })?;
                     }
                     OutputFormat::Table => {
                         let mut t = StreamTable::new(&HEADERS, &KINDS, output::width());
                         for chunk in order.chunks(1000) {
-                            let cells: Vec<Vec<String>> =
-                                rows(chunk).iter().map(|r| r.cells(now)).collect();
+                            let mut cells = Vec::with_capacity(chunk.len());
+                            for &p in chunk {
+                                cells.push(Row::held(&held, p, &mut buf)?.cells(now));
+                            }
                             t.push(&cells)?;
                         }
                         t.finish()?;
@@ -348,20 +373,18 @@ impl Sink {
     }
 }
 
-/// JSON items, each on its own line, commas between (the opening `[` is already out).
-fn json_items<'a>(
-    rows: impl Iterator<Item = Row<'a>>,
+/// One JSON item on its own line, a comma before it but the first (the opening `[` is
+/// already out).
+fn json_item(
+    buf: &mut Vec<u8>,
+    row: &Row<'_>,
     first: &mut bool,
     now: DateTime<Utc>,
 ) -> Result<(), CliError> {
-    let mut buf = Vec::with_capacity(64 * 1024);
-    for r in rows {
-        buf.extend_from_slice(if *first { b"\n  " } else { b",\n  " });
-        *first = false;
-        crate::sanitize::json_to_writer(&mut buf, &AppJson::of(&r, now))
-            .map_err(|e| CliError::output(std::io::Error::from(e)))?;
-    }
-    output::emit(&buf)
+    buf.extend_from_slice(if *first { b"\n  " } else { b",\n  " });
+    *first = false;
+    crate::sanitize::json_to_writer(&mut *buf, &AppJson::of(row, now))
+        .map_err(|e| CliError::output(std::io::Error::from(e)))
 }
 
 pub async fn list(session: &SessionConfig, o: ListOptions) -> Result<ExitCode, CliError> {

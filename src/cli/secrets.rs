@@ -7,6 +7,8 @@
 //! it to each destination and deletes it again when none took it ([`super::delivery`]);
 //! `rotate` is [`super::rotate`]. What it prints says what exists in the tenant afterwards.
 
+use std::cmp::Ordering;
+
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde::Serialize;
@@ -25,7 +27,7 @@ use super::args::KeyIdPrefix;
 use super::delivery::{self, Creation, Signals};
 use super::output::{self, Col, StreamTable, note, quote};
 use super::resolve;
-use super::spool::{self, Dec, Enc, Pos, Spool};
+use super::spool::{self, Dec, Enc, Held, Loc, Pos, Spool};
 use super::{CliError, ExitCode, ListSort, OutputFormat, SecretsCommand, Settings};
 
 pub async fn run(
@@ -234,8 +236,7 @@ struct ListRequest {
     concurrency: usize,
 }
 
-/// An app as a secret row names it: borrowed from Graph's reply or read back from the spool
-/// (once per app there, its secrets after it).
+/// An app as a secret row names it: borrowed from Graph's reply or read back from the spool.
 struct AppFields<'a> {
     name: &'a str,
     app_id: IdStr<'a>,
@@ -250,22 +251,13 @@ impl<'a> AppFields<'a> {
             object_id: IdStr::Text(a.id.as_str()),
         }
     }
-
-    /// The record: the name first (what the sorts compare), then the ids.
-    fn put(&self, e: &mut Enc) {
-        e.str(self.name).id(&self.app_id).id(&self.object_id);
-    }
-
-    fn get(mut d: Dec<'a>) -> Self {
-        Self {
-            name: d.str(),
-            app_id: d.id(),
-            object_id: d.id(),
-        }
-    }
 }
 
 /// A secret as a row shows it: borrowed from its [`CredRow`] or read back from the spool.
+///
+/// Held for sorting, an app's name is one key record; each secret's key record says where
+/// that is, its end date and where its rest is; the rest holds the app's ids and the
+/// secret's other fields.
 struct SecretFields<'a> {
     key_id: IdStr<'a>,
     description: Option<&'a str>,
@@ -285,32 +277,46 @@ impl<'a> SecretFields<'a> {
         }
     }
 
-    /// The record: where its app's record is and the end date first (what the sorts
-    /// compare), then the rest.
-    fn put(&self, app: Pos, e: &mut Enc) {
-        e.raw(&app.to_bytes()).date(self.end).date(self.start);
+    fn put_key(&self, app: Pos, rest: Loc, e: &mut Enc) {
+        e.raw(&app.to_bytes()).date(self.end).loc(rest);
+    }
+
+    /// What the sorts compare: where the app's name is, and the end as an instant.
+    fn key(d: &mut Dec<'a>) -> (Pos, Option<(i64, u32)>) {
+        (Pos::from_bytes(d.raw()), d.instant())
+    }
+
+    fn put_rest(&self, app: &AppFields<'_>, e: &mut Enc) {
+        e.id(&app.app_id).id(&app.object_id).date(self.start);
         e.id(&self.key_id)
             .opt_str(self.description)
             .opt_str(self.hint);
     }
 
-    /// The secret at `d` and where its app is.
-    fn get(mut d: Dec<'a>) -> (Pos, Self) {
-        let (app, end, start) = (Pos::from_bytes(d.raw()), d.date(), d.date());
-        let fields = Self {
-            key_id: d.id(),
-            description: d.opt_str(),
-            hint: d.opt_str(),
+    /// The row of the secret whose key is at `p`, its rest read into `buf`.
+    fn held(
+        held: &Held,
+        p: Pos,
+        buf: &mut Vec<u8>,
+        now: DateTime<Utc>,
+    ) -> Result<SecretRow, CliError> {
+        let mut key = Dec::new(held.key(p));
+        let (name, end) = (Pos::from_bytes(key.raw()), key.date());
+        let mut rest = Dec::new(held.rest(key.loc(), buf)?);
+        let app = AppFields {
+            name: Dec::new(held.key(name)).str(),
+            app_id: rest.id(),
+            object_id: rest.id(),
+        };
+        let start = rest.date();
+        let secret = SecretFields {
+            key_id: rest.id(),
+            description: rest.opt_str(),
+            hint: rest.opt_str(),
             start,
             end,
         };
-        (app, fields)
-    }
-
-    /// What the sorts compare, read without the rest: where the app is, and the end as an
-    /// instant.
-    fn key(d: &mut Dec<'a>) -> (Pos, Option<(i64, u32)>) {
-        (Pos::from_bytes(d.raw()), d.instant())
+        Ok(SecretRow::build(&app, &secret, now))
     }
 }
 
@@ -331,8 +337,8 @@ enum Rows {
         first: bool,
     },
     Table(StreamTable),
-    /// Each app with kept secrets in the spool, its secrets after it; `order` holds where
-    /// each secret is, in the order they came, sorted at the end.
+    /// Each app with kept secrets in the spool (see [`SecretFields`]); `order` holds where
+    /// each secret's key is, in the order they came, sorted at the end.
     Sorted {
         spool: Spool,
         order: Vec<Pos>,
@@ -344,7 +350,7 @@ impl Rows {
     fn new(format: OutputFormat, sort: ListSort) -> Result<Self, CliError> {
         Ok(match (sort != ListSort::Listing, format) {
             (true, _) => Rows::Sorted {
-                spool: Spool::default(),
+                spool: Spool::new(),
                 order: Vec::new(),
                 by: sort,
             },
@@ -374,11 +380,12 @@ impl Rows {
         match self {
             Rows::Sorted { spool, order, .. } => {
                 let mut e = Enc::default();
-                app.put(&mut e);
-                let at = spool.push(e.bytes())?;
+                let name = spool.key(e.str(app.name).bytes())?;
                 for s in secrets {
-                    s.put(at, e.clear());
-                    order.push(spool.push(e.bytes())?);
+                    s.put_rest(app, e.clear());
+                    let rest = spool.rest(e.bytes())?;
+                    s.put_key(name, rest, e.clear());
+                    order.push(spool.key(e.bytes())?);
                 }
                 Ok(())
             }
@@ -406,37 +413,49 @@ impl Rows {
                 mut order,
                 by,
             } => {
+                let held = spool.finish()?;
                 // No end sorts as the last date there is.
                 let never = spool::instant(DateTime::<Utc>::MAX_UTC);
                 let key = |p: Pos| {
-                    let (app, end) = SecretFields::key(&mut Dec::new(spool.at(p)));
-                    let name = Dec::new(spool.at(app)).str();
-                    (name, end.unwrap_or(never))
+                    let (app, end) = SecretFields::key(&mut Dec::new(held.key(p)));
+                    (app, end.unwrap_or(never))
+                };
+                // Secrets of one app share its name; other names are read only when needed.
+                let names = |a: Pos, b: Pos, cmp: fn(&str, &str) -> Ordering| {
+                    if a == b {
+                        Ordering::Equal
+                    } else {
+                        cmp(Dec::new(held.key(a)).str(), Dec::new(held.key(b)).str())
+                    }
                 };
                 // Ties stay in the order the secrets came (positions grow with it), as a
                 // stable sort would keep them.
                 match by {
                     ListSort::Name => order.sort_unstable_by(|&x, &y| {
                         let ((a, ae), (b, be)) = (key(x), key(y));
-                        output::caseless_cmp(a, b)
+                        names(a, b, output::caseless_cmp)
                             .then(ae.cmp(&be))
                             .then(x.cmp(&y))
                     }),
                     _ => order.sort_unstable_by(|&x, &y| {
                         let ((a, ae), (b, be)) = (key(x), key(y));
-                        ae.cmp(&be).then_with(|| a.cmp(b)).then(x.cmp(&y))
+                        ae.cmp(&be)
+                            .then_with(|| names(a, b, |a, b| a.cmp(b)))
+                            .then(x.cmp(&y))
                     }),
                 }
-                let row = |p: Pos| {
-                    let (app, s) = SecretFields::get(Dec::new(spool.at(p)));
-                    SecretRow::build(&AppFields::get(Dec::new(spool.at(app))), &s, now)
-                };
+                let mut buf = Vec::new();
                 let mut out = Rows::new(format, ListSort::Listing)?;
                 for chunk in order.chunks(1000) {
-                    let rows = chunk.iter().map(|&p| row(p));
+                    let rows = chunk
+                        .iter()
+                        .map(|&p| SecretFields::held(&held, p, &mut buf, now))
+                        .collect::<Result<Vec<_>, _>>()?;
                     match &mut out {
-                        Rows::Json { first } => json_rows(&rows.collect::<Vec<_>>(), first)?,
-                        Rows::Table(t) => t.push(&rows.map(|r| r.cells()).collect::<Vec<_>>())?,
+                        Rows::Json { first } => json_rows(&rows, first)?,
+                        Rows::Table(t) => {
+                            t.push(&rows.iter().map(|r| r.cells()).collect::<Vec<_>>())?
+                        }
                         Rows::Sorted { .. } => {}
                     }
                 }

@@ -1,8 +1,15 @@
-//! What the `--sort` modes of `apps list` and `secrets list` hold until the listing ends: each
-//! row's output fields encoded compactly ([`Enc`], [`Dec`]) into 1 MiB blocks ([`Spool`]), so
-//! 200,000 apps cost about as many bytes as their text and no vector doubles as it grows. A
-//! record reads back exactly as it went in (ids as sent, dates to the nanosecond, `None` apart
-//! from empty). The commands own their record layouts; this module owns only the bytes.
+//! What the `--sort` modes of `apps list` and `secrets list` hold until the listing ends.
+//!
+//! Each row is split in two records: its key (what the sort compares: a name, a date, and
+//! where the rest is) stays in memory, in 1 MiB blocks ([`Blocks`]) so no vector doubles as
+//! it grows; the rest (ids, other dates, descriptions) goes to a temporary file that has no
+//! name (`tempfile`: unlinked, 0600) and is read back row by row in sorted order. Without a
+//! usable temporary folder the rest stays in memory too. Fields are encoded compactly ([`Enc`],
+//! [`Dec`]) and read back exactly as they went in (ids as sent, dates to the nanosecond, `None`
+//! apart from empty). The commands own their record layouts; this module owns only the bytes.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
 
 use chrono::{DateTime, Utc};
 
@@ -13,8 +20,8 @@ const BLOCK: usize = 1 << 20;
 /// Bits of a [`Pos`] that give the offset in its block.
 const OFFSET_BITS: u32 = 20;
 
-/// Where a record starts: its block and its offset there, in 32 bits. Positions grow in the
-/// order records were pushed, so they break ties in arrival order.
+/// Where a key record starts: its block and its offset there, in 32 bits. Positions grow in
+/// the order records were pushed, so they break ties in arrival order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Pos(u32);
 
@@ -29,16 +36,27 @@ impl Pos {
     }
 }
 
-/// More than a [`Pos`] can address (4 GiB of records): too much to sort in memory.
-#[derive(Debug, thiserror::Error)]
-#[error("more than 4 GiB of rows to hold for sorting")]
-pub struct Full;
+/// Where a row's rest is: in the temporary file, or in memory without one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Loc {
+    at: u64,
+    len: u64,
+}
 
-impl From<Full> for super::CliError {
-    fn from(e: Full) -> Self {
+#[derive(Debug, thiserror::Error)]
+pub enum SpoolError {
+    /// More than a [`Pos`] can address: too much to sort.
+    #[error("more than 4 GiB of rows to hold for sorting")]
+    Full,
+    #[error("the temporary file that holds the rows for sorting failed: {0}")]
+    File(#[from] std::io::Error),
+}
+
+impl From<SpoolError> for super::CliError {
+    fn from(e: SpoolError) -> Self {
         super::CliError::new(
             super::ExitCode::Failure,
-            format!("{e}: list without --sort (rows are then written as they arrive)"),
+            format!("{e}; list without --sort (rows are then written as they arrive)"),
         )
     }
 }
@@ -46,27 +64,28 @@ impl From<Full> for super::CliError {
 /// Records in blocks of [`BLOCK`] bytes (a larger record gets a block of its own). A block's
 /// capacity is reserved once and filled in place: untouched capacity costs no memory.
 #[derive(Default)]
-pub struct Spool {
+pub struct Blocks {
     blocks: Vec<Vec<u8>>,
 }
 
-impl Spool {
+impl Blocks {
     /// Append one record; where it starts.
-    pub fn push(&mut self, record: &[u8]) -> Result<Pos, Full> {
+    pub fn push(&mut self, record: &[u8]) -> Result<Pos, SpoolError> {
         let fits = self
             .blocks
             .last()
             .is_some_and(|b| b.capacity() - b.len() >= record.len());
         if !fits {
-            let n = u32::try_from(self.blocks.len()).map_err(|_| Full)?;
-            if n >= 1 << (32 - OFFSET_BITS) {
-                return Err(Full);
+            if self.blocks.len() >= 1 << (32 - OFFSET_BITS) {
+                return Err(SpoolError::Full);
             }
-            self.blocks.push(Vec::with_capacity(BLOCK.max(record.len())));
+            self.blocks
+                .push(Vec::with_capacity(BLOCK.max(record.len())));
         }
         let n = self.blocks.len() - 1;
         let block = &mut self.blocks[n];
-        // A record that opens a block starts at 0, so a large one's offset always fits.
+        // Under 2^12 blocks (checked above); a record that opens a block starts at 0, so a
+        // large one's offset always fits.
         let pos = ((n as u32) << OFFSET_BITS) | block.len() as u32;
         block.extend_from_slice(record);
         Ok(Pos(pos))
@@ -81,6 +100,140 @@ impl Spool {
             .and_then(|b| b.get(offset..))
             .unwrap_or_default()
     }
+}
+
+/// Where the rests go.
+enum Rest {
+    File { out: BufWriter<File>, len: u64 },
+    Memory(Blocks),
+}
+
+/// The keys in memory and the rests, while rows arrive.
+pub struct Spool {
+    keys: Blocks,
+    rest: Rest,
+}
+
+impl Spool {
+    /// A spool whose rests go to a new temporary file, or stay in memory when none can be made.
+    pub fn new() -> Self {
+        let rest = match unnamed_file() {
+            Ok(f) => Rest::File {
+                out: BufWriter::with_capacity(64 * 1024, f),
+                len: 0,
+            },
+            Err(e) => {
+                tracing::info!(error = %e, "no temporary file for sorting: rows stay in memory");
+                return Self::in_memory();
+            }
+        };
+        Self {
+            keys: Blocks::default(),
+            rest,
+        }
+    }
+
+    /// A spool that keeps the rests in memory too.
+    pub fn in_memory() -> Self {
+        Self {
+            keys: Blocks::default(),
+            rest: Rest::Memory(Blocks::default()),
+        }
+    }
+
+    /// Hold a key record; where it is.
+    pub fn key(&mut self, record: &[u8]) -> Result<Pos, SpoolError> {
+        self.keys.push(record)
+    }
+
+    /// Hold a rest record; where it is (to write into its key).
+    pub fn rest(&mut self, record: &[u8]) -> Result<Loc, SpoolError> {
+        let len = record.len() as u64;
+        match &mut self.rest {
+            Rest::File { out, len: at } => {
+                out.write_all(record)?;
+                let loc = Loc { at: *at, len };
+                *at += len;
+                Ok(loc)
+            }
+            Rest::Memory(b) => Ok(Loc {
+                at: u64::from(b.push(record)?.0),
+                len,
+            }),
+        }
+    }
+
+    /// Done writing: the spool to sort and read.
+    pub fn finish(self) -> Result<Held, SpoolError> {
+        let rest = match self.rest {
+            Rest::File { out, .. } => HeldRest::File(
+                out.into_inner()
+                    .map_err(|e| SpoolError::File(e.into_error()))?,
+            ),
+            Rest::Memory(b) => HeldRest::Memory(b),
+        };
+        Ok(Held {
+            keys: self.keys,
+            rest,
+        })
+    }
+}
+
+enum HeldRest {
+    File(File),
+    Memory(Blocks),
+}
+
+/// The spool once every row is in: keys to sort, rests to read.
+pub struct Held {
+    keys: Blocks,
+    rest: HeldRest,
+}
+
+impl Held {
+    /// The key record at `pos` (and what follows it).
+    pub fn key(&self, pos: Pos) -> &[u8] {
+        self.keys.at(pos)
+    }
+
+    /// The rest record at `loc`, read into `buf`.
+    pub fn rest<'b>(&self, loc: Loc, buf: &'b mut Vec<u8>) -> Result<&'b [u8], SpoolError> {
+        let len = usize::try_from(loc.len).map_err(|_| SpoolError::Full)?;
+        buf.clear();
+        match &self.rest {
+            HeldRest::File(f) => {
+                buf.resize(len, 0);
+                read_at(f, buf, loc.at)?;
+            }
+            HeldRest::Memory(b) => {
+                let at = Pos(u32::try_from(loc.at).map_err(|_| SpoolError::Full)?);
+                buf.extend_from_slice(b.at(at).get(..len).unwrap_or_default());
+            }
+        }
+        Ok(buf)
+    }
+}
+
+/// A new temporary file with no name in any folder, only the user's to read.
+fn unnamed_file() -> std::io::Result<File> {
+    let f = tempfile::tempfile()?;
+    // Linux's O_TMPFILE makes it 0666 less the umask; it has no name for anyone to open it
+    // by, but say so in its mode too.
+    #[cfg(unix)]
+    f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    Ok(f)
+}
+
+#[cfg(unix)]
+fn read_at(f: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(f, buf, at)
+}
+
+#[cfg(not(unix))]
+fn read_at(mut f: &File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    f.seek(SeekFrom::Start(at))?;
+    f.read_exact(buf)
 }
 
 /// A record being written: unsigned varints (LEB128), length-prefixed text, ids and dates.
@@ -131,6 +284,10 @@ impl Enc {
             RowId::Guid(b) => self.uint(0).raw(&b),
             RowId::Text(_) => self.uint(s.len() as u64 + 1).raw(s.as_bytes()),
         }
+    }
+
+    pub fn loc(&mut self, l: Loc) -> &mut Self {
+        self.uint(l.at).uint(l.len)
     }
 
     /// 0 for `None`; else the seconds (zigzag) shifted left by two, with how the nanoseconds
@@ -210,6 +367,13 @@ impl<'a> Dec<'a> {
                 IdStr::Guid(text)
             }
             n => IdStr::Text(self.text(n - 1)),
+        }
+    }
+
+    pub fn loc(&mut self) -> Loc {
+        Loc {
+            at: self.uint(),
+            len: self.uint(),
         }
     }
 
@@ -324,7 +488,7 @@ mod tests {
 
     #[test]
     fn records_keep_their_place_across_blocks() {
-        let mut s = Spool::default();
+        let mut s = Blocks::default();
         let mut e = Enc::default();
         let mut at = Vec::new();
         // Small records fill several blocks; a large one gets its own, and the next small
@@ -344,7 +508,56 @@ mod tests {
         }
         let pos = Pos::from_bytes(Pos(0x1234_5678).to_bytes());
         assert_eq!(pos, Pos(0x1234_5678));
-        assert!(s.at(pos).is_empty(), "a position past the blocks reads nothing");
+        assert!(
+            s.at(pos).is_empty(),
+            "a position past the blocks reads nothing"
+        );
+    }
+
+    /// Keys point at rests; both read back in any order, from the file or from memory.
+    fn keys_and_rests_round_trip(mut s: Spool) {
+        let mut e = Enc::default();
+        let mut held = Vec::new();
+        for i in 0..50_000u64 {
+            let rest = format!("rest {i} {}", "r".repeat((i % 7) as usize * 1000));
+            let loc = s.rest(e.clear().str(&rest).bytes()).unwrap();
+            let key = s.key(e.clear().uint(i).loc(loc).bytes()).unwrap();
+            held.push((key, rest));
+        }
+        let h = s.finish().unwrap();
+        let mut buf = Vec::new();
+        for (key, rest) in held.iter().rev() {
+            let mut d = Dec::new(h.key(*key));
+            d.uint();
+            let bytes = h.rest(d.loc(), &mut buf).unwrap();
+            assert_eq!(Dec::new(bytes).str(), rest);
+        }
+    }
+
+    #[test]
+    fn rests_read_back_from_the_temporary_file() {
+        let s = Spool::new();
+        if let Rest::File { out, .. } = &s.rest {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::{MetadataExt, PermissionsExt};
+                let m = out.get_ref().metadata().unwrap();
+                assert_eq!(
+                    m.permissions().mode() & 0o777,
+                    0o600,
+                    "only the user reads it"
+                );
+                assert_eq!(m.nlink(), 0, "no name in any folder");
+            }
+        } else {
+            panic!("no temporary file in {:?}", std::env::temp_dir());
+        }
+        keys_and_rests_round_trip(s);
+    }
+
+    #[test]
+    fn rests_read_back_from_memory() {
+        keys_and_rests_round_trip(Spool::in_memory());
     }
 
     #[test]
