@@ -2,7 +2,8 @@
 //! createdDateTime ranges), written as it comes (JSON, or a table whose widths come from the
 //! first page and the terminal), so memory stays small at 200,000 apps. `--filter` runs the
 //! terminal UI's own matcher ([`crate::fuzzy`]) over each page; `--search` and `--prefix` ask
-//! Graph instead, with Graph's rules; `--sort` holds compact rows until the listing ends.
+//! Graph instead, with Graph's rules. `--sort` must wait for the last app: it keeps what it
+//! compares in memory and the rest of each row in a temporary file ([`super::spool`]).
 
 use std::io::Write;
 
@@ -100,7 +101,7 @@ impl<'a> Row<'a> {
     fn put_key(&self, rest: Loc, by: ListSort, e: &mut Enc) {
         e.str(self.name).loc(rest);
         if by == ListSort::Expiry {
-            e.date(self.next);
+            e.fixed_date(self.next);
         }
     }
 
@@ -316,27 +317,27 @@ impl Sink {
                 by,
             } => {
                 let held = spool.finish()?;
-                let name = |p: Pos| Dec::new(held.key(p)).str();
+                let name = |p: Pos| Dec::new(held.key(p)).str_bytes();
                 // Ties stay in the order the apps came (positions grow with it), as a stable
                 // sort would keep them.
                 match by {
                     ListSort::Expiry => {
                         let key = |p: Pos| {
                             let mut d = Dec::new(held.key(p));
-                            let name = d.str();
+                            let name = d.str_bytes();
                             d.loc();
-                            (d.instant(), name)
+                            (d.fixed_instant(), name)
                         };
                         order.sort_unstable_by(|&x, &y| {
                             let ((a, an), (b, bn)) = (key(x), key(y));
                             (a.is_none(), a)
                                 .cmp(&(b.is_none(), b))
-                                .then_with(|| output::caseless_cmp(an, bn))
+                                .then_with(|| output::caseless_cmp_utf8(an, bn))
                                 .then(x.cmp(&y))
                         });
                     }
                     _ => order.sort_unstable_by(|&x, &y| {
-                        output::caseless_cmp(name(x), name(y)).then(x.cmp(&y))
+                        output::caseless_cmp_utf8(name(x), name(y)).then(x.cmp(&y))
                     }),
                 }
                 let mut buf = Vec::new();

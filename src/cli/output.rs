@@ -216,12 +216,17 @@ pub fn caseless(s: &str) -> impl Iterator<Item = char> + '_ {
 /// `caseless(a).cmp(caseless(b))`, faster: ASCII compared byte by byte until either name leaves
 /// ASCII, the rest as [`caseless`] (a non-ASCII character may lowercase to ASCII, as `K` U+212A).
 pub fn caseless_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    let (x, y) = (a.as_bytes(), b.as_bytes());
+    caseless_cmp_utf8(a.as_bytes(), b.as_bytes())
+}
+
+/// [`caseless_cmp`] of two UTF-8 texts given as bytes (checked only past ASCII).
+pub fn caseless_cmp_utf8(x: &[u8], y: &[u8]) -> std::cmp::Ordering {
     for (i, (p, q)) in x.iter().zip(y).enumerate() {
         if !p.is_ascii() || !q.is_ascii() {
-            // Every byte before `i` is ASCII: `i` is a character boundary in both.
-            let (a, b) = (a.get(i..).unwrap_or(""), b.get(i..).unwrap_or(""));
-            return caseless(a).cmp(caseless(b));
+            // Every byte before `i` is ASCII: `i` starts a character in both.
+            let a = String::from_utf8_lossy(x.get(i..).unwrap_or_default());
+            let b = String::from_utf8_lossy(y.get(i..).unwrap_or_default());
+            return caseless(&a).cmp(caseless(&b));
         }
         match p.to_ascii_lowercase().cmp(&q.to_ascii_lowercase()) {
             std::cmp::Ordering::Equal => {}

@@ -277,20 +277,19 @@ impl<'a> SecretFields<'a> {
         }
     }
 
-    fn put_key(&self, app: Pos, rest: Loc, e: &mut Enc) {
-        e.raw(&app.to_bytes()).date(self.end).loc(rest);
+    fn put_key(c: &CredRow, app: Pos, rest: Loc, e: &mut Enc) {
+        e.raw(&app.to_bytes()).fixed_date(c.end).loc(rest);
     }
 
     /// What the sorts compare: where the app's name is, and the end as an instant.
     fn key(d: &mut Dec<'a>) -> (Pos, Option<(i64, u32)>) {
-        (Pos::from_bytes(d.raw()), d.instant())
+        (Pos::from_bytes(d.raw()), d.fixed_instant())
     }
 
-    fn put_rest(&self, app: &AppFields<'_>, e: &mut Enc) {
-        e.id(&app.app_id).id(&app.object_id).date(self.start);
-        e.id(&self.key_id)
-            .opt_str(self.description)
-            .opt_str(self.hint);
+    /// The rest: the app's ids (`app_ids`, written once per app) and the secret's fields.
+    fn put_rest(c: &CredRow, app_ids: &[u8], e: &mut Enc) {
+        e.raw(app_ids).date(c.start).row_id(&c.key_id);
+        e.opt_str(c.description()).opt_str(c.hint());
     }
 
     /// The row of the secret whose key is at `p`, its rest read into `buf`.
@@ -301,7 +300,7 @@ impl<'a> SecretFields<'a> {
         now: DateTime<Utc>,
     ) -> Result<SecretRow, CliError> {
         let mut key = Dec::new(held.key(p));
-        let (name, end) = (Pos::from_bytes(key.raw()), key.date());
+        let (name, end) = (Pos::from_bytes(key.raw()), key.fixed_date());
         let mut rest = Dec::new(held.rest(key.loc(), buf)?);
         let app = AppFields {
             name: Dec::new(held.key(name)).str(),
@@ -376,19 +375,22 @@ impl Rows {
         if secrets.is_empty() {
             return Ok(());
         }
+        if let Rows::Sorted { spool, order, .. } = self {
+            let mut e = Enc::default();
+            let name = spool.key(e.str(app.name).bytes())?;
+            let mut ids = Enc::default();
+            ids.id(&app.app_id).id(&app.object_id);
+            for c in secrets {
+                SecretFields::put_rest(c, ids.bytes(), e.clear());
+                let rest = spool.rest(e.bytes())?;
+                SecretFields::put_key(c, name, rest, e.clear());
+                order.push(spool.key(e.bytes())?);
+            }
+            return Ok(());
+        }
         let secrets = secrets.iter().map(SecretFields::of);
         match self {
-            Rows::Sorted { spool, order, .. } => {
-                let mut e = Enc::default();
-                let name = spool.key(e.str(app.name).bytes())?;
-                for s in secrets {
-                    s.put_rest(app, e.clear());
-                    let rest = spool.rest(e.bytes())?;
-                    s.put_key(name, rest, e.clear());
-                    order.push(spool.key(e.bytes())?);
-                }
-                Ok(())
-            }
+            Rows::Sorted { .. } => Ok(()),
             Rows::Json { first } => {
                 let rows: Vec<SecretRow> =
                     secrets.map(|s| SecretRow::build(app, &s, now)).collect();
@@ -421,11 +423,12 @@ impl Rows {
                     (app, end.unwrap_or(never))
                 };
                 // Secrets of one app share its name; other names are read only when needed.
-                let names = |a: Pos, b: Pos, cmp: fn(&str, &str) -> Ordering| {
+                let names = |a: Pos, b: Pos, cmp: fn(&[u8], &[u8]) -> Ordering| {
                     if a == b {
                         Ordering::Equal
                     } else {
-                        cmp(Dec::new(held.key(a)).str(), Dec::new(held.key(b)).str())
+                        let name = |p: Pos| Dec::new(held.key(p)).str_bytes();
+                        cmp(name(a), name(b))
                     }
                 };
                 // Ties stay in the order the secrets came (positions grow with it), as a
@@ -433,13 +436,14 @@ impl Rows {
                 match by {
                     ListSort::Name => order.sort_unstable_by(|&x, &y| {
                         let ((a, ae), (b, be)) = (key(x), key(y));
-                        names(a, b, output::caseless_cmp)
+                        names(a, b, output::caseless_cmp_utf8)
                             .then(ae.cmp(&be))
                             .then(x.cmp(&y))
                     }),
                     _ => order.sort_unstable_by(|&x, &y| {
                         let ((a, ae), (b, be)) = (key(x), key(y));
                         ae.cmp(&be)
+                            // Byte order is the names' order.
                             .then_with(|| names(a, b, |a, b| a.cmp(b)))
                             .then(x.cmp(&y))
                     }),

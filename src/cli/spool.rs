@@ -277,6 +277,21 @@ impl Enc {
         }
     }
 
+    /// An id a row already holds, as [`Enc::id`] writes it (no second parse).
+    pub fn row_id(&mut self, id: &RowId) -> &mut Self {
+        match id {
+            RowId::Guid(b) => self.uint(0).raw(b),
+            RowId::Text(t) => self.uint(t.len() as u64 + 1).raw(t.as_bytes()),
+        }
+    }
+
+    /// A date in 12 fixed bytes (seconds, then nanoseconds; `u32::MAX` nanoseconds for
+    /// `None`): what a sort compares, read without decoding varints.
+    pub fn fixed_date(&mut self, d: Option<DateTime<Utc>>) -> &mut Self {
+        let (secs, nanos) = d.map_or((0, u32::MAX), instant);
+        self.raw(&secs.to_le_bytes()).raw(&nanos.to_le_bytes())
+    }
+
     /// A GUID in Graph's own form as its 16 bytes (the catalog's rule, [`RowId`]), anything
     /// else as sent: 0 then the bytes, or the text's length plus one then the text.
     pub fn id(&mut self, s: &str) -> &mut Self {
@@ -338,16 +353,26 @@ impl<'a> Dec<'a> {
         v
     }
 
-    fn text(&mut self, len: u64) -> &'a str {
+    fn bytes(&mut self, len: u64) -> &'a [u8] {
         let len = usize::try_from(len).unwrap_or(usize::MAX).min(self.0.len());
-        let (text, rest) = self.0.split_at(len);
+        let (bytes, rest) = self.0.split_at(len);
         self.0 = rest;
-        std::str::from_utf8(text).unwrap_or_default()
+        bytes
+    }
+
+    fn text(&mut self, len: u64) -> &'a str {
+        std::str::from_utf8(self.bytes(len)).unwrap_or_default()
     }
 
     pub fn str(&mut self) -> &'a str {
         let len = self.uint();
         self.text(len)
+    }
+
+    /// A text's bytes, not checked as UTF-8 again: for comparing.
+    pub fn str_bytes(&mut self) -> &'a [u8] {
+        let len = self.uint();
+        self.bytes(len)
     }
 
     pub fn opt_str(&mut self) -> Option<&'a str> {
@@ -375,6 +400,20 @@ impl<'a> Dec<'a> {
             at: self.uint(),
             len: self.uint(),
         }
+    }
+
+    /// A date [`Enc::fixed_date`] wrote, as an instant.
+    pub fn fixed_instant(&mut self) -> Option<(i64, u32)> {
+        let secs = i64::from_le_bytes(self.raw());
+        match u32::from_le_bytes(self.raw()) {
+            u32::MAX => None,
+            nanos => Some((secs, nanos)),
+        }
+    }
+
+    pub fn fixed_date(&mut self) -> Option<DateTime<Utc>> {
+        self.fixed_instant()
+            .and_then(|(secs, nanos)| DateTime::from_timestamp(secs, nanos))
     }
 
     pub fn date(&mut self) -> Option<DateTime<Utc>> {
@@ -436,10 +475,10 @@ mod tests {
         ];
         let mut e = Enc::default();
         for d in dates {
-            e.date(d);
+            e.date(d).fixed_date(d);
         }
         for id in ids {
-            e.id(id);
+            e.id(id).row_id(&RowId::new(id));
         }
         e.str("").str(&long).str("支払い 🚀");
         e.opt_str(None).opt_str(Some("")).opt_str(Some("x"));
@@ -447,6 +486,7 @@ mod tests {
         let mut d = Dec::new(e.bytes());
         for want in dates {
             let got = d.date();
+            assert_eq!(d.fixed_date(), want);
             assert_eq!(got, want);
             assert_eq!(
                 got.map(|g| g.to_rfc3339()),
@@ -455,6 +495,7 @@ mod tests {
             );
         }
         for id in ids {
+            assert_eq!(&*d.id(), id);
             assert_eq!(&*d.id(), id);
         }
         assert_eq!(d.str(), "");
@@ -578,10 +619,17 @@ mod tests {
         dates.sort();
         let mut e = Enc::default();
         for d in &dates {
-            e.date(Some(*d));
+            e.date(Some(*d)).fixed_date(Some(*d));
         }
         let mut r = Dec::new(e.bytes());
-        let read: Vec<(i64, u32)> = dates.iter().map(|_| r.instant().unwrap()).collect();
+        let read: Vec<(i64, u32)> = dates
+            .iter()
+            .map(|_| {
+                let i = r.instant().unwrap();
+                assert_eq!(r.fixed_instant(), Some(i));
+                i
+            })
+            .collect();
         assert!(read.windows(2).all(|w| w[0] < w[1]), "{read:?}");
         let direct: Vec<(i64, u32)> = dates.iter().map(|d| instant(*d)).collect();
         assert_eq!(read, direct);
@@ -599,12 +647,15 @@ mod tests {
             let d = DateTime::from_timestamp(secs, nanos);
             let mut e = Enc::default();
             e.str(&text).opt_str(opt.as_deref()).id(&text).date(d).uint(n);
+            e.fixed_date(d).str(&text);
             let mut r = Dec::new(e.bytes());
             prop_assert_eq!(r.str(), text.as_str());
             prop_assert_eq!(r.opt_str(), opt.as_deref());
             prop_assert_eq!(&*r.id(), text.as_str());
             prop_assert_eq!(r.date(), d);
             prop_assert_eq!(r.uint(), n);
+            prop_assert_eq!(r.fixed_date(), d);
+            prop_assert_eq!(r.str_bytes(), text.as_bytes());
         }
     }
 }
