@@ -375,33 +375,23 @@ impl Rows {
         if secrets.is_empty() {
             return Ok(());
         }
-        if let Rows::Sorted { spool, order, .. } = self {
-            let mut e = Enc::default();
-            let name = spool.key(e.str(app.name).bytes())?;
-            let mut ids = Enc::default();
-            ids.id(&app.app_id).id(&app.object_id);
-            for c in secrets {
-                SecretFields::put_rest(c, ids.bytes(), e.clear());
-                let rest = spool.rest(e.bytes())?;
-                SecretFields::put_key(c, name, rest, e.clear());
-                order.push(spool.key(e.bytes())?);
-            }
-            return Ok(());
-        }
-        let secrets = secrets.iter().map(SecretFields::of);
+        let row = |c: &CredRow| SecretRow::build(app, &SecretFields::of(c), now);
         match self {
-            Rows::Sorted { .. } => Ok(()),
-            Rows::Json { first } => {
-                let rows: Vec<SecretRow> =
-                    secrets.map(|s| SecretRow::build(app, &s, now)).collect();
-                json_rows(&rows, first)
+            Rows::Sorted { spool, order, .. } => {
+                let mut e = Enc::default();
+                let name = spool.key(e.str(app.name).bytes())?;
+                let mut ids = Enc::default();
+                ids.id(&app.app_id).id(&app.object_id);
+                for c in secrets {
+                    SecretFields::put_rest(c, ids.bytes(), e.clear());
+                    let rest = spool.rest(e.bytes())?;
+                    SecretFields::put_key(c, name, rest, e.clear());
+                    order.push(spool.key(e.bytes())?);
+                }
+                Ok(())
             }
-            Rows::Table(t) => {
-                let rows: Vec<Vec<String>> = secrets
-                    .map(|s| SecretRow::build(app, &s, now).cells())
-                    .collect();
-                t.push(&rows)
-            }
+            Rows::Json { first } => json_rows(&secrets.iter().map(row).collect::<Vec<_>>(), first),
+            Rows::Table(t) => t.push(&secrets.iter().map(|c| row(c).cells()).collect::<Vec<_>>()),
         }
     }
 

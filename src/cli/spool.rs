@@ -423,7 +423,7 @@ impl<'a> Dec<'a> {
 
     /// A date as its seconds and nanoseconds, which order as the dates do (a leap second's
     /// nanoseconds run past 1e9), without building the date: what the sorts compare.
-    pub fn instant(&mut self) -> Option<(i64, u32)> {
+    fn instant(&mut self) -> Option<(i64, u32)> {
         let v = self.uint();
         let zigzag = v >> 2;
         let secs = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);
