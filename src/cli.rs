@@ -18,6 +18,7 @@ pub mod resolve;
 pub mod rotate;
 pub mod sandbox;
 pub mod secrets;
+mod spool;
 pub mod whoami;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};

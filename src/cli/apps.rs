@@ -2,7 +2,8 @@
 //! createdDateTime ranges), written as it comes (JSON, or a table whose widths come from the
 //! first page and the terminal), so memory stays small at 200,000 apps. `--filter` runs the
 //! terminal UI's own matcher ([`crate::fuzzy`]) over each page; `--search` and `--prefix` ask
-//! Graph instead, with Graph's rules; `--sort` holds compact rows until the listing ends.
+//! Graph instead, with Graph's rules. `--sort` must wait for the last app: it keeps what it
+//! compares in memory and the rest of each row in a temporary file ([`super::spool`]).
 
 use std::io::Write;
 
@@ -11,6 +12,7 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use serde::Serialize;
 
+use crate::catalog::IdStr;
 use crate::expiry::Status;
 use crate::fuzzy::{self, Candidate};
 use crate::graph::client::APP_SELECT;
@@ -20,6 +22,7 @@ use crate::graph::{
 use crate::session::{Session, SessionConfig};
 
 use super::output::{self, Col, StreamTable};
+use super::spool::{Dec, Enc, Held, Loc, Pos, Spool};
 use super::{CliError, ExitCode, ListSort, OutputFormat};
 
 /// One app in `apps list --output json` (stable; documented in the README).
@@ -38,32 +41,17 @@ pub struct AppJson<'a> {
 }
 
 impl<'a> AppJson<'a> {
-    pub fn from_app(app: &'a AppRegistration, now: DateTime<Utc>) -> Self {
-        let next = app.next_expiry();
+    fn of(row: &'a Row<'_>, now: DateTime<Utc>) -> Self {
         Self {
-            display_name: &app.display_name,
-            app_id: app.app_id.as_str(),
-            object_id: app.id.as_str(),
-            created_date_time: app.created_date_time.map(|d| d.to_rfc3339()),
-            sign_in_audience: app.sign_in_audience.as_deref(),
-            secrets: app.password_credentials.len(),
-            certificates: app.key_credentials.len(),
-            next_expiry: next.map(|d| d.to_rfc3339()),
-            status: next.map(|d| Status::of(d, now).key()),
-        }
-    }
-
-    fn from_brief(b: &'a Brief, ids: &'a (String, String), now: DateTime<Utc>) -> Self {
-        Self {
-            display_name: &b.name,
-            app_id: &ids.0,
-            object_id: &ids.1,
-            created_date_time: b.created.map(|d| d.to_rfc3339()),
-            sign_in_audience: b.audience.as_str(),
-            secrets: b.secrets as usize,
-            certificates: b.certificates as usize,
-            next_expiry: b.next.map(|d| d.to_rfc3339()),
-            status: b.next.map(|d| Status::of(d, now).key()),
+            display_name: row.name,
+            app_id: &row.app_id,
+            object_id: &row.object_id,
+            created_date_time: row.created.map(|d| d.to_rfc3339()),
+            sign_in_audience: row.audience,
+            secrets: usize::try_from(row.secrets).unwrap_or(usize::MAX),
+            certificates: usize::try_from(row.certificates).unwrap_or(usize::MAX),
+            next_expiry: row.next.map(|d| d.to_rfc3339()),
+            status: row.next.map(|d| Status::of(d, now).key()),
         }
     }
 }
@@ -81,87 +69,90 @@ pub struct ListOptions {
     pub concurrency: usize,
 }
 
-/// An app as output needs it, compact (what `--sort` holds: about 200 bytes an app).
-struct Brief {
-    name: Box<str>,
-    app_id: PackedId,
-    object_id: PackedId,
+/// An app as output needs it: borrowed from Graph's reply, or read back from the spool the
+/// `--sort` modes hold (about 50 bytes an app in memory, the rest in a file).
+struct Row<'a> {
+    name: &'a str,
+    app_id: IdStr<'a>,
+    object_id: IdStr<'a>,
     created: Option<DateTime<Utc>>,
-    audience: Audience,
-    secrets: u32,
-    certificates: u32,
+    audience: Option<&'a str>,
+    secrets: u64,
+    certificates: u64,
     next: Option<DateTime<Utc>>,
 }
 
-/// An id in 16 bytes when it is a GUID in Graph's own form (lowercase, hyphenated), else as
-/// sent: written back exactly as it came.
-enum PackedId {
-    Guid([u8; 16]),
-    Text(Box<str>),
-}
-
-impl PackedId {
-    fn new(s: &str) -> Self {
-        match uuid::Uuid::try_parse(s) {
-            Ok(u) if u.hyphenated().to_string() == s => PackedId::Guid(*u.as_bytes()),
-            _ => PackedId::Text(s.into()),
-        }
-    }
-}
-
-impl std::fmt::Display for PackedId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PackedId::Guid(b) => uuid::Uuid::from_bytes(*b).hyphenated().fmt(f),
-            PackedId::Text(t) => f.write_str(t),
-        }
-    }
-}
-
-/// `signInAudience`: Graph's four values without a copy each; anything else as sent.
-enum Audience {
-    None,
-    Known(SignInAudience),
-    Other(Box<str>),
-}
-
-impl Audience {
-    fn new(s: Option<&str>) -> Self {
-        match s {
-            None => Audience::None,
-            Some(s) => SignInAudience::ALL
-                .into_iter()
-                .find(|k| k.as_str() == s)
-                .map_or_else(|| Audience::Other(s.into()), Audience::Known),
-        }
-    }
-
-    fn as_str(&self) -> Option<&str> {
-        match self {
-            Audience::None => None,
-            Audience::Known(k) => Some(k.as_str()),
-            Audience::Other(o) => Some(o),
-        }
-    }
-}
-
-impl Brief {
-    fn of(a: &AppRegistration) -> Self {
+impl<'a> Row<'a> {
+    fn of(a: &'a AppRegistration) -> Self {
         Self {
-            name: a.display_name.as_str().into(),
-            app_id: PackedId::new(a.app_id.as_str()),
-            object_id: PackedId::new(a.id.as_str()),
+            name: &a.display_name,
+            app_id: IdStr::Text(a.app_id.as_str()),
+            object_id: IdStr::Text(a.id.as_str()),
             created: a.created_date_time,
-            audience: Audience::new(a.sign_in_audience.as_deref()),
-            secrets: u32::try_from(a.password_credentials.len()).unwrap_or(u32::MAX),
-            certificates: u32::try_from(a.key_credentials.len()).unwrap_or(u32::MAX),
+            audience: a.sign_in_audience.as_deref(),
+            secrets: a.password_credentials.len() as u64,
+            certificates: a.key_credentials.len() as u64,
             next: a.next_expiry(),
+        }
+    }
+
+    /// The key record, what the sort compares: the name, where the rest is, and for
+    /// `--sort expiry` the next expiry.
+    fn put_key(&self, rest: Loc, by: ListSort, e: &mut Enc) {
+        e.str(self.name).loc(rest);
+        if by == ListSort::Expiry {
+            e.fixed_date(self.next);
+        }
+    }
+
+    /// The rest record: all but the name; `signInAudience` as 0 (none), Graph's values as 1
+    /// to 4, else 5 and the text.
+    fn put_rest(&self, e: &mut Enc) {
+        e.id(&self.app_id).id(&self.object_id).date(self.created);
+        let known = SignInAudience::ALL
+            .iter()
+            .position(|k| Some(k.as_str()) == self.audience);
+        match (known, self.audience) {
+            (Some(i), _) => e.uint(i as u64 + 1),
+            (None, None) => e.uint(0),
+            (None, Some(other)) => e.uint(SignInAudience::ALL.len() as u64 + 1).str(other),
+        };
+        e.uint(self.secrets).uint(self.certificates).date(self.next);
+    }
+
+    /// The app whose key is at `p`: the name from the key, the rest read into `buf`.
+    fn held(held: &'a Held, p: Pos, buf: &'a mut Vec<u8>) -> Result<Self, CliError> {
+        let mut key = Dec::new(held.key(p));
+        let name = key.str();
+        let rest = held.rest(key.loc(), buf)?;
+        Ok(Self::get(name, Dec::new(rest)))
+    }
+
+    fn get(name: &'a str, mut d: Dec<'a>) -> Self {
+        let (app_id, object_id, created) = (d.id(), d.id(), d.date());
+        let audience = match d.uint() {
+            0 => None,
+            i => Some(
+                SignInAudience::ALL
+                    .get(i as usize - 1)
+                    .map_or_else(|| d.str(), |k| k.as_str()),
+            ),
+        };
+        Self {
+            name,
+            app_id,
+            object_id,
+            created,
+            audience,
+            secrets: d.uint(),
+            certificates: d.uint(),
+            next: d.date(),
         }
     }
 
     fn cells(&self, now: DateTime<Utc>) -> Vec<String> {
         vec![
-            crate::sanitize::name(Some(&self.name)).into_owned(),
+            crate::sanitize::name(Some(self.name)).into_owned(),
             self.app_id.to_string(),
             self.secrets.to_string(),
             self.next
@@ -250,9 +241,13 @@ enum Sink {
         count: usize,
     },
     Table(StreamTable),
-    /// Each batch as it came (no one vector that doubles as it grows); sorted through an
-    /// index at the end.
-    Sorted(Vec<Box<[Brief]>>, ListSort),
+    /// Every app in the spool (its key and its rest), in the order they came; sorted
+    /// through `order` at the end.
+    Sorted {
+        spool: Spool,
+        order: Vec<Pos>,
+        by: ListSort,
+    },
 }
 
 const HEADERS: [&str; 4] = [
@@ -276,30 +271,37 @@ impl Sink {
             (ListSort::Listing, OutputFormat::Table) => {
                 Sink::Table(StreamTable::new(&HEADERS, &KINDS, output::width()))
             }
-            (sort, _) => Sink::Sorted(Vec::new(), sort),
+            (by, _) => Sink::Sorted {
+                spool: Spool::new(),
+                order: Vec::new(),
+                by,
+            },
         })
     }
 
-    fn push(&mut self, apps: &[Brief], now: DateTime<Utc>) -> Result<(), CliError> {
+    /// Write a batch of apps, or hold it.
+    fn push(&mut self, apps: &[AppRegistration], now: DateTime<Utc>) -> Result<(), CliError> {
+        let rows = apps.iter().map(Row::of);
         match self {
             Sink::Json { first, count } => {
-                json_items(apps.iter(), first, now)?;
+                let mut buf = Vec::with_capacity(64 * 1024);
+                for r in rows {
+                    json_item(&mut buf, &r, first, now)?;
+                }
                 *count += apps.len();
+                output::emit(&buf)
+            }
+            Sink::Table(t) => t.push(&rows.map(|r| r.cells(now)).collect::<Vec<_>>()),
+            Sink::Sorted { spool, order, by } => {
+                let mut e = Enc::default();
+                for r in rows {
+                    r.put_rest(e.clear());
+                    let rest = spool.rest(e.bytes())?;
+                    r.put_key(rest, *by, e.clear());
+                    order.push(spool.key(e.bytes())?);
+                }
                 Ok(())
             }
-            Sink::Table(t) => {
-                let rows: Vec<Vec<String>> = apps.iter().map(|b| b.cells(now)).collect();
-                t.push(&rows)
-            }
-            Sink::Sorted(..) => Ok(()),
-        }
-    }
-
-    fn hold(&mut self, apps: Vec<Brief>) {
-        if let Sink::Sorted(all, _) = self
-            && !apps.is_empty()
-        {
-            all.push(apps.into_boxed_slice());
         }
     }
 
@@ -311,65 +313,81 @@ impl Sink {
                 Ok(count)
             }
             Sink::Table(t) => t.finish(),
-            Sink::Sorted(batches, sort) => {
-                let all: Vec<&Brief> = batches.iter().flat_map(|b| b.iter()).collect();
-                let mut order: Vec<u32> =
-                    (0..u32::try_from(all.len()).unwrap_or(u32::MAX)).collect();
-                // Compared without a lowercase copy of every name (that copy would double the
-                // memory the sort holds).
-                let by_name =
-                    |a: &Brief, b: &Brief| output::caseless(&a.name).cmp(output::caseless(&b.name));
-                match sort {
-                    ListSort::Expiry => order.sort_by(|&x, &y| {
-                        let (a, b) = (all[x as usize], all[y as usize]);
-                        (a.next.is_none(), a.next)
-                            .cmp(&(b.next.is_none(), b.next))
-                            .then_with(|| by_name(a, b))
+            Sink::Sorted {
+                spool,
+                mut order,
+                by,
+            } => {
+                let held = spool.finish()?;
+                let name = |p: Pos| Dec::new(held.key(p)).str_bytes();
+                // Ties stay in the order the apps came (positions grow with it), as a stable
+                // sort would keep them.
+                match by {
+                    ListSort::Expiry => {
+                        let key = |p: Pos| {
+                            let mut d = Dec::new(held.key(p));
+                            let name = d.str_bytes();
+                            d.loc();
+                            (d.fixed_instant(), name)
+                        };
+                        order.sort_unstable_by(|&x, &y| {
+                            let ((a, an), (b, bn)) = (key(x), key(y));
+                            (a.is_none(), a)
+                                .cmp(&(b.is_none(), b))
+                                .then_with(|| output::caseless_cmp_utf8(an, bn))
+                                .then(x.cmp(&y))
+                        });
+                    }
+                    _ => order.sort_unstable_by(|&x, &y| {
+                        output::caseless_cmp_utf8(name(x), name(y)).then(x.cmp(&y))
                     }),
-                    _ => order.sort_by(|&x, &y| by_name(all[x as usize], all[y as usize])),
                 }
-                let all: Vec<&Brief> = order.into_iter().map(|i| all[i as usize]).collect();
-                let n = all.len();
+                let mut buf = Vec::new();
                 match format {
                     OutputFormat::Json => {
                         output::emit(b"[")?;
                         let mut first = true;
-                        for chunk in all.chunks(1000) {
-                            json_items(chunk.iter().copied(), &mut first, now)?;
+                        let mut out = Vec::with_capacity(64 * 1024);
+                        for chunk in order.chunks(1000) {
+                            out.clear();
+                            for &p in chunk {
+                                let r = Row::held(&held, p, &mut buf)?;
+                                json_item(&mut out, &r, &mut first, now)?;
+                            }
+                            output::emit(&out)?;
                         }
                         output::emit(if first { b"]\n" } else { b"\n]\n" })?;
                     }
                     OutputFormat::Table => {
                         let mut t = StreamTable::new(&HEADERS, &KINDS, output::width());
-                        for chunk in all.chunks(1000) {
-                            let rows: Vec<Vec<String>> =
-                                chunk.iter().map(|b| b.cells(now)).collect();
-                            t.push(&rows)?;
+                        for chunk in order.chunks(1000) {
+                            let mut cells = Vec::with_capacity(chunk.len());
+                            for &p in chunk {
+                                cells.push(Row::held(&held, p, &mut buf)?.cells(now));
+                            }
+                            t.push(&cells)?;
                         }
                         t.finish()?;
                     }
                 }
-                Ok(n)
+                Ok(order.len())
             }
         }
     }
 }
 
-/// JSON items, each on its own line, commas between (the opening `[` is already out).
-fn json_items<'a>(
-    apps: impl Iterator<Item = &'a Brief>,
+/// One JSON item on its own line, a comma before it but the first (the opening `[` is
+/// already out).
+fn json_item(
+    buf: &mut Vec<u8>,
+    row: &Row<'_>,
     first: &mut bool,
     now: DateTime<Utc>,
 ) -> Result<(), CliError> {
-    let mut buf = Vec::with_capacity(64 * 1024);
-    for b in apps {
-        buf.extend_from_slice(if *first { b"\n  " } else { b",\n  " });
-        *first = false;
-        let ids = (b.app_id.to_string(), b.object_id.to_string());
-        crate::sanitize::json_to_writer(&mut buf, &AppJson::from_brief(b, &ids, now))
-            .map_err(|e| CliError::output(std::io::Error::from(e)))?;
-    }
-    output::emit(&buf)
+    buf.extend_from_slice(if *first { b"\n  " } else { b",\n  " });
+    *first = false;
+    crate::sanitize::json_to_writer(&mut *buf, &AppJson::of(row, now))
+        .map_err(|e| CliError::output(std::io::Error::from(e)))
 }
 
 pub async fn list(session: &SessionConfig, o: ListOptions) -> Result<ExitCode, CliError> {
@@ -399,12 +417,7 @@ pub async fn list(session: &SessionConfig, o: ListOptions) -> Result<ExitCode, C
     while let Some(batch) = pages.next().await {
         let (items, s) = batch?;
         skipped += s;
-        let briefs: Vec<Brief> = keep(items, o.filter.as_deref())
-            .iter()
-            .map(Brief::of)
-            .collect();
-        sink.push(&briefs, now)?;
-        sink.hold(briefs);
+        sink.push(&keep(items, o.filter.as_deref()), now)?;
     }
     drop(pages);
     let n = sink.finish(o.format, now)?;

@@ -267,7 +267,8 @@ pub enum AppsCommand {
         owned: bool,
         /// Output order. Without it rows are written as Graph's pages arrive (several ranges
         /// of the tenant at once, so in no particular order); sorting holds the list until it
-        /// is complete.
+        /// is complete: names and dates in memory, the rest in a temporary file that has no
+        /// name.
         #[arg(long, value_enum, value_name = "ORDER")]
         sort: Option<ListSort>,
         /// Output format.
@@ -292,7 +293,9 @@ pub enum SecretsCommand {
         #[arg(long)]
         check: bool,
         /// Output order (default: soonest expiry first with --app; tenant-wide, as Graph's pages
-        /// arrive, which streams). Sorting holds the secrets until the listing is complete.
+        /// arrive, which streams). Sorting holds the secrets until the listing is complete:
+        /// names and dates in memory, the rest (ids, descriptions, hints) in a temporary file
+        /// that has no name.
         #[arg(long, value_enum, value_name = "ORDER")]
         sort: Option<ListSort>,
         /// Output format.

@@ -208,10 +208,33 @@ pub fn emit(bytes: &[u8]) -> Result<(), CliError> {
     console::out(bytes).map_err(CliError::output)
 }
 
-/// A message on stderr (cleaned as a last net; a closed stderr is ignored).
 /// A name's characters lowercased, for sorting by name without a lowercase copy of each.
 pub fn caseless(s: &str) -> impl Iterator<Item = char> + '_ {
     s.chars().flat_map(char::to_lowercase)
+}
+
+/// `caseless(a).cmp(caseless(b))`, faster: ASCII compared byte by byte until either name leaves
+/// ASCII, the rest as [`caseless`] (a non-ASCII character may lowercase to ASCII, as `K` U+212A).
+pub fn caseless_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    caseless_cmp_utf8(a.as_bytes(), b.as_bytes())
+}
+
+/// [`caseless_cmp`] of two UTF-8 texts given as bytes (checked only past ASCII).
+pub fn caseless_cmp_utf8(x: &[u8], y: &[u8]) -> std::cmp::Ordering {
+    for (i, (p, q)) in x.iter().zip(y).enumerate() {
+        if !p.is_ascii() || !q.is_ascii() {
+            // Every byte before `i` is ASCII: `i` starts a character in both.
+            let a = String::from_utf8_lossy(x.get(i..).unwrap_or_default());
+            let b = String::from_utf8_lossy(y.get(i..).unwrap_or_default());
+            return caseless(&a).cmp(caseless(&b));
+        }
+        match p.to_ascii_lowercase().cmp(&q.to_ascii_lowercase()) {
+            std::cmp::Ordering::Equal => {}
+            o => return o,
+        }
+    }
+    // One is a prefix of the other; any character lowercases to at least one.
+    x.len().cmp(&y.len())
 }
 
 /// Ask on the terminal before deleting: `Ok(true)` when the answer is yes. Without a terminal
@@ -234,6 +257,7 @@ pub fn confirm_delete(prompt: &str) -> Result<bool, CliError> {
     ))
 }
 
+/// A message on stderr (cleaned as a last net; a closed stderr is ignored).
 pub fn note(line: &str) {
     console::err_line_clean(line);
 }
@@ -347,6 +371,38 @@ mod tests {
         let long = clean_rows(2, &longer);
         let l = line(long[0].iter().map(|c| c.as_ref()), &[10, 2]);
         assert!(l.starts_with("a much lo…  id"), "{l}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn caseless_cmp_orders_as_caseless(
+            a in "[a-zA-Z0-9 _K\u{212a}\u{130}\u{df}\u{3a3}\u{3c3}\u{1e9e}é É支]{0,8}",
+            b in "[a-zA-Z0-9 _K\u{212a}\u{130}\u{df}\u{3a3}\u{3c3}\u{1e9e}é É支]{0,8}",
+            any in ".{0,12}",
+        ) {
+            proptest::prop_assert_eq!(caseless_cmp(&a, &b), caseless(&a).cmp(caseless(&b)));
+            proptest::prop_assert_eq!(caseless_cmp(&any, &a), caseless(&any).cmp(caseless(&a)));
+            proptest::prop_assert_eq!(caseless_cmp(&a, &a), std::cmp::Ordering::Equal);
+        }
+    }
+
+    #[test]
+    fn caseless_cmp_handles_what_lowercases_across_scripts() {
+        use std::cmp::Ordering::*;
+        for (a, b, want) in [
+            ("abc", "ABC", Equal),
+            ("ab", "abc", Less),
+            ("Zeta", "alpha", Greater),
+            ("\u{212a}elvin", "kelvin", Equal),
+            ("kelvin", "\u{212a}elvin", Equal),
+            ("\u{212a}a", "kb", Less),
+            ("\u{130}", "i", Greater),
+            ("", "", Equal),
+            ("", "a", Less),
+        ] {
+            assert_eq!(caseless_cmp(a, b), want, "{a:?} {b:?}");
+            assert_eq!(caseless(a).cmp(caseless(b)), want, "{a:?} {b:?}");
+        }
     }
 
     #[test]

@@ -7,11 +7,13 @@
 //! it to each destination and deletes it again when none took it ([`super::delivery`]);
 //! `rotate` is [`super::rotate`]. What it prints says what exists in the tenant afterwards.
 
+use std::cmp::Ordering;
+
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::catalog::{CredRow, RowId};
+use crate::catalog::{CredRow, IdStr};
 use crate::destination::{Clients, Destination};
 use crate::expiry::{self, Lifetime, Status};
 use crate::graph::{
@@ -25,6 +27,7 @@ use super::args::KeyIdPrefix;
 use super::delivery::{self, Creation, Signals};
 use super::output::{self, Col, StreamTable, note, quote};
 use super::resolve;
+use super::spool::{self, Dec, Enc, Held, Loc, Pos, Spool};
 use super::{CliError, ExitCode, ListSort, OutputFormat, SecretsCommand, Settings};
 
 pub async fn run(
@@ -184,14 +187,14 @@ pub struct SecretRow {
 }
 
 impl SecretRow {
-    fn build(app: &AppBrief, s: &CredRow, now: DateTime<Utc>) -> Self {
+    fn build(app: &AppFields<'_>, s: &SecretFields<'_>, now: DateTime<Utc>) -> Self {
         Self {
-            app_name: app.name.to_string(),
+            app_name: app.name.to_owned(),
             app_id: app.app_id.to_string(),
             object_id: app.object_id.to_string(),
-            description: s.description().map(str::to_owned),
+            description: s.description.map(str::to_owned),
             secret_id: s.key_id.to_string(),
-            hint: s.hint().map(str::to_owned),
+            hint: s.hint.map(str::to_owned),
             start_date_time: s.start.map(|d| d.to_rfc3339()),
             end_date_time: s.end.map(|d| d.to_rfc3339()),
             days_left: s.end.map(|d| expiry::days_left(d, now)),
@@ -233,20 +236,86 @@ struct ListRequest {
     concurrency: usize,
 }
 
-/// An app as a secret row names it (held once per app while sorting).
-struct AppBrief {
-    name: Box<str>,
-    app_id: RowId,
-    object_id: RowId,
+/// An app as a secret row names it: borrowed from Graph's reply or read back from the spool.
+struct AppFields<'a> {
+    name: &'a str,
+    app_id: IdStr<'a>,
+    object_id: IdStr<'a>,
 }
 
-impl AppBrief {
-    fn of(a: &AppRegistration) -> Self {
+impl<'a> AppFields<'a> {
+    fn of(a: &'a AppRegistration) -> Self {
         Self {
-            name: a.display_name.as_str().into(),
-            app_id: RowId::new(a.app_id.as_str()),
-            object_id: RowId::new(a.id.as_str()),
+            name: &a.display_name,
+            app_id: IdStr::Text(a.app_id.as_str()),
+            object_id: IdStr::Text(a.id.as_str()),
         }
+    }
+}
+
+/// A secret as a row shows it: borrowed from its [`CredRow`] or read back from the spool.
+///
+/// Held for sorting, an app's name is one key record; each secret's key record says where
+/// that is, its end date and where its rest is; the rest holds the app's ids and the
+/// secret's other fields.
+struct SecretFields<'a> {
+    key_id: IdStr<'a>,
+    description: Option<&'a str>,
+    hint: Option<&'a str>,
+    start: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+}
+
+impl<'a> SecretFields<'a> {
+    fn of(c: &'a CredRow) -> Self {
+        Self {
+            key_id: c.key_id.as_str(),
+            description: c.description(),
+            hint: c.hint(),
+            start: c.start,
+            end: c.end,
+        }
+    }
+
+    fn put_key(c: &CredRow, app: Pos, rest: Loc, e: &mut Enc) {
+        e.raw(&app.to_bytes()).fixed_date(c.end).loc(rest);
+    }
+
+    /// What the sorts compare: where the app's name is, and the end as an instant.
+    fn key(d: &mut Dec<'a>) -> (Pos, Option<(i64, u32)>) {
+        (Pos::from_bytes(d.raw()), d.fixed_instant())
+    }
+
+    /// The rest: the app's ids (`app_ids`, written once per app) and the secret's fields.
+    fn put_rest(c: &CredRow, app_ids: &[u8], e: &mut Enc) {
+        e.raw(app_ids).date(c.start).row_id(&c.key_id);
+        e.opt_str(c.description()).opt_str(c.hint());
+    }
+
+    /// The row of the secret whose key is at `p`, its rest read into `buf`.
+    fn held(
+        held: &Held,
+        p: Pos,
+        buf: &mut Vec<u8>,
+        now: DateTime<Utc>,
+    ) -> Result<SecretRow, CliError> {
+        let mut key = Dec::new(held.key(p));
+        let (name, end) = (Pos::from_bytes(key.raw()), key.fixed_date());
+        let mut rest = Dec::new(held.rest(key.loc(), buf)?);
+        let app = AppFields {
+            name: Dec::new(held.key(name)).str(),
+            app_id: rest.id(),
+            object_id: rest.id(),
+        };
+        let start = rest.date();
+        let secret = SecretFields {
+            key_id: rest.id(),
+            description: rest.opt_str(),
+            hint: rest.opt_str(),
+            start,
+            end,
+        };
+        Ok(SecretRow::build(&app, &secret, now))
     }
 }
 
@@ -261,17 +330,17 @@ const SECRET_HEADERS: [&str; 7] = [
 ];
 const SECRET_KINDS: [Col; 3] = [Col::Name, Col::Name, Col::Id];
 
-/// Where secret rows go: streamed JSON or table, or held (compact) for sorting by expiry.
+/// Where secret rows go: streamed JSON or table, or held (compact) for sorting.
 enum Rows {
     Json {
         first: bool,
     },
     Table(StreamTable),
-    /// Each app's kept secrets as they came (no one vector that doubles as it grows),
-    /// sorted through an index at the end.
+    /// Each app with kept secrets in the spool (see [`SecretFields`]); `order` holds where
+    /// each secret's key is, in the order they came, sorted at the end.
     Sorted {
-        apps: Vec<AppBrief>,
-        kept: Vec<Box<[CredRow]>>,
+        spool: Spool,
+        order: Vec<Pos>,
         by: ListSort,
     },
 }
@@ -280,8 +349,8 @@ impl Rows {
     fn new(format: OutputFormat, sort: ListSort) -> Result<Self, CliError> {
         Ok(match (sort != ListSort::Listing, format) {
             (true, _) => Rows::Sorted {
-                apps: Vec::new(),
-                kept: Vec::new(),
+                spool: Spool::new(),
+                order: Vec::new(),
                 by: sort,
             },
             (false, OutputFormat::Json) => {
@@ -299,33 +368,30 @@ impl Rows {
     /// One app's kept secrets.
     fn push(
         &mut self,
-        app: AppBrief,
-        secrets: Vec<CredRow>,
+        app: &AppFields<'_>,
+        secrets: &[CredRow],
         now: DateTime<Utc>,
     ) -> Result<(), CliError> {
         if secrets.is_empty() {
             return Ok(());
         }
+        let row = |c: &CredRow| SecretRow::build(app, &SecretFields::of(c), now);
         match self {
-            Rows::Sorted { apps, kept, .. } => {
-                apps.push(app);
-                kept.push(secrets.into_boxed_slice());
+            Rows::Sorted { spool, order, .. } => {
+                let mut e = Enc::default();
+                let name = spool.key(e.str(app.name).bytes())?;
+                let mut ids = Enc::default();
+                ids.id(&app.app_id).id(&app.object_id);
+                for c in secrets {
+                    SecretFields::put_rest(c, ids.bytes(), e.clear());
+                    let rest = spool.rest(e.bytes())?;
+                    SecretFields::put_key(c, name, rest, e.clear());
+                    order.push(spool.key(e.bytes())?);
+                }
                 Ok(())
             }
-            Rows::Json { first } => {
-                let rows: Vec<SecretRow> = secrets
-                    .iter()
-                    .map(|c| SecretRow::build(&app, c, now))
-                    .collect();
-                json_rows(&rows, first)
-            }
-            Rows::Table(t) => {
-                let rows: Vec<Vec<String>> = secrets
-                    .iter()
-                    .map(|c| SecretRow::build(&app, c, now).cells())
-                    .collect();
-                t.push(&rows)
-            }
+            Rows::Json { first } => json_rows(&secrets.iter().map(row).collect::<Vec<_>>(), first),
+            Rows::Table(t) => t.push(&secrets.iter().map(|c| row(c).cells()).collect::<Vec<_>>()),
         }
     }
 
@@ -334,50 +400,55 @@ impl Rows {
         match self {
             Rows::Json { first } => output::emit(if first { b"]\n" } else { b"\n]\n" }),
             Rows::Table(t) => t.finish().map(|_| ()),
-            Rows::Sorted { apps, kept, by } => {
-                // (app, secret) for every secret held; `kept[i]` are the secrets of `apps[i]`.
-                let mut kept: Vec<(u32, &CredRow)> = kept
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(i, secrets)| {
-                        let i = u32::try_from(i).unwrap_or(u32::MAX);
-                        secrets.iter().map(move |c| (i, c))
-                    })
-                    .collect();
-                let name = |i: u32| apps.get(i as usize).map_or("", |a| &a.name);
-                let caseless = |i: u32| output::caseless(name(i));
-                let end = |c: &CredRow| c.end.unwrap_or(DateTime::<Utc>::MAX_UTC);
+            Rows::Sorted {
+                spool,
+                mut order,
+                by,
+            } => {
+                let held = spool.finish()?;
+                // No end sorts as the last date there is.
+                let never = spool::instant(DateTime::<Utc>::MAX_UTC);
+                let key = |p: Pos| {
+                    let (app, end) = SecretFields::key(&mut Dec::new(held.key(p)));
+                    (app, end.unwrap_or(never))
+                };
+                // Secrets of one app share its name; other names are read only when needed.
+                let names = |a: Pos, b: Pos, cmp: fn(&[u8], &[u8]) -> Ordering| {
+                    if a == b {
+                        Ordering::Equal
+                    } else {
+                        let name = |p: Pos| Dec::new(held.key(p)).str_bytes();
+                        cmp(name(a), name(b))
+                    }
+                };
+                // Ties stay in the order the secrets came (positions grow with it), as a
+                // stable sort would keep them.
                 match by {
-                    ListSort::Name => kept.sort_by(|(ia, a), (ib, b)| {
-                        caseless(*ia)
-                            .cmp(caseless(*ib))
-                            .then_with(|| end(a).cmp(&end(b)))
+                    ListSort::Name => order.sort_unstable_by(|&x, &y| {
+                        let ((a, ae), (b, be)) = (key(x), key(y));
+                        names(a, b, output::caseless_cmp_utf8)
+                            .then(ae.cmp(&be))
+                            .then(x.cmp(&y))
                     }),
-                    _ => kept.sort_by(|(ia, a), (ib, b)| {
-                        end(a).cmp(&end(b)).then_with(|| name(*ia).cmp(name(*ib)))
+                    _ => order.sort_unstable_by(|&x, &y| {
+                        let ((a, ae), (b, be)) = (key(x), key(y));
+                        ae.cmp(&be)
+                            // Byte order is the names' order.
+                            .then_with(|| names(a, b, |a, b| a.cmp(b)))
+                            .then(x.cmp(&y))
                     }),
                 }
+                let mut buf = Vec::new();
                 let mut out = Rows::new(format, ListSort::Listing)?;
-                for chunk in kept.chunks(1000) {
+                for chunk in order.chunks(1000) {
+                    let rows = chunk
+                        .iter()
+                        .map(|&p| SecretFields::held(&held, p, &mut buf, now))
+                        .collect::<Result<Vec<_>, _>>()?;
                     match &mut out {
-                        Rows::Json { first } => {
-                            let rows: Vec<SecretRow> = chunk
-                                .iter()
-                                .filter_map(|(i, c)| {
-                                    apps.get(*i as usize).map(|a| SecretRow::build(a, c, now))
-                                })
-                                .collect();
-                            json_rows(&rows, first)?;
-                        }
+                        Rows::Json { first } => json_rows(&rows, first)?,
                         Rows::Table(t) => {
-                            let rows: Vec<Vec<String>> = chunk
-                                .iter()
-                                .filter_map(|(i, c)| {
-                                    apps.get(*i as usize)
-                                        .map(|a| SecretRow::build(a, c, now).cells())
-                                })
-                                .collect();
-                            t.push(&rows)?;
+                            t.push(&rows.iter().map(|r| r.cells()).collect::<Vec<_>>())?
                         }
                         Rows::Sorted { .. } => {}
                     }
@@ -442,7 +513,7 @@ async fn list(client: &GraphClient, req: ListRequest) -> Result<ExitCode, CliErr
         if closed {
             return Ok(());
         }
-        keep_checking(rows.push(AppBrief::of(a), kept, now), &mut closed)
+        keep_checking(rows.push(&AppFields::of(a), &kept, now), &mut closed)
     };
     match &req.app {
         Some(a) => {
