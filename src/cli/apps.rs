@@ -22,7 +22,7 @@ use crate::graph::{
 use crate::session::{Session, SessionConfig};
 
 use super::output::{self, Col, StreamTable};
-use super::spool::{Dec, Enc, Held, Loc, Pos, Spool};
+use super::spool::{self, Batch, Dec, Enc, Held, Loc, Pos, Spool};
 use super::{CliError, ExitCode, ListSort, OutputFormat};
 
 /// One app in `apps list --output json` (stable; documented in the README).
@@ -120,14 +120,13 @@ impl<'a> Row<'a> {
         e.uint(self.secrets).uint(self.certificates).date(self.next);
     }
 
-    /// The app whose key is at `p`: the name from the key, the rest read into `buf`.
-    fn held(held: &'a Held, p: Pos, buf: &'a mut Vec<u8>) -> Result<Self, CliError> {
+    /// The name and where the rest is, from the key at `p`.
+    fn key(held: &'a Held, p: Pos) -> (&'a str, Loc) {
         let mut key = Dec::new(held.key(p));
-        let name = key.str();
-        let rest = held.rest(key.loc(), buf)?;
-        Ok(Self::get(name, Dec::new(rest)))
+        (key.str(), key.loc())
     }
 
+    /// The app from its name and its rest record.
     fn get(name: &'a str, mut d: Dec<'a>) -> Self {
         let (app_id, object_id, created) = (d.id(), d.id(), d.date());
         let audience = match d.uint() {
@@ -281,27 +280,36 @@ impl Sink {
 
     /// Write a batch of apps, or hold it.
     fn push(&mut self, apps: &[AppRegistration], now: DateTime<Utc>) -> Result<(), CliError> {
-        let rows = apps.iter().map(Row::of);
+        let Sink::Sorted { spool, order, by } = self else {
+            return self.write(apps.iter().map(Row::of), now);
+        };
+        let mut e = Enc::default();
+        for r in apps.iter().map(Row::of) {
+            r.put_rest(e.clear());
+            let rest = spool.rest(e.bytes())?;
+            r.put_key(rest, *by, e.clear());
+            order.push(spool.key(e.bytes())?);
+        }
+        Ok(())
+    }
+
+    /// Write rows as JSON or table lines (a sorted sink writes when it is finished).
+    fn write<'a>(
+        &mut self,
+        rows: impl Iterator<Item = Row<'a>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), CliError> {
         match self {
             Sink::Json { first, count } => {
                 let mut buf = Vec::with_capacity(64 * 1024);
                 for r in rows {
                     json_item(&mut buf, &r, first, now)?;
+                    *count += 1;
                 }
-                *count += apps.len();
                 output::emit(&buf)
             }
             Sink::Table(t) => t.push(&rows.map(|r| r.cells(now)).collect::<Vec<_>>()),
-            Sink::Sorted { spool, order, by } => {
-                let mut e = Enc::default();
-                for r in rows {
-                    r.put_rest(e.clear());
-                    let rest = spool.rest(e.bytes())?;
-                    r.put_key(rest, *by, e.clear());
-                    order.push(spool.key(e.bytes())?);
-                }
-                Ok(())
-            }
+            Sink::Sorted { .. } => Ok(()),
         }
     }
 
@@ -342,35 +350,21 @@ impl Sink {
                         output::caseless_cmp_utf8(name(x), name(y)).then(x.cmp(&y))
                     }),
                 }
-                let mut buf = Vec::new();
-                match format {
-                    OutputFormat::Json => {
-                        output::emit(b"[")?;
-                        let mut first = true;
-                        let mut out = Vec::with_capacity(64 * 1024);
-                        for chunk in order.chunks(1000) {
-                            out.clear();
-                            for &p in chunk {
-                                let r = Row::held(&held, p, &mut buf)?;
-                                json_item(&mut out, &r, &mut first, now)?;
-                            }
-                            output::emit(&out)?;
-                        }
-                        output::emit(if first { b"]\n" } else { b"\n]\n" })?;
-                    }
-                    OutputFormat::Table => {
-                        let mut t = StreamTable::new(&HEADERS, &KINDS, output::width());
-                        for chunk in order.chunks(1000) {
-                            let mut cells = Vec::with_capacity(chunk.len());
-                            for &p in chunk {
-                                cells.push(Row::held(&held, p, &mut buf)?.cells(now));
-                            }
-                            t.push(&cells)?;
-                        }
-                        t.finish()?;
+                // Rests are read a window at a time; rows go out in batches of 1,000.
+                let mut batch = Batch::default();
+                let mut out = Sink::new(format, ListSort::Listing)?;
+                for window in order.chunks(spool::WINDOW) {
+                    held.read_rests(window.iter().map(|&p| Row::key(&held, p).1), &mut batch)?;
+                    let mut rests = batch.iter();
+                    for chunk in window.chunks(1000) {
+                        let rows = chunk
+                            .iter()
+                            .zip(rests.by_ref())
+                            .map(|(&p, rest)| Row::get(Row::key(&held, p).0, Dec::new(rest)));
+                        out.write(rows, now)?;
                     }
                 }
-                Ok(order.len())
+                out.finish(format, now)
             }
         }
     }

@@ -27,7 +27,7 @@ use super::args::KeyIdPrefix;
 use super::delivery::{self, Creation, Signals};
 use super::output::{self, Col, StreamTable, note, quote};
 use super::resolve;
-use super::spool::{self, Dec, Enc, Held, Loc, Pos, Spool};
+use super::spool::{self, Batch, Dec, Enc, Held, Loc, Pos, Spool};
 use super::{CliError, ExitCode, ListSort, OutputFormat, SecretsCommand, Settings};
 
 pub async fn run(
@@ -292,16 +292,19 @@ impl<'a> SecretFields<'a> {
         e.opt_str(c.description()).opt_str(c.hint());
     }
 
-    /// The row of the secret whose key is at `p`, its rest read into `buf`.
-    fn held(
-        held: &Held,
-        p: Pos,
-        buf: &mut Vec<u8>,
-        now: DateTime<Utc>,
-    ) -> Result<SecretRow, CliError> {
+    /// Where the rest of the secret whose key is at `p` is.
+    fn rest_loc(held: &Held, p: Pos) -> Loc {
+        let mut key = Dec::new(held.key(p));
+        key.raw::<4>();
+        key.fixed_instant();
+        key.loc()
+    }
+
+    /// The row of the secret whose key is at `p`, from its key and its rest record.
+    fn row(held: &Held, p: Pos, rest: &[u8], now: DateTime<Utc>) -> SecretRow {
         let mut key = Dec::new(held.key(p));
         let (name, end) = (Pos::from_bytes(key.raw()), key.fixed_date());
-        let mut rest = Dec::new(held.rest(key.loc(), buf)?);
+        let mut rest = Dec::new(rest);
         let app = AppFields {
             name: Dec::new(held.key(name)).str(),
             app_id: rest.id(),
@@ -315,7 +318,7 @@ impl<'a> SecretFields<'a> {
             start,
             end,
         };
-        Ok(SecretRow::build(&app, &secret, now))
+        SecretRow::build(&app, &secret, now)
     }
 }
 
@@ -438,19 +441,26 @@ impl Rows {
                             .then(x.cmp(&y))
                     }),
                 }
-                let mut buf = Vec::new();
+                // Rests are read a window at a time; rows go out in batches of 1,000.
+                let mut batch = Batch::default();
                 let mut out = Rows::new(format, ListSort::Listing)?;
-                for chunk in order.chunks(1000) {
-                    let rows = chunk
-                        .iter()
-                        .map(|&p| SecretFields::held(&held, p, &mut buf, now))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    match &mut out {
-                        Rows::Json { first } => json_rows(&rows, first)?,
-                        Rows::Table(t) => {
-                            t.push(&rows.iter().map(|r| r.cells()).collect::<Vec<_>>())?
+                for window in order.chunks(spool::WINDOW) {
+                    let locs = window.iter().map(|&p| SecretFields::rest_loc(&held, p));
+                    held.read_rests(locs, &mut batch)?;
+                    let mut rests = batch.iter();
+                    for chunk in window.chunks(1000) {
+                        let rows: Vec<SecretRow> = chunk
+                            .iter()
+                            .zip(rests.by_ref())
+                            .map(|(&p, rest)| SecretFields::row(&held, p, rest, now))
+                            .collect();
+                        match &mut out {
+                            Rows::Json { first } => json_rows(&rows, first)?,
+                            Rows::Table(t) => {
+                                t.push(&rows.iter().map(|r| r.cells()).collect::<Vec<_>>())?
+                            }
+                            Rows::Sorted { .. } => {}
                         }
-                        Rows::Sorted { .. } => {}
                     }
                 }
                 out.finish(format, now)
