@@ -576,7 +576,14 @@ impl Runner {
                 let (cache, tx) = (self.cache.clone(), self.tx.clone());
                 tokio::task::spawn_blocking(move || {
                     let result = match cache {
-                        Some(c) => c.load(&key),
+                        Some(c) => {
+                            // A run that quit while writing the cache left its part file.
+                            let swept = c.sweep(&key, STALE_CACHE_WRITE);
+                            if swept > 0 {
+                                tracing::info!(swept, "removed unfinished app cache writes");
+                            }
+                            c.load(&key)
+                        }
                         None => Ok(None),
                     };
                     send(&tx, Action::CacheLoaded(request, result));
@@ -997,6 +1004,9 @@ impl Runner {
         tokio::spawn(async move { send(&tx, task.await) });
     }
 }
+
+/// An unfinished cache write older than this is left over from a run that ended.
+const STALE_CACHE_WRITE: Duration = Duration::from_secs(600);
 
 /// One part of a cache write (see [`Effect::SaveCache`]); a part of a write given up is
 /// ignored.

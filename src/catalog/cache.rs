@@ -166,6 +166,34 @@ impl AppCache {
         })
     }
 
+    /// Remove what writes of `key`'s file left behind (a run that ended while writing it), once
+    /// older than `age` (a younger one may be another run's write in progress); how many.
+    pub fn sweep(&self, key: &CacheKey, age: std::time::Duration) -> usize {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        let prefix = format!(".{}.", key.file_name());
+        let mut n = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|e| e >= age);
+            if name.starts_with(&prefix)
+                && name.ends_with(".tmp")
+                && old
+                && std::fs::remove_file(entry.path()).is_ok()
+            {
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// Remove every app cache in the folder (`logout`); how many were removed.
     pub fn remove_all(&self) -> Result<usize, CacheError> {
         let entries = match std::fs::read_dir(&self.dir) {
@@ -937,5 +965,55 @@ mod tests {
             0
         );
         assert!(cache.load(&key).unwrap().is_none());
+    }
+
+    #[test]
+    fn writes_left_behind_are_swept_once_old() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = AppCache::at(dir.path().join("azsecrets"));
+        let key = CacheKey::new("https://graph.microsoft.com/", "contoso");
+        let other = CacheKey::new("https://graph.microsoft.com/", "fabrikam");
+        // A run that ended while writing: its part file stays (no drop ran).
+        let left = cache.begin(&key).unwrap();
+        let theirs = cache.begin(&other).unwrap();
+        std::mem::forget(left);
+        std::mem::forget(theirs);
+        let young = cache.begin(&key).unwrap();
+        let dir_files = || {
+            std::fs::read_dir(dir.path().join("azsecrets"))
+                .unwrap()
+                .count()
+        };
+        assert_eq!(dir_files(), 3);
+        assert_eq!(
+            cache.sweep(&key, std::time::Duration::from_secs(600)),
+            0,
+            "all young"
+        );
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for e in std::fs::read_dir(dir.path().join("azsecrets"))
+            .unwrap()
+            .flatten()
+        {
+            if e.path() != young.tmp {
+                std::fs::File::options()
+                    .write(true)
+                    .open(e.path())
+                    .unwrap()
+                    .set_modified(hour_ago)
+                    .unwrap();
+            }
+        }
+        assert_eq!(cache.sweep(&key, std::time::Duration::from_secs(600)), 1);
+        assert_eq!(
+            dir_files(),
+            2,
+            "another tenant's and the write in progress stay"
+        );
+        young.commit().unwrap();
+        assert!(
+            cache.load(&key).is_err(),
+            "an empty file is damage, not a list"
+        );
     }
 }
