@@ -94,14 +94,6 @@ impl RowId {
             RowId::Text(t) => IdStr::Text(t),
         }
     }
-
-    /// The GUID's 128-bit value, for indexing.
-    pub fn guid_value(&self) -> Option<u128> {
-        match self {
-            RowId::Guid(b) => Some(u128::from_be_bytes(*b)),
-            RowId::Text(t) => crate::ids::parse_guid(t).map(|u| u.as_u128()),
-        }
-    }
 }
 
 impl Default for RowId {
@@ -448,10 +440,10 @@ mod tests {
         assert!(matches!(id, RowId::Guid(_)));
         assert_eq!(&*id.as_str(), g);
         assert_eq!(id.to_string(), g);
-        assert_eq!(
-            id.guid_value(),
-            Some(uuid::Uuid::parse_str(g).unwrap().as_u128())
-        );
+        assert!(matches!(
+            id,
+            RowId::Guid(b) if u128::from_be_bytes(b) == uuid::Uuid::parse_str(g).unwrap().as_u128()
+        ));
         for other in [
             "03EF14B0-ca33-4840-8f4f-d6e91916010e",
             "{03ef14b0-ca33-4840-8f4f-d6e91916010e}",

@@ -137,7 +137,7 @@ impl AppCache {
         w.commit()
     }
 
-    /// Start writing the file for `key` part by part ([`header`], then [`put_rows`] batches):
+    /// Start writing the file for `key` part by part (as an [`Encoder`] makes them):
     /// a new 0600 file, renamed over the old one by [`CacheWriter::commit`] and removed if
     /// dropped before that.
     pub fn begin(&self, key: &CacheKey) -> Result<CacheWriter, CacheError> {
@@ -177,17 +177,16 @@ impl AppCache {
         for entry in entries.flatten() {
             let name = entry.file_name();
             let name = name.to_string_lossy();
+            if !(name.starts_with(&prefix) && name.ends_with(".tmp")) {
+                continue;
+            }
             let old = entry
                 .metadata()
                 .and_then(|m| m.modified())
                 .ok()
                 .and_then(|t| t.elapsed().ok())
                 .is_some_and(|e| e >= age);
-            if name.starts_with(&prefix)
-                && name.ends_with(".tmp")
-                && old
-                && std::fs::remove_file(entry.path()).is_ok()
-            {
+            if old && std::fs::remove_file(entry.path()).is_ok() {
                 n += 1;
             }
         }
@@ -266,8 +265,9 @@ impl CacheWriter {
 
 impl Drop for CacheWriter {
     fn drop(&mut self) {
-        // Not committed (or the rename failed): no half file stays.
-        if !self.tmp.as_os_str().is_empty() && !self.path.as_os_str().is_empty() {
+        // Not committed (or the rename failed: `commit` takes the path only on success): no
+        // half file stays.
+        if !self.path.as_os_str().is_empty() {
             drop(self.file.take());
             let _ = std::fs::remove_file(&self.tmp);
         }
@@ -275,7 +275,7 @@ impl Drop for CacheWriter {
 }
 
 /// The start of a cache file that holds `rows` rows.
-pub fn header(
+fn header(
     key: &CacheKey,
     tenant_id: Option<&str>,
     delta_link: Option<&str>,
@@ -295,7 +295,7 @@ pub fn header(
 }
 
 /// Rows as a cache file holds them, after its [`header`].
-pub fn put_rows<'a>(w: &mut Vec<u8>, rows: impl Iterator<Item = &'a AppRow>) {
+fn put_rows<'a>(w: &mut Vec<u8>, rows: impl Iterator<Item = &'a AppRow>) {
     for r in rows {
         put_id(w, &r.id);
         put_id(w, &r.app_id);
@@ -323,7 +323,7 @@ pub fn put_rows<'a>(w: &mut Vec<u8>, rows: impl Iterator<Item = &'a AppRow>) {
 
 /// The end of a cache file: the rows' order by next expiry (positions in the file; empty when
 /// not known).
-pub fn put_order(w: &mut Vec<u8>, order: &[u32]) {
+fn put_order(w: &mut Vec<u8>, order: &[u32]) {
     put_len(w, order.len());
     w.reserve(order.len() * 4);
     for &i in order {
@@ -389,7 +389,7 @@ pub fn encode<'a>(
     tenant_id: Option<&str>,
     delta_link: Option<&str>,
     saved_at: DateTime<Utc>,
-    rows: impl ExactSizeIterator<Item = &'a AppRow>,
+    rows: impl Iterator<Item = &'a AppRow>,
 ) -> Vec<u8> {
     let rows: Vec<&AppRow> = rows.collect();
     let mut w = Vec::new();
@@ -508,9 +508,8 @@ impl<R: std::io::Read> Blocks<R> {
 
 /// Where the parts of a file start, from its trailer (`None`: a file too small to split, or
 /// one whose trailer does not read: it is then decoded in one pass, which judges it).
-fn parts_of(file: &mut std::fs::File) -> Option<(usize, Vec<u64>)> {
+fn parts_of(file: &mut std::fs::File, size: u64) -> Option<(usize, Vec<u64>)> {
     use std::io::{Read, Seek, SeekFrom};
-    let size = file.metadata().ok()?.len();
     let mut t = [0u8; 16];
     file.seek(SeekFrom::Start(size.checked_sub(16)?)).ok()?;
     file.read_exact(&mut t).ok()?;
@@ -539,7 +538,8 @@ fn parts_of(file: &mut std::fs::File) -> Option<(usize, Vec<u64>)> {
 /// where its parts table says it starts, checked against where the first half ends).
 fn decode(mut file: std::fs::File, path: &Path, key: &CacheKey) -> Result<Snapshot, Damage> {
     use std::io::{Seek, SeekFrom};
-    let split = parts_of(&mut file);
+    let size = file.metadata().map_err(Damage::Io)?.len();
+    let split = parts_of(&mut file, size);
     file.seek(SeekFrom::Start(0)).map_err(Damage::Io)?;
     let mut b = Blocks::new(file, 0);
     type Head = (Option<String>, Option<DateTime<Utc>>, Option<String>, usize);
@@ -558,26 +558,23 @@ fn decode(mut file: std::fs::File, path: &Path, key: &CacheKey) -> Result<Snapsh
         let delta_link = r.opt_str()?.map(str::to_owned);
         Ok((tenant_id, saved_at, delta_link, r.len()?))
     })?;
-    // Every row takes at least 40 bytes: a count beyond what the file can hold is damage
-    // (checked against what was read, then row by row).
-    let most = |b: &Blocks<std::fs::File>| b.total as usize / 40 + 1;
-    if n > most(&b) && b.eof {
+    // Every row takes at least 40 bytes: a count beyond what the file can hold is damage (and
+    // would reserve room for it).
+    if n > usize::try_from(size / 40 + 1).unwrap_or(usize::MAX) {
         return Err("its row count is wrong".into());
     }
-    let mut rows = Vec::with_capacity(n.min(most(&b).max(PART_ROWS)));
+    let mut rows = Vec::with_capacity(n);
     // The second half: from the middle part to the end, in a thread of its own.
-    let half = split.and_then(|(part_rows, parts)| {
-        let mid = parts.len() / 2;
-        let first = mid.checked_mul(part_rows)?;
-        let at = *parts.get(mid)?;
-        (mid > 0 && first < n).then_some((first, at))
-    });
-    let (first_rows, second) = match half {
-        Some((first, at)) => (first, Some(at)),
-        None => (n, None),
-    };
+    let (first_rows, second_at) = split
+        .and_then(|(part_rows, parts)| {
+            let mid = parts.len() / 2;
+            let first = mid.checked_mul(part_rows)?;
+            let at = *parts.get(mid)?;
+            (mid > 0 && first < n).then_some((first, Some(at)))
+        })
+        .unwrap_or((n, None));
     let (rest, expiry_order) = std::thread::scope(|s| {
-        let second = second.map(|at| {
+        let second = second_at.map(|at| {
             s.spawn(move || -> Result<_, Damage> {
                 let mut f = std::fs::File::open(path).map_err(Damage::Io)?;
                 f.seek(SeekFrom::Start(at)).map_err(Damage::Io)?;
@@ -595,7 +592,7 @@ fn decode(mut file: std::fs::File, path: &Path, key: &CacheKey) -> Result<Snapsh
         }
         match second {
             Some(h) => {
-                if Some(b.position()) != half.map(|(_, at)| at) {
+                if Some(b.position()) != second_at {
                     return Err(Damage::Format("its parts table is wrong"));
                 }
                 h.join()
@@ -680,16 +677,10 @@ fn put_opt_str(w: &mut Vec<u8>, s: Option<&str>) {
 
 fn put_id(w: &mut Vec<u8>, id: &RowId) {
     match id {
-        RowId::Guid(_) => match id.guid_value() {
-            Some(v) => {
-                w.push(1);
-                w.extend_from_slice(&v.to_be_bytes());
-            }
-            None => {
-                w.push(0);
-                put_str(w, &id.as_str());
-            }
-        },
+        RowId::Guid(b) => {
+            w.push(1);
+            w.extend_from_slice(b);
+        }
         RowId::Text(t) => {
             w.push(0);
             put_str(w, t);
@@ -921,7 +912,8 @@ mod tests {
         assert_eq!(snap.expiry_order, order);
         // Three parts: the second half was decoded by a thread of its own, from the middle part.
         let mut f = std::fs::File::open(&path).unwrap();
-        let (part_rows, parts) = parts_of(&mut f).unwrap();
+        let size = f.metadata().unwrap().len();
+        let (part_rows, parts) = parts_of(&mut f, size).unwrap();
         assert_eq!((part_rows, parts.len()), (PART_ROWS, 3));
         // A parts table that points elsewhere is damage, not a wrong list.
         let good = std::fs::read(&path).unwrap();
@@ -947,6 +939,24 @@ mod tests {
         assert!(matches!(cache.load(&key), Err(CacheError::Corrupt { .. })));
         bytes.truncate(bytes.len() - 2);
         std::fs::write(&path, &bytes).unwrap();
+        assert!(matches!(cache.load(&key), Err(CacheError::Corrupt { .. })));
+    }
+
+    #[test]
+    fn a_row_count_the_file_cannot_hold_is_damage_in_either_half() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = AppCache::at(dir.path().join("azsecrets"));
+        let key = CacheKey::new("https://graph.microsoft.com/", "contoso");
+        let rows: Vec<AppRow> = (0..3 * PART_ROWS).map(row).collect();
+        // Three real parts (so the second half is decoded apart) under a header that claims
+        // far more rows: refused before room is reserved for them.
+        let mut b = Vec::new();
+        let mut e = Encoder::new(&mut b, &key, None, None, Utc::now(), 1_000_000_000);
+        for part in rows.chunks(PART_ROWS) {
+            e.part(&mut b, part.iter());
+        }
+        e.finish(&mut b, &[]);
+        cache.store(&key, &b).unwrap();
         assert!(matches!(cache.load(&key), Err(CacheError::Corrupt { .. })));
     }
 
