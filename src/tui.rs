@@ -602,7 +602,7 @@ impl Runner {
                     let Some(cache) = cache else {
                         return send(&tx, Action::CacheSaved(request, Ok(())));
                     };
-                    let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut slot = lock_slot(&slot);
                     let result =
                         write_cache_part(&cache, &mut slot, request, &key, &bytes, first, last);
                     if result.is_err() {
@@ -615,7 +615,7 @@ impl Runner {
             Effect::DropCacheSave { request } => {
                 let slot = self.cache_write.clone();
                 tokio::task::spawn_blocking(move || {
-                    let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut slot = lock_slot(&slot);
                     if slot.as_ref().is_some_and(|(r, _)| *r == request) {
                         *slot = None;
                     }
@@ -1150,7 +1150,8 @@ fn copy(clipboard: &mut Clipboard, content: &Content) -> Result<CopyReport, Hand
 /// the new tenant (when this sign-in can give them).
 type Switched = (RequestId, GraphClient, Option<Clients>);
 
-fn lock_slot(slot: &Mutex<Option<Switched>>) -> std::sync::MutexGuard<'_, Option<Switched>> {
+/// A slot shared with a blocking task; a task that panicked holding it leaves it usable.
+fn lock_slot<T>(slot: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     slot.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

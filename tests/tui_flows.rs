@@ -55,13 +55,7 @@ fn native_report() -> CopyReport {
 /// Open payments-api, add "local dev" with 90 days, and reach the reveal dialog.
 fn add_and_reveal() -> (App, Arc<()>) {
     let mut app = open_payments(false);
-    press(&mut app, &[key('n')]);
-    type_text(&mut app, "local dev");
-    press(
-        &mut app,
-        &[code(KeyCode::Tab), code(KeyCode::Down), code(KeyCode::Tab)],
-    );
-    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let fx = submit_local_dev(&mut app);
     let (request, target, credential) = add_secret_effect(fx);
     assert_eq!(target.as_str(), PAYMENTS_OBJ);
     assert_eq!(credential.display_name.as_deref(), Some("local dev"));

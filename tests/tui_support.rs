@@ -262,16 +262,21 @@ pub fn added(description: &str) -> Added {
     }
 }
 
+/// On the open app: `n`, "local dev", 90 days, Enter; what the submit asks for.
+pub fn submit_local_dev(app: &mut App) -> Vec<Effect> {
+    press(app, &[key('n')]);
+    type_text(app, "local dev");
+    press(
+        app,
+        &[code(KeyCode::Tab), code(KeyCode::Down), code(KeyCode::Tab)],
+    );
+    press(app, &[code(KeyCode::Enter)])
+}
+
 /// payments-api open, "local dev" added with 90 days: the reveal dialog of its value on top.
 pub fn revealed() -> App {
     let mut app = open_payments(false);
-    press(&mut app, &[key('n')]);
-    type_text(&mut app, "local dev");
-    press(
-        &mut app,
-        &[code(KeyCode::Tab), code(KeyCode::Down), code(KeyCode::Tab)],
-    );
-    let fx = press(&mut app, &[code(KeyCode::Enter)]);
+    let fx = submit_local_dev(&mut app);
     let Some(Effect::AddSecret { request, .. }) = fx.into_iter().next() else {
         panic!("expected AddSecret");
     };

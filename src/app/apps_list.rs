@@ -158,15 +158,41 @@ impl std::fmt::Debug for IdIndex {
     }
 }
 
+/// Whether row `i` of `rows` has id `k`.
+fn has_id<'r>(rows: &'r [AppRow], k: IdKey<'r>) -> impl Fn(&u32) -> bool + 'r {
+    move |&i| rows.get(i as usize).is_some_and(|r| IdKey::of(&r.id) == k)
+}
+
+/// The hash of row `i`'s id (what the table rehashes by as it grows).
+fn row_hash<'r>(
+    hasher: &'r hashbrown::DefaultHashBuilder,
+    rows: &'r [AppRow],
+) -> impl Fn(&u32) -> u64 + 'r {
+    use std::hash::BuildHasher;
+    move |&i| {
+        rows.get(i as usize)
+            .map_or(0, |r| hasher.hash_one(IdKey::of(&r.id)))
+    }
+}
+
 impl IdIndex {
+    /// Every row of `rows` by its id.
+    fn of(rows: &[AppRow]) -> Self {
+        let mut index = IdIndex::default();
+        index.reserve(rows, rows.len());
+        for i in 0..rows.len() {
+            index.insert(rows, i as u32);
+        }
+        index
+    }
+
     fn hash(&self, k: IdKey<'_>) -> u64 {
         use std::hash::BuildHasher;
         self.hasher.hash_one(k)
     }
 
     fn find(&self, rows: &[AppRow], k: IdKey<'_>) -> Option<u32> {
-        let is = |&i: &u32| rows.get(i as usize).is_some_and(|r| IdKey::of(&r.id) == k);
-        self.table.find(self.hash(k), is).copied()
+        self.table.find(self.hash(k), has_id(rows, k)).copied()
     }
 
     fn get(&self, rows: &[AppRow], id: &str) -> Option<u32> {
@@ -178,13 +204,7 @@ impl IdIndex {
     }
 
     fn reserve(&mut self, rows: &[AppRow], more: usize) {
-        let hasher = &self.hasher;
-        self.table.reserve(more, |&i| {
-            rows.get(i as usize).map_or(0, |r| {
-                use std::hash::BuildHasher;
-                hasher.hash_one(IdKey::of(&r.id))
-            })
-        });
+        self.table.reserve(more, row_hash(&self.hasher, rows));
     }
 
     /// Row `row` (already in `rows`) is where its id is from now on.
@@ -194,18 +214,10 @@ impl IdIndex {
         };
         let k = IdKey::of(&r.id);
         let hash = self.hash(k);
-        let hasher = &self.hasher;
-        let entry = self.table.entry(
-            hash,
-            |&i| rows.get(i as usize).is_some_and(|r| IdKey::of(&r.id) == k),
-            |&i| {
-                rows.get(i as usize).map_or(0, |r| {
-                    use std::hash::BuildHasher;
-                    hasher.hash_one(IdKey::of(&r.id))
-                })
-            },
-        );
-        match entry {
+        match self
+            .table
+            .entry(hash, has_id(rows, k), row_hash(&self.hasher, rows))
+        {
             hashbrown::hash_table::Entry::Occupied(mut o) => *o.get_mut() = row,
             hashbrown::hash_table::Entry::Vacant(v) => {
                 v.insert(row);
@@ -215,8 +227,7 @@ impl IdIndex {
 
     fn remove(&mut self, rows: &[AppRow], id: &RowId) {
         let k = IdKey::of(id);
-        let is = |&i: &u32| rows.get(i as usize).is_some_and(|r| IdKey::of(&r.id) == k);
-        if let Ok(o) = self.table.find_entry(self.hash(k), is) {
+        if let Ok(o) = self.table.find_entry(self.hash(k), has_id(rows, k)) {
             o.remove();
         }
     }
@@ -450,10 +461,7 @@ impl AppList {
         self.layout = stamp();
         self.keys = rows.iter().map(RowKey::of).collect();
         self.rows = rows;
-        self.index.reserve(&self.rows, self.rows.len());
-        for i in 0..self.rows.len() {
-            self.index.insert(&self.rows, i as u32);
-        }
+        self.index = IdIndex::of(&self.rows);
         self.cached = Some(saved_at.unwrap_or_default());
         self.delta_link = delta_link;
         self.load = ListLoad::Loaded;
@@ -622,11 +630,7 @@ impl AppList {
         remap(&mut self.by_expiry);
         remap(&mut self.view);
         remap(&mut self.last_hits);
-        self.index = IdIndex::default();
-        self.index.reserve(&self.rows, self.rows.len());
-        for i in 0..self.rows.len() {
-            self.index.insert(&self.rows, i as u32);
-        }
+        self.index = IdIndex::of(&self.rows);
         self.dead = 0;
         self.reshaped = stamp();
         self.generation = stamp();

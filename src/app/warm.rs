@@ -215,7 +215,7 @@ impl App {
         self.all.dirty = false;
         self.warm.tenant = Some(tenant.clone());
         let order = self.all.name_order().to_vec();
-        let mut bytes = Vec::with_capacity(cache::PART_ROWS * 160);
+        let mut bytes = Vec::new();
         let encoder = cache::Encoder::new(
             &mut bytes,
             &key,
@@ -233,29 +233,32 @@ impl App {
             next: 0,
             layout: self.all.layout,
         };
-        fx.push(self.save_part(save, &mut bytes));
+        fx.push(self.save_part(save, bytes));
         fx
     }
 
     /// Encode the next part of `save` after what `bytes` holds.
-    fn save_part(&mut self, mut save: CacheSave, bytes: &mut Vec<u8>) -> Effect {
+    fn save_part(&mut self, mut save: CacheSave, mut bytes: Vec<u8>) -> Effect {
         let first = save.next == 0;
+        bytes.reserve(cache::PART_ROWS * 160);
         // A part of exactly PART_ROWS rows (the last may have fewer): the file's parts table
         // says where each starts.
         let end = (save.next + cache::PART_ROWS).min(save.order.len());
         let rows = &self.all.rows;
         let part = save.order.get(save.next..end).unwrap_or_default();
-        save.encoder
-            .part(bytes, part.iter().filter_map(|&i| rows.get(i as usize)));
+        save.encoder.part(
+            &mut bytes,
+            part.iter().filter_map(|&i| rows.get(i as usize)),
+        );
         save.next = end;
         let last = end >= save.order.len();
         if last {
-            save.encoder.finish(bytes, &save.expiry);
+            save.encoder.finish(&mut bytes, &save.expiry);
         }
         let effect = Effect::SaveCache {
             request: save.request,
             key: save.key.clone(),
-            bytes: std::mem::take(bytes),
+            bytes,
             first,
             last,
         };
@@ -272,14 +275,12 @@ impl App {
         r: RequestId,
         result: Result<(), CacheError>,
     ) -> Vec<Effect> {
+        let save = self.warm.saving.take_if(|s| s.request == r);
         if let Err(e) = result {
-            if self.warm.saving.as_ref().is_some_and(|s| s.request == r) {
-                self.warm.saving = None;
-            }
             self.cache_not_saved(e);
             return Vec::new();
         }
-        let Some(save) = self.warm.saving.take_if(|s| s.request == r) else {
+        let Some(save) = save else {
             return Vec::new();
         };
         if self.all.layout != save.layout || self.warm.key.as_ref() != Some(&save.key) {
@@ -295,7 +296,7 @@ impl App {
             }
             return fx;
         }
-        vec![self.save_part(save, &mut Vec::with_capacity(cache::PART_ROWS * 160))]
+        vec![self.save_part(save, Vec::new())]
     }
 
     pub(super) fn cache_not_saved(&mut self, e: CacheError) {
